@@ -1,0 +1,50 @@
+/*
+ * coro-int.h - what coro.c, stack.c and the switch backends share, and
+ * nothing else may include.
+ */
+#ifndef ASYNCD_CORO_INT_H
+#define ASYNCD_CORO_INT_H
+
+#include <stdint.h>
+
+#include "coro.h"
+
+/*
+ * The canary of an unguarded stack is its lowest CORO__CANARY_LEN bytes,
+ * which must still read zero.  Zero, not a random word: an untouched page
+ * reads from the kernel's shared zero page and costs no resident memory,
+ * whereas writing any other value would make every stack's lowest page
+ * resident, doubling the memory of a parked task.  An overflow that writes
+ * exactly 64 zero bytes there goes unnoticed; the guard mode has no such gap.
+ */
+#define CORO__CANARY_LEN	64
+
+void	coro__canary_fail(const struct coro_stack *st) __attribute__((noreturn));
+
+static inline void
+coro__stack_check_inline(const struct coro_stack *st)
+{
+	const uint64_t *w;
+
+	if (st->guarded)
+		return;
+	w = (const uint64_t *)(const void *)st->lo;
+	if ((w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]) != 0)
+		coro__canary_fail(st);
+}
+
+/* Backend: prepare ctx to call fn(arg) on [lo, lo + size). */
+void	coro__raw_make(struct coro_ctx *ctx, char *lo, size_t size,
+	    void (*fn)(void *), void *arg);
+
+#if defined(CORO_UCONTEXT)
+void	coro__raw_swap(struct coro_ctx *from, struct coro_ctx *to);
+#else
+static inline void
+coro__raw_swap(struct coro_ctx *from, struct coro_ctx *to)
+{
+	coro__switch(&from->sp, to->sp);
+}
+#endif
+
+#endif /* ASYNCD_CORO_INT_H */

@@ -1,0 +1,173 @@
+/*
+ * coro.h - execution contexts and their stacks: the bottom layer of asyncd.
+ *
+ * A context is a saved stack pointer (asm backends) or a ucontext_t (the
+ * portable fallback chosen with ./configure --with-context=ucontext).  The
+ * layer knows nothing about tasks, scheduling or libev: it can make a context
+ * that will run fn(arg) on a stack, and transfer control from one context to
+ * another.  Everything above (the runtime's tasks and generators) is built on
+ * coro_ctx_make() and coro_transfer().
+ *
+ * Stacks are mmap()ed, lazily touched, and recycled through a per-process
+ * pool so that steady-state task creation makes no system call.  Two modes:
+ *
+ *   CORO_STACK_GUARD   a PROT_NONE page below every stack; an overflow faults
+ *                      and the SIGSEGV handler (on an alternate signal stack)
+ *                      prints "stack overflow in task NAME" and aborts.  Each
+ *                      guarded stack costs two kernel mappings, so Linux's
+ *                      vm.max_map_count (65530 by default) caps a process at
+ *                      about 32,700 of them.
+ *   CORO_STACK_CANARY  no guard page: neighbouring unguarded mappings merge
+ *                      into one kernel mapping, so the cap does not apply.  A
+ *                      canary word at the low end of each stack is checked
+ *                      whenever its task is switched away from and when the
+ *                      stack is released.  Use it for more tasks than the
+ *                      mapping cap allows.
+ *
+ * Sanitizers: with --enable-asan every transfer is announced to ASan with
+ * __sanitizer_start_switch_fiber/__sanitizer_finish_switch_fiber; with
+ * --enable-valgrind every stack is registered with VALGRIND_STACK_REGISTER.
+ *
+ * Nothing here is thread-safe: one thread per process is asyncd's model.
+ */
+#ifndef ASYNCD_CORO_H
+#define ASYNCD_CORO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(CORO_UCONTEXT)
+#include <ucontext.h>
+#endif
+
+struct coro_stack;
+
+/*
+ * A saved execution context.  Owned by whoever embeds it (a task, a
+ * generator, the loop's main context).  The fields are private to coro/.
+ */
+struct coro_ctx {
+#if defined(CORO_UCONTEXT)
+	ucontext_t		 uc;
+#else
+	void			*sp;		/* saved stack pointer; the callee-saved
+						   registers sit on the stack above it */
+#endif
+	struct coro_stack	*stack;		/* NULL for the thread's own stack */
+#if defined(CORO_ASAN)
+	void			*asan_fake;	/* ASan's fake stack while suspended */
+	const void		*asan_bottom;	/* learnt for the thread's stack */
+	size_t			 asan_size;
+#endif
+};
+
+/* What a stack is for; read by the overflow reporters. */
+struct coro_stack {
+	struct coro_stack	*next;		/* pool free list */
+	void			*map;		/* start of the mapping, guard included */
+	size_t			 map_len;
+	char			*lo;		/* lowest usable byte */
+	size_t			 size;		/* usable bytes from lo upward */
+	const char		*name;		/* owner's name, for overflow reports */
+	unsigned		 valgrind_id;
+	unsigned char		 guarded;
+};
+
+enum coro_stack_mode {
+	CORO_STACK_GUARD = 0,
+	CORO_STACK_CANARY = 1
+};
+
+#define CORO_STACK_DEFAULT	(64 * 1024)
+#define CORO_STACK_MIN		(16 * 1024)
+#define CORO_STACK_MAX		(64 * 1024 * 1024)
+
+/*
+ * Sets the stack mode and how many free stacks of each size the pool keeps.
+ * Call before the first coro_stack_get(); returns -EBUSY afterwards, -EINVAL
+ * for a bad mode.
+ */
+int	coro_stack_configure(enum coro_stack_mode mode, size_t pool_max);
+enum coro_stack_mode coro_stack_mode(void);
+
+/*
+ * Returns a stack with at least size usable bytes (0 = CORO_STACK_DEFAULT),
+ * rounded up to whole pages, from the pool or a fresh mapping.  NULL on
+ * failure with errno set: ENOMEM, EINVAL for a size out of range.  When the
+ * kernel's mapping cap is the cause, coro_stack_error() says so and names
+ * vm.max_map_count.  The caller owns the stack until coro_stack_put().
+ */
+struct coro_stack *coro_stack_get(size_t size);
+
+/* Takes ownership of st back into the pool (or unmaps it when the pool is
+ * full).  Aborts with a report if the stack's canary was overwritten. */
+void	coro_stack_put(struct coro_stack *st);
+
+/* The reason for the last coro_stack_get() failure, for a log line. */
+const char *coro_stack_error(void);
+
+/* Unmaps every pooled stack (at loop close, and before exit for valgrind). */
+void	coro_stack_pool_drain(void);
+
+/* Number of stacks handed out and not yet returned, and the pooled ones. */
+size_t	coro_stack_in_use(void);
+size_t	coro_stack_pooled(void);
+
+/*
+ * Aborts with "stack overflow in task NAME" if st's canary is damaged.
+ * Cheap enough to call on every switch (one load and compare).
+ */
+void	coro_stack_check(const struct coro_stack *st);
+
+/*
+ * Installs, once per process, the SIGSEGV/SIGBUS handler that turns a fault
+ * in a guard page into "stack overflow in task NAME" on stderr and abort().
+ * It runs on an alternate signal stack, since the faulting stack is full.
+ * Returns 0 or -errno.
+ */
+int	coro_overflow_handler_install(void);
+
+/* The stack now executing, for the overflow handler; set by coro_transfer. */
+extern struct coro_stack *coro__current_stack;
+
+/*
+ * Prepares ctx so that the first coro_transfer() into it calls fn(arg) on
+ * stack st, below the top reserved bytes (which the caller may use for its
+ * own bookkeeping; reserve is rounded up to 16).  fn must never return: it
+ * ends with coro_transfer_exit().
+ */
+void	coro_ctx_make(struct coro_ctx *ctx, struct coro_stack *st,
+	    size_t reserve, void (*fn)(void *), void *arg);
+
+/* Initialises the context of the thread's own stack (no stack of ours). */
+void	coro_ctx_init_main(struct coro_ctx *ctx);
+
+/*
+ * Saves the running context in from and resumes to.  Returns when some
+ * other context transfers back into from.
+ */
+void	coro_transfer(struct coro_ctx *from, struct coro_ctx *to);
+
+/*
+ * Like coro_transfer for a context that will never be resumed.  release, if
+ * not NULL, is the dying context's own stack: it goes back to the pool only
+ * after the switch has left it, by whichever context runs next (the switch
+ * itself still writes to it, and unmapping a stack one runs on is fatal).
+ * Does not return.
+ */
+void	coro_transfer_exit(struct coro_ctx *from, struct coro_ctx *to,
+	    struct coro_stack *release) __attribute__((noreturn));
+
+/* Must be the first call of every fn given to coro_ctx_make (ASan needs to
+ * hear that the switch into the new stack finished). */
+void	coro_entered(struct coro_ctx *self);
+
+/*
+ * The raw switch, in switch-x86_64.S / switch-aarch64.S: pushes the
+ * callee-saved registers and FP control state, stores the stack pointer in
+ * *from_sp, loads to_sp, pops and jumps.  Exposed for bench/coro's floor.
+ */
+void	coro__switch(void **from_sp, void *to_sp);
+void	coro__entry(void);
+
+#endif /* ASYNCD_CORO_H */

@@ -1,0 +1,88 @@
+/*
+ * future.c - futures: a result or an error, set once, awaited by tasks.
+ *
+ * Waiting tasks and done callbacks share one list: a waiting task is just a
+ * callback node on its own stack that wakes it.  Callbacks run inside the
+ * call that completes the future, in registration order.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "rt-int.h"
+
+void
+rt_future_init(struct rt_future *f)
+{
+	memset(f, 0, sizeof(*f));
+}
+
+static int
+future_complete(struct rt_future *f, void *result, int error)
+{
+	if (f->done)
+		return -EINVAL;
+	f->done = 1;
+	f->result = result;
+	f->error = error;
+	rt__cb_run_all(&f->cbs, f);
+	return 0;
+}
+
+int
+rt_future_set_result(struct rt_future *f, void *result)
+{
+	return future_complete(f, result, 0);
+}
+
+int
+rt_future_set_error(struct rt_future *f, int error)
+{
+	return future_complete(f, NULL, error < 0 ? error : -error);
+}
+
+static void
+await_wake_cb(struct rt_cb *cb, void *source)
+{
+	(void)source;
+	(void)rt__wake(cb->arg, 0);
+}
+
+int
+rt_future_await(struct rt_future *f, void **result, double timeout)
+{
+	struct rt_cb cb = { .fn = await_wake_cb };
+	int err;
+
+	if (!f->done) {
+		if ((cb.arg = rt__loop->current) == NULL)
+			return -EPERM;
+		rt__cb_add(&f->cbs, &cb);
+		err = rt__wait(NULL, "future", timeout, 0);
+		rt_cb_remove(&cb);
+		if (err != 0)
+			return err;
+	}
+	if (result != NULL)
+		*result = f->result;
+	return f->error;
+}
+
+void
+rt_future_add_done_cb(struct rt_future *f, struct rt_cb *cb)
+{
+	if (f->done) {
+		cb->next = NULL;
+		cb->pprev = NULL;
+		cb->fn(cb, f);
+		return;
+	}
+	rt__cb_add(&f->cbs, cb);
+}
+
+int
+rt_future_done(const struct rt_future *f)
+{
+	return f->done;
+}

@@ -1,0 +1,16 @@
+# src/runtime: the loop, tasks and asyncio's primitives.
+noinst_LIBRARIES += src/runtime/librt.a
+src_runtime_librt_a_CPPFLAGS = $(RT_CPPFLAGS)
+src_runtime_librt_a_SOURCES = \
+	src/runtime/rt.h \
+	src/runtime/rt-int.h \
+	src/runtime/loop.c \
+	src/runtime/task.c \
+	src/runtime/wait.c \
+	src/runtime/gather.c \
+	src/runtime/group.c \
+	src/runtime/future.c \
+	src/runtime/gen.c
+
+# What a program using the runtime links, in dependency order.
+RT_LIBS = src/runtime/librt.a src/coro/libcoro.a $(EV_LIBS) -lm

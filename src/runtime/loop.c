@@ -1,0 +1,287 @@
+/*
+ * loop.c - the loop: a FIFO ready queue in front of libev.
+ *
+ * rt_loop_run() alternates two phases on the thread's own stack:
+ *
+ *   1. Drain the ready queue: resume each task (or run each call_soon
+ *      callback) in FIFO order.  A task that suspends hands the CPU straight
+ *      to the next ready task (task.c), so a run of yields costs one context
+ *      switch each and no system call.  After RT__BUDGET tasks, libev is
+ *      polled without blocking so that I/O and timers are never starved.
+ *   2. When the queue is empty, block in libev until a watcher fires; its
+ *      callback wakes tasks (rt__wake) and we go back to 1.
+ *
+ * The loop stops on rt_loop_stop(), or when the queue is empty and libev has
+ * no active watcher left: nothing could ever make progress again.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt-int.h"
+
+struct rt__loop *rt__loop;
+
+int
+rt_loop_init(const struct rt_loop_opts *opts)
+{
+	struct rt__loop *l;
+	enum coro_stack_mode mode = CORO_STACK_GUARD;
+	size_t pool_max = 1024;
+	int err;
+
+	if (rt__loop != NULL)
+		return -EEXIST;
+	if (opts != NULL) {
+		if (opts->stack_canary)
+			mode = CORO_STACK_CANARY;
+		if (opts->stack_pool_max != 0)
+			pool_max = opts->stack_pool_max;
+	}
+	/* -EBUSY means stacks were already handed out under a mode chosen by
+	 * an earlier loop of this process: keep it unless it differs. */
+	err = coro_stack_configure(mode, pool_max);
+	if (err == -EBUSY && coro_stack_mode() == mode)
+		err = 0;
+	if (err != 0)
+		return err;
+	if ((err = coro_overflow_handler_install()) != 0)
+		return err;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return -ENOMEM;
+	/* The default loop: the only one libev lets handle signals. */
+	l->ev = ev_default_loop(EVFLAG_AUTO);
+	if (l->ev == NULL) {
+		free(l);
+		return -ENOMEM;
+	}
+	coro_ctx_init_main(&l->main_ctx);
+	l->next_id = 1;
+	l->stack_size = opts != NULL && opts->stack_size != 0 ?
+	    opts->stack_size : CORO_STACK_DEFAULT;
+#if defined(CORO_ASAN)
+	/* ASan's redzones make every frame several times larger. */
+	if (opts == NULL || opts->stack_size == 0)
+		l->stack_size *= 4;
+#endif
+	rt__loop = l;
+	return 0;
+}
+
+struct ev_loop *
+rt_loop_ev(void)
+{
+	return rt__loop->ev;
+}
+
+double
+rt_loop_time(void)
+{
+	return ev_now(rt__loop->ev);
+}
+
+void
+rt_loop_stop(void)
+{
+	rt__loop->stop = 1;
+}
+
+static void
+ready_append(struct rt__item *it)
+{
+	struct rt__loop *l = rt__loop;
+
+	it->next = NULL;
+	if (l->ready_tail != NULL)
+		l->ready_tail->next = it;
+	else
+		l->ready_head = it;
+	l->ready_tail = it;
+}
+
+void
+rt__ready_push(struct rt_task *t)
+{
+	t->state = RT_TASK_READY;
+	ready_append(&t->item);
+}
+
+int
+rt_loop_call_soon(void (*fn)(void *), void *arg)
+{
+	struct rt__loop *l = rt__loop;
+	struct rt__soon *s;
+
+	if ((s = l->soon_free) != NULL)
+		l->soon_free = (struct rt__soon *)(void *)s->item.next;
+	else if ((s = malloc(sizeof(*s))) == NULL)
+		return -ENOMEM;
+	s->item.kind = RT__ITEM_SOON;
+	s->fn = fn;
+	s->arg = arg;
+	ready_append(&s->item);
+	return 0;
+}
+
+/*
+ * Phase 1: runs ready items until the queue is empty, the budget is spent
+ * or someone stopped the loop.  Tasks chain to each other directly (task.c),
+ * so control comes back here only when the next item is not a task, the
+ * queue is empty, the budget is spent or the loop was stopped.
+ */
+static void
+run_ready(void)
+{
+	struct rt__loop *l = rt__loop;
+	struct rt__item *it;
+	struct rt__soon *s;
+	struct rt_task *t;
+
+	l->budget = RT__BUDGET;
+	while (!l->stop && l->budget > 0 && (it = l->ready_head) != NULL) {
+		if ((l->ready_head = it->next) == NULL)
+			l->ready_tail = NULL;
+		if (it->kind == RT__ITEM_SOON) {
+			s = (struct rt__soon *)(void *)it;
+			s->fn(s->arg);
+			s->item.next = &l->soon_free->item;
+			l->soon_free = s;
+			continue;
+		}
+		t = (struct rt_task *)(void *)it;
+		l->budget--;
+		t->state = RT_TASK_RUNNING;
+		l->current = t;
+		coro_transfer(&l->main_ctx, &t->ctx);
+		l->current = NULL;
+	}
+}
+
+int
+rt_loop_run(void)
+{
+	struct rt__loop *l = rt__loop;
+
+	l->stop = 0;
+	while (!l->stop) {
+		if (l->ready_head != NULL) {
+			run_ready();
+			if (l->stop)
+				break;
+			if (l->ready_head != NULL) {
+				/* Still busy: let I/O and timers in, without
+				 * blocking. */
+				ev_run(l->ev, EVRUN_NOWAIT);
+				continue;
+			}
+		}
+		/* Nothing ready: block until a watcher fires.  ev_run returns
+		 * 0 when no watcher is active, so nothing can wake a task. */
+		if (!ev_run(l->ev, EVRUN_ONCE) && l->ready_head == NULL)
+			break;
+	}
+	l->stop = 0;
+	return 0;
+}
+
+static void
+until_done_cb(struct rt_cb *cb, void *source)
+{
+	(void)cb;
+	(void)source;
+	rt_loop_stop();
+}
+
+int
+rt_loop_run_until(struct rt_task *t)
+{
+	struct rt_cb cb = { .fn = until_done_cb };
+
+	if (rt_task_done(t))
+		return 0;
+	rt_task_add_done_cb(t, &cb);
+	(void)rt_loop_run();
+	rt_cb_remove(&cb);
+	return rt_task_done(t) ? 0 : -EAGAIN;
+}
+
+void
+rt_loop_close(void)
+{
+	struct rt__loop *l = rt__loop;
+	struct rt__soon *s;
+	struct rt__defer *d;
+	struct rt_task *t;
+
+	if (l == NULL)
+		return;
+	/* First the queue, which links through task structs. Pending call_soon entries are dropped with the loop. */
+	while (l->ready_head != NULL) {
+		struct rt__item *it = l->ready_head;
+
+		l->ready_head = it->next;
+		if (it->kind == RT__ITEM_SOON)
+			free(it);
+	}
+	/* Abandoned tasks: no code of theirs runs, their stacks go back. */
+	while ((t = l->all_head) != NULL) {
+		l->all_head = t->all_next;
+		if (t->state == RT_TASK_WAITING && ev_is_active(&t->timer))
+			ev_timer_stop(l->ev, &t->timer);
+		coro_stack_put(t->stack);
+	}
+	while ((s = l->soon_free) != NULL) {
+		l->soon_free = (struct rt__soon *)(void *)s->item.next;
+		free(s);
+	}
+	while ((d = l->defer_free) != NULL) {
+		l->defer_free = d->next;
+		free(d);
+	}
+	ev_loop_destroy(l->ev);
+	free(l);
+	rt__loop = NULL;
+	coro_stack_pool_drain();
+}
+
+/* ---- callback lists ------------------------------------------------------ */
+
+void
+rt__cb_add(struct rt_cb **head, struct rt_cb *cb)
+{
+	/* Append, so callbacks run in registration order. */
+	struct rt_cb **pp = head;
+
+	while (*pp != NULL)
+		pp = &(*pp)->next;
+	cb->next = NULL;
+	cb->pprev = pp;
+	*pp = cb;
+}
+
+void
+rt_cb_remove(struct rt_cb *cb)
+{
+	if (cb->pprev == NULL)
+		return;
+	*cb->pprev = cb->next;
+	if (cb->next != NULL)
+		cb->next->pprev = cb->pprev;
+	cb->next = NULL;
+	cb->pprev = NULL;
+}
+
+void
+rt__cb_run_all(struct rt_cb **head, void *source)
+{
+	struct rt_cb *cb;
+
+	/* Unlink before calling: fn may free its node or add new ones. */
+	while ((cb = *head) != NULL) {
+		rt_cb_remove(cb);
+		cb->fn(cb, source);
+	}
+}

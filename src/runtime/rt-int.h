@@ -1,0 +1,170 @@
+/*
+ * rt-int.h - the runtime's internals, shared by the files of src/runtime/
+ * and nothing else (libuv's internal.h).
+ *
+ * The whole scheduler state is one struct rt__loop per process.  Tasks,
+ * call_soon callbacks and nothing else go through its ready queue, a FIFO of
+ * struct rt__item; a task is runnable iff it is in that queue.
+ */
+#ifndef ASYNCD_RT_INT_H
+#define ASYNCD_RT_INT_H
+
+#include <ev.h>
+
+#include "coro.h"
+#include "rt.h"
+
+/*
+ * How many tasks may run from the ready queue before libev is polled
+ * (without blocking) for I/O and timers.  Two tasks ping-ponging with
+ * rt_sleep(0) would otherwise starve the network; a poll costs one system
+ * call (~1 us here), so 1024 keeps it under 1 ns per yield.
+ */
+#define RT__BUDGET	1024
+
+enum rt__item_kind {
+	RT__ITEM_TASK,
+	RT__ITEM_SOON
+};
+
+/* A ready-queue entry; first member of struct rt_task and struct rt__soon. */
+struct rt__item {
+	struct rt__item		*next;
+	enum rt__item_kind	 kind;
+};
+
+struct rt__soon {
+	struct rt__item		 item;
+	void			(*fn)(void *);
+	void			*arg;
+};
+
+struct rt__defer {
+	struct rt__defer	*next;
+	void			(*fn)(void *);
+	void			*arg;
+};
+
+/* Flags for rt__wait. */
+#define RT__WAIT_SHIELD	0x1	/* neither cancellation nor deadline scopes
+				   interrupt it (cleanup waits) */
+
+/*
+ * A task.  Lives at the top of its own stack (stack.c puts the stack's
+ * descriptor above it), owned by the loop while not DONE and by the
+ * references (refs) after; freed when both are gone.
+ */
+struct rt_task {
+	struct rt__item		 item;		/* must be first */
+	struct coro_ctx		 ctx;
+	struct coro_stack	*stack;
+	rt_task_fn		 fn;
+	void			*arg;
+	void			*result;
+	int			 status;	/* return value, once DONE */
+	enum rt_task_state	 state;
+	int			 refs;		/* handles held by callers */
+	uint64_t		 id;
+
+	/* Waiting. */
+	int			 wake_status;	/* what the current wait returns */
+	unsigned		 wait_flags;
+	const char		*waiting_on;	/* static string, "" if none */
+	struct rt_wq		*wq;		/* the queue we are linked on */
+	struct rt_task		*wq_next, *wq_prev;
+	ev_timer		 timer;		/* the wait's deadline */
+	void			*wait_data;	/* per-primitive scratch */
+
+	/* Cancellation and deadlines. */
+	unsigned		 cancel_pending:1;	/* deliver at next wait */
+	unsigned		 cancelling:1;		/* cancel() was called */
+	struct rt_scope		*scope;		/* innermost deadline scope */
+
+	struct rt_cb		*done_cbs;
+	struct rt__defer	*defers;
+
+	/* The loop's list of all live tasks. */
+	struct rt_task		*all_next, *all_prev;
+
+	/* Membership in a task group. */
+	struct rt_group		*group;
+	struct rt_task		*group_next;
+	struct rt_cb		 group_cb;
+
+	char			 name[48];
+};
+
+struct rt__loop {
+	struct ev_loop		*ev;
+	struct coro_ctx		 main_ctx;	/* the thread's own stack */
+	struct rt_task		*current;	/* NULL on the main context */
+	struct rt__item		*ready_head, *ready_tail;
+	unsigned		 budget;	/* tasks left before a poll */
+	int			 stop;
+	int			 gen_depth;	/* generators running now */
+	struct rt_gen		*gen_current;	/* the innermost of them */
+
+	struct rt_task		*all_head;
+	size_t			 ntasks;
+	uint64_t		 next_id;
+
+	struct rt__soon		*soon_free;	/* recycled call_soon entries */
+	struct rt__defer	*defer_free;
+	size_t			 stack_size;
+};
+
+extern struct rt__loop	*rt__loop;
+
+/* Switches away from the running task self (to the next ready task or the
+ * loop); returns when self is resumed.  Its state is already set. */
+void	rt__task_suspend(struct rt_task *self);
+
+/* Appends t to the ready queue (state READY). */
+void	rt__ready_push(struct rt_task *t);
+
+/*
+ * Suspends the running task on wq (may be NULL: someone holds a pointer to
+ * the task and will wake it), for at most timeout seconds (RT_FOREVER: no
+ * limit) and the enclosing deadline scopes.  what is a static string shown
+ * by rt_task_dump.  Returns the status given to rt__wake, -ETIMEDOUT, or
+ * -ECANCELED; -EPERM outside a task or inside a generator.  A pending
+ * cancellation or an expired scope returns at once without suspending.
+ */
+int	rt__wait(struct rt_wq *wq, const char *what, double timeout,
+	    unsigned flags);
+
+/* Wakes t if it is WAITING: unlinks it from its wait queue, stops its
+ * timer, makes its wait return status.  Returns 1 if woken, else 0. */
+int	rt__wake(struct rt_task *t, int status);
+
+/* The head of wq without removing it, or NULL. */
+static inline struct rt_task *
+rt__wq_first(const struct rt_wq *wq)
+{
+	return wq->head;
+}
+
+/* Wakes the longest waiter of wq with status; returns it or NULL. */
+struct rt_task *rt__wq_wake_one(struct rt_wq *wq, int status);
+/* Wakes every waiter; returns how many. */
+size_t	rt__wq_wake_all(struct rt_wq *wq, int status);
+static inline int
+rt__wq_empty(const struct rt_wq *wq)
+{
+	return wq->head == NULL;
+}
+static inline void
+rt__wq_init(struct rt_wq *wq)
+{
+	wq->head = wq->tail = NULL;
+}
+
+/* rt_task_join with rt__wait flags (a shielded join for cleanup). */
+int	rt__task_join(struct rt_task *t, void **result, double timeout,
+	    unsigned flags);
+
+/* Runs the list of callbacks *head, emptying it; source is passed on. */
+void	rt__cb_run_all(struct rt_cb **head, void *source);
+void	rt__cb_add(struct rt_cb **head, struct rt_cb *cb);
+
+#endif /* ASYNCD_RT_INT_H */

@@ -1,0 +1,408 @@
+/*
+ * task.c - a task is a C function on its own stack, resumed only by the loop.
+ *
+ *   READY (in the loop's FIFO) -> RUNNING (one per process) -> WAITING (on at
+ *   most one wait queue, maybe with a deadline timer) -> READY ... -> DONE
+ *
+ * A task suspends only itself (rt__wait in wait.c).  When it suspends, it
+ * switches directly to the next ready task if there is one and the loop's
+ * budget allows, else back to the loop on the main stack: one switch per
+ * hand-over instead of two.
+ *
+ * Memory: struct rt_task sits at the top of the task's stack, just below the
+ * stack's own descriptor, so a spawn takes one stack from the pool and
+ * nothing else.  A DONE task's stack is recycled when no handle refers to it
+ * any more; if it is unreferenced when it finishes, the stack goes back to
+ * the pool right after the final switch leaves it (coro_transfer_exit).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt-int.h"
+
+static char spawn_err[320];
+
+const char *
+rt_task_spawn_error(void)
+{
+	return spawn_err;
+}
+
+static void
+all_unlink(struct rt_task *t)
+{
+	struct rt__loop *l = rt__loop;
+
+	if (t->all_prev != NULL)
+		t->all_prev->all_next = t->all_next;
+	else
+		l->all_head = t->all_next;
+	if (t->all_next != NULL)
+		t->all_next->all_prev = t->all_prev;
+}
+
+/*
+ * Leaves the running task for the next ready one, or for the loop.  The
+ * caller has already recorded why it stops (WAITING, READY or DONE).
+ */
+static void
+switch_out(struct rt_task *self)
+{
+	struct rt__loop *l = rt__loop;
+	struct rt__item *it = l->ready_head;
+	struct rt_task *next;
+
+	if (it != NULL && it->kind == RT__ITEM_TASK && l->budget > 0 &&
+	    !l->stop) {
+		if ((l->ready_head = it->next) == NULL)
+			l->ready_tail = NULL;
+		l->budget--;
+		next = (struct rt_task *)(void *)it;
+		next->state = RT_TASK_RUNNING;
+		l->current = next;
+		if (next != self)	/* sleep(0) alone: nothing to switch */
+			coro_transfer(&self->ctx, &next->ctx);
+	} else {
+		l->current = NULL;
+		coro_transfer(&self->ctx, &l->main_ctx);
+	}
+	/* Resumed: whoever switched to us set l->current and our state. */
+}
+
+/* The suspend half of rt__wait: everything else is in wait.c. */
+void
+rt__task_suspend(struct rt_task *self)
+{
+	switch_out(self);
+}
+
+static void
+run_defers(struct rt_task *t)
+{
+	struct rt__loop *l = rt__loop;
+	struct rt__defer *d;
+
+	while ((d = t->defers) != NULL) {
+		t->defers = d->next;
+		d->fn(d->arg);
+		d->next = l->defer_free;
+		l->defer_free = d;
+	}
+}
+
+static void
+task_free(struct rt_task *t)
+{
+	all_unlink(t);
+	coro_stack_put(t->stack);
+}
+
+/* Entered through coro__entry on the task's fresh stack. */
+static void
+task_main(void *p)
+{
+	struct rt_task *t = p, *next;
+	struct rt__loop *l = rt__loop;
+	struct rt__item *it;
+	struct coro_ctx *to;
+
+	coro_entered(&t->ctx);
+	t->status = t->fn(t->arg);
+	run_defers(t);
+	t->state = RT_TASK_DONE;
+	t->waiting_on = "";
+	l->ntasks--;
+	/* Callbacks may wake joiners, or release the last reference. */
+	rt__cb_run_all(&t->done_cbs, t);
+
+	/* The final switch, as switch_out() but never coming back. */
+	it = l->ready_head;
+	if (it != NULL && it->kind == RT__ITEM_TASK && l->budget > 0 &&
+	    !l->stop) {
+		if ((l->ready_head = it->next) == NULL)
+			l->ready_tail = NULL;
+		l->budget--;
+		next = (struct rt_task *)(void *)it;
+		next->state = RT_TASK_RUNNING;
+		l->current = next;
+		to = &next->ctx;
+	} else {
+		l->current = NULL;
+		to = &l->main_ctx;
+	}
+	if (t->refs == 0) {
+		all_unlink(t);
+		coro_transfer_exit(&t->ctx, to, t->stack);
+	}
+	coro_transfer_exit(&t->ctx, to, NULL);
+}
+
+int
+rt_task_spawn_opts(struct rt_task **tp, const char *name, rt_task_fn fn,
+    void *arg, const struct rt_task_opts *opts)
+{
+	struct rt__loop *l = rt__loop;
+	struct coro_stack *st;
+	struct rt_task *t;
+	size_t size;
+
+	if (tp != NULL)
+		*tp = NULL;
+	if (fn == NULL)
+		return -EINVAL;
+	size = opts != NULL && opts->stack_size != 0 ? opts->stack_size :
+	    l->stack_size;
+	if ((st = coro_stack_get(size + sizeof(*t))) == NULL) {
+		int err = errno == EINVAL ? -EINVAL : -ENOMEM;
+
+		snprintf(spawn_err, sizeof(spawn_err), "cannot spawn task %s: %s",
+		    name != NULL ? name : "", coro_stack_error());
+		return err;
+	}
+
+	/* The task struct takes the top of the stack, aligned down. */
+	t = (struct rt_task *)(void *)(((uintptr_t)st->lo + st->size -
+	    sizeof(*t)) & ~(uintptr_t)63);
+	memset(t, 0, sizeof(*t));
+	t->item.kind = RT__ITEM_TASK;
+	t->stack = st;
+	t->fn = fn;
+	t->arg = arg;
+	t->id = l->next_id++;
+	t->refs = tp != NULL;
+	t->waiting_on = "";
+	if (name != NULL)
+		snprintf(t->name, sizeof(t->name), "%s", name);
+	else
+		snprintf(t->name, sizeof(t->name), "task-%llu",
+		    (unsigned long long)t->id);
+	st->name = t->name;
+	coro_ctx_make(&t->ctx, st, (size_t)(st->lo + st->size - (char *)t),
+	    task_main, t);
+
+	t->all_next = l->all_head;
+	if (l->all_head != NULL)
+		l->all_head->all_prev = t;
+	l->all_head = t;
+	l->ntasks++;
+
+	rt__ready_push(t);
+	if (tp != NULL)
+		*tp = t;
+	return 0;
+}
+
+int
+rt_task_spawn(struct rt_task **tp, const char *name, rt_task_fn fn, void *arg)
+{
+	return rt_task_spawn_opts(tp, name, fn, arg, NULL);
+}
+
+void
+rt_task_release(struct rt_task *t)
+{
+	if (t == NULL)
+		return;
+	/* A done callback may drop the last reference while the finishing
+	 * task still runs on its stack: task_main frees it after the switch. */
+	if (--t->refs == 0 && t->state == RT_TASK_DONE &&
+	    t != rt__loop->current)
+		task_free(t);
+}
+
+struct rt_task *
+rt_task_current(void)
+{
+	return rt__loop->current;
+}
+
+int
+rt_task_cancel(struct rt_task *t)
+{
+	if (t->state == RT_TASK_DONE)
+		return -EALREADY;
+	t->cancelling = 1;
+	if (t->state == RT_TASK_WAITING && !(t->wait_flags & RT__WAIT_SHIELD))
+		(void)rt__wake(t, -ECANCELED);
+	else
+		t->cancel_pending = 1;
+	return 0;
+}
+
+int
+rt_task_cancelling(const struct rt_task *t)
+{
+	return t->cancelling && t->state != RT_TASK_DONE;
+}
+
+static void
+join_wake_cb(struct rt_cb *cb, void *source)
+{
+	(void)source;
+	(void)rt__wake(cb->arg, 0);
+}
+
+int
+rt__task_join(struct rt_task *t, void **result, double timeout,
+    unsigned flags)
+{
+	struct rt_task *self = rt__loop->current;
+	struct rt_cb cb = { .fn = join_wake_cb };
+	int err;
+
+	if (t == self)
+		return -EDEADLK;
+	if (t->state != RT_TASK_DONE) {
+		if (self == NULL)
+			return -EPERM;
+		cb.arg = self;
+		rt__cb_add(&t->done_cbs, &cb);
+		err = rt__wait(NULL, "join", timeout, flags);
+		rt_cb_remove(&cb);
+		if (err != 0)
+			return err;
+	}
+	if (result != NULL)
+		*result = t->result;
+	return t->status;
+}
+
+int
+rt_task_join(struct rt_task *t, void **result, double timeout)
+{
+	return rt__task_join(t, result, timeout, 0);
+}
+
+void
+rt_task_set_result(void *result)
+{
+	rt__loop->current->result = result;
+}
+
+int
+rt_task_status(const struct rt_task *t)
+{
+	return t->status;
+}
+
+void *
+rt_task_result(const struct rt_task *t)
+{
+	return t->result;
+}
+
+enum rt_task_state
+rt_task_state(const struct rt_task *t)
+{
+	return t->state;
+}
+
+const char *
+rt_task_name(const struct rt_task *t)
+{
+	return t->name;
+}
+
+uint64_t
+rt_task_id(const struct rt_task *t)
+{
+	return t->id;
+}
+
+int
+rt_task_done(const struct rt_task *t)
+{
+	return t->state == RT_TASK_DONE;
+}
+
+void
+rt_task_add_done_cb(struct rt_task *t, struct rt_cb *cb)
+{
+	if (t->state == RT_TASK_DONE) {
+		cb->next = NULL;
+		cb->pprev = NULL;
+		cb->fn(cb, t);
+		return;
+	}
+	rt__cb_add(&t->done_cbs, cb);
+}
+
+int
+rt_task_defer(void (*fn)(void *), void *arg)
+{
+	struct rt__loop *l = rt__loop;
+	struct rt_task *t = l->current;
+	struct rt__defer *d;
+
+	if (t == NULL)
+		return -EPERM;
+	if ((d = l->defer_free) != NULL)
+		l->defer_free = d->next;
+	else if ((d = malloc(sizeof(*d))) == NULL)
+		return -ENOMEM;
+	d->fn = fn;
+	d->arg = arg;
+	d->next = t->defers;
+	t->defers = d;
+	return 0;
+}
+
+/* ---- introspection -------------------------------------------------------- */
+
+const char *
+rt_task_state_name(enum rt_task_state s)
+{
+	switch (s) {
+	case RT_TASK_READY:	return "ready";
+	case RT_TASK_RUNNING:	return "running";
+	case RT_TASK_WAITING:	return "waiting";
+	case RT_TASK_DONE:	return "done";
+	}
+	return "?";
+}
+
+const char *
+rt_task_waiting_on(const struct rt_task *t)
+{
+	return t->waiting_on;
+}
+
+void
+rt_task_foreach(void (*fn)(struct rt_task *t, void *arg), void *arg)
+{
+	struct rt_task *t, *next;
+
+	for (t = rt__loop->all_head; t != NULL; t = next) {
+		next = t->all_next;	/* fn may release t */
+		if (t->state != RT_TASK_DONE)
+			fn(t, arg);
+	}
+}
+
+size_t
+rt_task_count(void)
+{
+	return rt__loop->ntasks;
+}
+
+static void
+dump_one(struct rt_task *t, void *arg)
+{
+	FILE *fp = arg;
+
+	fprintf(fp, "%8llu  %-8s  %-32s  %s%s\n", (unsigned long long)t->id,
+	    rt_task_state_name(t->state), t->name, t->waiting_on,
+	    t->cancelling ? " (cancelling)" : "");
+}
+
+void
+rt_task_dump(FILE *fp)
+{
+	fprintf(fp, "%8s  %-8s  %-32s  %s\n", "id", "state", "name",
+	    "waiting on");
+	rt_task_foreach(dump_one, fp);
+}

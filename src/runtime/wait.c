@@ -1,0 +1,206 @@
+/*
+ * wait.c - how a task waits: wait queues, deadline timers, cancellation,
+ * deadline scopes, and sleep.
+ *
+ * Every blocking call of the runtime ends in rt__wait(): it links the task on
+ * at most one wait queue, arms the task's own ev_timer for the earliest of
+ * the call's timeout and the enclosing scopes' deadlines, and suspends.
+ * Exactly one of three things ends the wait, each through rt__wake(): the
+ * primitive (status 0 or its error), the timer (-ETIMEDOUT), or
+ * rt_task_cancel (-ECANCELED).  rt__wake undoes the other two, so a task is
+ * never woken twice for one wait.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+
+#include "rt-int.h"
+
+static void
+wq_unlink(struct rt_task *t)
+{
+	struct rt_wq *wq = t->wq;
+
+	if (t->wq_prev != NULL)
+		t->wq_prev->wq_next = t->wq_next;
+	else
+		wq->head = t->wq_next;
+	if (t->wq_next != NULL)
+		t->wq_next->wq_prev = t->wq_prev;
+	else
+		wq->tail = t->wq_prev;
+	t->wq = NULL;
+	t->wq_next = t->wq_prev = NULL;
+}
+
+static void
+wq_append(struct rt_wq *wq, struct rt_task *t)
+{
+	t->wq = wq;
+	t->wq_next = NULL;
+	t->wq_prev = wq->tail;
+	if (wq->tail != NULL)
+		wq->tail->wq_next = t;
+	else
+		wq->head = t;
+	wq->tail = t;
+}
+
+static void
+timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
+{
+	struct rt_task *t = (struct rt_task *)(void *)((char *)w -
+	    offsetof(struct rt_task, timer));
+
+	(void)ev;
+	(void)revents;
+	(void)rt__wake(t, -ETIMEDOUT);
+}
+
+int
+rt__wake(struct rt_task *t, int status)
+{
+	if (t->state != RT_TASK_WAITING)
+		return 0;
+	if (t->wq != NULL)
+		wq_unlink(t);
+	if (ev_is_active(&t->timer))
+		ev_timer_stop(rt__loop->ev, &t->timer);
+	t->wake_status = status;
+	t->waiting_on = "";
+	rt__ready_push(t);
+	return 1;
+}
+
+static double
+scope_deadline(const struct rt_task *t)
+{
+	return t->scope != NULL ? t->scope->deadline : HUGE_VAL;
+}
+
+int
+rt__wait(struct rt_wq *wq, const char *what, double timeout, unsigned flags)
+{
+	struct rt__loop *l = rt__loop;
+	struct rt_task *t = l->current;
+	double now, deadline = HUGE_VAL;
+
+	if (t == NULL || l->gen_depth > 0)
+		return -EPERM;
+	now = ev_now(l->ev);
+	if (!(flags & RT__WAIT_SHIELD)) {
+		if (t->cancel_pending) {
+			t->cancel_pending = 0;
+			return -ECANCELED;
+		}
+		deadline = scope_deadline(t);
+		if (deadline <= now)
+			return -ETIMEDOUT;
+	}
+	if (timeout >= 0 && now + timeout < deadline)
+		deadline = now + timeout;
+
+	if (wq != NULL)
+		wq_append(wq, t);
+	if (deadline != HUGE_VAL) {
+		ev_timer_init(&t->timer, timer_cb, deadline - now, 0.);
+		ev_timer_start(l->ev, &t->timer);
+	}
+	t->waiting_on = what;
+	t->wait_flags = flags;
+	t->wake_status = 0;
+	t->state = RT_TASK_WAITING;
+	rt__task_suspend(t);
+	t->wait_flags = 0;
+	return t->wake_status;
+}
+
+struct rt_task *
+rt__wq_wake_one(struct rt_wq *wq, int status)
+{
+	struct rt_task *t = wq->head;
+
+	if (t != NULL)
+		(void)rt__wake(t, status);
+	return t;
+}
+
+size_t
+rt__wq_wake_all(struct rt_wq *wq, int status)
+{
+	size_t n = 0;
+
+	while (wq->head != NULL) {
+		(void)rt__wake(wq->head, status);
+		n++;
+	}
+	return n;
+}
+
+/* ---- deadline scopes -------------------------------------------------- */
+
+void
+rt_scope_enter(struct rt_scope *s, double timeout)
+{
+	struct rt__loop *l = rt__loop;
+	struct rt_task *t = l->current;
+
+	s->deadline = timeout >= 0 ? ev_now(l->ev) + timeout : HUGE_VAL;
+	s->outer = NULL;
+	if (t == NULL)
+		return;
+	/* Store the effective deadline: the earliest of the chain. */
+	s->outer = t->scope;
+	if (s->outer != NULL && s->outer->deadline < s->deadline)
+		s->deadline = s->outer->deadline;
+	t->scope = s;
+}
+
+int
+rt_scope_exit(struct rt_scope *s)
+{
+	struct rt__loop *l = rt__loop;
+	struct rt_task *t = l->current;
+
+	if (t != NULL && t->scope == s)
+		t->scope = s->outer;
+	return s->deadline != HUGE_VAL && ev_now(l->ev) >= s->deadline;
+}
+
+/* ---- sleep ------------------------------------------------------------- */
+
+int
+rt_sleep(double seconds)
+{
+	struct rt__loop *l = rt__loop;
+	struct rt_task *t = l->current;
+	int err;
+
+	if (t == NULL || l->gen_depth > 0)
+		return -EPERM;
+	if (seconds > 0) {
+		int cut = scope_deadline(t) < ev_now(l->ev) + seconds;
+
+		err = rt__wait(NULL, "sleep", seconds, 0);
+		/* The sleep's own timer ending it is success. */
+		return err == -ETIMEDOUT && !cut ? 0 : err;
+	}
+
+	/* sleep(0): to the back of the ready queue, once around. */
+	if (t->cancel_pending) {
+		t->cancel_pending = 0;
+		return -ECANCELED;
+	}
+	if (scope_deadline(t) <= ev_now(l->ev))
+		return -ETIMEDOUT;
+	t->waiting_on = "";
+	rt__ready_push(t);
+	rt__task_suspend(t);
+	if (t->cancel_pending) {
+		t->cancel_pending = 0;
+		return -ECANCELED;
+	}
+	return 0;
+}
