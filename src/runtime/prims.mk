@@ -1,0 +1,1 @@
+# src/runtime: synchronisation primitives (lock, semaphore, event, condition, queue).
