@@ -10,7 +10,11 @@ src_runtime_librt_a_SOURCES = \
 	src/runtime/gather.c \
 	src/runtime/group.c \
 	src/runtime/future.c \
-	src/runtime/gen.c
+	src/runtime/gen.c \
+	src/runtime/fdwait.c \
+	src/runtime/stream.c \
+	src/runtime/tcp.c \
+	src/runtime/resolve.c
 
 # What a program using the runtime links, in dependency order.
-RT_LIBS = src/runtime/librt.a src/coro/libcoro.a $(EV_LIBS) -lm
+RT_LIBS = src/runtime/librt.a src/coro/libcoro.a $(EV_LIBS) -lm $(PTHREAD_LIBS)

@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +50,9 @@ rt_loop_init(const struct rt_loop_opts *opts)
 		return err;
 	if ((err = coro_overflow_handler_install()) != 0)
 		return err;
+	/* A peer that closes early must cost an -EPIPE, never the process. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return -errno;
 
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return -ENOMEM;
@@ -241,6 +245,7 @@ rt_loop_close(void)
 		l->defer_free = d->next;
 		free(d);
 	}
+	rt__resolve_close();
 	ev_loop_destroy(l->ev);
 	free(l);
 	rt__loop = NULL;

@@ -73,6 +73,7 @@ struct rt_task {
 	struct rt_wq		*wq;		/* the queue we are linked on */
 	struct rt_task		*wq_next, *wq_prev;
 	ev_timer		 timer;		/* the wait's deadline */
+	ev_io			 io;		/* rt_fd_wait's watcher */
 	void			*wait_data;	/* per-primitive scratch */
 
 	/* Cancellation and deadlines. */
@@ -162,6 +163,13 @@ rt__wq_init(struct rt_wq *wq)
 /* rt_task_join with rt__wait flags (a shielded join for cleanup). */
 int	rt__task_join(struct rt_task *t, void **result, double timeout,
 	    unsigned flags);
+
+/* Prepares an rt_watch without starting it. */
+void	rt__watch_init(struct rt_watch *w, int fd, int events,
+	    void (*cb)(struct rt_watch *w, int revents), void *arg);
+
+/* Detaches the resolver threads from the loop being closed. */
+void	rt__resolve_close(void);
 
 /* Runs the list of callbacks *head, emptying it; source is passed on. */
 void	rt__cb_run_all(struct rt_cb **head, void *source);

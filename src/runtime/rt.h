@@ -30,6 +30,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <netdb.h>
 
 #include <ev.h>
 
@@ -394,5 +396,220 @@ int	rt_queue_get(struct rt_queue *q, void **item, double timeout); /* suspends *
 int	rt_queue_put_nowait(struct rt_queue *q, void *item);	/* -EAGAIN if full */
 int	rt_queue_get_nowait(struct rt_queue *q, void **item);	/* -EAGAIN if empty */
 size_t	rt_queue_len(const struct rt_queue *q);
+
+/* ---- errors -------------------------------------------------------------- */
+
+/*
+ * Name resolution errors travel as RT_EAI(code): getaddrinfo's EAI_* codes
+ * moved below every errno so one int carries both.  rt_strerror() reads
+ * either kind.
+ */
+#define RT_EAI_BASE		10000
+#define RT_EAI(code)		((code) - RT_EAI_BASE)
+#define RT_IS_EAI(err)		((err) <= -RT_EAI_BASE)
+const char *rt_strerror(int err);
+
+/* ---- fd readiness and signals -------------------------------------------- */
+
+/*
+ * Suspends until fd is readable (RT_READ) or writable (RT_WRITE) (asyncio's
+ * add_reader/add_writer, as a wait).  Returns 0, -ETIMEDOUT or -ECANCELED.
+ * The fd stays owned by the caller.
+ */
+#define RT_READ		EV_READ
+#define RT_WRITE	EV_WRITE
+int	rt_fd_wait(int fd, int events, double timeout);
+
+/*
+ * A plain callback watcher on an fd (asyncio's add_reader with a callback).
+ * Embedded by its owner; cb(w, revents) runs from the loop, must not
+ * suspend, and may stop the watcher.
+ */
+struct rt_watch {
+	ev_io		 io;		/* private */
+	void		(*cb)(struct rt_watch *w, int revents);
+	void		*arg;
+};
+void	rt_watch_start(struct rt_watch *w, int fd, int events,
+	    void (*cb)(struct rt_watch *w, int revents), void *arg);
+void	rt_watch_stop(struct rt_watch *w);
+
+/*
+ * A signal handler that runs in the loop like any callback, never in signal
+ * context (libev signal watchers; asyncio's add_signal_handler).  Embedded
+ * by its owner.  Only the process's loop handles signals.
+ */
+struct rt_signal {
+	ev_signal	 sig;		/* private */
+	void		(*cb)(struct rt_signal *s, int signum);
+	void		*arg;
+};
+void	rt_signal_start(struct rt_signal *s, int signum,
+	    void (*cb)(struct rt_signal *s, int signum), void *arg);
+void	rt_signal_stop(struct rt_signal *s);
+
+/* ---- streams ------------------------------------------------------------- */
+
+/*
+ * A buffered reader/writer over a non-blocking fd (asyncio's StreamReader
+ * and StreamWriter in one).  Owned by whoever initialised it; it owns its two
+ * buffers (allocated once by rt_stream_init, fixed size: memory per stream
+ * is bounded) and, until rt_stream_close or rt_stream_detach, the fd.
+ *
+ * Status conventions of the read calls: EOF before anything was read is a
+ * return of 0 (read) or -ENODATA (readexactly, readline, readuntil when the
+ * stream ended before the separator or the count: asyncio's
+ * IncompleteReadError); a reset is -ECONNRESET; a timeout -ETIMEDOUT; a line
+ * or separator search longer than the limit -EMSGSIZE (nothing consumed:
+ * asyncio's LimitOverrunError).  Write errors are -EPIPE or -ECONNRESET and
+ * stick: every later write fails the same way.
+ */
+struct rt_stream {
+	int		 fd;
+	char		*rbuf;
+	size_t		 rcap, rpos, rlen;	/* unread bytes: rbuf[rpos, rpos+rlen) */
+	char		*wbuf;
+	size_t		 wcap, wpos, wlen;	/* unsent bytes: wbuf[wpos, wpos+wlen) */
+	int		 eof;		/* the peer closed its side */
+	int		 rerr, werr;	/* sticky read and write errors */
+	int		 is_socket;	/* send(MSG_NOSIGNAL) rather than write */
+};
+
+#define RT_STREAM_RBUF	(16 * 1024)
+#define RT_STREAM_WBUF	(64 * 1024)
+
+/* Takes ownership of fd (made non-blocking); rbuf/wbuf sizes 0 = defaults.
+ * 0, -ENOMEM or -errno. */
+int	rt_stream_init(struct rt_stream *s, int fd, size_t rbuf, size_t wbuf);
+/* Up to n bytes, at least 1 unless EOF (0).  Suspends. */
+ssize_t	rt_stream_read(struct rt_stream *s, void *buf, size_t n, double timeout);
+/* Exactly n bytes into buf; 0 or an error.  Suspends. */
+int	rt_stream_readexactly(struct rt_stream *s, void *buf, size_t n,
+	    double timeout);
+/*
+ * Up to and including the separator, copied into buf (at most max bytes,
+ * max <= the read buffer size); returns the length.  At EOF with a partial
+ * line: readline returns it (asyncio's readline); readuntil returns -ENODATA.
+ */
+ssize_t	rt_stream_readline(struct rt_stream *s, char *buf, size_t max,
+	    double timeout);
+ssize_t	rt_stream_readuntil(struct rt_stream *s, const char *sep, size_t seplen,
+	    char *buf, size_t max, double timeout);
+/*
+ * Queues n bytes for sending: sends at once what the kernel takes when
+ * nothing is queued, buffers the rest, and suspends only while the bounded
+ * buffer is too full to take the remainder (backpressure).  0 or an error.
+ */
+int	rt_stream_write(struct rt_stream *s, const void *buf, size_t n,
+	    double timeout);
+/* Suspends until every queued byte has been taken by the kernel. */
+int	rt_stream_drain(struct rt_stream *s, double timeout);
+/* Drains, then half-closes (shutdown SHUT_WR). */
+int	rt_stream_write_eof(struct rt_stream *s, double timeout);
+/* Unsent bytes queued. */
+size_t	rt_stream_pending(const struct rt_stream *s);
+/* Frees the buffers and closes the fd (queued bytes are dropped: drain
+ * first).  Safe to call twice. */
+void	rt_stream_close(struct rt_stream *s);
+
+/* ---- TCP ----------------------------------------------------------------- */
+
+/*
+ * One accepted connection, handed to the server's handler.  Owned by the
+ * server; valid until the handler returns.  The handler owns fd: the server
+ * closes it after the handler returns unless the handler set it to -1.
+ */
+struct rt_conn {
+	int			 fd;
+	struct sockaddr_storage	 peer;
+	socklen_t		 peerlen;
+	struct rt_server	*server;
+	struct rt_task		*task;		/* private: the handler's task */
+	struct rt_conn		*next;		/* private */
+};
+
+typedef int (*rt_conn_fn)(struct rt_conn *c, void *arg);
+
+#define RT_SERVER_MAX_LISTEN	16
+
+struct rt_server_opts {
+	size_t		max_conns;	/* 0 = no limit */
+	int		backlog;	/* 0 = SOMAXCONN */
+	size_t		stack_size;	/* of connection tasks; 0 = default */
+	double		emfile_pause;	/* 0 = 0.1 s: accept pause on EMFILE */
+	/*
+	 * Over max_conns: with overload set, the connection is accepted and
+	 * given to overload(fd, arg), which must not suspend and owns the fd
+	 * (to answer "busy" and close); without it, accepting pauses until a
+	 * connection ends.
+	 */
+	void		(*overload)(int fd, void *arg);
+};
+
+/*
+ * A TCP server: listening sockets, an accept watcher each, and one task per
+ * connection.  Owned by its creator; must outlive its connection tasks
+ * (rt_server_close waits for them).
+ */
+struct rt_server {
+	int		 fds[RT_SERVER_MAX_LISTEN];
+	struct rt_watch	 w[RT_SERVER_MAX_LISTEN];
+	size_t		 nfds;
+	int		 accepting;	/* watchers started */
+	int		 paused;	/* EMFILE backoff or at the cap */
+	int		 closing;
+	ev_timer	 pause_timer;
+	rt_conn_fn	 handler;
+	void		*arg;
+	struct rt_server_opts opts;
+	size_t		 nconns;	/* live connection tasks */
+	uint64_t	 accepted, overloaded, emfile_pauses;
+	struct rt_conn	*free_conns;	/* recycled records: no malloc per
+					   connection in steady state */
+	struct rt_conn	*live_conns;
+	struct rt_wq	 idle_waiters;	/* rt_server_wait_idle */
+};
+
+void	rt_server_init(struct rt_server *s, const struct rt_server_opts *opts);
+/*
+ * Binds and listens on host:port (numeric IPv4 or IPv6, or NULL/"*" for all
+ * IPv4 addresses, "::" for all IPv6), SO_REUSEADDR, IPV6_V6ONLY for IPv6.
+ * Port "0" picks an ephemeral port (rt_server_port tells which).  Blocking:
+ * call at startup.  0 or -errno / RT_EAI(code).
+ */
+int	rt_server_listen(struct rt_server *s, const char *host, const char *port);
+/* Adopts an already listening socket (a daemon's or systemd's). */
+int	rt_server_adopt(struct rt_server *s, int fd);
+/* The local port of listener i. */
+int	rt_server_port(const struct rt_server *s, size_t i);
+/* Starts accepting: each connection runs handler(conn, arg) in a task. */
+int	rt_server_start(struct rt_server *s, rt_conn_fn handler, void *arg);
+/* Stops accepting; listeners stay open (graceful shutdown, then close). */
+void	rt_server_stop_accepting(struct rt_server *s);
+size_t	rt_server_connections(const struct rt_server *s);
+/* Suspends until no connection task is left. */
+int	rt_server_wait_idle(struct rt_server *s, double timeout);
+/* Cancels every connection task (fast stop). */
+void	rt_server_cancel_all(struct rt_server *s);
+/* Stops accepting, closes the listeners, frees recycled records.  Live
+ * connection tasks must have ended (wait_idle) first. */
+void	rt_server_close(struct rt_server *s);
+
+/*
+ * Resolves host:port without blocking the loop: getaddrinfo runs on a small
+ * pool of threads and the answer comes back through an ev_async.  Suspends.
+ * *res is freed with freeaddrinfo.  0, RT_EAI(code), -ETIMEDOUT,
+ * -ECANCELED, -ENOMEM.
+ */
+int	rt_resolve(const char *host, const char *port, int socktype,
+	    struct addrinfo **res, double timeout);
+
+/*
+ * asyncio's open_connection: resolves, then tries each address in turn with
+ * a non-blocking connect, all within timeout.  Returns a connected,
+ * non-blocking fd with TCP_NODELAY, or the last error (-ECONNREFUSED,
+ * -ETIMEDOUT, RT_EAI(...), -ECANCELED).  Suspends.
+ */
+int	rt_tcp_connect(const char *host, const char *port, double timeout);
 
 #endif /* ASYNCD_RT_H */

@@ -68,6 +68,8 @@ rt__wake(struct rt_task *t, int status)
 		wq_unlink(t);
 	if (ev_is_active(&t->timer))
 		ev_timer_stop(rt__loop->ev, &t->timer);
+	if (ev_is_active(&t->io))
+		ev_io_stop(rt__loop->ev, &t->io);
 	t->wake_status = status;
 	t->waiting_on = "";
 	rt__ready_push(t);

@@ -1,0 +1,243 @@
+/*
+ * resolve.c - name resolution that never blocks the loop, and rt_strerror.
+ *
+ * getaddrinfo() blocks (DNS over the network, /etc/hosts, NSS modules), so it
+ * runs on a small pool of threads, started on first use.  A request is a
+ * heap job: the asking task waits on it; a thread takes it from the job
+ * list, resolves, puts it on the done list and wakes the loop with ev_async;
+ * the async callback wakes the task.  If the task gives up first (timeout,
+ * cancellation), the job is marked abandoned and freed, with its answer,
+ * when the thread returns it: the thread never touches a task's stack.
+ *
+ * c-ares would avoid threads, but brings a dependency and only does DNS
+ * (no /etc/nsswitch.conf, no mDNS); connection setup is not our hot path.
+ *
+ * The threads block every signal, so signals keep going to the loop thread.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt-int.h"
+
+#define RESOLVE_THREADS	2
+
+struct job {
+	struct job	*next;
+	char		*host, *port;
+	int		 socktype;
+	int		 gai;		/* getaddrinfo's answer */
+	int		 sys_errno;	/* for EAI_SYSTEM: errno is per thread */
+	struct addrinfo	*res;
+	struct rt_task	*waiter;	/* NULL once abandoned */
+	int		 finished;
+};
+
+static struct {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	struct job	*todo, *todo_tail;
+	struct job	*done;
+	int		 started;
+	ev_async	 async;
+	struct ev_loop	*ev;
+} pool = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+static void
+job_free(struct job *j)
+{
+	if (j->res != NULL)
+		freeaddrinfo(j->res);
+	free(j->host);
+	free(j->port);
+	free(j);
+}
+
+static void *
+resolver_main(void *unused)
+{
+	struct addrinfo hints;
+	struct job *j;
+
+	(void)unused;
+	for (;;) {
+		pthread_mutex_lock(&pool.mu);
+		while ((j = pool.todo) == NULL)
+			pthread_cond_wait(&pool.cv, &pool.mu);
+		if ((pool.todo = j->next) == NULL)
+			pool.todo_tail = NULL;
+		pthread_mutex_unlock(&pool.mu);
+
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = j->socktype;
+		hints.ai_flags = AI_ADDRCONFIG;
+		j->gai = getaddrinfo(j->host, j->port, &hints, &j->res);
+		j->sys_errno = errno;
+
+		pthread_mutex_lock(&pool.mu);
+		j->next = pool.done;
+		pool.done = j;
+		/* Under the lock: rt__resolve_close may clear pool.ev. */
+		if (pool.ev != NULL)
+			ev_async_send(pool.ev, &pool.async);
+		pthread_mutex_unlock(&pool.mu);
+	}
+	return NULL;
+}
+
+/* On the loop: hand finished jobs back to their tasks. */
+static void
+async_cb(struct ev_loop *ev, ev_async *w, int revents)
+{
+	struct job *j, *next;
+
+	(void)ev;
+	(void)w;
+	(void)revents;
+	pthread_mutex_lock(&pool.mu);
+	j = pool.done;
+	pool.done = NULL;
+	pthread_mutex_unlock(&pool.mu);
+	for (; j != NULL; j = next) {
+		next = j->next;
+		j->finished = 1;
+		if (j->waiter == NULL)
+			job_free(j);
+		else
+			(void)rt__wake(j->waiter, 0);
+	}
+}
+
+static int
+pool_start(void)
+{
+	sigset_t all, old;
+	pthread_t tid;
+	int i, err = 0;
+
+	pthread_mutex_lock(&pool.mu);
+	pool.ev = rt__loop->ev;
+	pthread_mutex_unlock(&pool.mu);
+	ev_async_init(&pool.async, async_cb);
+	ev_async_start(pool.ev, &pool.async);
+	/* The async watcher alone must not keep rt_loop_run alive. */
+	ev_unref(pool.ev);
+
+	sigfillset(&all);
+	if ((err = pthread_sigmask(SIG_SETMASK, &all, &old)) != 0)
+		return -err;
+	for (i = 0; !pool.started && i < RESOLVE_THREADS && err == 0; i++) {
+		if ((err = pthread_create(&tid, NULL, resolver_main, NULL)) == 0)
+			(void)pthread_detach(tid);	/* fresh tid: cannot fail */
+	}
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);	/* restoring ours */
+	if (err != 0 && i == 1)
+		return -err;	/* not a single thread: nothing would resolve */
+	pool.started = 1;
+	return 0;
+}
+
+/*
+ * At loop close: detach from the dying libev loop.  The threads stay, idle,
+ * for a later loop; answers still in flight are dropped with their jobs.
+ */
+void
+rt__resolve_close(void)
+{
+	struct job *j, *next;
+
+	if (pool.ev == NULL)
+		return;
+	ev_ref(pool.ev);
+	ev_async_stop(pool.ev, &pool.async);
+	pthread_mutex_lock(&pool.mu);
+	pool.ev = NULL;
+	j = pool.done;
+	pool.done = NULL;
+	pthread_mutex_unlock(&pool.mu);
+	for (; j != NULL; j = next) {
+		next = j->next;
+		job_free(j);
+	}
+}
+
+int
+rt_resolve(const char *host, const char *port, int socktype,
+    struct addrinfo **res, double timeout)
+{
+	struct rt_task *self = rt__loop->current;
+	struct job *j;
+	int err;
+
+	*res = NULL;
+	if (self == NULL)
+		return -EPERM;
+	/* A numeric address needs no lookup: answer it here, no thread. */
+	if (host != NULL && (port == NULL || port[strspn(port, "0123456789")] ==
+	    '\0')) {
+		struct addrinfo hints;
+
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_socktype = socktype;
+		hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+		if (getaddrinfo(host, port, &hints, res) == 0)
+			return 0;
+		*res = NULL;
+	}
+	if (pool.ev == NULL && (err = pool_start()) != 0)
+		return err;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return -ENOMEM;
+	j->host = host != NULL ? strdup(host) : NULL;
+	j->port = port != NULL ? strdup(port) : NULL;
+	if ((host != NULL && j->host == NULL) ||
+	    (port != NULL && j->port == NULL)) {
+		job_free(j);
+		return -ENOMEM;
+	}
+	j->socktype = socktype;
+	j->waiter = self;
+
+	pthread_mutex_lock(&pool.mu);
+	if (pool.todo_tail != NULL)
+		pool.todo_tail->next = j;
+	else
+		pool.todo = j;
+	pool.todo_tail = j;
+	pthread_cond_signal(&pool.cv);
+	pthread_mutex_unlock(&pool.mu);
+
+	/* The async watcher is unref'd: hold a ref while someone waits. */
+	ev_ref(pool.ev);
+	err = rt__wait(NULL, "resolve", timeout, 0);
+	ev_unref(pool.ev);
+	if (!j->finished) {
+		/* Gave up first: the thread still owns the job. */
+		j->waiter = NULL;
+		return err != 0 ? err : -EINTR;
+	}
+	if (j->gai != 0) {
+		err = j->gai == EAI_SYSTEM ? -j->sys_errno : RT_EAI(j->gai);
+		job_free(j);
+		return err;
+	}
+	*res = j->res;
+	j->res = NULL;
+	job_free(j);
+	return 0;
+}
+
+const char *
+rt_strerror(int err)
+{
+	if (RT_IS_EAI(err))
+		return gai_strerror(err + RT_EAI_BASE);
+	if (err == -ENODATA)
+		return "connection closed before the expected data";
+	return strerror(err < 0 ? -err : err);
+}

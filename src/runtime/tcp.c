@@ -1,0 +1,406 @@
+/*
+ * tcp.c - TCP server and client (asyncio's start_server and
+ * open_connection).
+ *
+ * Server: each listening socket has a callback watcher (not a task: accept
+ * needs no stack).  On readiness it accepts in a bounded batch with accept4
+ * (non-blocking and close-on-exec in the same call), sets TCP_NODELAY, and
+ * spawns one task per connection.  The per-connection record comes from a
+ * free list, so a connection costs a pooled stack and nothing else.
+ *
+ * Running out of descriptors (EMFILE/ENFILE) would make a level-triggered
+ * listener spin: the pending connection stays in the backlog and the fd
+ * stays readable.  So accepting pauses for emfile_pause seconds (a timer,
+ * not a busy loop), then resumes; connections wait in the kernel's backlog
+ * meanwhile.  At max_conns accepting pauses until a connection ends, or,
+ * with an overload hook, the connection is handed to it (an HTTP server
+ * answers 503 from a prepared buffer and closes).
+ *
+ * Client: resolve off-loop (resolve.c), then a non-blocking connect to each
+ * address in turn, all under one deadline scope.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "rt-int.h"
+
+#define ACCEPT_BATCH	64
+
+void
+rt_server_init(struct rt_server *s, const struct rt_server_opts *opts)
+{
+	memset(s, 0, sizeof(*s));
+	if (opts != NULL)
+		s->opts = *opts;
+	/* The kernel caps it at net.core.somaxconn (4096 since Linux 5.4);
+	 * a burst of connects beyond the backlog costs each a 1 s SYN
+	 * retransmit. */
+	if (s->opts.backlog == 0)
+		s->opts.backlog = SOMAXCONN;
+	if (s->opts.emfile_pause <= 0)
+		s->opts.emfile_pause = 0.1;
+}
+
+int
+rt_server_adopt(struct rt_server *s, int fd)
+{
+	int flags;
+
+	if (s->nfds == RT_SERVER_MAX_LISTEN)
+		return -ENOSPC;
+	if ((flags = fcntl(fd, F_GETFL)) == -1)
+		return -errno;
+	if (!(flags & O_NONBLOCK) &&
+	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
+		return -errno;
+	s->fds[s->nfds++] = fd;
+	return 0;
+}
+
+int
+rt_server_listen(struct rt_server *s, const char *host, const char *port)
+{
+	struct addrinfo hints, *res, *ai;
+	int fd = -1, one = 1, err, gai;
+
+	if (s->nfds == RT_SERVER_MAX_LISTEN)
+		return -ENOSPC;
+	if (host != NULL && strcmp(host, "*") == 0)
+		host = NULL;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+	if ((gai = getaddrinfo(host, port, &hints, &res)) != 0)
+		return gai == EAI_SYSTEM ? -errno : RT_EAI(gai);
+	/* A numeric host gives exactly one address; NULL gives the IPv4
+	 * wildcard first on glibc: take the first. */
+	ai = res;
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, ai->ai_protocol);
+	if (fd == -1)
+		goto fail;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
+		goto fail;
+	/* [::] must not also claim IPv4: listen on 0.0.0.0 for that. */
+	if (ai->ai_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &one, sizeof(one)) == -1)
+		goto fail;
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1)
+		goto fail;
+	if (listen(fd, s->opts.backlog) == -1)
+		goto fail;
+	freeaddrinfo(res);
+	s->fds[s->nfds++] = fd;
+	return 0;
+fail:
+	err = -errno;
+	freeaddrinfo(res);
+	if (fd != -1)
+		(void)close(fd);	/* our own failed socket */
+	return err;
+}
+
+int
+rt_server_port(const struct rt_server *s, size_t i)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (i >= s->nfds)
+		return -EINVAL;
+	if (getsockname(s->fds[i], (struct sockaddr *)&ss, &len) == -1)
+		return -errno;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return -EAFNOSUPPORT;
+}
+
+static void
+watchers_start(struct rt_server *s)
+{
+	size_t i;
+
+	if (s->accepting || s->closing)
+		return;
+	for (i = 0; i < s->nfds; i++)
+		ev_io_start(rt__loop->ev, &s->w[i].io);
+	s->accepting = 1;
+}
+
+static void
+watchers_stop(struct rt_server *s)
+{
+	size_t i;
+
+	if (!s->accepting)
+		return;
+	for (i = 0; i < s->nfds; i++)
+		ev_io_stop(rt__loop->ev, &s->w[i].io);
+	s->accepting = 0;
+}
+
+static void
+pause_cb(struct ev_loop *ev, ev_timer *w, int revents)
+{
+	struct rt_server *s = (struct rt_server *)(void *)((char *)w -
+	    offsetof(struct rt_server, pause_timer));
+
+	(void)ev;
+	(void)revents;
+	s->paused = 0;
+	if (s->opts.max_conns == 0 || s->nconns < s->opts.max_conns)
+		watchers_start(s);
+}
+
+static int
+conn_main(void *arg)
+{
+	struct rt_conn *c = arg;
+	struct rt_server *s = c->server;
+	int status;
+
+	status = s->handler(c, s->arg);
+	if (c->fd >= 0) {
+		(void)close(c->fd);	/* fd released even on error */
+		c->fd = -1;
+	}
+	/* Unlink from the live list, recycle the record. */
+	{
+		struct rt_conn **pp = &s->live_conns;
+
+		while (*pp != c)
+			pp = &(*pp)->next;
+		*pp = c->next;
+	}
+	c->next = s->free_conns;
+	s->free_conns = c;
+	s->nconns--;
+	if (s->paused && !ev_is_active(&s->pause_timer) && !s->closing) {
+		/* We were at the cap: there is room again. */
+		s->paused = 0;
+		watchers_start(s);
+	}
+	if (s->nconns == 0)
+		(void)rt__wq_wake_all(&s->idle_waiters, 0);
+	return status;
+}
+
+static void
+accept_cb(struct rt_watch *w, int revents)
+{
+	struct rt_server *s = w->arg;
+	struct sockaddr_storage peer;
+	socklen_t len;
+	struct rt_conn *c;
+	char name[48];
+	int fd, one = 1, i, err;
+
+	(void)revents;
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		len = sizeof(peer);
+		fd = accept4(w->io.fd, (struct sockaddr *)&peer, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/* Out of descriptors or memory: back off. */
+				s->emfile_pauses++;
+				s->paused = 1;
+				watchers_stop(s);
+				ev_timer_init(&s->pause_timer, pause_cb,
+				    s->opts.emfile_pause, 0.);
+				ev_timer_start(rt__loop->ev, &s->pause_timer);
+			}
+			return;		/* EAGAIN: the backlog is empty */
+		}
+		s->accepted++;
+		if (s->opts.max_conns != 0 && s->nconns >= s->opts.max_conns) {
+			if (s->opts.overload != NULL) {
+				s->overloaded++;
+				s->opts.overload(fd, s->arg);
+				continue;
+			}
+			/* Cannot happen with the watchers stopped at the cap,
+			 * but never leak it. */
+			(void)close(fd);
+			continue;
+		}
+		/* Latency over batching: responses are written whole. */
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));	/* only fails on non-TCP fds */
+
+		if ((c = s->free_conns) != NULL)
+			s->free_conns = c->next;
+		else if ((c = malloc(sizeof(*c))) == NULL) {
+			(void)close(fd);	/* shed load under ENOMEM */
+			continue;
+		}
+		c->fd = fd;
+		c->peer = peer;
+		c->peerlen = len;
+		c->server = s;
+		snprintf(name, sizeof(name), "conn fd %d", fd);
+		err = rt_task_spawn_opts(&c->task, name, conn_main, c,
+		    &(struct rt_task_opts){ .stack_size = s->opts.stack_size });
+		/* The pointer stays valid while c is live (the task unlinks c
+		 * before it ends): no reference needed. */
+		rt_task_release(c->task);
+		if (err != 0) {
+			(void)close(fd);
+			c->next = s->free_conns;
+			s->free_conns = c;
+			continue;
+		}
+		c->next = s->live_conns;
+		s->live_conns = c;
+		s->nconns++;
+		if (s->opts.max_conns != 0 && s->nconns >= s->opts.max_conns &&
+		    s->opts.overload == NULL) {
+			s->paused = 1;
+			watchers_stop(s);
+			return;
+		}
+	}
+}
+
+int
+rt_server_start(struct rt_server *s, rt_conn_fn handler, void *arg)
+{
+	size_t i;
+
+	if (s->nfds == 0)
+		return -EINVAL;
+	s->handler = handler;
+	s->arg = arg;
+	for (i = 0; i < s->nfds; i++) {
+		rt__watch_init(&s->w[i], s->fds[i], EV_READ, accept_cb, s);
+	}
+	watchers_start(s);
+	return 0;
+}
+
+void
+rt_server_stop_accepting(struct rt_server *s)
+{
+	s->closing = 1;
+	watchers_stop(s);
+	if (ev_is_active(&s->pause_timer))
+		ev_timer_stop(rt__loop->ev, &s->pause_timer);
+}
+
+size_t
+rt_server_connections(const struct rt_server *s)
+{
+	return s->nconns;
+}
+
+int
+rt_server_wait_idle(struct rt_server *s, double timeout)
+{
+	int err = 0;
+
+	while (s->nconns > 0 && err == 0)
+		err = rt__wait(&s->idle_waiters, "server idle", timeout, 0);
+	return err;
+}
+
+void
+rt_server_cancel_all(struct rt_server *s)
+{
+	struct rt_conn *c;
+
+	for (c = s->live_conns; c != NULL; c = c->next)
+		(void)rt_task_cancel(c->task);
+}
+
+void
+rt_server_close(struct rt_server *s)
+{
+	struct rt_conn *c;
+	size_t i;
+
+	rt_server_stop_accepting(s);
+	for (i = 0; i < s->nfds; i++) {
+		if (s->fds[i] >= 0)
+			(void)close(s->fds[i]);	/* listener: nothing to flush */
+		s->fds[i] = -1;
+	}
+	s->nfds = 0;
+	while ((c = s->free_conns) != NULL) {
+		s->free_conns = c->next;
+		free(c);
+	}
+}
+
+/* ---- client ---------------------------------------------------------------- */
+
+static int
+connect_one(const struct addrinfo *ai)
+{
+	socklen_t len;
+	int fd, err, one = 1;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, ai->ai_protocol);
+	if (fd == -1)
+		return -errno;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+		if (errno != EINPROGRESS) {
+			err = -errno;
+			goto fail;
+		}
+		if ((err = rt_fd_wait(fd, RT_WRITE, RT_FOREVER)) != 0)
+			goto fail;
+		len = sizeof(err);
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1) {
+			err = -errno;
+			goto fail;
+		}
+		if (err != 0) {
+			err = -err;
+			goto fail;
+		}
+	}
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+fail:
+	(void)close(fd);	/* our own unconnected socket */
+	return err;
+}
+
+int
+rt_tcp_connect(const char *host, const char *port, double timeout)
+{
+	struct addrinfo *res, *ai;
+	struct rt_scope sc;
+	int fd = -EHOSTUNREACH;
+
+	rt_scope_enter(&sc, timeout);
+	if ((fd = rt_resolve(host, port, SOCK_STREAM, &res, RT_FOREVER)) == 0) {
+		fd = -EHOSTUNREACH;
+		for (ai = res; ai != NULL; ai = ai->ai_next) {
+			fd = connect_one(ai);
+			/* Only a refusal or unreachability moves on to the
+			 * next address; timeouts and cancellation end it. */
+			if (fd >= 0 || fd == -ETIMEDOUT || fd == -ECANCELED)
+				break;
+		}
+		freeaddrinfo(res);
+	}
+	(void)rt_scope_exit(&sc);
+	return fd;
+}
