@@ -7,6 +7,7 @@ src_runtime_librt_a_SOURCES = \
 	src/runtime/loop.c \
 	src/runtime/task.c \
 	src/runtime/wait.c \
+	src/runtime/timer.c \
 	src/runtime/gather.c \
 	src/runtime/group.c \
 	src/runtime/future.c \

@@ -63,6 +63,7 @@ rt_loop_init(const struct rt_loop_opts *opts)
 		return -ENOMEM;
 	}
 	coro_ctx_init_main(&l->main_ctx);
+	rt__timer_init(l);
 	l->next_id = 1;
 	l->stack_size = opts != NULL && opts->stack_size != 0 ?
 	    opts->stack_size : CORO_STACK_DEFAULT;
@@ -233,8 +234,8 @@ rt_loop_close(void)
 	/* Abandoned tasks: no code of theirs runs, their stacks go back. */
 	while ((t = l->all_head) != NULL) {
 		l->all_head = t->all_next;
-		if (t->state == RT_TASK_WAITING && ev_is_active(&t->timer))
-			ev_timer_stop(l->ev, &t->timer);
+		if (ev_is_active(&t->io))
+			ev_io_stop(l->ev, &t->io);
 		coro_stack_put(t->stack);
 	}
 	while ((s = l->soon_free) != NULL) {
@@ -245,6 +246,7 @@ rt_loop_close(void)
 		l->defer_free = d->next;
 		free(d);
 	}
+	rt__timer_close(l);
 	rt__resolve_close();
 	ev_loop_destroy(l->ev);
 	free(l);

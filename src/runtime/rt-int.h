@@ -72,7 +72,9 @@ struct rt_task {
 	const char		*waiting_on;	/* static string, "" if none */
 	struct rt_wq		*wq;		/* the queue we are linked on */
 	struct rt_task		*wq_next, *wq_prev;
-	ev_timer		 timer;		/* the wait's deadline */
+	double			 deadline;	/* while in the timer heap */
+	uint64_t		 deadline_seq;	/* ties break in arming order */
+	size_t			 heap_idx;	/* 1-based; 0: not in the heap */
 	ev_io			 io;		/* rt_fd_wait's watcher */
 	void			*wait_data;	/* per-primitive scratch */
 
@@ -108,6 +110,13 @@ struct rt__loop {
 	struct rt_task		*all_head;
 	size_t			 ntasks;
 	uint64_t		 next_id;
+
+	/* Deadlines of waiting tasks (timer.c). */
+	struct rt_task		**heap;
+	size_t			 heap_len, heap_cap;
+	uint64_t		 timer_seq;
+	ev_timer		 timer;		/* armed for heap[0] */
+	double			 timer_at;	/* the deadline it is armed for */
 
 	struct rt__soon		*soon_free;	/* recycled call_soon entries */
 	struct rt__defer	*defer_free;
@@ -163,6 +172,13 @@ rt__wq_init(struct rt_wq *wq)
 /* rt_task_join with rt__wait flags (a shielded join for cleanup). */
 int	rt__task_join(struct rt_task *t, void **result, double timeout,
 	    unsigned flags);
+
+/* The deadline heap (timer.c): add returns 0 or -ENOMEM; del is a no-op
+ * for a task not in the heap. */
+void	rt__timer_init(struct rt__loop *l);
+int	rt__timer_add(struct rt_task *t, double deadline);
+void	rt__timer_del(struct rt_task *t);
+void	rt__timer_close(struct rt__loop *l);
 
 /* Prepares an rt_watch without starting it. */
 void	rt__watch_init(struct rt_watch *w, int fd, int events,

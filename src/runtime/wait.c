@@ -1,20 +1,19 @@
 /*
- * wait.c - how a task waits: wait queues, deadline timers, cancellation,
- * deadline scopes, and sleep.
+ * wait.c - how a task waits: wait queues, deadlines, cancellation, deadline
+ * scopes, and sleep.
  *
  * Every blocking call of the runtime ends in rt__wait(): it links the task on
- * at most one wait queue, arms the task's own ev_timer for the earliest of
- * the call's timeout and the enclosing scopes' deadlines, and suspends.
- * Exactly one of three things ends the wait, each through rt__wake(): the
- * primitive (status 0 or its error), the timer (-ETIMEDOUT), or
- * rt_task_cancel (-ECANCELED).  rt__wake undoes the other two, so a task is
- * never woken twice for one wait.
+ * at most one wait queue, enters it in the loop's deadline heap (timer.c)
+ * for the earliest of the call's timeout and the enclosing scopes'
+ * deadlines, and suspends.  Exactly one of three things ends the wait, each
+ * through rt__wake(): the primitive (status 0 or its error), the deadline
+ * heap (-ETIMEDOUT), or rt_task_cancel (-ECANCELED).  rt__wake undoes the
+ * other two, so a task is never woken twice for one wait.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <math.h>
-#include <stddef.h>
 
 #include "rt-int.h"
 
@@ -48,17 +47,6 @@ wq_append(struct rt_wq *wq, struct rt_task *t)
 	wq->tail = t;
 }
 
-static void
-timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
-{
-	struct rt_task *t = (struct rt_task *)(void *)((char *)w -
-	    offsetof(struct rt_task, timer));
-
-	(void)ev;
-	(void)revents;
-	(void)rt__wake(t, -ETIMEDOUT);
-}
-
 int
 rt__wake(struct rt_task *t, int status)
 {
@@ -66,8 +54,8 @@ rt__wake(struct rt_task *t, int status)
 		return 0;
 	if (t->wq != NULL)
 		wq_unlink(t);
-	if (ev_is_active(&t->timer))
-		ev_timer_stop(rt__loop->ev, &t->timer);
+	if (t->heap_idx != 0)
+		rt__timer_del(t);
 	if (ev_is_active(&t->io))
 		ev_io_stop(rt__loop->ev, &t->io);
 	t->wake_status = status;
@@ -91,25 +79,24 @@ rt__wait(struct rt_wq *wq, const char *what, double timeout, unsigned flags)
 
 	if (t == NULL || l->gen_depth > 0)
 		return -EPERM;
-	now = ev_now(l->ev);
 	if (!(flags & RT__WAIT_SHIELD)) {
 		if (t->cancel_pending) {
 			t->cancel_pending = 0;
 			return -ECANCELED;
 		}
 		deadline = scope_deadline(t);
-		if (deadline <= now)
-			return -ETIMEDOUT;
 	}
+	/* ev_now is a call into libev: skip it for waits without a limit. */
+	now = deadline != HUGE_VAL || timeout >= 0 ? ev_now(l->ev) : 0;
+	if (deadline <= now)
+		return -ETIMEDOUT;
 	if (timeout >= 0 && now + timeout < deadline)
 		deadline = now + timeout;
 
+	if (deadline != HUGE_VAL && rt__timer_add(t, deadline) != 0)
+		return -ENOMEM;
 	if (wq != NULL)
 		wq_append(wq, t);
-	if (deadline != HUGE_VAL) {
-		ev_timer_init(&t->timer, timer_cb, deadline - now, 0.);
-		ev_timer_start(l->ev, &t->timer);
-	}
 	t->waiting_on = what;
 	t->wait_flags = flags;
 	t->wake_status = 0;
@@ -195,7 +182,7 @@ rt_sleep(double seconds)
 		t->cancel_pending = 0;
 		return -ECANCELED;
 	}
-	if (scope_deadline(t) <= ev_now(l->ev))
+	if (t->scope != NULL && t->scope->deadline <= ev_now(l->ev))
 		return -ETIMEDOUT;
 	t->waiting_on = "";
 	rt__ready_push(t);
