@@ -30,6 +30,9 @@
 #if defined(CORO_VALGRIND)
 #include <valgrind/valgrind.h>
 #endif
+#if defined(CORO_ASAN)
+#include <sanitizer/asan_interface.h>
+#endif
 
 #include "coro.h"
 #include "coro-int.h"
@@ -173,6 +176,11 @@ stack_map(size_t size)
 		return NULL;
 	}
 
+#if defined(CORO_ASAN)
+	/* Addresses of a stack we unmapped come back with its shadow: clean
+	 * it before writing the descriptor (coro_stack_get cleans the rest). */
+	__asan_unpoison_memory_region(map, len);
+#endif
 	st = (struct coro_stack *)(void *)(map + len - head);
 	st->next = NULL;
 	st->map = map;
@@ -230,6 +238,15 @@ coro_stack_get(size_t size)
 		return NULL;
 	}
 	st->next = NULL;
+#if defined(CORO_ASAN)
+	/*
+	 * A task that ended mid-stack never returned from its frames, so
+	 * ASan's shadow still marks their redzones; an unmapped stack's
+	 * addresses may come back from mmap with that shadow too.  A stack
+	 * handed out is clean.
+	 */
+	__asan_unpoison_memory_region(st->lo, st->size);
+#endif
 	in_use++;
 	return st;
 }
