@@ -14,6 +14,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(CORO_VALGRIND)
+#include <valgrind/memcheck.h>
+#endif
 #if defined(CORO_ASAN)
 #include <pthread.h>
 #include <sanitizer/common_interface_defs.h>
@@ -83,6 +86,13 @@ coro_ctx_make(struct coro_ctx *ctx, struct coro_stack *st, size_t reserve,
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->stack = st;
 	reserve = (reserve + 15) & ~(size_t)15;
+#if defined(CORO_VALGRIND)
+	/* A pooled stack's old frames are dead: tell memcheck the memory is
+	 * usable again, or the new frame's writes look like stack misuse.  The
+	 * canary bytes stay defined: they are read on every switch. */
+	VALGRIND_MAKE_MEM_UNDEFINED(st->lo + CORO__CANARY_LEN,
+	    st->size - reserve - CORO__CANARY_LEN);
+#endif
 	coro__raw_make(ctx, st->lo, st->size - reserve, fn, arg);
 }
 

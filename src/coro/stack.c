@@ -339,7 +339,12 @@ overflow_handler(int sig, siginfo_t *si, void *uctx)
 	char *addr = si->si_addr;
 	struct sigaction dfl;
 
-	if (st != NULL && st->guarded && addr < st->lo &&
+	/*
+	 * Not only guarded stacks: an unguarded (canary) stack that runs off
+	 * its mapping into unmapped memory faults here before any canary
+	 * check could see it, and is just as much an overflow (lo == map).
+	 */
+	if (st != NULL && addr < st->lo &&
 	    addr >= (char *)st->map - st->size) {
 		report("stack overflow in task ", st->name);
 		memset(&dfl, 0, sizeof(dfl));

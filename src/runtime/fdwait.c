@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stddef.h>
 
 #include "rt-int.h"
@@ -30,6 +31,36 @@ fd_ready_cb(struct ev_loop *ev, ev_io *w, int revents)
 	(void)rt__wake(t, 0);
 }
 
+/*
+ * A zero timeout asks "is it ready now?".  Through libev the answer would
+ * always be no: its timer and the fd's readiness come due in the same
+ * iteration, and libev runs pending callbacks last-queued first, timers
+ * after I/O, so the timer would always win.  Ask the kernel instead, then
+ * yield once as every zero-timeout wait does.
+ */
+static int
+fd_poll_now(int fd, int events)
+{
+	struct pollfd pfd = { .fd = fd, .events = 0 };
+	int n, err;
+
+	if (events & EV_READ)
+		pfd.events |= POLLIN;
+	if (events & EV_WRITE)
+		pfd.events |= POLLOUT;
+	while ((n = poll(&pfd, 1, 0)) == -1 && errno == EINTR)
+		;
+	if (n == -1)
+		return -errno;
+	if (pfd.revents & POLLNVAL)
+		return -EBADF;
+	if ((err = rt_sleep(0)) != 0)
+		return err;
+	/* POLLERR and POLLHUP count as ready, as for epoll: the next read or
+	 * write reports what happened. */
+	return n == 1 ? 0 : -ETIMEDOUT;
+}
+
 int
 rt_fd_wait(int fd, int events, double timeout)
 {
@@ -41,6 +72,8 @@ rt_fd_wait(int fd, int events, double timeout)
 		return -EPERM;
 	if (fd < 0 || (events & ~(EV_READ | EV_WRITE)) != 0 || events == 0)
 		return -EINVAL;
+	if (timeout == 0)
+		return fd_poll_now(fd, events);
 	ev_io_init(&t->io, fd_ready_cb, fd, events);
 	ev_io_start(l->ev, &t->io);
 	err = rt__wait(NULL, events & EV_READ ? "fd readable" : "fd writable",

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,6 +129,7 @@ rt_wait(struct rt_task **tasks, size_t n, enum rt_wait_mode mode,
 	struct waitset ws = { .waiter = rt__loop->current };
 	struct rt_task *pending_local[LOCAL_NODES], **pending;
 	size_t i, ndone = 0, npend = 0;
+	double own;
 	int err = 0;
 
 	if (ws.waiter == NULL)
@@ -144,13 +146,23 @@ rt_wait(struct rt_task **tasks, size_t n, enum rt_wait_mode mode,
 		return -ENOMEM;
 	}
 
+	own = timeout >= 0 ? rt_loop_time() + timeout : HUGE_VAL;
 	if (waitset_arm(&ws, nodes, tasks, n) > 0 &&
 	    !(ws.first && ws.left < n))
 		err = rt__wait(NULL, "wait", timeout, 0);
 	waitset_disarm(nodes, n);
 	nodes_put(nodes, local);
 
-	if (err == -ECANCELED) {
+	/*
+	 * Only our own timeout is a normal return.  An enclosing deadline
+	 * scope's is an error like in every other wait: returning "0 done" at
+	 * once, without suspending, would make a caller's wait-until-done loop
+	 * spin forever.  Ties count as our own (as in rt_sleep).
+	 */
+	if (err == -ETIMEDOUT && !(ws.waiter->scope != NULL &&
+	    ws.waiter->scope->deadline < own))
+		err = 0;
+	if (err < 0) {
 		if (pending != pending_local)
 			free(pending);
 		return err;

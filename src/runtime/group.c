@@ -16,8 +16,9 @@
 void
 rt_group_init(struct rt_group *g)
 {
+	/* owner stays NULL until rt_group_wait: a child finishing earlier must
+	 * not wake the creator out of whatever else it is waiting on. */
 	memset(g, 0, sizeof(*g));
-	g->owner = rt__loop->current;
 }
 
 void
@@ -85,6 +86,8 @@ rt_group_wait(struct rt_group *g)
 			flags = RT__WAIT_SHIELD;
 		}
 	}
+	/* Not waiting any more: later wake-ups would hit an unrelated wait. */
+	g->owner = NULL;
 	while ((t = g->children) != NULL) {
 		g->children = t->group_next;
 		t->group = NULL;

@@ -149,15 +149,20 @@ run_ready(void)
 	while (!l->stop && l->budget > 0 && (it = l->ready_head) != NULL) {
 		if ((l->ready_head = it->next) == NULL)
 			l->ready_tail = NULL;
+		/* Callbacks count too: one that calls rt_loop_call_soon on
+		 * itself (a polling idiom) would otherwise keep the queue
+		 * non-empty forever and starve I/O and timers. */
+		l->budget--;
 		if (it->kind == RT__ITEM_SOON) {
 			s = (struct rt__soon *)(void *)it;
 			s->fn(s->arg);
-			s->item.next = &l->soon_free->item;
+			/* Not &l->soon_free->item: that is a member access
+			 * through NULL when the free list is empty (UBSan). */
+			s->item.next = (struct rt__item *)(void *)l->soon_free;
 			l->soon_free = s;
 			continue;
 		}
 		t = (struct rt_task *)(void *)it;
-		l->budget--;
 		t->state = RT_TASK_RUNNING;
 		l->current = t;
 		coro_transfer(&l->main_ctx, &t->ctx);
@@ -171,6 +176,9 @@ rt_loop_run(void)
 	struct rt__loop *l = rt__loop;
 
 	l->stop = 0;
+	/* Time passed outside the loop (setup, an earlier run) must not
+	 * shorten the first timeouts armed from the cached clock. */
+	ev_now_update(l->ev);
 	while (!l->stop) {
 		if (l->ready_head != NULL) {
 			run_ready();
@@ -231,6 +239,10 @@ rt_loop_close(void)
 		if (it->kind == RT__ITEM_SOON)
 			free(it);
 	}
+	/* The deadline heap before the tasks: rt__timer_close writes to the
+	 * task structs it holds, which live on the stacks freed below (an
+	 * unpooled stack is unmapped at once). */
+	rt__timer_close(l);
 	/* Abandoned tasks: no code of theirs runs, their stacks go back. */
 	while ((t = l->all_head) != NULL) {
 		l->all_head = t->all_next;
@@ -246,7 +258,6 @@ rt_loop_close(void)
 		l->defer_free = d->next;
 		free(d);
 	}
-	rt__timer_close(l);
 	rt__resolve_close();
 	ev_loop_destroy(l->ev);
 	free(l);

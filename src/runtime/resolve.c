@@ -35,6 +35,7 @@ struct job {
 	struct addrinfo	*res;
 	struct rt_task	*waiter;	/* NULL once abandoned */
 	int		 finished;
+	unsigned	 loop_gen;	/* pool.loop_gen when asked */
 };
 
 static struct {
@@ -45,6 +46,8 @@ static struct {
 	int		 started;
 	ev_async	 async;
 	struct ev_loop	*ev;
+	unsigned	 loop_gen;	/* loops closed so far */
+	size_t		 nwaiting;	/* tasks waiting on an answer */
 } pool = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 
 static void
@@ -106,7 +109,9 @@ async_cb(struct ev_loop *ev, ev_async *w, int revents)
 	for (; j != NULL; j = next) {
 		next = j->next;
 		j->finished = 1;
-		if (j->waiter == NULL)
+		/* A job of a closed loop: its task was abandoned with the
+		 * loop, and j->waiter points into a stack that is gone. */
+		if (j->waiter == NULL || j->loop_gen != pool.loop_gen)
 			job_free(j);
 		else
 			(void)rt__wake(j->waiter, 0);
@@ -118,27 +123,41 @@ pool_start(void)
 {
 	sigset_t all, old;
 	pthread_t tid;
-	int i, err = 0;
+	int i, err = 0, backlog;
 
+	/* Threads first: if not one starts, leave the loop untouched so
+	 * that the next call tries again, rather than queueing jobs that no
+	 * thread would ever take. */
+	if (!pool.started) {
+		sigfillset(&all);
+		if ((err = pthread_sigmask(SIG_SETMASK, &all, &old)) != 0)
+			return -err;
+		for (i = 0; i < RESOLVE_THREADS; i++) {
+			if ((err = pthread_create(&tid, NULL, resolver_main,
+			    NULL)) != 0)
+				break;
+			(void)pthread_detach(tid);	/* fresh tid: cannot fail */
+		}
+		(void)pthread_sigmask(SIG_SETMASK, &old, NULL);	/* restoring ours */
+		if (i == 0)
+			return -err;
+		pool.started = 1;
+	}
+
+	/* Start the watcher before publishing pool.ev: ev_async_start
+	 * clears a send that came before it, and that wakeup would be
+	 * lost. */
+	ev_async_init(&pool.async, async_cb);
+	ev_async_start(rt__loop->ev, &pool.async);
+	/* The async watcher alone must not keep rt_loop_run alive. */
+	ev_unref(rt__loop->ev);
 	pthread_mutex_lock(&pool.mu);
 	pool.ev = rt__loop->ev;
+	/* Jobs of a closed loop that came back while no loop listened. */
+	backlog = pool.done != NULL;
 	pthread_mutex_unlock(&pool.mu);
-	ev_async_init(&pool.async, async_cb);
-	ev_async_start(pool.ev, &pool.async);
-	/* The async watcher alone must not keep rt_loop_run alive. */
-	ev_unref(pool.ev);
-
-	sigfillset(&all);
-	if ((err = pthread_sigmask(SIG_SETMASK, &all, &old)) != 0)
-		return -err;
-	for (i = 0; !pool.started && i < RESOLVE_THREADS && err == 0; i++) {
-		if ((err = pthread_create(&tid, NULL, resolver_main, NULL)) == 0)
-			(void)pthread_detach(tid);	/* fresh tid: cannot fail */
-	}
-	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);	/* restoring ours */
-	if (err != 0 && i == 1)
-		return -err;	/* not a single thread: nothing would resolve */
-	pool.started = 1;
+	if (backlog)
+		ev_async_send(pool.ev, &pool.async);
 	return 0;
 }
 
@@ -155,8 +174,15 @@ rt__resolve_close(void)
 		return;
 	ev_ref(pool.ev);
 	ev_async_stop(pool.ev, &pool.async);
+	/* Tasks abandoned while waiting never drop their reference, and
+	 * libev reuses the default loop's struct, activecnt included: a
+	 * reference left here would keep every later loop running. */
+	if (pool.nwaiting > 0)
+		ev_unref(pool.ev);
+	pool.nwaiting = 0;
 	pthread_mutex_lock(&pool.mu);
 	pool.ev = NULL;
+	pool.loop_gen++;	/* jobs still out are now orphans */
 	j = pool.done;
 	pool.done = NULL;
 	pthread_mutex_unlock(&pool.mu);
@@ -202,6 +228,7 @@ rt_resolve(const char *host, const char *port, int socktype,
 	}
 	j->socktype = socktype;
 	j->waiter = self;
+	j->loop_gen = pool.loop_gen;
 
 	pthread_mutex_lock(&pool.mu);
 	if (pool.todo_tail != NULL)
@@ -212,13 +239,21 @@ rt_resolve(const char *host, const char *port, int socktype,
 	pthread_cond_signal(&pool.cv);
 	pthread_mutex_unlock(&pool.mu);
 
-	/* The async watcher is unref'd: hold a ref while someone waits. */
-	ev_ref(pool.ev);
+	/* The async watcher is unref'd: hold one reference on the loop
+	 * while anyone waits (counted, so rt__resolve_close can drop it). */
+	if (pool.nwaiting++ == 0)
+		ev_ref(pool.ev);
 	err = rt__wait(NULL, "resolve", timeout, 0);
-	ev_unref(pool.ev);
-	if (!j->finished) {
-		/* Gave up first: the thread still owns the job. */
-		j->waiter = NULL;
+	if (--pool.nwaiting == 0)
+		ev_unref(pool.ev);
+	if (err != 0 || !j->finished) {
+		/* Timed out or cancelled: report that even if the answer
+		 * came in the same loop iteration, or the cancellation would
+		 * be lost.  Until the job comes back, the thread owns it. */
+		if (j->finished)
+			job_free(j);
+		else
+			j->waiter = NULL;
 		return err != 0 ? err : -EINTR;
 	}
 	if (j->gai != 0) {

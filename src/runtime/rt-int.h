@@ -15,10 +15,10 @@
 #include "rt.h"
 
 /*
- * How many tasks may run from the ready queue before libev is polled
- * (without blocking) for I/O and timers.  Two tasks ping-ponging with
- * rt_sleep(0) would otherwise starve the network; a poll costs one system
- * call (~1 us here), so 1024 keeps it under 1 ns per yield.
+ * How many ready items (tasks and call_soon callbacks) may run before libev
+ * is polled (without blocking) for I/O and timers.  Two tasks ping-ponging
+ * with rt_sleep(0) would otherwise starve the network; a poll costs one
+ * system call (~1 us here), so 1024 keeps it under 1 ns per yield.
  */
 #define RT__BUDGET	1024
 

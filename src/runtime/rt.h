@@ -221,8 +221,10 @@ enum rt_wait_mode {
  * Suspends until all (or the first) of tasks[0..n) are done or the timeout
  * passes, then reorders the array: the done tasks first, the pending ones
  * after, each group in its original order.  Returns the number done (the
- * "done set"), or -ECANCELED.  A timeout is not an error here (asyncio's
- * wait): it returns with a smaller done set.  Pending tasks keep running.
+ * "done set"), or -ECANCELED, -ENOMEM, or -ETIMEDOUT when an enclosing
+ * deadline scope expires.  The timeout argument's expiry is not an error
+ * here (asyncio's wait): it returns with a smaller done set.  Pending tasks
+ * keep running.
  */
 ssize_t	rt_wait(struct rt_task **tasks, size_t n, enum rt_wait_mode mode,
 	    double timeout);
@@ -242,7 +244,7 @@ int	rt_wait_for(struct rt_task *t, void **result, double timeout);
  * rt_group_wait returns once every child is done.
  */
 struct rt_group {
-	struct rt_task	*owner;
+	struct rt_task	*owner;		/* the task in rt_group_wait, or NULL */
 	size_t		 live;		/* children not yet done */
 	int		 error;		/* first failure, 0 if none */
 	int		 cancelled;	/* siblings were cancelled */

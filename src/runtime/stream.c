@@ -156,13 +156,28 @@ rt_stream_readexactly(struct rt_stream *s, void *buf, size_t n,
 	ssize_t r = 1;
 
 	rt_scope_enter(&sc, timeout);
-	while (n > 0) {
-		if (s->rlen == 0 && (r = fill(s)) <= 0)
-			break;
-		take = n < s->rlen ? n : s->rlen;
-		consume(s, p, take);
-		p += take;
-		n -= take;
+	if (n <= s->rcap) {
+		/* Consume only once all n bytes are buffered, so that a
+		 * timeout or a cancellation loses nothing and the caller can
+		 * read again (asyncio's readexactly).  fill() never runs out
+		 * of room here: it compacts a full tail, and rlen < n. */
+		while (s->rlen < n && (r = fill(s)) > 0)
+			;
+		if (s->rlen >= n) {
+			consume(s, p, n);
+			n = 0;
+		}
+	} else {
+		/* Larger than the buffer: it has to pass through in pieces,
+		 * so a failure leaves a prefix consumed. */
+		while (n > 0) {
+			if (s->rlen == 0 && (r = fill(s)) <= 0)
+				break;
+			take = n < s->rlen ? n : s->rlen;
+			consume(s, p, take);
+			p += take;
+			n -= take;
+		}
 	}
 	(void)rt_scope_exit(&sc);
 	if (n == 0)
@@ -208,7 +223,10 @@ read_until(struct rt_stream *s, const char *sep, size_t seplen, char *buf,
 		if ((r = fill(s)) > 0)
 			continue;
 		if (r == 0) {	/* EOF before the separator */
-			if (partial_ok) {
+			/* readline returns a last unterminated line, but an
+			 * empty one is the end of the stream: -ENODATA, as
+			 * rt.h promises, never a 0 that reads like a line. */
+			if (partial_ok && s->rlen > 0) {
 				n = s->rlen;
 				consume(s, buf, n);
 				r = (ssize_t)n;

@@ -185,6 +185,9 @@ rt_sleep(double seconds)
 	if (t->scope != NULL && t->scope->deadline <= ev_now(l->ev))
 		return -ETIMEDOUT;
 	t->waiting_on = "";
+	/* READY with a stale -ECANCELED would make rt_task_cancel believe a
+	 * cancellation is already on its way to us. */
+	t->wake_status = 0;
 	rt__ready_push(t);
 	rt__task_suspend(t);
 	if (t->cancel_pending) {
