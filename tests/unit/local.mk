@@ -1,1 +1,67 @@
-# tests/unit
+# tests/unit: one cmocka program per module of coro/ and the runtime core.
+# rt-test.h holds what the runtime tests share (a loop per test, checks
+# made from inside tasks).
+EXTRA_DIST += tests/unit/rt-test.h
+
+# coro/: no runtime, only the context switch and stacks.
+check_PROGRAMS += tests/unit/test-coro-switch
+TESTS += tests/unit/test-coro-switch
+tests_unit_test_coro_switch_CPPFLAGS = $(CORO_CPPFLAGS)
+tests_unit_test_coro_switch_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_coro_switch_LDADD = src/coro/libcoro.a $(CMOCKA_LIBS) -lm
+
+# stack.c's overflow reports name the task: these tests spawn real tasks.
+check_PROGRAMS += tests/unit/test-coro-stack
+TESTS += tests/unit/test-coro-stack
+tests_unit_test_coro_stack_CPPFLAGS = $(RT_CPPFLAGS)
+tests_unit_test_coro_stack_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_coro_stack_LDADD = $(RT_LIBS) $(CMOCKA_LIBS)
+
+# runtime/: each program tests the file it is named after.
+check_PROGRAMS += tests/unit/test-rt-loop
+TESTS += tests/unit/test-rt-loop
+tests_unit_test_rt_loop_CPPFLAGS = $(RT_CPPFLAGS)
+tests_unit_test_rt_loop_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_rt_loop_LDADD = $(RT_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test-rt-task
+TESTS += tests/unit/test-rt-task
+tests_unit_test_rt_task_CPPFLAGS = $(RT_CPPFLAGS)
+tests_unit_test_rt_task_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_rt_task_LDADD = $(RT_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test-rt-sleep
+TESTS += tests/unit/test-rt-sleep
+tests_unit_test_rt_sleep_CPPFLAGS = $(RT_CPPFLAGS)
+tests_unit_test_rt_sleep_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_rt_sleep_LDADD = $(RT_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test-rt-cancel
+TESTS += tests/unit/test-rt-cancel
+tests_unit_test_rt_cancel_CPPFLAGS = $(RT_CPPFLAGS)
+tests_unit_test_rt_cancel_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_rt_cancel_LDADD = $(RT_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test-rt-gather
+TESTS += tests/unit/test-rt-gather
+tests_unit_test_rt_gather_CPPFLAGS = $(RT_CPPFLAGS)
+tests_unit_test_rt_gather_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_rt_gather_LDADD = $(RT_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test-rt-group
+TESTS += tests/unit/test-rt-group
+tests_unit_test_rt_group_CPPFLAGS = $(RT_CPPFLAGS)
+tests_unit_test_rt_group_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_rt_group_LDADD = $(RT_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test-rt-future
+TESTS += tests/unit/test-rt-future
+tests_unit_test_rt_future_CPPFLAGS = $(RT_CPPFLAGS)
+tests_unit_test_rt_future_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_rt_future_LDADD = $(RT_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test-rt-gen
+TESTS += tests/unit/test-rt-gen
+tests_unit_test_rt_gen_CPPFLAGS = $(RT_CPPFLAGS)
+tests_unit_test_rt_gen_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_rt_gen_LDADD = $(RT_LIBS) $(CMOCKA_LIBS)

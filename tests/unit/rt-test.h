@@ -1,0 +1,141 @@
+/*
+ * rt-test.h - what the runtime's unit tests share: a fresh loop per test,
+ * checks that can be made from inside a task, and a leak check.
+ *
+ * cmocka's assert_*() longjmp()s out of the failing test.  From a task that
+ * would jump from the task's stack onto the main one and leave the loop
+ * mid-switch, so code running on a task stack uses TCHECK() instead: the
+ * first failure is recorded (file, line, expression, values) and the test
+ * fails on the main stack, in assert_tasks_ok(), once the loop has returned.
+ *
+ * rt_test_setup() gives every test its own loop; rt_test_teardown() closes
+ * it and fails the test if a task stack is still handed out (a task or
+ * generator leaked) or a TCHECK failure went unreported.
+ */
+#ifndef ASYNCD_RT_TEST_H
+#define ASYNCD_RT_TEST_H
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "coro.h"
+#include "rt.h"
+
+static char rt_test_failure[512];
+
+static void __attribute__((unused, format(printf, 3, 4)))
+rt_test_failf(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (rt_test_failure[0] != '\0')
+		return;		/* the first failure is the interesting one */
+	n = snprintf(rt_test_failure, sizeof(rt_test_failure), "%s:%d: ",
+	    file, line);
+	if (n < 0 || (size_t)n >= sizeof(rt_test_failure))
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(rt_test_failure + n, sizeof(rt_test_failure) - (size_t)n,
+	    fmt, ap);
+	va_end(ap);
+}
+
+/* Checks usable on a task or generator stack. */
+#define TCHECK(cond) do {						\
+	if (!(cond))							\
+		rt_test_failf(__FILE__, __LINE__, "%s", #cond);		\
+} while (0)
+
+#define TCHECK_INT(a, b) do {						\
+	long long a_ = (long long)(a), b_ = (long long)(b);		\
+	if (a_ != b_)							\
+		rt_test_failf(__FILE__, __LINE__, "%s == %s (%lld != %lld)", \
+		    #a, #b, a_, b_);					\
+} while (0)
+
+/* Fails the current test with the first TCHECK failure, if any. */
+#define assert_tasks_ok() do {						\
+	char m_[sizeof(rt_test_failure)];				\
+									\
+	if (rt_test_failure[0] != '\0') {				\
+		memcpy(m_, rt_test_failure, sizeof(m_));		\
+		rt_test_failure[0] = '\0';	/* reported once */	\
+		fail_msg("in a task: %s", m_);				\
+	}								\
+} while (0)
+
+static int __attribute__((unused))
+rt_test_setup(void **state)
+{
+	(void)state;
+	rt_test_failure[0] = '\0';
+	return rt_loop_init(NULL) == 0 ? 0 : -1;
+}
+
+static int __attribute__((unused))
+rt_test_teardown(void **state)
+{
+	(void)state;
+	rt_loop_close();
+	if (coro_stack_in_use() != 0) {
+		print_error("%zu task stacks still in use after rt_loop_close\n",
+		    coro_stack_in_use());
+		return -1;
+	}
+	if (rt_test_failure[0] != '\0') {
+		print_error("unreported task check: %s\n", rt_test_failure);
+		return -1;
+	}
+	return 0;
+}
+
+#define RT_TEST(f) cmocka_unit_test_setup_teardown(f, rt_test_setup,	\
+	rt_test_teardown)
+
+/*
+ * Spawns fn(arg) as task "main", runs the loop until nothing is left, checks
+ * the task finished and that no TCHECK failed, and returns its status.
+ */
+static int __attribute__((unused))
+rt_test_run(rt_task_fn fn, void *arg)
+{
+	struct rt_task *t;
+	int status;
+
+	assert_int_equal(rt_task_spawn(&t, "main", fn, arg), 0);
+	assert_int_equal(rt_loop_run(), 0);
+	assert_tasks_ok();
+	assert_true(rt_task_done(t));
+	status = rt_task_status(t);
+	rt_task_release(t);
+	return status;
+}
+
+/* Wall-clock monotonic seconds, independent of the loop's cached time. */
+static double __attribute__((unused))
+rt_test_mono(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);	/* cannot fail */
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A body that waits until cancelled (or 10 s) and returns what it got. */
+static int __attribute__((unused))
+rt_test_park(void *arg)
+{
+	(void)arg;
+	return rt_sleep(10);
+}
+
+#endif /* ASYNCD_RT_TEST_H */

@@ -1,0 +1,339 @@
+/*
+ * test-rt-sleep.c - wait.c's timed half: rt_sleep ordering by duration,
+ * rt_sleep(0) as a yield, and deadline scopes (the deadline fails every
+ * wait inside an expired scope, nested scopes use the earliest deadline,
+ * rt_scope_exit reports whether it expired).
+ */
+#include "config.h"
+
+#include "rt-test.h"
+
+static char	 order[256];
+static size_t	 norder;
+
+static void
+log_step(char c)
+{
+	if (norder < sizeof(order) - 1)
+		order[norder++] = c;
+	order[norder] = '\0';
+}
+
+static void
+log_reset(void)
+{
+	norder = 0;
+	order[0] = '\0';
+}
+
+/* ---- sleep ------------------------------------------------------------- */
+
+struct sleeper {
+	double	secs;
+	char	tag;
+	double	slept;		/* loop time elapsed across the sleep */
+	int	err;
+};
+
+static int
+sleep_and_log(void *arg)
+{
+	struct sleeper *s = arg;
+	double t0 = rt_loop_time();
+
+	s->err = rt_sleep(s->secs);
+	s->slept = rt_loop_time() - t0;
+	log_step(s->tag);
+	return 0;
+}
+
+static void
+test_sleep_wakes_in_order_of_duration(void **state)
+{
+	struct sleeper s[] = {
+		{ 0.03, 'c', 0, 1 }, { 0.01, 'a', 0, 1 }, { 0.02, 'b', 0, 1 },
+		{ 0.001, '0', 0, 1 },
+	};
+	size_t i;
+
+	(void)state;
+	log_reset();
+	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		assert_int_equal(rt_task_spawn(NULL, "sleeper", sleep_and_log,
+		    &s[i]), 0);
+	assert_int_equal(rt_loop_run(), 0);
+	assert_string_equal(order, "0abc");
+	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		assert_int_equal(s[i].err, 0);
+		if (s[i].slept < s[i].secs)
+			fail_msg("sleep(%g) returned after %g", s[i].secs,
+			    s[i].slept);
+	}
+}
+
+static void
+test_sleep_equal_durations_wake_in_fifo_order(void **state)
+{
+	/* Spawned in one loop iteration: the same cached ev_now, so equal
+	 * deadlines; they must wake in the order they went to sleep
+	 * (asyncio's order), which libev's own timer heap does not keep. */
+	static const char tags[] = "ABCDEFGHIJKLMNOP";
+	struct sleeper s[sizeof(tags) - 1];
+	size_t i;
+
+	(void)state;
+	log_reset();
+	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		s[i] = (struct sleeper){ 0.01, tags[i], 0, 1 };
+		assert_int_equal(rt_task_spawn(NULL, "sleeper", sleep_and_log,
+		    &s[i]), 0);
+	}
+	assert_int_equal(rt_loop_run(), 0);
+	assert_string_equal(order, tags);
+}
+
+static int
+yield_twice(void *arg)
+{
+	const char *s = arg;
+
+	log_step(s[0]);
+	TCHECK_INT(rt_sleep(0), 0);
+	log_step(s[1]);
+	TCHECK_INT(rt_sleep(0), 0);
+	log_step(s[2]);
+	return 0;
+}
+
+static void
+test_sleep_zero_yields_in_fifo_order(void **state)
+{
+	struct sleeper timed = { 0.001, 'T', 0, 1 };
+
+	(void)state;
+	log_reset();
+	assert_int_equal(rt_task_spawn(NULL, "timed", sleep_and_log, &timed),
+	    0);
+	assert_int_equal(rt_task_spawn(NULL, "a", yield_twice, "abc"), 0);
+	assert_int_equal(rt_task_spawn(NULL, "b", yield_twice, "ABC"), 0);
+	assert_int_equal(rt_loop_run(), 0);
+	assert_tasks_ok();
+	/* Round robin; the timer only fires once the ready queue is empty. */
+	assert_string_equal(order, "aAbBcCT");
+}
+
+static int
+sleep_zero_alone(void *arg)
+{
+	int i;
+
+	(void)arg;
+	for (i = 0; i < 10; i++)	/* nothing else ready: returns at once */
+		TCHECK_INT(rt_sleep(0), 0);
+	return 0;
+}
+
+static void
+test_sleep_zero_alone_returns(void **state)
+{
+	(void)state;
+	assert_int_equal(rt_test_run(sleep_zero_alone, NULL), 0);
+}
+
+static void
+test_sleep_outside_task_is_eperm(void **state)
+{
+	(void)state;
+	assert_int_equal(rt_sleep(0.01), -EPERM);
+	assert_int_equal(rt_sleep(0), -EPERM);
+}
+
+/* ---- deadline scopes --------------------------------------------------- */
+
+static struct rt_future never;
+
+static int
+scope_level_triggered(void *arg)
+{
+	struct rt_scope s;
+	double t0 = rt_loop_time();
+
+	(void)arg;
+	rt_future_init(&never);
+	rt_scope_enter(&s, 0.05);
+	TCHECK_INT(rt_sleep(1), -ETIMEDOUT);
+	TCHECK(rt_loop_time() - t0 >= 0.05);
+	TCHECK(rt_loop_time() - t0 < 0.9);
+	/* Expired: every later wait in the scope fails at once. */
+	t0 = rt_loop_time();
+	TCHECK_INT(rt_sleep(0.001), -ETIMEDOUT);
+	TCHECK_INT(rt_sleep(0), -ETIMEDOUT);
+	TCHECK_INT(rt_future_await(&never, NULL, RT_FOREVER), -ETIMEDOUT);
+	TCHECK_INT(rt_sleep(1), -ETIMEDOUT);
+	TCHECK(rt_loop_time() - t0 < 0.5);
+	TCHECK_INT(rt_scope_exit(&s), 1);
+	/* Out of the scope, waits work again. */
+	TCHECK_INT(rt_sleep(0.001), 0);
+	TCHECK_INT(rt_sleep(0), 0);
+	return 0;
+}
+
+static void
+test_scope_expired_fails_every_wait_inside(void **state)
+{
+	(void)state;
+	assert_int_equal(rt_test_run(scope_level_triggered, NULL), 0);
+}
+
+static int
+scope_not_expired(void *arg)
+{
+	struct rt_scope s;
+
+	(void)arg;
+	rt_scope_enter(&s, 0.5);
+	TCHECK_INT(rt_sleep(0.01), 0);
+	TCHECK_INT(rt_sleep(0), 0);
+	TCHECK_INT(rt_scope_exit(&s), 0);
+	/* A negative timeout: a scope without deadline. */
+	rt_scope_enter(&s, RT_FOREVER);
+	TCHECK_INT(rt_sleep(0.001), 0);
+	TCHECK_INT(rt_scope_exit(&s), 0);
+	return 0;
+}
+
+static void
+test_scope_exit_returns_0_when_not_expired(void **state)
+{
+	(void)state;
+	assert_int_equal(rt_test_run(scope_not_expired, NULL), 0);
+}
+
+static int
+scope_wait_timeout_shorter(void *arg)
+{
+	struct rt_scope s;
+	double t0;
+
+	(void)arg;
+	rt_future_init(&never);
+	rt_scope_enter(&s, 0.5);
+	/* The wait's own timeout is earlier: it is that one that ends it. */
+	t0 = rt_loop_time();
+	TCHECK_INT(rt_future_await(&never, NULL, 0.01), -ETIMEDOUT);
+	TCHECK(rt_loop_time() - t0 < 0.4);
+	TCHECK_INT(rt_scope_exit(&s), 0);
+	return 0;
+}
+
+static void
+test_scope_shorter_wait_timeout_wins(void **state)
+{
+	(void)state;
+	assert_int_equal(rt_test_run(scope_wait_timeout_shorter, NULL), 0);
+}
+
+static int
+nested_outer_earlier(void *arg)
+{
+	struct rt_scope outer, inner;
+	double t0 = rt_loop_time();
+
+	(void)arg;
+	rt_scope_enter(&outer, 0.03);
+	rt_scope_enter(&inner, 5.0);
+	TCHECK_INT(rt_sleep(2), -ETIMEDOUT);
+	TCHECK(rt_loop_time() - t0 >= 0.03);
+	TCHECK(rt_loop_time() - t0 < 1.0);
+	/* The inner scope's effective deadline was the outer's. */
+	TCHECK_INT(rt_scope_exit(&inner), 1);
+	TCHECK_INT(rt_sleep(0.001), -ETIMEDOUT);	/* still in outer */
+	TCHECK_INT(rt_scope_exit(&outer), 1);
+	TCHECK_INT(rt_sleep(0.001), 0);
+	return 0;
+}
+
+static void
+test_scope_nested_uses_outer_earlier_deadline(void **state)
+{
+	(void)state;
+	assert_int_equal(rt_test_run(nested_outer_earlier, NULL), 0);
+}
+
+static int
+nested_inner_earlier(void *arg)
+{
+	struct rt_scope outer, inner;
+	double t0 = rt_loop_time();
+
+	(void)arg;
+	rt_scope_enter(&outer, 5.0);
+	rt_scope_enter(&inner, 0.02);
+	TCHECK_INT(rt_sleep(2), -ETIMEDOUT);
+	TCHECK(rt_loop_time() - t0 >= 0.02);
+	TCHECK(rt_loop_time() - t0 < 1.0);
+	TCHECK_INT(rt_scope_exit(&inner), 1);
+	/* Back in the outer scope, which has not expired. */
+	TCHECK_INT(rt_sleep(0.001), 0);
+	TCHECK_INT(rt_scope_exit(&outer), 0);
+	return 0;
+}
+
+static void
+test_scope_nested_uses_inner_earlier_deadline(void **state)
+{
+	(void)state;
+	assert_int_equal(rt_test_run(nested_inner_earlier, NULL), 0);
+}
+
+static int
+scope_is_per_task(void *arg)
+{
+	(void)arg;
+	/* Another task's expired scope does not affect us. */
+	return rt_sleep(0.05);
+}
+
+static int
+scope_owner(void *arg)
+{
+	struct rt_task *other;
+	struct rt_scope s;
+
+	(void)arg;
+	TCHECK_INT(rt_task_spawn(&other, "other", scope_is_per_task, NULL), 0);
+	rt_scope_enter(&s, 0.01);
+	TCHECK_INT(rt_sleep(1), -ETIMEDOUT);
+	TCHECK_INT(rt_task_join(other, NULL, 1), -ETIMEDOUT);	/* scope */
+	TCHECK_INT(rt_scope_exit(&s), 1);
+	TCHECK_INT(rt_task_join(other, NULL, RT_FOREVER), 0);
+	rt_task_release(other);
+	return 0;
+}
+
+static void
+test_scope_belongs_to_its_task(void **state)
+{
+	(void)state;
+	assert_int_equal(rt_test_run(scope_owner, NULL), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		RT_TEST(test_sleep_wakes_in_order_of_duration),
+		RT_TEST(test_sleep_equal_durations_wake_in_fifo_order),
+		RT_TEST(test_sleep_zero_yields_in_fifo_order),
+		RT_TEST(test_sleep_zero_alone_returns),
+		RT_TEST(test_sleep_outside_task_is_eperm),
+		RT_TEST(test_scope_expired_fails_every_wait_inside),
+		RT_TEST(test_scope_exit_returns_0_when_not_expired),
+		RT_TEST(test_scope_shorter_wait_timeout_wins),
+		RT_TEST(test_scope_nested_uses_outer_earlier_deadline),
+		RT_TEST(test_scope_nested_uses_inner_earlier_deadline),
+		RT_TEST(test_scope_belongs_to_its_task),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
