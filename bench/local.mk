@@ -1,1 +1,12 @@
-# bench
+# bench: benchmarks run by hand, never by make check:
+#	make bench/coro && taskset -c 1 ./bench/coro
+noinst_PROGRAMS += bench/coro
+bench_coro_SOURCES = bench/coro.c
+bench_coro_CPPFLAGS = $(RT_CPPFLAGS)
+bench_coro_LDADD = $(RT_LIBS)
+
+#	make bench/echo && ./bench/echo [seconds]	(pins itself: see the file)
+noinst_PROGRAMS += bench/echo
+bench_echo_SOURCES = bench/echo.c
+bench_echo_CPPFLAGS = $(RT_CPPFLAGS)
+bench_echo_LDADD = $(RT_LIBS)
