@@ -527,7 +527,7 @@ struct rt_conn {
 	socklen_t		 peerlen;
 	struct rt_server	*server;
 	struct rt_task		*task;		/* private: the handler's task */
-	struct rt_conn		*next;		/* private */
+	struct rt_conn		*next, **pprev;	/* private */
 };
 
 typedef int (*rt_conn_fn)(struct rt_conn *c, void *arg);
@@ -591,6 +591,19 @@ void	rt_server_stop_accepting(struct rt_server *s);
 size_t	rt_server_connections(const struct rt_server *s);
 /* Suspends until no connection task is left. */
 int	rt_server_wait_idle(struct rt_server *s, double timeout);
+/*
+ * Connections parked outside a task: a handler that keeps its connection
+ * open after returning (an idle keep-alive connection watched by a callback
+ * until its next request) calls rt_server_hold() and sets c->fd to -1; the
+ * connection stays counted (max_conns, rt_server_connections, wait_idle).
+ * Later its owner either resumes it in a new connection task, which takes
+ * over the hold (rt_server_resume; on failure the fd is closed and the hold
+ * dropped), or drops it (rt_server_unhold, after closing the fd itself).
+ */
+void	rt_server_hold(struct rt_server *s);
+void	rt_server_unhold(struct rt_server *s);
+int	rt_server_resume(struct rt_server *s, int fd,
+	    const struct sockaddr *peer, socklen_t len);
 /* Cancels every connection task (fast stop). */
 void	rt_server_cancel_all(struct rt_server *s);
 /* Stops accepting, closes the listeners, frees recycled records.  Live

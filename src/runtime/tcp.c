@@ -164,6 +164,20 @@ pause_cb(struct ev_loop *ev, ev_timer *w, int revents)
 		watchers_start(s);
 }
 
+/* A connection left (its task ended, or a held one was dropped). */
+static void
+conn_gone(struct rt_server *s)
+{
+	s->nconns--;
+	if (s->paused && !ev_is_active(&s->pause_timer) && !s->closing) {
+		/* We were at the cap: there is room again. */
+		s->paused = 0;
+		watchers_start(s);
+	}
+	if (s->nconns == 0)
+		(void)rt__wq_wake_all(&s->idle_waiters, 0);
+}
+
 static int
 conn_main(void *arg)
 {
@@ -177,24 +191,51 @@ conn_main(void *arg)
 		c->fd = -1;
 	}
 	/* Unlink from the live list, recycle the record. */
-	{
-		struct rt_conn **pp = &s->live_conns;
-
-		while (*pp != c)
-			pp = &(*pp)->next;
-		*pp = c->next;
-	}
+	*c->pprev = c->next;
+	if (c->next != NULL)
+		c->next->pprev = c->pprev;
 	c->next = s->free_conns;
 	s->free_conns = c;
-	s->nconns--;
-	if (s->paused && !ev_is_active(&s->pause_timer) && !s->closing) {
-		/* We were at the cap: there is room again. */
-		s->paused = 0;
-		watchers_start(s);
-	}
-	if (s->nconns == 0)
-		(void)rt__wq_wake_all(&s->idle_waiters, 0);
+	conn_gone(s);
 	return status;
+}
+
+/* Starts a connection task for fd; the caller has counted it in nconns. */
+static int
+conn_spawn(struct rt_server *s, int fd, const struct sockaddr *peer,
+    socklen_t len)
+{
+	struct rt_conn *c;
+	char name[48];
+	int err;
+
+	if ((c = s->free_conns) != NULL)
+		s->free_conns = c->next;
+	else if ((c = malloc(sizeof(*c))) == NULL)
+		return -ENOMEM;
+	c->fd = fd;
+	if (len > sizeof(c->peer))
+		len = sizeof(c->peer);
+	memcpy(&c->peer, peer, len);
+	c->peerlen = len;
+	c->server = s;
+	snprintf(name, sizeof(name), "conn fd %d", fd);
+	err = rt_task_spawn_opts(&c->task, name, conn_main, c,
+	    &(struct rt_task_opts){ .stack_size = s->opts.stack_size });
+	if (err != 0) {
+		c->next = s->free_conns;
+		s->free_conns = c;
+		return err;
+	}
+	/* The pointer stays valid while c is live (the task unlinks c before
+	 * it ends): no reference needed. */
+	rt_task_release(c->task);
+	c->next = s->live_conns;
+	if (c->next != NULL)
+		c->next->pprev = &c->next;
+	c->pprev = &s->live_conns;
+	s->live_conns = c;
+	return 0;
 }
 
 static void
@@ -203,9 +244,7 @@ accept_cb(struct rt_watch *w, int revents)
 	struct rt_server *s = w->arg;
 	struct sockaddr_storage peer;
 	socklen_t len;
-	struct rt_conn *c;
-	char name[48];
-	int fd, one = 1, i, err;
+	int fd, one = 1, i;
 
 	(void)revents;
 	for (i = 0; i < ACCEPT_BATCH; i++) {
@@ -243,30 +282,10 @@ accept_cb(struct rt_watch *w, int revents)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));	/* only fails on non-TCP fds */
 
-		if ((c = s->free_conns) != NULL)
-			s->free_conns = c->next;
-		else if ((c = malloc(sizeof(*c))) == NULL) {
+		if (conn_spawn(s, fd, (struct sockaddr *)&peer, len) != 0) {
 			(void)close(fd);	/* shed load under ENOMEM */
 			continue;
 		}
-		c->fd = fd;
-		c->peer = peer;
-		c->peerlen = len;
-		c->server = s;
-		snprintf(name, sizeof(name), "conn fd %d", fd);
-		err = rt_task_spawn_opts(&c->task, name, conn_main, c,
-		    &(struct rt_task_opts){ .stack_size = s->opts.stack_size });
-		/* The pointer stays valid while c is live (the task unlinks c
-		 * before it ends): no reference needed. */
-		rt_task_release(c->task);
-		if (err != 0) {
-			(void)close(fd);
-			c->next = s->free_conns;
-			s->free_conns = c;
-			continue;
-		}
-		c->next = s->live_conns;
-		s->live_conns = c;
 		s->nconns++;
 		if (s->opts.max_conns != 0 && s->nconns >= s->opts.max_conns &&
 		    s->opts.overload == NULL) {
@@ -275,6 +294,32 @@ accept_cb(struct rt_watch *w, int revents)
 			return;
 		}
 	}
+}
+
+void
+rt_server_hold(struct rt_server *s)
+{
+	s->nconns++;
+}
+
+void
+rt_server_unhold(struct rt_server *s)
+{
+	conn_gone(s);
+}
+
+int
+rt_server_resume(struct rt_server *s, int fd, const struct sockaddr *peer,
+    socklen_t len)
+{
+	int err;
+
+	/* The hold becomes the task: nconns is unchanged on success. */
+	if ((err = conn_spawn(s, fd, peer, len)) != 0) {
+		(void)close(fd);	/* the connection is lost either way */
+		conn_gone(s);
+	}
+	return err;
 }
 
 int

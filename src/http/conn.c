@@ -1,0 +1,468 @@
+/*
+ * conn.c - one HTTP/1.1 connection, served by one task.
+ *
+ * The task reads into a pooled input buffer, parses with the strict parser
+ * (parser.c), answers each request into a pooled output buffer, and writes
+ * that buffer only when it is about to wait: before reading more bytes,
+ * before a handler's simulated I/O, before parking.  So the responses to a
+ * batch of pipelined requests that arrived together leave in one send(),
+ * in order.
+ *
+ * When no byte of a next request is buffered, the connection parks
+ * (server.c): the task ends, its stack and both buffers go back to their
+ * pools, and an ev_io waits for the next request in a few hundred bytes.
+ *
+ * Timeouts, all from the loop:
+ *   header     from the first missing byte of a head to its blank line: a
+ *              deadline scope around the reads (slowloris); 408 and close.
+ *              A fresh connection waits parked for its first byte as long.
+ *   body       each read of a request body; close.
+ *   keepalive  parked between requests (server.c's death queue); close.
+ *   send       each flush of the output buffer, whole; close.
+ * After a framing error the connection answers and closes: the parser keeps
+ * its error, so no byte after it is ever parsed as a request.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "http-int.h"
+
+/* A response body: the longest is hello's, its parameter HTML-escaped
+ * (6 bytes per byte at worst). */
+#define BODY_MAX	(HTTP_PARAM_MAX * 6 + 64)
+/* What the access log keeps of a request until its line is written. */
+#define LOGFIELD_MAX	512
+
+/* Lives on the connection task's stack. */
+struct http_conn {
+	struct http_server	*s;
+	int			 fd;
+	struct sockaddr_storage	 peer;
+	socklen_t		 peerlen;
+	struct http_parser	 p;
+	struct http_header	*headers;
+	char			*in;		/* s->in_cap bytes */
+	size_t			 in_len;
+	char			*out;		/* HTTP__OUT_CAP bytes */
+	size_t			 out_len;
+	size_t			 req_begin;	/* where the next request's bytes
+						   begin: p.pos after init/next (the
+						   parser's pos also moves line by line
+						   inside a head) */
+	unsigned		 served;	/* requests answered */
+};
+
+/* Writes the output buffer whole within the send timeout.  0 or error. */
+static int
+conn_flush(struct http_conn *hc)
+{
+	struct rt_scope sc;
+	size_t off = 0;
+	ssize_t n;
+	int err = 0;
+
+	if (hc->out_len == 0)
+		return 0;
+	rt_scope_enter(&sc, hc->s->conf->timeouts.send);
+	while (off < hc->out_len) {
+		n = send(hc->fd, hc->out + off, hc->out_len - off, MSG_NOSIGNAL);
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if ((err = rt_fd_wait(hc->fd, RT_WRITE, RT_FOREVER)) != 0)
+				break;
+			continue;
+		}
+		err = n < 0 ? -errno : -EPIPE;
+		break;
+	}
+	(void)rt_scope_exit(&sc);
+	hc->out_len = 0;
+	return err;
+}
+
+/* Room for n more output bytes, flushing first if needed. */
+static int
+conn_reserve(struct http_conn *hc, size_t n)
+{
+	if (n > HTTP__OUT_CAP)
+		return -ENOSPC;
+	if (HTTP__OUT_CAP - hc->out_len < n)
+		return conn_flush(hc);
+	return 0;
+}
+
+/*
+ * Reads once more into the input buffer, waiting at most timeout per wait
+ * (0: not at all, -EAGAIN if nothing is there).  Returns the bytes read, 0
+ * at EOF, or an error.
+ */
+static ssize_t
+conn_read(struct http_conn *hc, double timeout)
+{
+	size_t cap = hc->s->in_cap;
+	ssize_t n;
+	int err;
+
+	if (hc->in_len == cap)
+		return -ENOBUFS;
+	for (;;) {
+		n = read(hc->fd, hc->in + hc->in_len, cap - hc->in_len);
+		if (n > 0) {
+			hc->in_len += (size_t)n;
+			return n;
+		}
+		if (n == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		if (timeout == 0)
+			return -EAGAIN;		/* only looking */
+		if ((err = rt_fd_wait(hc->fd, RT_READ, timeout)) != 0)
+			return err;
+	}
+}
+
+/* Drops the consumed bytes in front of the buffer (n <= what the parser
+ * allows: see http_parser_shift). */
+static void
+conn_compact(struct http_conn *hc, size_t n)
+{
+	if (n == 0 || http_parser_shift(&hc->p, n) != 0)
+		return;
+	memmove(hc->in, hc->in + n, hc->in_len - n);
+	hc->in_len -= n;
+}
+
+static int
+header_is(const struct http_conn *hc, const struct http_header *h,
+    const char *name, size_t len)
+{
+	return h->name.len == len &&
+	    strncasecmp(hc->in + h->name.off, name, len) == 0;
+}
+
+/* Copies header name's value (truncated) into dst for the access log. */
+static size_t
+log_header(const struct http_conn *hc, const char *name, char *dst)
+{
+	const struct http_request *rq = &hc->p.req;
+	size_t i, n;
+
+	for (i = 0; i < rq->nheaders; i++) {
+		if (!header_is(hc, &rq->headers[i], name, strlen(name)))
+			continue;
+		n = rq->headers[i].value.len;
+		if (n > LOGFIELD_MAX)
+			n = LOGFIELD_MAX;
+		memcpy(dst, hc->in + rq->headers[i].value.off, n);
+		return n;
+	}
+	return 0;
+}
+
+static void
+count(struct http_conn *hc, int status)
+{
+	hc->s->st.requests++;
+	if (status >= 400)
+		hc->s->st.errors++;
+	hc->served++;
+}
+
+/* Queues an error response; 0 or error. */
+static int
+conn_error(struct http_conn *hc, int status, int close, unsigned allow,
+    int head_only)
+{
+	ssize_t n;
+	int err;
+
+	if ((err = conn_reserve(hc, 1024)) != 0)
+		return err;
+	n = http__error_response(hc->s, hc->out + hc->out_len,
+	    HTTP__OUT_CAP - hc->out_len, status, close, allow, head_only);
+	if (n < 0)
+		return (int)n;
+	hc->out_len += (size_t)n;
+	count(hc, status);
+	return 0;
+}
+
+/*
+ * Ends a connection after an error response: half-close, then read and
+ * drop what the client still sends for a moment, so that our response is
+ * not destroyed by a reset for unread data (nginx's lingering close).
+ */
+static void
+conn_linger(struct http_conn *hc)
+{
+	struct rt_scope sc;
+	char sink[1024];
+	ssize_t n;
+
+	if (shutdown(hc->fd, SHUT_WR) == -1)
+		return;
+	rt_scope_enter(&sc, 1.0);
+	for (;;) {
+		n = read(hc->fd, sink, sizeof(sink));
+		if (n > 0 || (n < 0 && errno == EINTR))
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+		    rt_fd_wait(hc->fd, RT_READ, RT_FOREVER) == 0)
+			continue;
+		break;
+	}
+	(void)rt_scope_exit(&sc);
+}
+
+/*
+ * Reads and drops the request body (no route takes one), so the next
+ * pipelined request starts where it should.  0, or an error status (400,
+ * 413, 431), or a negative errno for I/O.
+ */
+static int
+conn_discard_body(struct http_conn *hc)
+{
+	struct http_slice data;
+	ssize_t n;
+	int r;
+
+	for (;;) {
+		r = http_parser_body(&hc->p, hc->in, hc->in_len, &data);
+		if (r == HTTP_DONE)
+			return 0;
+		if (r != HTTP_AGAIN)
+			return r;
+		if (data.len > 0)
+			continue;
+		/* All buffered body bytes are consumed: make room. */
+		conn_compact(hc, hc->p.pos);
+		n = conn_read(hc, hc->s->conf->timeouts.body);
+		if (n == 0)
+			return -ENODATA;
+		if (n < 0)
+			return (int)n;
+	}
+}
+
+/*
+ * Answers the request whose head the parser just completed.  Returns 1 to
+ * keep the connection, 0 to close it (after flushing), or a negative errno
+ * to drop it at once.
+ */
+static int
+conn_request(struct http_conn *hc)
+{
+	struct http_server *s = hc->s;
+	const struct http_request *rq = &hc->p.req;
+	char body[BODY_MAX], reqline[LOGFIELD_MAX], ref[LOGFIELD_MAX],
+	    ua[LOGFIELD_MAX];
+	size_t reqlen = 0, reflen = 0, ualen = 0, before;
+	const char *ctype, *eol;
+	struct http_match m;
+	int keep, status, head_only, err;
+	ssize_t blen = 0;
+	int n;
+
+	keep = rq->keep_alive && !s->stopping;
+	head_only = rq->method_id == HTTP_M_HEAD;
+	status = http_router_match(s->conf->router, rq->method_id,
+	    hc->in + rq->path.off, rq->path.len, &m);
+
+	/* What the access log needs, before the body may move the buffer. */
+	if (s->conf->access_fd != NULL && *s->conf->access_fd >= 0) {
+		eol = memchr(hc->in + rq->start, '\r', rq->head_len);
+		reqlen = eol != NULL ? (size_t)(eol - (hc->in + rq->start)) : 0;
+		if (reqlen > sizeof(reqline))
+			reqlen = sizeof(reqline);
+		memcpy(reqline, hc->in + rq->start, reqlen);
+		reflen = log_header(hc, "Referer", ref);
+		ualen = log_header(hc, "User-Agent", ua);
+	}
+
+	if (rq->has_content_length ? rq->content_length > 0 : rq->chunked) {
+		if (rq->expect_continue && status == 0) {
+			/* RFC 9110 §10.1.1: earlier responses first. */
+			static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+			if ((err = conn_reserve(hc, sizeof(cont))) != 0)
+				return err;
+			memcpy(hc->out + hc->out_len, cont, sizeof(cont) - 1);
+			hc->out_len += sizeof(cont) - 1;
+			if ((err = conn_flush(hc)) != 0)
+				return err;
+		}
+		err = conn_discard_body(hc);
+		if (err > 0) {
+			/* Bad chunked framing: answer it and close. */
+			(void)conn_error(hc, err, 1, 0, 0);
+			return 0;
+		}
+		if (err < 0)
+			return err;
+	}
+
+	before = hc->out_len;
+	if (status == 0) {
+		if (m.route->delay > 0) {
+			/* Don't hold earlier responses while we wait. */
+			if ((err = conn_flush(hc)) != 0)
+				return err;
+			before = 0;
+			if ((err = rt_sleep(m.route->delay)) != 0)
+				return err;
+		}
+		blen = http_app_body(&m, body, sizeof(body), &ctype);
+		if (blen < 0)
+			status = 500;
+	}
+	if (status != 0) {
+		if ((err = conn_error(hc, status, !keep, m.allow, head_only)) != 0)
+			return err;
+	} else {
+		if ((err = conn_reserve(hc, 512 + (size_t)blen)) != 0)
+			return err;
+		before = hc->out_len;
+		n = snprintf(hc->out + hc->out_len, HTTP__OUT_CAP - hc->out_len,
+		    "HTTP/1.1 200 OK\r\n"
+		    "Server: %s\r\n"
+		    "Date: %s\r\n"
+		    "Content-Type: %s\r\n"
+		    "Content-Length: %zd\r\n"
+		    "%s"
+		    "\r\n",
+		    s->conf->server_name, http__date(), ctype, blen,
+		    !keep ? "Connection: close\r\n" : rq->version == 10 ?
+		    "Connection: keep-alive\r\n" : "");
+		if (n < 0 || (size_t)n >= HTTP__OUT_CAP - hc->out_len)
+			return -ENOSPC;
+		hc->out_len += (size_t)n;
+		if (!head_only) {
+			memcpy(hc->out + hc->out_len, body, (size_t)blen);
+			hc->out_len += (size_t)blen;
+		}
+		count(hc, 200);
+		status = 200;
+	}
+	if (reqlen > 0 || s->conf->access_fd != NULL)
+		http__access_log(s, &hc->peer, reqline, reqlen, status,
+		    hc->out_len >= before ? hc->out_len - before : 0, ref, reflen,
+		    ua, ualen);
+	return keep;
+}
+
+int
+http__conn_serve(struct http_server *s, struct rt_conn *c)
+{
+	struct http_conn hc;
+	struct rt_scope sc;
+	int r, in_scope = 0, keep = 1, linger = 0;
+	ssize_t n;
+
+	memset(&hc, 0, sizeof(hc));
+	hc.s = s;
+	hc.fd = c->fd;
+	c->fd = -1;		/* ours now: closed or parked below */
+	hc.peer = c->peer;
+	hc.peerlen = c->peerlen;
+	hc.headers = http__buf_get(s, 0);
+	hc.out = http__buf_get(s, 1);
+	if (hc.headers == NULL || hc.out == NULL)
+		goto close;
+	/* One pooled block: the header array, then the bytes. */
+	hc.in = (char *)(hc.headers + s->conf->limits.max_headers);
+	http_parser_init(&hc.p, &s->conf->limits, hc.headers);
+
+	for (;;) {
+		r = http_parser_feed(&hc.p, hc.in, hc.in_len);
+		if (r == HTTP_AGAIN) {
+			if (hc.in_len == hc.req_begin) {
+				/* Between requests: nothing of the next one
+				 * yet.  Send what we owe, then look once more
+				 * without waiting, else park. */
+				conn_compact(&hc, hc.req_begin);
+				hc.req_begin = 0;
+				if (conn_flush(&hc) != 0 || s->stopping)
+					goto close;
+				n = conn_read(&hc, 0);
+				if (n > 0)
+					continue;
+				if (n != -EAGAIN)
+					goto close;	/* EOF or error */
+				if (http__idle_park(s, hc.fd, &hc.peer,
+				    hc.peerlen, hc.served > 0 ?
+				    HTTP__Q_KEEPALIVE : HTTP__Q_FRESH) != 0)
+					goto close;
+				hc.fd = -1;
+				goto done;
+			}
+			/* A partial head: the header deadline runs. */
+			if (!in_scope) {
+				rt_scope_enter(&sc, s->conf->timeouts.header);
+				in_scope = 1;
+			}
+			if (conn_flush(&hc) != 0)
+				goto close;
+			if (hc.in_len == s->in_cap) {
+				conn_compact(&hc, hc.req_begin);
+				hc.req_begin = 0;
+			}
+			n = conn_read(&hc, RT_FOREVER);
+			if (n > 0)
+				continue;
+			(void)rt_scope_exit(&sc);
+			in_scope = 0;
+			if (n == -ETIMEDOUT) {
+				(void)conn_error(&hc, 408, 1, 0, 0);
+				linger = 1;
+			}
+			goto close;	/* EOF mid-request, or an error */
+		}
+		if (in_scope) {
+			(void)rt_scope_exit(&sc);
+			in_scope = 0;
+		}
+		if (r > 0) {
+			/* A framing error: answer, then close. */
+			(void)conn_error(&hc, r, 1, 0, 0);
+			linger = 1;
+			goto close;
+		}
+		keep = conn_request(&hc);
+		if (keep <= 0) {
+			linger = keep == 0 && !hc.p.req.keep_alive;
+			goto close;
+		}
+		if (http_parser_next(&hc.p) != 0)
+			goto close;
+		hc.req_begin = hc.p.pos;
+	}
+
+close:
+	if (in_scope)
+		(void)rt_scope_exit(&sc);
+	if (keep >= 0 && conn_flush(&hc) == 0 && linger)
+		conn_linger(&hc);
+	if (hc.fd >= 0) {
+		/* Linux releases the fd even when close reports an error. */
+		(void)close(hc.fd);
+		hc.fd = -1;
+	}
+done:
+	http__buf_put(s, hc.headers, 0);
+	http__buf_put(s, hc.out, 1);
+	return 0;
+}

@@ -1,0 +1,101 @@
+/*
+ * http-int.h - what the server's files share (server.c, conn.c,
+ * response.c, access.c), and nothing else may include.
+ *
+ * Memory per connection, by state:
+ *   active  a task (pooled stack) + a struct http_conn on that stack + one
+ *           pooled input buffer (limits.max_head bytes) + one pooled output
+ *           buffer (HTTP__OUT_CAP);
+ *   idle    (between keep-alive requests) only a struct http_idle: no task,
+ *           no stack, no buffer.  Its fd is watched by a callback; the next
+ *           request's first bytes resume it in a new task.
+ * So 10,000 idle keep-alive connections cost 10,000 small records, not
+ * 10,000 stacks and buffers.
+ */
+#ifndef ASYNCD_HTTP_INT_H
+#define ASYNCD_HTTP_INT_H
+
+#include <sys/socket.h>
+
+#include "http.h"
+
+#define HTTP__OUT_CAP		(32 * 1024)	/* a batch of pipelined responses */
+#define HTTP__ALOG_CAP		(64 * 1024)	/* access log buffer */
+#define HTTP__DATE_LEN		29		/* "Fri, 27 Nov 2026 05:40:00 GMT" */
+
+/* A parked keep-alive (or fresh) connection.  Owned by the server. */
+struct http_idle {
+	ev_io			 io;		/* first: the callback's watcher */
+	struct http_server	*server;
+	struct http_idle	*next, *prev;	/* its death queue, oldest first */
+	double			 deadline;
+	int			 queue;		/* HTTP__Q_FRESH or HTTP__Q_KEEPALIVE */
+	socklen_t		 peerlen;
+	struct sockaddr_storage	 peer;
+};
+
+enum {
+	HTTP__Q_FRESH,		/* accepted, no byte yet: header timeout */
+	HTTP__Q_KEEPALIVE,	/* between requests: keep-alive timeout */
+	HTTP__Q_COUNT
+};
+
+/*
+ * Death queues (lwan's name): every connection in one queue has the same
+ * timeout, so appending keeps each queue sorted by deadline and one timer
+ * for the earliest head serves them all.
+ */
+struct http__queue {
+	struct http_idle	*head, *tail;
+};
+
+/* A pooled buffer, threaded through its own first bytes while free. */
+struct http__buf {
+	struct http__buf	*next;
+};
+
+struct http_server {
+	const struct http_server_conf *conf;
+	struct rt_server	 tcp;
+	struct http_stats	 st;
+	int			 stopping;	/* graceful shutdown began */
+
+	struct http__queue	 q[HTTP__Q_COUNT];
+	ev_timer		 idle_timer;
+	struct http_idle	*idle_free;
+	size_t			 nidle;		/* parked now */
+
+	size_t			 in_cap;	/* input buffer bytes */
+	struct http__buf	*in_free, *out_free;
+
+	/* Access log: lines gather here, written when full and each second. */
+	char			*alog;
+	size_t			 alog_len;
+	ev_timer		 alog_timer;
+};
+
+/* conn.c: the connection task's body, for fresh and resumed connections. */
+int	http__conn_serve(struct http_server *s, struct rt_conn *c);
+
+/* server.c: park a connection (takes its fd); 0 or -ENOMEM. */
+int	http__idle_park(struct http_server *s, int fd,
+	    const struct sockaddr_storage *peer, socklen_t peerlen, int queue);
+void	*http__buf_get(struct http_server *s, int out);
+void	http__buf_put(struct http_server *s, void *b, int out);
+
+/* response.c */
+const char *http__date(void);		/* cached, refreshed once a second */
+const char *http__reason(int status);
+/* Appends a whole error response (status, text body, Connection: close
+ * when close) to buf; returns the length or -ENOSPC. */
+ssize_t	http__error_response(const struct http_server *s, char *buf,
+	    size_t cap, int status, int close, unsigned allow, int head_only);
+
+/* access.c */
+void	http__access_log(struct http_server *s,
+	    const struct sockaddr_storage *peer, const char *reqline,
+	    size_t reqlen, int status, size_t bytes, const char *referer,
+	    size_t reflen, const char *agent, size_t agentlen);
+void	http__access_flush(struct http_server *s);
+
+#endif /* ASYNCD_HTTP_INT_H */

@@ -1,0 +1,354 @@
+/*
+ * server.c - the HTTP server object: listeners, the connection cap, parked
+ * idle connections, pooled buffers, graceful shutdown.
+ *
+ * Accepting and the task per active connection come from the runtime's TCP
+ * server (rt_server).  What this file adds is parking: a connection waiting
+ * for its next request (or for the first bytes of its first) gives back its
+ * task, stack and buffers and becomes a struct http_idle with an ev_io on
+ * its fd, in one of two death queues.  Readable again, it is resumed in a
+ * fresh task through rt_server_resume, which keeps it counted for the cap
+ * and for shutdown all along (rt_server_hold).  A queue's head past its
+ * deadline is closed by the one idle timer.
+ *
+ * Over max_connections a new connection gets 503 from the accept callback
+ * itself: the response is formatted into a stack buffer with the cached
+ * Date and sent without waiting, then the socket is closed.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "http-int.h"
+
+/* ---- buffers ------------------------------------------------------------- */
+
+void *
+http__buf_get(struct http_server *s, int out)
+{
+	struct http__buf **head = out ? &s->out_free : &s->in_free;
+	struct http__buf *b;
+
+	if ((b = *head) != NULL) {
+		*head = b->next;
+		return b;
+	}
+	/* An input block carries the parser's header array before the bytes. */
+	return malloc(out ? HTTP__OUT_CAP : s->in_cap +
+	    s->conf->limits.max_headers * sizeof(struct http_header));
+}
+
+void
+http__buf_put(struct http_server *s, void *p, int out)
+{
+	struct http__buf **head = out ? &s->out_free : &s->in_free;
+	struct http__buf *b = p;
+
+	if (b == NULL)
+		return;
+	b->next = *head;
+	*head = b;
+}
+
+/* ---- parked connections ----------------------------------------------------- */
+
+static double
+queue_timeout(const struct http_server *s, int q)
+{
+	return q == HTTP__Q_FRESH ? s->conf->timeouts.header :
+	    s->conf->timeouts.keepalive;
+}
+
+static void
+idle_rearm(struct http_server *s)
+{
+	double next = HUGE_VAL, after;
+	int q;
+
+	for (q = 0; q < HTTP__Q_COUNT; q++)
+		if (s->q[q].head != NULL && s->q[q].head->deadline < next)
+			next = s->q[q].head->deadline;
+	ev_timer_stop(rt_loop_ev(), &s->idle_timer);
+	if (next == HUGE_VAL)
+		return;
+	after = next - rt_loop_time();
+	ev_timer_set(&s->idle_timer, after > 0 ? after : 0, 0.);
+	ev_timer_start(rt_loop_ev(), &s->idle_timer);
+}
+
+static void
+idle_unlink(struct http_server *s, struct http_idle *id)
+{
+	struct http__queue *q = &s->q[id->queue];
+
+	if (id->prev != NULL)
+		id->prev->next = id->next;
+	else
+		q->head = id->next;
+	if (id->next != NULL)
+		id->next->prev = id->prev;
+	else
+		q->tail = id->prev;
+	ev_io_stop(rt_loop_ev(), &id->io);
+	s->nidle--;
+	id->next = s->idle_free;
+	s->idle_free = id;
+}
+
+/* Closes a parked connection: timeout, shutdown, or a resume that failed. */
+static void
+idle_close(struct http_server *s, struct http_idle *id)
+{
+	int fd = id->io.fd;
+
+	idle_unlink(s, id);
+	/* Idle means no request is pending: nothing to flush or to lose. */
+	(void)close(fd);
+	rt_server_unhold(&s->tcp);
+}
+
+static void
+idle_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
+{
+	struct http_server *s = (struct http_server *)(void *)((char *)w -
+	    offsetof(struct http_server, idle_timer));
+	double now = ev_now(ev);
+	int q;
+
+	(void)revents;
+	for (q = 0; q < HTTP__Q_COUNT; q++)
+		while (s->q[q].head != NULL && s->q[q].head->deadline <= now)
+			idle_close(s, s->q[q].head);
+	idle_rearm(s);
+}
+
+/* Readable (the next request, or EOF): resume the connection in a task. */
+static void
+idle_ready_cb(struct ev_loop *ev, ev_io *w, int revents)
+{
+	struct http_idle *id = (struct http_idle *)(void *)w;
+	struct http_server *s = id->server;
+	struct sockaddr_storage peer = id->peer;
+	socklen_t len = id->peerlen;
+	int fd = w->fd, was_head = id->prev == NULL;
+
+	(void)ev;
+	(void)revents;
+	idle_unlink(s, id);
+	/* On failure the runtime closed the fd and dropped the hold. */
+	(void)rt_server_resume(&s->tcp, fd, (struct sockaddr *)&peer, len);
+	if (was_head)
+		idle_rearm(s);
+}
+
+int
+http__idle_park(struct http_server *s, int fd,
+    const struct sockaddr_storage *peer, socklen_t peerlen, int queue)
+{
+	struct http__queue *q = &s->q[queue];
+	struct http_idle *id;
+
+	if ((id = s->idle_free) != NULL)
+		s->idle_free = id->next;
+	else if ((id = malloc(sizeof(*id))) == NULL)
+		return -ENOMEM;
+	id->server = s;
+	id->queue = queue;
+	id->deadline = rt_loop_time() + queue_timeout(s, queue);
+	id->peer = *peer;
+	id->peerlen = peerlen;
+	ev_io_init(&id->io, idle_ready_cb, fd, EV_READ);
+	ev_io_start(rt_loop_ev(), &id->io);
+	id->next = NULL;
+	id->prev = q->tail;
+	if (q->tail != NULL)
+		q->tail->next = id;
+	else
+		q->head = id;
+	q->tail = id;
+	if (q->head == id)
+		idle_rearm(s);
+	s->nidle++;
+	rt_server_hold(&s->tcp);
+	return 0;
+}
+
+/* ---- accepting ------------------------------------------------------------- */
+
+static int
+conn_handler(struct rt_conn *c, void *arg)
+{
+	return http__conn_serve(arg, c);
+}
+
+/*
+ * Over the cap: a 503 with Connection: close, sent without waiting (a new
+ * socket's send buffer is empty, so it fits), then close.
+ */
+static void
+overload_cb(int fd, void *arg)
+{
+	struct http_server *s = arg;
+	char buf[512];
+	ssize_t n;
+
+	s->st.overloaded++;
+	s->st.requests++;
+	s->st.errors++;
+	n = http__error_response(s, buf, sizeof(buf), 503, 1, 0, 0);
+	if (n > 0)
+		(void)send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	(void)close(fd);	/* best effort: the client is told when it can be */
+}
+
+static void
+alog_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
+{
+	struct http_server *s = (struct http_server *)(void *)((char *)w -
+	    offsetof(struct http_server, alog_timer));
+
+	(void)ev;
+	(void)revents;
+	if (s->alog_len > 0)
+		http__access_flush(s);
+}
+
+struct http_server *
+http_server_new(const struct http_server_conf *conf)
+{
+	struct rt_server_opts opts;
+	struct http_server *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	if ((s->alog = malloc(HTTP__ALOG_CAP)) == NULL) {
+		free(s);
+		return NULL;
+	}
+	s->conf = conf;
+	memset(&opts, 0, sizeof(opts));
+	opts.max_conns = conf->max_conns;
+	opts.overload = overload_cb;
+	rt_server_init(&s->tcp, &opts);
+	/* The input buffer holds one whole request head, and at least a
+	 * page so a body streams through in useful pieces. */
+	s->in_cap = conf->limits.max_head > 4096 ? conf->limits.max_head : 4096;
+	ev_timer_init(&s->idle_timer, idle_timer_cb, 0., 0.);
+	ev_timer_init(&s->alog_timer, alog_timer_cb, 1., 1.);
+	return s;
+}
+
+int
+http_server_listen(struct http_server *s, const char *addr)
+{
+	char host[64], *colon;
+	const char *port, *h = addr;
+	size_t len;
+
+	/* "[v6]:port", "v4:port", "*:port" */
+	if (addr[0] == '[') {
+		const char *end = strchr(addr, ']');
+
+		if (end == NULL || end[1] != ':')
+			return -EINVAL;
+		len = (size_t)(end - addr - 1);
+		h = addr + 1;
+		port = end + 2;
+	} else {
+		if ((colon = strrchr(addr, ':')) == NULL)
+			return -EINVAL;
+		len = (size_t)(colon - addr);
+		port = colon + 1;
+	}
+	if (len >= sizeof(host) || *port == '\0')
+		return -EINVAL;
+	memcpy(host, h, len);
+	host[len] = '\0';
+	return rt_server_listen(&s->tcp, host, port);
+}
+
+int
+http_server_adopt(struct http_server *s, int fd)
+{
+	return rt_server_adopt(&s->tcp, fd);
+}
+
+int
+http_server_port(const struct http_server *s, size_t i)
+{
+	return rt_server_port(&s->tcp, i);
+}
+
+int
+http_server_start(struct http_server *s)
+{
+	if (s->conf->access_fd != NULL)
+		ev_timer_start(rt_loop_ev(), &s->alog_timer);
+	return rt_server_start(&s->tcp, conn_handler, s);
+}
+
+int
+http_server_shutdown(struct http_server *s, double timeout)
+{
+	int q, cancelled = 0;
+
+	s->stopping = 1;
+	rt_server_stop_accepting(&s->tcp);
+	/* Idle connections have no request in flight: close them now. */
+	for (q = 0; q < HTTP__Q_COUNT; q++)
+		while (s->q[q].head != NULL)
+			idle_close(s, s->q[q].head);
+	ev_timer_stop(rt_loop_ev(), &s->idle_timer);
+	/* Active ones finish their request and close (conn.c sees stopping). */
+	if (rt_server_wait_idle(&s->tcp, timeout) != 0) {
+		cancelled = (int)rt_server_connections(&s->tcp);
+		rt_server_cancel_all(&s->tcp);
+		(void)rt_server_wait_idle(&s->tcp, RT_FOREVER);
+	}
+	ev_timer_stop(rt_loop_ev(), &s->alog_timer);
+	http__access_flush(s);
+	return cancelled;
+}
+
+void
+http_server_stats(const struct http_server *s, struct http_stats *st)
+{
+	*st = s->st;
+	st->accepted = s->tcp.accepted;
+	/* Held (parked) connections count in the runtime's figure too. */
+	st->open = rt_server_connections(&s->tcp);
+	st->active = st->open - s->nidle;
+}
+
+void
+http_server_free(struct http_server *s)
+{
+	struct http_idle *id;
+	struct http__buf *b;
+
+	if (s == NULL)
+		return;
+	rt_server_close(&s->tcp);
+	ev_timer_stop(rt_loop_ev(), &s->alog_timer);
+	ev_timer_stop(rt_loop_ev(), &s->idle_timer);
+	while ((id = s->idle_free) != NULL) {
+		s->idle_free = id->next;
+		free(id);
+	}
+	while ((b = s->in_free) != NULL) {
+		s->in_free = b->next;
+		free(b);
+	}
+	while ((b = s->out_free) != NULL) {
+		s->out_free = b->next;
+		free(b);
+	}
+	free(s->alog);
+	free(s);
+}
