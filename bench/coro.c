@@ -149,7 +149,7 @@ floor_body(void *arg)
 	(void)arg;
 	coro_entered(&floor_co);
 	for (;;)
-		coro__switch(&floor_co.sp, floor_main.sp);
+		(void)coro__switch(&floor_co.sp, floor_main.sp, 0);
 }
 
 static double
@@ -160,10 +160,11 @@ floor_one(void *arg)
 	long i;
 
 	coro_ctx_make(&floor_co, st, 0, floor_body, NULL);
-	coro__switch(&floor_main.sp, floor_co.sp);	/* enter, out of timing */
+	/* Enter, out of timing. */
+	(void)coro__switch(&floor_main.sp, floor_co.sp, 0);
 	t0 = now_ns();
 	for (i = 0; i < SWITCH_ROUNDS; i++)
-		coro__switch(&floor_main.sp, floor_co.sp);
+		(void)coro__switch(&floor_main.sp, floor_co.sp, 0);
 	return (double)(now_ns() - t0) / (2.0 * SWITCH_ROUNDS);
 }
 

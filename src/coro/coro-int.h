@@ -37,13 +37,14 @@ coro__stack_check_inline(const struct coro_stack *st)
 void	coro__raw_make(struct coro_ctx *ctx, char *lo, size_t size,
 	    void (*fn)(void *), void *arg);
 
+/* Backend: the bare switch, handing val over as coro__switch does. */
 #if defined(CORO_UCONTEXT)
-void	coro__raw_swap(struct coro_ctx *from, struct coro_ctx *to);
+int	coro__raw_swap(struct coro_ctx *from, struct coro_ctx *to, int val);
 #else
-static inline void
-coro__raw_swap(struct coro_ctx *from, struct coro_ctx *to)
+static inline int
+coro__raw_swap(struct coro_ctx *from, struct coro_ctx *to, int val)
 {
-	coro__switch(&from->sp, to->sp);
+	return coro__switch(&from->sp, to->sp, val);
 }
 #endif
 

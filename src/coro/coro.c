@@ -28,17 +28,24 @@
 struct coro_stack *coro__current_stack;
 
 /* A dead context's stack, to be pooled once we have switched off it. */
-static struct coro_stack *pending_release;
+struct coro_stack *coro__pending_release;
 
 static inline void
 release_pending(void)
 {
-	struct coro_stack *st = pending_release;
+	struct coro_stack *st = coro__pending_release;
 
 	if (st != NULL) {
-		pending_release = NULL;
+		coro__pending_release = NULL;
 		coro_stack_put(st);
 	}
+}
+
+/* For the inline coro_transfer in coro.h. */
+void
+coro__release_pending(void)
+{
+	release_pending();
 }
 
 #if defined(CORO_ASAN)
@@ -107,8 +114,10 @@ coro_entered(struct coro_ctx *self)
 	release_pending();
 }
 
-void
-coro_transfer(struct coro_ctx *from, struct coro_ctx *to)
+#if defined(CORO_ASAN) || defined(CORO_UCONTEXT)
+/* The out-of-line transfers; the asm builds inline theirs (coro.h). */
+int
+coro_handoff(struct coro_ctx *from, struct coro_ctx *to, int val)
 {
 	if (from->stack != NULL)
 		coro__stack_check_inline(from->stack);
@@ -119,13 +128,21 @@ coro_transfer(struct coro_ctx *from, struct coro_ctx *to)
 
 	asan_bounds(to, &bottom, &size);
 	__sanitizer_start_switch_fiber(&from->asan_fake, bottom, size);
-	coro__raw_swap(from, to);
+	val = coro__raw_swap(from, to, val);
 	__sanitizer_finish_switch_fiber(from->asan_fake, NULL, NULL);
 #else
-	coro__raw_swap(from, to);
+	val = coro__raw_swap(from, to, val);
 #endif
+	return val;
+}
+
+void
+coro_transfer(struct coro_ctx *from, struct coro_ctx *to)
+{
+	(void)coro_handoff(from, to, 0);
 	release_pending();
 }
+#endif
 
 void
 coro_transfer_exit(struct coro_ctx *from, struct coro_ctx *to,
@@ -133,7 +150,10 @@ coro_transfer_exit(struct coro_ctx *from, struct coro_ctx *to,
 {
 	if (from->stack != NULL)
 		coro__stack_check_inline(from->stack);
-	pending_release = release;
+	/* One left by an exit into a coro_handoff (see coro.h): we are off
+	 * that stack for good, so it can go now. */
+	release_pending();
+	coro__pending_release = release;
 	coro__current_stack = to->stack;
 #if defined(CORO_ASAN)
 	const void *bottom;
@@ -143,7 +163,7 @@ coro_transfer_exit(struct coro_ctx *from, struct coro_ctx *to,
 	/* NULL: this stack dies, ASan may free its fake stack now. */
 	__sanitizer_start_switch_fiber(NULL, bottom, size);
 #endif
-	coro__raw_swap(from, to);
+	(void)coro__raw_swap(from, to, CORO_EXITED);
 	__builtin_unreachable();
 }
 

@@ -144,16 +144,43 @@ void	coro_ctx_init_main(struct coro_ctx *ctx);
 
 /*
  * Saves the running context in from and resumes to.  Returns when some
- * other context transfers back into from.
+ * other context transfers back into from.  Inline in the asm builds (below):
+ * an out-of-line call per switch was a third of a task switch's
+ * instructions, and its return mispredicts (see coro_handoff).
  */
+#if defined(CORO_ASAN) || defined(CORO_UCONTEXT)
 void	coro_transfer(struct coro_ctx *from, struct coro_ctx *to);
+#endif
+
+/*
+ * Like coro_transfer, handing val to the resumed side, for a caller with
+ * nothing left to do after the switch (generators): returns, once from is
+ * resumed, the val that its resumer passed to coro_handoff, or CORO_EXITED
+ * if it was a coro_transfer_exit (0 if a coro_transfer).  An int, not a
+ * pointer: the caller can then return it as its own int result, and only a
+ * result returned unconverted lets the compiler make the call a tail jump.
+ *
+ * Why it exists: "return coro_handoff(...)" compiles to a tail jump into
+ * coro__switch, so a round trip executes no ret at all.  After a switch the
+ * CPU's return-stack buffer holds the other stack's return addresses, so the
+ * first ret on the resumed side mispredicts; the runtime's send/yield
+ * ping-pong (bench/coro switch_ns) lost 2 such rets per switch before.
+ *
+ * The price: nothing runs on the resumed side after the switch, so from
+ * must never be resumed by a coro_transfer_exit that releases a stack (the
+ * stack would be pooled only at the next such exit).
+ */
+#define CORO_EXITED	1
+#if defined(CORO_ASAN) || defined(CORO_UCONTEXT)
+int	coro_handoff(struct coro_ctx *from, struct coro_ctx *to, int val);
+#endif
 
 /*
  * Like coro_transfer for a context that will never be resumed.  release, if
  * not NULL, is the dying context's own stack: it goes back to the pool only
  * after the switch has left it, by whichever context runs next (the switch
  * itself still writes to it, and unmapping a stack one runs on is fatal).
- * Does not return.
+ * A coro_handoff that suspended to returns CORO_EXITED.  Does not return.
  */
 void	coro_transfer_exit(struct coro_ctx *from, struct coro_ctx *to,
 	    struct coro_stack *release) __attribute__((noreturn));
@@ -165,9 +192,50 @@ void	coro_entered(struct coro_ctx *self);
 /*
  * The raw switch, in switch-x86_64.S / switch-aarch64.S: pushes the
  * callee-saved registers and FP control state, stores the stack pointer in
- * *from_sp, loads to_sp, pops and jumps.  Exposed for bench/coro's floor.
+ * *from_sp, loads to_sp, pops and jumps.  The coro__switch call that
+ * suspended the resumed side returns val there.  Exposed for the inline
+ * transfers below and bench/coro's floor.
  */
-void	coro__switch(void **from_sp, void *to_sp);
+int	coro__switch(void **from_sp, void *to_sp, int val);
 void	coro__entry(void);
+
+#if !defined(CORO_ASAN) && !defined(CORO_UCONTEXT)
+/* What the inline transfers need from coro.c and stack.c. */
+extern struct coro_stack *coro__pending_release;
+void	coro__release_pending(void);
+void	coro__canary_fail(const struct coro_stack *st) __attribute__((noreturn));
+
+/* The canary of an unguarded stack being left (see coro-int.h). */
+static inline void
+coro__leave_check(const struct coro_stack *st)
+{
+	const uint64_t *w;
+
+	if (st == NULL || st->guarded)
+		return;
+	w = (const uint64_t *)(const void *)st->lo;
+	if ((w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]) != 0)
+		coro__canary_fail(st);
+}
+
+static inline void
+coro_transfer(struct coro_ctx *from, struct coro_ctx *to)
+{
+	coro__leave_check(from->stack);
+	coro__current_stack = to->stack;
+	(void)coro__switch(&from->sp, to->sp, 0);
+	/* Rare (a task ended and switched to us): out of line. */
+	if (__builtin_expect(coro__pending_release != NULL, 0))
+		coro__release_pending();
+}
+
+static inline int
+coro_handoff(struct coro_ctx *from, struct coro_ctx *to, int val)
+{
+	coro__leave_check(from->stack);
+	coro__current_stack = to->stack;
+	return coro__switch(&from->sp, to->sp, val);
+}
+#endif
 
 #endif /* ASYNCD_CORO_H */

@@ -1,7 +1,7 @@
 /*
  * switch-aarch64.S - the context switch for aarch64 (AAPCS64).
  *
- * void coro__switch(void **from_sp, void *to_sp)
+ * int coro__switch(void **from_sp, void *to_sp, int val)
  *
  * Same design as switch-x86_64.S: the old context's callee-saved state is
  * stored on its own stack, the stack pointer goes to *from_sp, and the new
@@ -14,6 +14,10 @@
  *                  halves and v0-v7, v16-v31 are caller-saved)
  *   FPCR           rounding mode and flush-to-zero: callee-saved state
  *   sp             stored in *from_sp
+ *
+ * val (w2; all of x2 is copied, the upper half is don't-care) is handed
+ * over in x0: on the resumed side, the coro__switch call
+ * that suspended it returns val (a fresh context ignores it).
  *
  * Not saved: x0-x18 (caller-saved or platform register), FPSR (status
  * flags, not preserved across calls), the signal mask.
@@ -69,6 +73,7 @@ coro__switch:
 	ldp	d12, d13, [sp, #128]
 	ldp	d14, d15, [sp, #144]
 	add	sp, sp, #176
+	mov	x0, x2			/* val: the resumed side's return value */
 	br	x30			/* not ret: see the top of the file */
 	.cfi_endproc
 	.size	coro__switch, .-coro__switch

@@ -45,12 +45,19 @@ coro__raw_make(struct coro_ctx *ctx, char *lo, size_t size,
 	    (unsigned)(f >> 32), (unsigned)f, (unsigned)(a >> 32), (unsigned)a);
 }
 
-void
-coro__raw_swap(struct coro_ctx *from, struct coro_ctx *to)
+int
+coro__raw_swap(struct coro_ctx *from, struct coro_ctx *to, int val)
 {
+	/* swapcontext carries no value: it crosses in a static, which is
+	 * safe with one thread, since nothing runs between its store here
+	 * and its load on the resumed side. */
+	static int xfer;
+
+	xfer = val;
 	/* swapcontext fails only for a bad pointer. */
 	if (swapcontext(&from->uc, &to->uc) == -1)
 		abort();
+	return xfer;
 }
 
 #endif /* CORO_UCONTEXT */

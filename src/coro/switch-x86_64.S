@@ -1,7 +1,7 @@
 /*
  * switch-x86_64.S - the context switch for x86-64 (System V ABI).
  *
- * void coro__switch(void **from_sp, void *to_sp)
+ * int coro__switch(void **from_sp, void *to_sp, int val)
  *
  * A context is just a stack pointer: everything worth keeping is pushed on
  * the stack being left, and popped from the stack being entered.  What has
@@ -14,6 +14,10 @@
  *                             mode, flush-to-zero, exception masks
  *   x87 control word          likewise callee-saved (precision, rounding)
  *   rsp                       stored in *from_sp
+ *
+ * val (edx; all of rdx is copied, the upper half is don't-care) is handed
+ * over in rax: on the resumed side, the coro__switch
+ * call that suspended it returns val (a fresh context ignores it).
  *
  * Not saved: rax rcx rdx rsi rdi r8-r11 (caller-saved), xmm0-15 (all
  * caller-saved on System V), the x87 and MXCSR status flags (not preserved
@@ -72,6 +76,7 @@ coro__switch:
 	popq	%r12
 	popq	%rbx
 	popq	%rbp
+	movq	%rdx, %rax		/* val: the resumed side's return value */
 	popq	%rcx			/* return address; rcx is caller-saved
 					   and carries no return value */
 	jmpq	*%rcx			/* not ret: see the top of the file */

@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* ==== client ============================================================= */
 #ifndef HTTP_NO_CLIENT
@@ -182,5 +183,137 @@ void	http_client_close(struct http_client *c);
 
 #endif /* !HTTP_NO_CLIENT */
 /* ==== end of client ====================================================== */
+
+/* ==== router and the app (pure: no I/O, no runtime) ======================= */
+#include "parser.h"
+
+/*
+ * The routes of the seed's app.  A route is a path pattern of literal
+ * segments and {param} segments ("/hello/{name}": at most one parameter,
+ * matching one whole non-empty segment), a handler, and the simulated
+ * non-blocking I/O the handler awaits first (asyncio.sleep(0.5) in the seed).
+ * Routes answer GET and HEAD; another method on a known path is 405 with
+ * Allow.
+ */
+enum http_handler {
+	HTTP_HANDLER_INDEX,	/* <h1>Index</h1> */
+	HTTP_HANDLER_HELLO,	/* <h1>hello, NAME!</h1>, NAME HTML-escaped */
+	HTTP_HANDLER_HEALTHZ,	/* ok, for load balancers */
+	HTTP_HANDLER__COUNT
+};
+
+#define HTTP_ROUTES_MAX		32
+#define HTTP_PATTERN_MAX	128
+#define HTTP_PARAM_MAX		1024	/* a decoded {param} */
+
+struct http_route {
+	char		 pattern[HTTP_PATTERN_MAX];
+	enum http_handler handler;
+	double		 delay;		/* seconds awaited before answering */
+};
+
+/* Owned by the configuration that built it; read-only while serving. */
+struct http_router {
+	struct http_route routes[HTTP_ROUTES_MAX];
+	size_t		 n;
+};
+
+void	http_router_init(struct http_router *r);
+/*
+ * Adds a route; handler is the name "index", "hello" or "healthz".  Returns 0
+ * or -EINVAL with a reason in err (bad pattern: not starting with '/', empty
+ * or duplicate segment names, more than one {param}, a hello route without a
+ * {param}; unknown handler) or -ENOSPC (too many routes).
+ */
+int	http_router_add(struct http_router *r, const char *pattern,
+	    const char *handler, double delay, char *err, size_t errlen);
+/* The handler's name, for -T and logs. */
+const char *http_handler_name(enum http_handler h);
+
+struct http_match {
+	const struct http_route *route;
+	char		 param[HTTP_PARAM_MAX];	/* decoded, NUL-terminated */
+	size_t		 param_len;
+	unsigned	 allow;		/* for 405: bitmask of HTTP_M_* allowed */
+};
+
+/*
+ * Matches the raw (still percent-encoded, query already split off) path of
+ * a request with method (HTTP_M_*).  Percent-decodes each segment once.
+ * Returns 0 (m->route set), 404, 405 (m->allow set), or 400 for a malformed
+ * escape, an encoded NUL (%00), or a decoded segment over HTTP_PARAM_MAX.
+ */
+int	http_router_match(const struct http_router *r, int method,
+	    const char *path, size_t len, struct http_match *m);
+
+/*
+ * Writes the handler's body for m into buf (at most cap bytes; HTML-escapes
+ * the parameter).  Returns the length, or -ENOSPC.  *ctype gets the
+ * Content-Type.
+ */
+ssize_t	http_app_body(const struct http_match *m, char *buf, size_t cap,
+	    const char **ctype);
+
+/* ==== server ============================================================== */
+#ifndef HTTP_NO_CLIENT
+/*
+ * The HTTP/1.1 server: one task per active connection on the runtime.
+ * Configured by the daemon (which owns the config and the logs); knows no
+ * master (DESIGN.md §1).
+ */
+struct http_timeouts {
+	double		header;		/* first byte of a request to its blank line */
+	double		body;		/* idle time while reading a body */
+	double		keepalive;	/* idle time between requests */
+	double		send;		/* a response's write, whole */
+};
+
+struct http_server_conf {
+	struct http_limits	 limits;	/* request line, head, count, body */
+	struct http_timeouts	 timeouts;
+	size_t			 max_conns;	/* per process; over it: 503 */
+	const struct http_router *router;
+	const char		*server_name;	/* Server: header */
+	/* Access log in the combined format: written to *access_fd (a pointer:
+	 * the daemon swaps the fd when it reopens logs); NULL or -1: off. */
+	const int		*access_fd;
+	/* Error log: level (0 error .. 3 debug) and the message. */
+	void			(*log)(int level, const char *fmt, ...)
+				    __attribute__((format(printf, 2, 3)));
+};
+
+struct http_stats {
+	uint64_t	requests;	/* answered, errors included */
+	uint64_t	errors;		/* 4xx and 5xx answered */
+	uint64_t	accepted;
+	uint64_t	overloaded;	/* answered 503 at the connection cap */
+	size_t		open;		/* connections open now (active + idle) */
+	size_t		active;		/* of which inside a request */
+};
+
+struct http_server;
+
+/* Allocates a server; NULL on ENOMEM.  conf must outlive it. */
+struct http_server *http_server_new(const struct http_server_conf *conf);
+/* Binds "ADDR:PORT" ("127.0.0.1:8000", "[::1]:8000", "*:8000"); 0, -errno
+ * or RT_EAI(code).  Blocking: call at startup. */
+int	http_server_listen(struct http_server *s, const char *addr);
+/* Adopts an already listening socket. */
+int	http_server_adopt(struct http_server *s, int fd);
+/* The local port of listener i (for port 0). */
+int	http_server_port(const struct http_server *s, size_t i);
+int	http_server_start(struct http_server *s);
+/*
+ * Graceful stop: stops accepting, closes idle keep-alive connections, lets
+ * in-flight requests finish (their connections close after the response),
+ * cancels what is left after timeout.  Suspends until every connection is
+ * gone.  Returns the number of connections that had to be cancelled.
+ */
+int	http_server_shutdown(struct http_server *s, double timeout);
+void	http_server_stats(const struct http_server *s, struct http_stats *st);
+/* Closes the listeners and frees the server (after shutdown). */
+void	http_server_free(struct http_server *s);
+#endif /* !HTTP_NO_CLIENT */
+/* ==== end of server ======================================================= */
 
 #endif /* ASYNCD_HTTP_H */

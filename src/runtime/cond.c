@@ -56,7 +56,7 @@ rt_cond_wait(struct rt_cond *c, double timeout)
 	struct rt_task *self = rt__loop->current;
 	int err;
 
-	if (self == NULL || rt__loop->gen_depth > 0)
+	if (self == NULL || rt__loop->gen_current != NULL)
 		return -EPERM;
 	if (c->lock->owner != self)
 		return -EPERM;

@@ -44,7 +44,7 @@ rt_event_is_set(const struct rt_event *e)
 int
 rt_event_wait(struct rt_event *e, double timeout)
 {
-	if (rt__loop->current == NULL || rt__loop->gen_depth > 0)
+	if (rt__loop->current == NULL || rt__loop->gen_current != NULL)
 		return -EPERM;
 	if (e->set)
 		return 0;

@@ -68,7 +68,7 @@ rt_fd_wait(int fd, int events, double timeout)
 	struct rt_task *t = l->current;
 	int err;
 
-	if (t == NULL || l->gen_depth > 0)
+	if (t == NULL || l->gen_current != NULL)
 		return -EPERM;
 	if (fd < 0 || (events & ~(EV_READ | EV_WRITE)) != 0 || events == 0)
 		return -EINVAL;

@@ -45,7 +45,7 @@ rt_lock_acquire(struct rt_lock *l, double timeout)
 {
 	struct rt_task *self = rt__loop->current;
 
-	if (self == NULL || rt__loop->gen_depth > 0)
+	if (self == NULL || rt__loop->gen_current != NULL)
 		return -EPERM;
 	if (l->owner == self)
 		return -EDEADLK;

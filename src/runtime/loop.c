@@ -94,26 +94,6 @@ rt_loop_stop(void)
 	rt__loop->stop = 1;
 }
 
-static void
-ready_append(struct rt__item *it)
-{
-	struct rt__loop *l = rt__loop;
-
-	it->next = NULL;
-	if (l->ready_tail != NULL)
-		l->ready_tail->next = it;
-	else
-		l->ready_head = it;
-	l->ready_tail = it;
-}
-
-void
-rt__ready_push(struct rt_task *t)
-{
-	t->state = RT_TASK_READY;
-	ready_append(&t->item);
-}
-
 int
 rt_loop_call_soon(void (*fn)(void *), void *arg)
 {
@@ -127,7 +107,7 @@ rt_loop_call_soon(void (*fn)(void *), void *arg)
 	s->item.kind = RT__ITEM_SOON;
 	s->fn = fn;
 	s->arg = arg;
-	ready_append(&s->item);
+	rt__ready_append(&s->item);
 	return 0;
 }
 

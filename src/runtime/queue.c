@@ -98,7 +98,7 @@ rt_queue_put(struct rt_queue *q, void *item, double timeout)
 	struct rt_task *self = rt__loop->current;
 	int err;
 
-	if (self == NULL || rt__loop->gen_depth > 0)
+	if (self == NULL || rt__loop->gen_current != NULL)
 		return -EPERM;
 	if ((err = rt_queue_put_nowait(q, item)) != -EAGAIN)
 		return err;
@@ -114,7 +114,7 @@ rt_queue_get(struct rt_queue *q, void **item, double timeout)
 	void *slot = NULL;
 	int err;
 
-	if (self == NULL || rt__loop->gen_depth > 0)
+	if (self == NULL || rt__loop->gen_current != NULL)
 		return -EPERM;
 	if ((err = rt_queue_get_nowait(q, item)) != -EAGAIN)
 		return err;

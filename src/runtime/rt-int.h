@@ -104,8 +104,8 @@ struct rt__loop {
 	struct rt__item		*ready_head, *ready_tail;
 	unsigned		 budget;	/* tasks left before a poll */
 	int			 stop;
-	int			 gen_depth;	/* generators running now */
-	struct rt_gen		*gen_current;	/* the innermost of them */
+	struct rt_gen		*gen_current;	/* the innermost generator
+						   running; non-NULL: no wait */
 
 	struct rt_task		*all_head;
 	size_t			 ntasks;
@@ -129,8 +129,27 @@ extern struct rt__loop	*rt__loop;
  * loop); returns when self is resumed.  Its state is already set. */
 void	rt__task_suspend(struct rt_task *self);
 
+/* Appends it to the ready queue.  Inline: every wake and yield does it. */
+static inline void
+rt__ready_append(struct rt__item *it)
+{
+	struct rt__loop *l = rt__loop;
+
+	it->next = NULL;
+	if (l->ready_tail != NULL)
+		l->ready_tail->next = it;
+	else
+		l->ready_head = it;
+	l->ready_tail = it;
+}
+
 /* Appends t to the ready queue (state READY). */
-void	rt__ready_push(struct rt_task *t);
+static inline void
+rt__ready_push(struct rt_task *t)
+{
+	t->state = RT_TASK_READY;
+	rt__ready_append(&t->item);
+}
 
 /*
  * Suspends the running task on wq (may be NULL: someone holds a pointer to

@@ -33,7 +33,7 @@ rt_sem_init(struct rt_sem *s, unsigned value)
 int
 rt_sem_acquire(struct rt_sem *s, double timeout)
 {
-	if (rt__loop->current == NULL || rt__loop->gen_depth > 0)
+	if (rt__loop->current == NULL || rt__loop->gen_current != NULL)
 		return -EPERM;
 	if (s->value > 0) {
 		s->value--;

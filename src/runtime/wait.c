@@ -77,7 +77,7 @@ rt__wait(struct rt_wq *wq, const char *what, double timeout, unsigned flags)
 	struct rt_task *t = l->current;
 	double now, deadline = HUGE_VAL;
 
-	if (t == NULL || l->gen_depth > 0)
+	if (t == NULL || l->gen_current != NULL)
 		return -EPERM;
 	if (!(flags & RT__WAIT_SHIELD)) {
 		if (t->cancel_pending) {
@@ -167,7 +167,7 @@ rt_sleep(double seconds)
 	struct rt_task *t = l->current;
 	int err;
 
-	if (t == NULL || l->gen_depth > 0)
+	if (t == NULL || l->gen_current != NULL)
 		return -EPERM;
 	if (seconds > 0) {
 		int cut = scope_deadline(t) < ev_now(l->ev) + seconds;
