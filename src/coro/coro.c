@@ -41,12 +41,14 @@ release_pending(void)
 	}
 }
 
+#if !defined(CORO_ASAN) && !defined(CORO_UCONTEXT)
 /* For the inline coro_transfer in coro.h. */
 void
 coro__release_pending(void)
 {
 	release_pending();
 }
+#endif
 
 #if defined(CORO_ASAN)
 static const void	*main_bottom;
@@ -90,8 +92,13 @@ void
 coro_ctx_make(struct coro_ctx *ctx, struct coro_stack *st, size_t reserve,
     void (*fn)(void *), void *arg)
 {
-	memset(ctx, 0, sizeof(*ctx));
+	/* Not memset: on a spawn's path, and sp is set below. */
 	ctx->stack = st;
+#if defined(CORO_ASAN)
+	ctx->asan_fake = NULL;
+	ctx->asan_bottom = NULL;
+	ctx->asan_size = 0;
+#endif
 	reserve = (reserve + 15) & ~(size_t)15;
 #if defined(CORO_VALGRIND)
 	/* A pooled stack's old frames are dead: tell memcheck the memory is

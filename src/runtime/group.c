@@ -62,6 +62,7 @@ rt_group_spawn(struct rt_group *g, const char *name, rt_task_fn fn, void *arg)
 	g->children = t;
 	g->live++;
 	t->group_cb.fn = child_done_cb;
+	t->group_cb.arg = NULL;	/* spawn leaves it unset; unused */
 	rt_task_add_done_cb(t, &t->group_cb);
 	return 0;
 }

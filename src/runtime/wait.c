@@ -184,7 +184,7 @@ rt_sleep(double seconds)
 	}
 	if (t->scope != NULL && t->scope->deadline <= ev_now(l->ev))
 		return -ETIMEDOUT;
-	t->waiting_on = "";
+	/* No waiting_on = "": a running task's is "" already (rt__wake). */
 	/* READY with a stale -ECANCELED would make rt_task_cancel believe a
 	 * cancellation is already on its way to us. */
 	t->wake_status = 0;
