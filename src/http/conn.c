@@ -56,6 +56,8 @@ struct http_conn {
 						   parser's pos also moves line by line
 						   inside a head) */
 	unsigned		 served;	/* requests answered */
+	int			 linger;	/* closing with request bytes
+						   still unread: conn_linger */
 };
 
 /* Writes the output buffer whole within the send timeout.  0 or error. */
@@ -294,7 +296,15 @@ conn_request(struct http_conn *hc)
 	}
 
 	if (rq->has_content_length ? rq->content_length > 0 : rq->chunked) {
-		if (rq->expect_continue && status == 0) {
+		if (rq->expect_continue && status != 0) {
+			/* RFC 9110 §10.1.1: a final status instead of 100; the
+			 * client then need not send the body, so we cannot
+			 * read past it: close (lingering). */
+			(void)conn_error(hc, status, 1, m.allow, head_only);
+			hc->linger = 1;
+			return 0;
+		}
+		if (rq->expect_continue) {
 			/* RFC 9110 §10.1.1: earlier responses first. */
 			static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
@@ -307,8 +317,10 @@ conn_request(struct http_conn *hc)
 		}
 		err = conn_discard_body(hc);
 		if (err > 0) {
-			/* Bad chunked framing: answer it and close. */
+			/* Bad chunked framing or too large: answer it and
+			 * close, lingering over the body we did not read. */
 			(void)conn_error(hc, err, 1, 0, 0);
+			hc->linger = 1;
 			return 0;
 		}
 		if (err < 0)
@@ -443,7 +455,7 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 		}
 		keep = conn_request(&hc);
 		if (keep <= 0) {
-			linger = keep == 0 && !hc.p.req.keep_alive;
+			linger = hc.linger;
 			goto close;
 		}
 		if (http_parser_next(&hc.p) != 0)

@@ -204,7 +204,14 @@ overload_cb(int fd, void *arg)
 	n = http__error_response(s, buf, sizeof(buf), 503, 1, 0, 0);
 	if (n > 0)
 		(void)send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
-	(void)close(fd);	/* best effort: the client is told when it can be */
+	/* Closing with unread bytes would send a reset that may destroy the
+	 * 503 in flight: drop what the request already sent (a few reads,
+	 * never waiting).  Best effort: bytes arriving later still reset. */
+	(void)shutdown(fd, SHUT_WR);
+	for (int i = 0; i < 4 && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0;
+	    i++)
+		;
+	(void)close(fd);
 }
 
 static void
@@ -324,6 +331,13 @@ http_server_stats(const struct http_server *s, struct http_stats *st)
 	/* Held (parked) connections count in the runtime's figure too. */
 	st->open = rt_server_connections(&s->tcp);
 	st->active = st->open - s->nidle;
+}
+
+void
+http_server_flush_access(struct http_server *s)
+{
+	if (s != NULL && s->alog_len > 0)
+		http__access_flush(s);
 }
 
 void
