@@ -26,6 +26,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -260,6 +261,103 @@ conn_discard_body(struct http_conn *hc)
 	}
 }
 
+/* Which stats page path is: 0 JSON, 1 metrics, -1 neither. */
+static int
+conn_stats_kind(const struct http_conn *hc)
+{
+	const struct http_server_conf *conf = hc->s->conf;
+	const struct http_request *rq = &hc->p.req;
+	const char *path = hc->in + rq->path.off;
+	size_t len = rq->path.len;
+
+	if (conf->stats == NULL)
+		return -1;
+	if (conf->stats_path != NULL && strlen(conf->stats_path) == len &&
+	    memcmp(conf->stats_path, path, len) == 0)
+		return 0;
+	if (conf->metrics_path != NULL && strlen(conf->metrics_path) == len &&
+	    memcmp(conf->metrics_path, path, len) == 0)
+		return 1;
+	return -1;
+}
+
+/*
+ * Answers GET of the stats or metrics page: asks the daemon for every
+ * worker's counters (this may suspend), formats them into a buffer of its
+ * own, sends the head from the output buffer and the body after it.
+ * Returns the status sent and the body length in *bytes, or a negative
+ * errno for I/O.
+ */
+static int
+conn_stats(struct http_conn *hc, int metrics, int keep, int head_only,
+    size_t *bytes)
+{
+	struct http_server *s = hc->s;
+	struct http_cluster_stats *cs;
+	char *body, *saved;
+	size_t cap = 64 * 1024;
+	ssize_t blen = -ENOMEM;
+	int err, n;
+
+	*bytes = 0;
+	cs = malloc(sizeof(*cs));
+	body = malloc(cap);
+	if (cs != NULL && body != NULL) {
+		/* Earlier responses leave before we wait for the master. */
+		if ((err = conn_flush(hc)) != 0) {
+			free(cs);
+			free(body);
+			return err;
+		}
+		err = s->conf->stats(s->conf->stats_arg, cs, 1.0);
+		blen = err != 0 ? err : http__stats_body(cs, metrics, body, cap);
+	}
+	free(cs);
+	if (blen < 0) {
+		free(body);
+		if (s->conf->log != NULL)
+			s->conf->log(1, "stats unavailable: %s",
+			    rt_strerror((int)blen));
+		return (err = conn_error(hc, 503, !keep, 0, head_only)) != 0 ?
+		    err : 503;
+	}
+	if ((err = conn_reserve(hc, 512)) != 0) {
+		free(body);
+		return err;
+	}
+	n = snprintf(hc->out + hc->out_len, HTTP__OUT_CAP - hc->out_len,
+	    "HTTP/1.1 200 OK\r\n"
+	    "Server: %s\r\n"
+	    "Date: %s\r\n"
+	    "Content-Type: %s\r\n"
+	    "Content-Length: %zd\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "%s"
+	    "\r\n",
+	    s->conf->server_name, http__date(), metrics ?
+	    "text/plain; version=0.0.4; charset=utf-8" :
+	    "application/json", blen, !keep ? "Connection: close\r\n" : "");
+	if (n < 0 || (size_t)n >= HTTP__OUT_CAP - hc->out_len) {
+		free(body);
+		return -ENOSPC;
+	}
+	hc->out_len += (size_t)n;
+	count(hc, 200);
+	err = conn_flush(hc);
+	if (err == 0 && !head_only) {
+		/* The body is larger than the output buffer may hold: send it
+		 * from its own buffer. */
+		saved = hc->out;
+		hc->out = body;
+		hc->out_len = (size_t)blen;
+		err = conn_flush(hc);
+		hc->out = saved;
+		*bytes = (size_t)blen;
+	}
+	free(body);
+	return err != 0 ? err : 200;
+}
+
 /*
  * Answers the request whose head the parser just completed.  Returns 1 to
  * keep the connection, 0 to close it (after flushing), or a negative errno
@@ -275,7 +373,7 @@ conn_request(struct http_conn *hc)
 	size_t reqlen = 0, reflen = 0, ualen = 0, before;
 	const char *ctype, *eol;
 	struct http_match m;
-	int keep, status, head_only, err;
+	int keep, status, head_only, err, stats;
 	ssize_t blen = 0;
 	int n;
 
@@ -283,6 +381,12 @@ conn_request(struct http_conn *hc)
 	head_only = rq->method_id == HTTP_M_HEAD;
 	status = http_router_match(s->conf->router, rq->method_id,
 	    hc->in + rq->path.off, rq->path.len, &m);
+	stats = status == 404 ? conn_stats_kind(hc) : -1;
+	if (stats >= 0 && rq->method_id != HTTP_M_GET && !head_only) {
+		status = 405;
+		m.allow = (1u << HTTP_M_GET) | (1u << HTTP_M_HEAD);
+		stats = -1;
+	}
 
 	/* What the access log needs, before the body may move the buffer. */
 	if (s->conf->access_fd != NULL && *s->conf->access_fd >= 0) {
@@ -328,6 +432,16 @@ conn_request(struct http_conn *hc)
 	}
 
 	before = hc->out_len;
+	if (stats >= 0) {
+		size_t bytes;
+
+		if ((status = conn_stats(hc, stats, keep, head_only, &bytes)) < 0)
+			return status;
+		if (reqlen > 0)
+			http__access_log(s, &hc->peer, reqline, reqlen, status,
+			    bytes, ref, reflen, ua, ualen);
+		return keep;
+	}
 	if (status == 0) {
 		if (m.route->delay > 0) {
 			/* Don't hold earlier responses while we wait. */

@@ -91,6 +91,10 @@ const char *http__reason(int status);
 ssize_t	http__error_response(const struct http_server *s, char *buf,
 	    size_t cap, int status, int close, unsigned allow, int head_only);
 
+/* stats.c: the body of GET stats_path (JSON) or metrics_path. */
+ssize_t	http__stats_body(const struct http_cluster_stats *cs, int metrics,
+	    char *buf, size_t cap);
+
 /* access.c */
 void	http__access_log(struct http_server *s,
 	    const struct sockaddr_storage *peer, const char *reqline,

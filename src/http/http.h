@@ -268,6 +268,25 @@ struct http_timeouts {
 	double		send;		/* a response's write, whole */
 };
 
+/*
+ * The counters of every worker of the daemon, for GET of the stats and
+ * metrics paths.  The HTTP layer knows no master: the daemon hands it a
+ * function that fills this (a worker asks its master over its channel).
+ */
+#define HTTP_STATS_WORKERS_MAX	256
+
+struct http_worker_stats {
+	long		pid;
+	unsigned	slot;		/* worker number, 1-based; 0 for a total */
+	uint64_t	open, active, requests, errors;
+};
+
+struct http_cluster_stats {
+	struct http_worker_stats total;
+	size_t		 n;
+	struct http_worker_stats w[HTTP_STATS_WORKERS_MAX];
+};
+
 struct http_server_conf {
 	struct http_limits	 limits;	/* request line, head, count, body */
 	struct http_timeouts	 timeouts;
@@ -277,6 +296,16 @@ struct http_server_conf {
 	/* Access log in the combined format: written to *access_fd (a pointer:
 	 * the daemon swaps the fd when it reopens logs); NULL or -1: off. */
 	const int		*access_fd;
+	/*
+	 * GET stats_path answers JSON, GET metrics_path Prometheus text, with
+	 * what stats(stats_arg, out, timeout) fills in; it may suspend, and
+	 * returns 0 or an error (then 503).  NULL paths or function: off.
+	 */
+	const char		*stats_path;
+	const char		*metrics_path;
+	int			(*stats)(void *arg, struct http_cluster_stats *out,
+				    double timeout);
+	void			*stats_arg;
 	/* Error log: level (0 error .. 3 debug) and the message. */
 	void			(*log)(int level, const char *fmt, ...)
 				    __attribute__((format(printf, 2, 3)));

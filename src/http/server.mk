@@ -7,7 +7,8 @@ src_http_libhttpserver_a_SOURCES = \
 	src/http/server.c \
 	src/http/conn.c \
 	src/http/response.c \
-	src/http/access.c
+	src/http/access.c \
+	src/http/stats.c
 
 # What a program serving HTTP links, in dependency order.
 HTTP_SERVER_LIBS = src/http/libhttpserver.a src/http/libhttpapp.a \
