@@ -1,0 +1,193 @@
+/*
+ * chan.h - the master<->worker channel (chan.c): imsg-style messages over
+ * one socketpair per worker (DESIGN.md §3, research/process-model.md §4).
+ *
+ * To be merged into daemon.h; kept apart while daemon.h is being written.
+ *
+ * A frame on the wire is a 16-byte header, then hdr.len payload bytes, then
+ * zero bytes up to the next multiple of CHAN_ALIGN.  Both ends are the same
+ * binary, so fields are in host byte order.  The protocol is closed: an
+ * unknown type, non-zero flags or padding, a length over CHAN_MAX_PAYLOAD
+ * or outside its type's bounds, or a payload its type rejects (QUIT's
+ * deadline NaN, STATS' count not matching its length) is a protocol error
+ * that kills the channel, as imsg's "bad length imsg received" does.
+ *
+ * Every call here is a plain function: none suspends the caller.
+ */
+#ifndef ASYNCD_CHAN_H
+#define ASYNCD_CHAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "rt.h"
+
+/* The header.  len counts the payload only (imsg counts the header too). */
+struct chan_hdr {
+	uint16_t	 type;		/* enum chan_type */
+	uint16_t	 flags;		/* reserved: must be 0 */
+	uint32_t	 len;		/* payload bytes, <= CHAN_MAX_PAYLOAD */
+	uint32_t	 id;		/* request id, echoed by replies (PONG
+					   echoes PING's, STATS STATS_REQ's) */
+	int32_t		 pid;		/* the sender's pid */
+};
+
+/* imsg's MAX_IMSGSIZE; the largest message, a full STATS, is 10 KiB. */
+#define CHAN_MAX_PAYLOAD	(16 * 1024)
+/* Frames are padded to 8 bytes so that a payload read in place, at any
+ * offset of the read buffer, is aligned for its uint64_t and double fields:
+ * handlers may cast it with no copy (UBSan checks that they can). */
+#define CHAN_ALIGN		8
+#define CHAN_FRAME_LEN(len)	\
+	((sizeof(struct chan_hdr) + (size_t)(len) + CHAN_ALIGN - 1) &	\
+	    ~(size_t)(CHAN_ALIGN - 1))
+#define CHAN_FRAME_MAX		CHAN_FRAME_LEN(CHAN_MAX_PAYLOAD)
+/* The write queue's bound: 16 full frames, far more than a healthy peer
+ * ever lets pile up; past it chan_send() says -ENOBUFS. */
+#define CHAN_WQ_MAX		(256 * 1024)
+/* The read buffer: two full frames, so one read can bring in the rest of
+ * a partial frame and the start of the next. */
+#define CHAN_RBUF		(2 * CHAN_FRAME_MAX)
+/* FATAL's reason text: 1 to this many bytes, no NUL (print with "%.*s"). */
+#define CHAN_REASON_MAX		1024
+
+enum chan_type {
+	/* worker -> master */
+	CHAN_READY = 1,		/* empty: listening, serving */
+	CHAN_PONG,		/* struct chan_counters; id = PING's id */
+	CHAN_FATAL,		/* reason text; the worker then exits */
+	CHAN_STATS_REQ,		/* empty: asks for the aggregate */
+	/* master -> worker */
+	CHAN_QUIT,		/* struct chan_quit: graceful stop */
+	CHAN_TERMINATE,		/* empty: fast stop */
+	CHAN_REOPEN_LOGS,	/* empty */
+	CHAN_PING,		/* empty; id = a sequence number */
+	CHAN_STATS,		/* struct chan_stats, CHAN_STATS_LEN(n) bytes */
+	CHAN_TYPE_MAX		/* not a type: one past the last */
+};
+
+/* What a worker counts; PONG carries it, STATS sums it. */
+struct chan_counters {
+	uint64_t	 conns_open;	/* connections open now */
+	uint64_t	 conns_active;	/* of those, inside a request */
+	uint64_t	 requests;	/* served since the worker started */
+	uint64_t	 errors;	/* 4xx/5xx answers and aborted requests */
+};
+
+struct chan_quit {
+	double		 deadline;	/* seconds to drain, counted from
+					   receipt: finite and >= 0 */
+};
+
+#define CHAN_STATS_MAX		256	/* = CONF_WORKERS_MAX */
+
+struct chan_worker_stats {
+	int32_t		 pid;
+	uint32_t	 slot;
+	struct chan_counters c;
+};
+
+/*
+ * The aggregate.  Only the first nworkers entries travel: the payload is
+ * CHAN_STATS_LEN(nworkers) bytes, and a length that disagrees with
+ * nworkers is a protocol error.
+ */
+struct chan_stats {
+	struct chan_counters total;
+	uint32_t	 nworkers;	/* <= CHAN_STATS_MAX */
+	uint32_t	 reserved;	/* 0 */
+	struct chan_worker_stats w[CHAN_STATS_MAX];
+};
+
+#define CHAN_STATS_LEN(n)	(offsetof(struct chan_stats, w) +	\
+	    (size_t)(n) * sizeof(struct chan_worker_stats))
+
+struct chan;
+
+/*
+ * on_msg gets each complete, validated message in order.  hdr is a copy;
+ * payload (hdr->len bytes, aligned to CHAN_ALIGN) lives in the read buffer
+ * until on_msg returns.  on_msg may call chan_send() and chan_close(), but
+ * must neither free c nor chan_init() it again: the read callback checks c
+ * once on_msg returns.
+ */
+typedef void (*chan_msg_cb)(struct chan *c, const struct chan_hdr *hdr,
+    const void *payload, void *arg);
+/*
+ * on_close runs once, when the channel dies by itself: err 0 at a clean EOF,
+ * -EPROTO for a protocol error (a truncated frame at EOF included), or an
+ * I/O error (-ECONNRESET, -EPIPE...).  By then c is closed (watchers
+ * stopped, fd closed, buffers freed) and is not touched again: on_close may
+ * free it.  chan_close() does not call it.
+ */
+typedef void (*chan_close_cb)(struct chan *c, int err, void *arg);
+
+struct chan_qmsg;
+
+/*
+ * One end of a channel.  Owned by whoever embeds it (a worker slot in the
+ * master, the worker's globals); it owns the fd, the read buffer and the
+ * queued frames from chan_init() until it closes.
+ * ro: may be read anytime; private: chan.c's.
+ */
+struct chan {
+	int		 fd;		/* ro: -1 once closed */
+	int		 writing;	/* ro: 1 while EV_WRITE is watched,
+					   i.e. while chan_pending() > 0 */
+	struct rt_watch	 rw, ww;	/* private: EV_READ, EV_WRITE */
+	unsigned char	*rbuf;		/* private: CHAN_RBUF bytes */
+	size_t		 rlen;		/* private: bytes in rbuf */
+	struct chan_qmsg *qhead;	/* private: the write queue, FIFO */
+	struct chan_qmsg **qtail;
+	size_t		 queued;	/* private: bytes in the queue */
+	unsigned	 closes;	/* private: bumped by each close */
+	pid_t		 pid;		/* private: getpid() at chan_init */
+	chan_msg_cb	 on_msg;	/* private */
+	chan_close_cb	 on_close;	/* private */
+	void		*arg;		/* private */
+	uint64_t	 nsent, nrecv;	/* ro: messages queued and dispatched */
+};
+
+/*
+ * Takes ownership of fd (one end of a SOCK_STREAM socketpair), makes it
+ * non-blocking and starts reading.  Needs the process's loop (rt_loop_init).
+ * Returns 0, -EINVAL (fd < 0 or on_msg NULL), -ENOMEM or fcntl's -errno;
+ * on failure fd stays the caller's and c is closed (chan_close is a no-op).
+ * c must be fresh or closed: an open c still has watchers in the loop.
+ */
+int	chan_init(struct chan *c, int fd, chan_msg_cb on_msg,
+	    chan_close_cb on_close, void *arg);
+
+/*
+ * Queues one message: the frame is copied, so payload (len bytes) stays the
+ * caller's.  pid 0 means our pid.  Nothing is written here: the loop writes
+ * once the fd is writable (so chan_send never meets an I/O error and never
+ * re-enters a callback), and messages sent in one loop step go out in one
+ * sendmsg().  Returns 0; -EPIPE once closed; -EMSGSIZE if len exceeds
+ * CHAN_MAX_PAYLOAD; -EINVAL for an unknown type or a payload the peer would
+ * reject; -ENOBUFS if the queue would pass CHAN_WQ_MAX (nothing queued: the
+ * peer is not reading); -ENOMEM.
+ */
+int	chan_send(struct chan *c, uint16_t type, uint32_t id, pid_t pid,
+	    const void *payload, size_t len);
+
+/*
+ * Writes what the kernel takes now, without waiting (a worker's last FATAL
+ * before _exit).  Returns 0 when the queue is empty, -EAGAIN when bytes
+ * remain, -EPIPE once closed, or the write's -errno (the channel stays open;
+ * its write callback reports the error through on_close).
+ */
+int	chan_flush(struct chan *c);
+
+/* Bytes queued and not yet taken by the kernel. */
+size_t	chan_pending(const struct chan *c);
+
+/* Stops the watchers, closes the fd, drops queued frames and frees the
+ * buffers; on_close is not called.  Safe on a closed channel. */
+void	chan_close(struct chan *c);
+
+/* "READY", "PONG"...; "?" for an unknown type. */
+const char *chan_type_name(unsigned type);
+
+#endif /* ASYNCD_CHAN_H */
