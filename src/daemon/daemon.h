@@ -1,0 +1,256 @@
+/*
+ * daemon.h - the daemon layer's public header (DESIGN.md §1: src/daemon/
+ * holds what makes the HTTP layer a process: the configuration, the logs,
+ * and later the master, the workers and their channel).
+ *
+ * The daemon sits above the runtime and the HTTP layer and hands the server
+ * what it needs (limits, timeouts, a log function, the access log's fd); the
+ * server knows nothing of this header.
+ *
+ * Unlike the layers below, the daemon may print and exit (STYLE.md §4), but
+ * only at startup, through fatal() and fatalx(), with an exit code from
+ * <sysexits.h>: EX_CONFIG (78) for a bad configuration.  Everything else
+ * here returns 0 or -1 / a negative errno like the layers below.
+ */
+#ifndef ASYNCD_DAEMON_H
+#define ASYNCD_DAEMON_H
+
+#include <sys/types.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "http.h"
+
+/* ==== configuration (config.c) ========================================== */
+/*
+ * A libconfig file loaded into a validated, typed struct.  Every setting has
+ * a type and a range; a missing one takes its default.  A wrong type, a
+ * value out of range, a duplicate, an unknown name (at the root or inside a
+ * group: a typo never passes silently) or a libconfig syntax error fails the
+ * load with "FILE:LINE: what is wrong".  conf/asyncd.conf documents every
+ * setting; conf_dump() prints them all back in the same syntax.
+ */
+
+#define CONF_LISTEN_MAX		16
+#define CONF_HOST_MAX		48	/* "[" IPv6 text (45) "]" NUL */
+#define CONF_ADDR_MAX		(CONF_HOST_MAX + 6)	/* ":" and 5 digits */
+#define CONF_WORKERS_AUTO	0	/* workers = "auto": one per CPU */
+#define CONF_WORKERS_MAX	256
+#define CONF_SERVER_NAME_MAX	64
+
+/* Defaults: see conf/asyncd.conf for what each one means. */
+#define CONF_DEFAULT_LISTEN		"127.0.0.1:8000"
+#define CONF_DEFAULT_WORKERS		1
+#define CONF_DEFAULT_MAX_CONNECTIONS	10000
+#define CONF_DEFAULT_REQUEST_LINE	8192
+#define CONF_DEFAULT_HEADER_SIZE	16384
+#define CONF_DEFAULT_HEADER_COUNT	100
+#define CONF_DEFAULT_BODY		(1024 * 1024)
+#define CONF_DEFAULT_TIMEOUT_HEADER	10.0
+#define CONF_DEFAULT_TIMEOUT_BODY	10.0
+#define CONF_DEFAULT_TIMEOUT_KEEPALIVE	75.0	/* nginx's keepalive_timeout */
+#define CONF_DEFAULT_TIMEOUT_SEND	10.0
+#define CONF_DEFAULT_TIMEOUT_SHUTDOWN	10.0
+#define CONF_DEFAULT_TIMEOUT_HEARTBEAT	10.0
+#define CONF_DEFAULT_TIMEOUT_READY	10.0
+#define CONF_DEFAULT_STATS_PATH		"/stats"
+#define CONF_DEFAULT_METRICS_PATH	"/metrics"
+#define CONF_DEFAULT_SERVER_NAME	"asyncd"
+
+/* One listen address, as validated: host is "*", dotted IPv4 or a
+ * bracketed IPv6 literal in inet_ntop's canonical form. */
+struct conf_listen {
+	char		 addr[CONF_ADDR_MAX];	/* "host:port", for
+						   http_server_listen() */
+	char		 host[CONF_HOST_MAX];
+	unsigned	 port;			/* 0: ephemeral */
+};
+
+struct conf_timeouts {
+	double		 header;	/* seconds, all of them */
+	double		 body;
+	double		 keepalive;
+	double		 send;
+	double		 shutdown;	/* graceful stop's bound */
+	/* The master's, 0.1 .. 3600: */
+	double		 heartbeat;	/* PING to PONG, else SIGABRT */
+	double		 ready;		/* fork to READY, start and reload */
+};
+
+/*
+ * The whole configuration.  Owned by whoever loaded it; conf_free() frees
+ * the strings.  Read-only once loaded: the server keeps pointers into it
+ * (the router, the server name), so it must outlive the server.
+ */
+struct asyncd_conf {
+	char			*path;		/* the file it came from */
+	struct conf_listen	 listen[CONF_LISTEN_MAX];
+	size_t			 nlisten;	/* 1 .. CONF_LISTEN_MAX */
+	int			 workers;	/* 1 .. 256, or CONF_WORKERS_AUTO */
+	int			 reuseport;	/* one SO_REUSEPORT socket per
+						   worker and address */
+	/*
+	 * user and group: names as written, NULL when "" (keep the identity
+	 * asyncd starts with); only meaningful when it starts as root.  Both
+	 * are resolved at load time (an unknown name is a config error), so
+	 * uid and gid are set when have_uid and have_gid are.  A user without
+	 * a group gets have_gid and the user's primary gid: dropping to a
+	 * user while keeping group root would be a trap.  The master still
+	 * calls initgroups(user, gid) for the supplementary groups.
+	 */
+	char			*user;
+	char			*group;
+	uid_t			 uid;
+	gid_t			 gid;
+	int			 have_uid;
+	int			 have_gid;
+	char			*pid_file;	/* a path, or NULL: off */
+	size_t			 max_connections;
+	/* request_line, header_size, header_count and body; max_trailer and
+	 * max_chunk_line keep the parser's defaults. */
+	struct http_limits	 limits;
+	struct conf_timeouts	 timeouts;
+	char			*error_log;	/* "stderr" or a path */
+	int			 log_level;	/* LOG_LEVEL_* */
+	char			*access_log;	/* a path, or NULL: off */
+	/* Where GET answers the aggregated counters: JSON, Prometheus text.
+	 * "/..." (RFC 3986 pchars and '/', no '%'), or NULL: off.  Neither
+	 * is matched by a route, and they differ. */
+	char			*stats_path;
+	char			*metrics_path;
+	struct http_router	 router;
+	char			*server_name;
+};
+
+/* Fills conf with the defaults (strings allocated: conf_free() them).
+ * 0, or -1 on ENOMEM. */
+int	conf_init(struct asyncd_conf *conf);
+
+/*
+ * Loads and validates the libconfig file at path into conf (which needs no
+ * initialisation).  Relative @include paths resolve against the file's
+ * directory.  Returns 0, or -1 with the reason in err ("FILE:LINE: what is
+ * wrong", or "FILE: why it could not be read") and conf holding nothing to
+ * free (conf_free() is harmless).
+ */
+int	conf_load(const char *path, struct asyncd_conf *conf, char *err,
+	    size_t errlen);
+
+/* Prints every setting, defaults included, as a libconfig file that loads
+ * back into the same configuration (asyncd -T). */
+void	conf_dump(FILE *fp, const struct asyncd_conf *conf);
+
+/* Frees the strings conf owns and leaves it empty; safe to call twice. */
+void	conf_free(struct asyncd_conf *conf);
+
+/* ==== logs (log.c) ======================================================== */
+/*
+ * The error log: one line per message,
+ *	2026-11-27T05:40:00Z [info] asyncd: listening on 127.0.0.1:8000
+ * (UTC, the level, the message with control bytes escaped as \xNN so that
+ * nothing logged can forge a line), written with a single write(2) to an
+ * O_APPEND fd, so lines from several processes never interleave.  Before
+ * log_init() it goes to stderr at the info level.
+ *
+ * The access log is only opened and reopened here; the HTTP server writes it
+ * through the pointer log_access_fd() returns (http_server_conf.access_fd),
+ * which sees the new fd after log_reopen().
+ */
+
+/* The levels of http_server_conf.log: 0 error .. 3 debug.  (Not LOG_INFO:
+ * <syslog.h> owns those names.) */
+enum log_level {
+	LOG_LEVEL_ERROR,
+	LOG_LEVEL_WARN,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG
+};
+
+/* "error", "warn", "info", "debug"; NULL for another level. */
+const char *log_level_name(int level);
+/* The level called name, or -1. */
+int	log_level_parse(const char *name);
+
+/*
+ * Sends the error log to path ("stderr", or a file opened O_APPEND|O_CREAT|
+ * O_CLOEXEC, mode 0644) and keeps messages up to level.  Returns 0 or
+ * -errno (the previous destination is kept).
+ */
+int	log_init(const char *path, int level);
+
+/* Opens the access log at path (NULL or "off": none).  0 or -errno. */
+int	log_access_open(const char *path);
+
+/* The access log's fd, -1 when off: what http_server_conf.access_fd gets.
+ * The pointer stays valid for the life of the process. */
+const int *log_access_fd(void);
+
+/*
+ * Reopens the error and the access log files (SIGUSR1, after logrotate
+ * moved them).  A file that cannot be reopened keeps its old fd and the
+ * failure is logged; returns 0 or the first -errno.
+ */
+int	log_reopen(void);
+
+/* Closes the log files; messages go to stderr again. */
+void	log_close(void);
+
+/* A message at level; the signature of http_server_conf.log. */
+void	log_msg(int level, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	log_vmsg(int level, const char *fmt, va_list ap)
+	    __attribute__((format(printf, 2, 0)));
+void	log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Logs the message at the error level (also on stderr when the error log is
+ * a file) and exits with status ex, a <sysexits.h> code.  fatal() appends
+ * ": strerror(errno)"; fatalx() does not.  Startup only (STYLE.md §4).
+ */
+void	fatal(int ex, const char *fmt, ...)
+	    __attribute__((noreturn, format(printf, 2, 3)));
+void	fatalx(int ex, const char *fmt, ...)
+	    __attribute__((noreturn, format(printf, 2, 3)));
+
+/* ==== processes: master.c, worker.c, proctitle.c ========================== */
+#include <signal.h>
+
+/*
+ * Runs the master until it stops (DESIGN.md §3): binds the listeners, forks
+ * and supervises the workers, handles the signals, speaks to systemd.
+ * Takes ownership of *conf (it may be replaced by reloads; the one in force
+ * at the end is handed back in *conf for conf_free).  Returns the exit
+ * status: 0 after a clean stop, 1 when the breaker tripped, EX_OSERR when
+ * a listener could not be bound.
+ */
+int	master_run(struct asyncd_conf *conf, const char *path);
+
+/* What the master hands a freshly forked worker. */
+struct worker_args {
+	const struct asyncd_conf *conf;
+	const int		*fds;		/* listening sockets to serve */
+	size_t			 nfds;
+	int			 chan_fd;	/* our end of the channel */
+	int			 slot;		/* worker number, 1-based */
+	pid_t			 master;
+	sigset_t		 sigmask;	/* to restore once set up */
+};
+
+/* The worker process's life, in the child after fork.  Never returns. */
+void	worker_main(const struct worker_args *a) __attribute__((noreturn));
+
+/*
+ * Process titles as ps shows them ("asyncd: master", "asyncd: worker 2
+ * (draining)").  proctitle_init moves the environment out of the way of
+ * the argv block, once, before anything else reads environ; 0 or -errno.
+ */
+int	proctitle_init(int argc, char **argv);
+void	proctitle_set(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+
+#endif /* ASYNCD_DAEMON_H */

@@ -1,0 +1,135 @@
+#!/bin/sh
+# signals.sh - asyncd serving in the foreground (src/asyncd.c): the
+# "listening on" line with the real port of ":0", a graceful stop on
+# SIGTERM that lets a request in flight finish (exit 0), a fast stop on a
+# second SIGINT, SIGUSR1 reopening the logs, and EX_OSERR (71) naming the
+# address when it cannot be bound.  Needs curl (SKIP without it).
+#
+# Environment: top_srcdir, top_builddir (automake); ASYNCD_WRAPPER as in
+# config.sh.
+set -u
+
+: "${top_srcdir:=.}" "${top_builddir:=.}"
+: "${ASYNCD_WRAPPER:=}"
+asyncd=$top_builddir/asyncd
+[ -x "$asyncd" ] || { echo "ERROR: $asyncd not built" >&2; exit 99; }
+command -v curl >/dev/null 2>&1 || { echo "SKIP: no curl"; exit 77; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/asyncd-signals.XXXXXX") || exit 99
+pid=
+cleanup() {
+	# Only the process this script started (STYLE.md §7).
+	if [ -n "$pid" ]; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+die() {
+	echo "FAIL: $*" >&2
+	[ -f "$tmp/err" ] && sed 's/^/  asyncd: /' "$tmp/err" >&2
+	exit 1
+}
+
+# start CONF: starts asyncd in the background; sets $pid and $port (the
+# first listener's, read from the log as the integration tests do).
+start() {
+	: >"$tmp/err"
+	# shellcheck disable=SC2086
+	$ASYNCD_WRAPPER "$asyncd" -c "$1" 2>"$tmp/err" &
+	pid=$!
+	i=0
+	port=
+	while [ -z "$port" ]; do
+		kill -0 "$pid" 2>/dev/null || die "asyncd exited at startup"
+		i=$((i + 1))
+		[ "$i" -le 200 ] || die "no \"listening on\" line in 10 s"
+		sleep 0.05
+		port=$(sed -n 's/.*\[info\] asyncd: listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/err" | head -n 1)
+	done
+	[ "$port" -ne 0 ] || die "listening on port 0: want the real port"
+}
+
+# stopped STATUS WHAT: waits for asyncd (10 s at most) and checks its status.
+stopped() {
+	i=0
+	while kill -0 "$pid" 2>/dev/null; do
+		i=$((i + 1))
+		[ "$i" -le 200 ] || die "$2: still running after 10 s"
+		sleep 0.05
+	done
+	wait "$pid"
+	st=$?
+	pid=
+	[ "$st" -eq "$1" ] || die "$2: exit status $st, want $1"
+}
+
+cat >"$tmp/a.conf" <<EOC
+listen = [ "127.0.0.1:0" ];
+log = { access = "$tmp/access.log"; };
+routes = ( { path = "/"; handler = "index"; delay = 0.5; },
+	   { path = "/healthz"; handler = "healthz"; } );
+EOC
+
+# Serves; SIGTERM during a 0.5 s request: the request completes, exit 0.
+start "$tmp/a.conf"
+body=$(curl -sS --max-time 5 "http://127.0.0.1:$port/healthz") ||
+    die "GET /healthz failed"
+[ "$body" = ok ] || die "GET /healthz: \"$body\""
+curl -sS --max-time 5 -o "$tmp/index" "http://127.0.0.1:$port/" &
+curl_pid=$!
+sleep 0.2
+kill -TERM "$pid"
+wait "$curl_pid" || die "the request in flight failed during the stop"
+grep -q "Index" "$tmp/index" || die "request in flight: $(cat "$tmp/index")"
+stopped 0 "graceful stop"
+grep -q '\[info\] asyncd: SIGTERM: graceful stop' "$tmp/err" ||
+    die "no graceful stop logged"
+grep -q 'GET /healthz HTTP/1.1" 200' "$tmp/access.log" ||
+    die "no access log line: $(cat "$tmp/access.log")"
+
+# SIGUSR1 reopens the access log after it was moved away.
+start "$tmp/a.conf"
+mv "$tmp/access.log" "$tmp/access.log.1"
+kill -USR1 "$pid"
+i=0
+until grep -q 'log files reopened' "$tmp/err"; do
+	i=$((i + 1))
+	[ "$i" -le 100 ] || die "SIGUSR1: no reopen logged"
+	sleep 0.05
+done
+[ -f "$tmp/access.log" ] || die "SIGUSR1: access.log not recreated"
+kill -TERM "$pid"
+stopped 0 "stop after SIGUSR1"
+
+# A second SIGINT while a request holds the graceful stop: fast stop, 0.
+start "$tmp/a.conf"
+curl -sS --max-time 5 -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null &
+curl_pid=$!
+sleep 0.2
+kill -INT "$pid"
+sleep 0.1
+kill -INT "$pid"
+stopped 0 "fast stop"
+wait "$curl_pid" 2>/dev/null
+grep -q 'SIGINT again: fast stop' "$tmp/err" || die "no fast stop logged"
+
+# The port is taken (by an asyncd listening on it): 71, naming it.
+start "$tmp/a.conf"
+first=$pid
+printf 'listen = [ "127.0.0.1:%s" ];\n' "$port" >"$tmp/b.conf"
+# shellcheck disable=SC2086
+$ASYNCD_WRAPPER "$asyncd" -c "$tmp/b.conf" 2>"$tmp/err2"
+st=$?
+[ "$st" -eq 71 ] || die "bind conflict: exit status $st, want 71"
+grep -q "cannot listen on 127.0.0.1:$port: Address already in use" \
+    "$tmp/err2" || die "bind conflict: $(cat "$tmp/err2")"
+pid=$first
+kill -TERM "$pid"
+stopped 0 "stop"
+
+echo "ok: asyncd serves, stops gracefully and fast, reopens logs"

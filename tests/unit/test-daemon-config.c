@@ -1,0 +1,1232 @@
+/*
+ * test-daemon-config.c - src/daemon/config.c: files written to a temporary
+ * directory, loaded with conf_load(), and the struct or the error checked.
+ *
+ * Errors are checked whole: "FILE:LINE: NAME: what", FILE being the path
+ * given to conf_load().  The tables list failures first, each with the rule
+ * it breaks; then what must pass.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "daemon.h"
+
+static char tmpdir[256];
+static char conf_path[300];	/* tmpdir/t.conf, rewritten by each test */
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* Loads text as tmpdir/t.conf; returns conf_load()'s result. */
+static int
+load(const char *text, struct asyncd_conf *c, char *err, size_t errlen)
+{
+	write_file(conf_path, text);
+	err[0] = '\0';
+	return conf_load(conf_path, c, err, errlen);
+}
+
+/* Checks that text fails with exactly "t.conf's path:" + want. */
+static void
+expect_error_at(const char *text, const char *want, const char *where)
+{
+	struct asyncd_conf c;
+	char err[1024], full[1024];
+
+	(void)snprintf(full, sizeof(full), "%s:%s", conf_path, want);
+	if (load(text, &c, err, sizeof(err)) != -1)
+		fail_msg("%s: loaded, expected error \"%s\"\n--\n%s--", where,
+		    want, text);
+	if (strcmp(err, full) != 0)
+		fail_msg("%s:\n  got  \"%s\"\n  want \"%s\"\n--\n%s--", where,
+		    err, full, text);
+	/* A failed load leaves nothing behind. */
+	assert_null(c.path);
+	assert_null(c.server_name);
+	assert_int_equal(c.nlisten, 0);
+	conf_free(&c);
+}
+
+struct row {
+	const char	*text;
+	const char	*err;		/* after "PATH:" */
+};
+#define ROWS(t)	(sizeof(t) / sizeof((t)[0]))
+
+static void
+run_rows(const struct row *rows, size_t n, const char *table)
+{
+	char where[64];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		(void)snprintf(where, sizeof(where), "%s[%zu]", table, i);
+		expect_error_at(rows[i].text, rows[i].err, where);
+	}
+}
+
+static void
+load_ok(const char *text, struct asyncd_conf *c)
+{
+	char err[1024];
+
+	if (load(text, c, err, sizeof(err)) != 0)
+		fail_msg("load failed: %s\n--\n%s--", err, text);
+}
+
+/* ---- defaults ------------------------------------------------------------- */
+
+static void
+assert_defaults(const struct asyncd_conf *c)
+{
+	assert_int_equal(c->nlisten, 1);
+	assert_string_equal(c->listen[0].addr, "127.0.0.1:8000");
+	assert_string_equal(c->listen[0].host, "127.0.0.1");
+	assert_int_equal(c->listen[0].port, 8000);
+	assert_int_equal(c->workers, 1);
+	assert_int_equal(c->reuseport, 0);
+	assert_null(c->user);
+	assert_null(c->group);
+	assert_int_equal(c->have_uid, 0);
+	assert_int_equal(c->have_gid, 0);
+	assert_null(c->pid_file);
+	assert_int_equal(c->max_connections, 10000);
+	assert_int_equal(c->limits.max_line, 8192);
+	assert_int_equal(c->limits.max_head, 16384);
+	assert_int_equal(c->limits.max_headers, 100);
+	assert_int_equal(c->limits.max_body, 1048576);
+	assert_int_equal(c->limits.max_trailer, HTTP_DEFAULT_MAX_TRAILER);
+	assert_int_equal(c->limits.max_chunk_line,
+	    HTTP_DEFAULT_MAX_CHUNK_LINE);
+	assert_true(c->timeouts.header == 10.0);
+	assert_true(c->timeouts.body == 10.0);
+	assert_true(c->timeouts.keepalive == 75.0);
+	assert_true(c->timeouts.send == 10.0);
+	assert_true(c->timeouts.shutdown == 10.0);
+	assert_true(c->timeouts.heartbeat == 10.0);
+	assert_true(c->timeouts.ready == 10.0);
+	assert_string_equal(c->error_log, "stderr");
+	assert_int_equal(c->log_level, LOG_LEVEL_INFO);
+	assert_null(c->access_log);
+	assert_string_equal(c->stats_path, "/stats");
+	assert_string_equal(c->metrics_path, "/metrics");
+	assert_int_equal(c->router.n, 3);
+	assert_string_equal(c->router.routes[0].pattern, "/");
+	assert_int_equal(c->router.routes[0].handler, HTTP_HANDLER_INDEX);
+	assert_true(c->router.routes[0].delay == 0.5);
+	assert_string_equal(c->router.routes[1].pattern, "/hello/{name}");
+	assert_int_equal(c->router.routes[1].handler, HTTP_HANDLER_HELLO);
+	assert_true(c->router.routes[1].delay == 0.5);
+	assert_string_equal(c->router.routes[2].pattern, "/healthz");
+	assert_int_equal(c->router.routes[2].handler, HTTP_HANDLER_HEALTHZ);
+	assert_true(c->router.routes[2].delay == 0.0);
+	assert_string_equal(c->server_name, "asyncd");
+}
+
+static void
+test_conf_empty_file_takes_every_default(void **state)
+{
+	struct asyncd_conf c;
+
+	(void)state;
+	load_ok("", &c);
+	assert_defaults(&c);
+	assert_string_equal(c.path, conf_path);
+	conf_free(&c);
+	conf_free(&c);		/* twice is harmless */
+
+	load_ok("# only a comment\n", &c);
+	assert_defaults(&c);
+	conf_free(&c);
+}
+
+static void
+test_conf_init_matches_an_empty_file(void **state)
+{
+	struct asyncd_conf c;
+
+	(void)state;
+	assert_int_equal(conf_init(&c), 0);
+	assert_defaults(&c);
+	assert_null(c.path);
+	conf_free(&c);
+}
+
+/* conf/asyncd.conf shows every default: loading it changes nothing. */
+static void
+test_conf_shipped_files_load(void **state)
+{
+	const char *top = getenv("top_srcdir");
+	struct asyncd_conf c;
+	char path[1024], err[1024];
+	size_t i;
+
+	(void)state;
+	if (top == NULL)
+		top = ".";
+	(void)snprintf(path, sizeof(path), "%s/conf/asyncd.conf", top);
+	if (access(path, R_OK) != 0)
+		skip();
+	if (conf_load(path, &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_defaults(&c);
+	conf_free(&c);
+
+	(void)snprintf(path, sizeof(path), "%s/conf/asyncd-fast.conf", top);
+	if (conf_load(path, &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c.router.n, 3);
+	for (i = 0; i < c.router.n; i++)
+		assert_true(c.router.routes[i].delay == 0.0);
+	assert_null(c.access_log);
+	conf_free(&c);
+}
+
+static const char conf_full[] =
+    "# every setting, none at its default\n"
+    "listen = [ \"127.0.0.1:0\", \"[::1]:8080\",\n"
+    "  \"*:9000\", \"[0:0::0:1]:1\", \"0.0.0.0:65535\" ];\n"
+    "workers = 4;\n"
+    "reuseport = true;\n"
+    "user = \"root\";\n"
+    "group = \"root\";\n"
+    "pid_file = \"/run/asyncd/asyncd.pid\";\n"
+    "max_connections = 1000000;\n"
+    "limits = {\n"
+    "  request_line = 256;\n"
+    "  header_size = 1024;\n"
+    "  header_count = 1000;\n"
+    "  body = 0;\n"
+    "};\n"
+    "timeouts = { header = 1; body = 2.5; keepalive = 0.001;\n"
+    "  send = 86400; shutdown = 30.25; heartbeat = 0.1;\n"
+    "  ready = 3600; };\n"
+    "log = { error = \"/var/log/asyncd/error.log\"; level = \"debug\";\n"
+    "  access = \"/var/log/asyncd/access \\\"q\\\".log\"; };\n"
+    "stats = { metrics = \"/_/prom:v1;x=1\"; path = \"off\"; };\n"
+    "routes = (\n"
+    "  { path = \"/hi/{who}\"; handler = \"hello\"; },\n"
+    "  { path = \"/ping\"; handler = \"healthz\"; delay = 3600; },\n"
+    "  { handler = \"index\"; path = \"/\"; delay = 0.125; }\n"
+    ");\n"
+    "server_name = \"asyncd/0.1 (test)\";\n";
+
+static void
+test_conf_every_setting_is_read(void **state)
+{
+	struct asyncd_conf c;
+
+	(void)state;
+	load_ok(conf_full, &c);
+	assert_int_equal(c.nlisten, 5);
+	assert_string_equal(c.listen[0].addr, "127.0.0.1:0");
+	assert_int_equal(c.listen[0].port, 0);
+	assert_string_equal(c.listen[1].addr, "[::1]:8080");
+	assert_string_equal(c.listen[1].host, "[::1]");
+	assert_string_equal(c.listen[2].addr, "*:9000");
+	assert_string_equal(c.listen[2].host, "*");
+	assert_string_equal(c.listen[3].addr, "[::1]:1");	/* canonical */
+	assert_string_equal(c.listen[4].addr, "0.0.0.0:65535");
+	assert_int_equal(c.listen[4].port, 65535);
+	assert_int_equal(c.workers, 4);
+	assert_int_equal(c.reuseport, 1);
+	assert_string_equal(c.user, "root");
+	assert_string_equal(c.group, "root");
+	assert_int_equal(c.have_uid, 1);
+	assert_int_equal(c.uid, 0);
+	assert_int_equal(c.have_gid, 1);
+	assert_int_equal(c.gid, 0);
+	assert_string_equal(c.pid_file, "/run/asyncd/asyncd.pid");
+	assert_int_equal(c.max_connections, 1000000);
+	assert_int_equal(c.limits.max_line, 256);
+	assert_int_equal(c.limits.max_head, 1024);
+	assert_int_equal(c.limits.max_headers, 1000);
+	assert_int_equal(c.limits.max_body, 0);
+	assert_true(c.timeouts.header == 1.0);
+	assert_true(c.timeouts.body == 2.5);
+	assert_true(c.timeouts.keepalive == 0.001);
+	assert_true(c.timeouts.send == 86400.0);
+	assert_true(c.timeouts.shutdown == 30.25);
+	assert_true(c.timeouts.heartbeat == 0.1);
+	assert_true(c.timeouts.ready == 3600.0);
+	assert_string_equal(c.error_log, "/var/log/asyncd/error.log");
+	assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
+	assert_string_equal(c.access_log, "/var/log/asyncd/access \"q\".log");
+	assert_null(c.stats_path);
+	assert_string_equal(c.metrics_path, "/_/prom:v1;x=1");
+	assert_int_equal(c.router.n, 3);
+	assert_string_equal(c.router.routes[0].pattern, "/hi/{who}");
+	assert_int_equal(c.router.routes[0].handler, HTTP_HANDLER_HELLO);
+	assert_true(c.router.routes[0].delay == 0.0);	/* the default */
+	assert_true(c.router.routes[1].delay == 3600.0);
+	assert_string_equal(c.router.routes[2].pattern, "/");
+	assert_true(c.router.routes[2].delay == 0.125);
+	assert_string_equal(c.server_name, "asyncd/0.1 (test)");
+	conf_free(&c);
+}
+
+static void
+test_conf_accepts_edge_values(void **state)
+{
+	struct asyncd_conf c;
+
+	(void)state;
+	load_ok("workers = \"auto\";\n", &c);
+	assert_int_equal(c.workers, CONF_WORKERS_AUTO);
+	conf_free(&c);
+	load_ok("workers = 256; max_connections = 1;\n", &c);
+	assert_int_equal(c.workers, 256);
+	assert_int_equal(c.max_connections, 1);
+	conf_free(&c);
+	/* A single string is a one-address list. */
+	load_ok("listen = \"[::]:80\";\n", &c);
+	assert_int_equal(c.nlisten, 1);
+	assert_string_equal(c.listen[0].addr, "[::]:80");
+	conf_free(&c);
+	/* A list ( ) works like an array [ ]. */
+	load_ok("listen = ( \"127.0.0.1:1\", \"127.0.0.1:2\" );\n", &c);
+	assert_int_equal(c.nlisten, 2);
+	conf_free(&c);
+	/* Port 0 may repeat: each gets its own ephemeral port. */
+	load_ok("listen = [ \"127.0.0.1:0\", \"127.0.0.1:0\" ];\n", &c);
+	assert_int_equal(c.nlisten, 2);
+	conf_free(&c);
+	/* Sixteen addresses is the maximum, not over it. */
+	load_ok("listen = [ \"*:1\", \"*:2\", \"*:3\", \"*:4\", \"*:5\", "
+	    "\"*:6\", \"*:7\", \"*:8\", \"*:9\", \"*:10\", \"*:11\", \"*:12\", "
+	    "\"*:13\", \"*:14\", \"*:15\", \"*:16\" ];\n", &c);
+	assert_int_equal(c.nlisten, 16);
+	conf_free(&c);
+	load_ok("limits = { request_line = 65535; header_size = 1048576; "
+	    "body = 1073741824; };\n", &c);
+	assert_int_equal(c.limits.max_line, 65535);
+	assert_int_equal(c.limits.max_head, 1048576);
+	assert_int_equal(c.limits.max_body, 1073741824);
+	conf_free(&c);
+	/* header_size = request_line + 4 exactly. */
+	load_ok("limits = { request_line = 1020; header_size = 1024; };\n",
+	    &c);
+	conf_free(&c);
+	/* 64-bit literals are fine when in range. */
+	load_ok("limits = { body = 1024L; };\nmax_connections = 0x10;\n", &c);
+	assert_int_equal(c.limits.max_body, 1024);
+	assert_int_equal(c.max_connections, 16);
+	conf_free(&c);
+	load_ok("log = { error = \"stderr\"; access = \"off\"; "
+	    "level = \"error\"; };\n", &c);
+	assert_int_equal(c.log_level, LOG_LEVEL_ERROR);
+	assert_null(c.access_log);
+	conf_free(&c);
+	load_ok("log = { level = \"warn\"; };\n", &c);
+	assert_int_equal(c.log_level, LOG_LEVEL_WARN);
+	conf_free(&c);
+	load_ok("server_name = \"x\";\n", &c);
+	assert_string_equal(c.server_name, "x");
+	conf_free(&c);
+	load_ok("reuseport = false; pid_file = \"off\"; user = \"\";\n"
+	    "group = \"\";\n", &c);
+	assert_int_equal(c.reuseport, 0);
+	assert_null(c.pid_file);
+	assert_null(c.user);
+	assert_null(c.group);
+	assert_int_equal(c.have_uid, 0);
+	assert_int_equal(c.have_gid, 0);
+	conf_free(&c);
+	load_ok("timeouts = { heartbeat = 3600; ready = 0.1; };\n", &c);
+	assert_true(c.timeouts.heartbeat == 3600.0);
+	assert_true(c.timeouts.ready == 0.1);
+	conf_free(&c);
+	/* Both stats pages off; an empty group keeps both defaults. */
+	load_ok("stats = { path = \"off\"; metrics = \"off\"; };\n", &c);
+	assert_null(c.stats_path);
+	assert_null(c.metrics_path);
+	conf_free(&c);
+	load_ok("stats = { };\n", &c);
+	assert_string_equal(c.stats_path, "/stats");
+	assert_string_equal(c.metrics_path, "/metrics");
+	conf_free(&c);
+	/* "/" is a stats path once no route claims it. */
+	load_ok("routes = ( { path = \"/healthz\"; handler = \"healthz\"; } );"
+	    "\nstats = { path = \"/\"; metrics = \"/m/\"; };\n", &c);
+	assert_string_equal(c.stats_path, "/");
+	assert_string_equal(c.metrics_path, "/m/");
+	conf_free(&c);
+	/* Digits in names and strings are not numbers. */
+	load_ok("server_name = \"99999999999\"; # 99999999999\n"
+	    "/* 99999999999 */ // 99999999999\n", &c);
+	conf_free(&c);
+}
+
+/* ---- user and group ------------------------------------------------------- */
+
+/* Resolved at load time; a user alone takes its primary group. */
+static void
+test_conf_user_and_group_are_resolved(void **state)
+{
+	const struct passwd *pw;
+	const struct group *gr;
+	struct asyncd_conf c;
+	uid_t uid;
+	gid_t gid;
+
+	(void)state;
+	if ((pw = getpwnam("nobody")) == NULL || (gr = getgrnam("root")) ==
+	    NULL)
+		skip();
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	load_ok("user = \"nobody\";\n", &c);
+	assert_string_equal(c.user, "nobody");
+	assert_null(c.group);
+	assert_int_equal(c.have_uid, 1);
+	assert_int_equal(c.uid, uid);
+	assert_int_equal(c.have_gid, 1);
+	assert_int_equal(c.gid, gid);
+	conf_free(&c);
+	/* The group named wins, before or after the user. */
+	load_ok("group = \"root\";\nuser = \"nobody\";\n", &c);
+	assert_int_equal(c.uid, uid);
+	assert_int_equal(c.have_gid, 1);
+	assert_int_equal(c.gid, 0);
+	conf_free(&c);
+	load_ok("group = \"root\";\n", &c);
+	assert_null(c.user);
+	assert_int_equal(c.have_uid, 0);
+	assert_string_equal(c.group, "root");
+	assert_int_equal(c.have_gid, 1);
+	assert_int_equal(c.gid, 0);
+	conf_free(&c);
+}
+
+static const struct row user_rows[] = {
+	{ "\nuser = \"asyncd-no-such-user\";\n",
+	  "2: user: unknown user \"asyncd-no-such-user\"" },
+	{ "group = \"asyncd-no-such-group\";\n",
+	  "1: group: unknown group \"asyncd-no-such-group\"" },
+	/* Names, not ids. */
+	{ "user = 0;\n",
+	  "1: user: must be a user name or \"\", not 0" },
+	{ "group = 0;\n",
+	  "1: group: must be a group name or \"\", not 0" },
+	{ "user = \"0\";\n",
+	  "1: user: unknown user \"0\"" },
+	{ "user = \"root\\n\";\n",
+	  "1: user: unknown user \"root\\x0a\"" },
+	/* A valid group does not excuse an unknown user. */
+	{ "group = \"root\";\nuser = \"asyncd-no-such-user\";\n",
+	  "2: user: unknown user \"asyncd-no-such-user\"" },
+};
+
+static void
+test_conf_rejects_unknown_users_and_groups(void **state)
+{
+	(void)state;
+	run_rows(user_rows, ROWS(user_rows), "user_rows");
+}
+
+/* ---- stats ---------------------------------------------------------------- */
+
+static const struct row stats_rows[] = {
+	{ "stats = \"off\";\n",
+	  "1: stats: must be a group { path; metrics; }, not \"off\"" },
+	{ "stats = {\n path = \"stats\";\n};\n",
+	  "2: stats.path: must be \"off\" or an absolute URL path (\"/...\"), "
+	  "not \"stats\"" },
+	{ "stats = { metrics = \"\"; };\n",
+	  "1: stats.metrics: must be \"off\" or an absolute URL path "
+	  "(\"/...\"), not \"\"" },
+	{ "stats = { path = false; };\n",
+	  "1: stats.path: must be \"off\" or an absolute URL path (\"/...\"), "
+	  "not false" },
+	/* Compared with the raw request path: no escapes, query or space. */
+	{ "stats = { path = \"/st%61ts\"; };\n",
+	  "1: stats.path: must be \"off\" or an absolute URL path (\"/...\"), "
+	  "not \"/st%61ts\"" },
+	{ "stats = { path = \"/stats?x\"; };\n",
+	  "1: stats.path: must be \"off\" or an absolute URL path (\"/...\"), "
+	  "not \"/stats?x\"" },
+	{ "stats = { path = \"/my stats\"; };\n",
+	  "1: stats.path: must be \"off\" or an absolute URL path (\"/...\"), "
+	  "not \"/my stats\"" },
+	{ "stats = { path = \"/a//b\"; };\n",
+	  "1: stats.path: must be \"off\" or an absolute URL path (\"/...\"), "
+	  "not \"/a//b\"" },
+	{ "stats = { path = \"OFF\"; };\n",
+	  "1: stats.path: must be \"off\" or an absolute URL path (\"/...\"), "
+	  "not \"OFF\"" },
+	{ "stats = { path = \"/"
+	  "0123456789012345678901234567890123456789012345678901234567890123"
+	  "456789012345678901234567890123456789012345678901234567890123456\"; "
+	  "};\n",
+	  "1: stats.path: must be \"off\" or an absolute URL path (\"/...\"), "
+	  "not \"/01234567890123456789012345678901234567890123456789012345678"
+	  "...\"" },
+	/* The two pages, and the pages and the routes, do not overlap. */
+	{ "stats = {\n path = \"/s\";\n metrics = \"/s\";\n};\n",
+	  "3: stats.metrics: \"/s\" is also stats.path" },
+	{ "stats = {\n path = \"/metrics\";\n};\n",
+	  "2: stats.path: \"/metrics\" is also stats.metrics" },
+	{ "stats = {\n metrics = \"/stats\";\n};\n",
+	  "2: stats.metrics: \"/stats\" is also stats.path" },
+	{ "stats = {\n path = \"/healthz\";\n};\n",
+	  "2: stats.path: \"/healthz\" is also matched by routes[2] "
+	  "(\"/healthz\")" },
+	{ "stats = { metrics = \"/hello/metrics\"; };\n",
+	  "1: stats.metrics: \"/hello/metrics\" is also matched by routes[1] "
+	  "(\"/hello/{name}\")" },
+	/* Routes after stats are checked too. */
+	{ "stats = { path = \"/\"; };\nroutes = (\n"
+	  " { path = \"/\"; handler = \"index\"; }\n);\n",
+	  "1: stats.path: \"/\" is also matched by routes[0] (\"/\")" },
+	/* A route over a default stats path: the route's line. */
+	{ "routes = (\n { path = \"/\"; handler = \"index\"; },\n"
+	  " { path = \"/{x}\"; handler = \"hello\"; }\n);\n",
+	  "3: routes[1].path: \"/{x}\" also matches stats.path (\"/stats\", "
+	  "the default): set it to another path or \"off\"" },
+	{ "routes = (\n { path = \"/metrics\";\n   handler = \"healthz\"; }\n"
+	  ");\n",
+	  "2: routes[0].path: \"/metrics\" also matches stats.metrics "
+	  "(\"/metrics\", the default): set it to another path or \"off\"" },
+};
+
+static void
+test_conf_rejects_bad_stats_paths(void **state)
+{
+	struct asyncd_conf c;
+
+	(void)state;
+	run_rows(stats_rows, ROWS(stats_rows), "stats_rows");
+	/* Off, a page frees its path for a route. */
+	load_ok("stats = { path = \"off\"; };\nroutes = (\n"
+	    " { path = \"/stats\"; handler = \"index\"; }\n);\n", &c);
+	assert_null(c.stats_path);
+	assert_string_equal(c.router.routes[0].pattern, "/stats");
+	conf_free(&c);
+}
+
+/* ---- types and ranges ----------------------------------------------------- */
+
+static const struct row type_rows[] = {
+	/* workers: 1..256 or "auto" */
+	{ "workers = 0;\n",
+	  "1: workers: must be an integer between 1 and 256 or \"auto\", "
+	  "not 0" },
+	{ "\nworkers = 257;\n",
+	  "2: workers: must be an integer between 1 and 256 or \"auto\", "
+	  "not 257" },
+	{ "workers = \"many\";\n",
+	  "1: workers: must be an integer between 1 and 256 or \"auto\", "
+	  "not \"many\"" },
+	{ "workers = \"AUTO\";\n",
+	  "1: workers: must be an integer between 1 and 256 or \"auto\", "
+	  "not \"AUTO\"" },
+	{ "workers = 2.0;\n",
+	  "1: workers: must be an integer between 1 and 256 or \"auto\", "
+	  "not 2" },
+	/* reuseport: a boolean */
+	{ "reuseport = 1;\n",
+	  "1: reuseport: must be true or false, not 1" },
+	{ "reuseport = \"yes\";\n",
+	  "1: reuseport: must be true or false, not \"yes\"" },
+	/* pid_file: "off" or an absolute path */
+	{ "pid_file = \"asyncd.pid\";\n",
+	  "1: pid_file: must be \"off\" or an absolute path, "
+	  "not \"asyncd.pid\"" },
+	{ "pid_file = \"\";\n",
+	  "1: pid_file: must be \"off\" or an absolute path, not \"\"" },
+	{ "pid_file = false;\n",
+	  "1: pid_file: must be \"off\" or an absolute path, not false" },
+	/* max_connections: 1..1000000 */
+	{ "max_connections = 0;\n",
+	  "1: max_connections: must be an integer between 1 and 1000000, "
+	  "not 0" },
+	{ "max_connections = 1000001;\n",
+	  "1: max_connections: must be an integer between 1 and 1000000, "
+	  "not 1000001" },
+	{ "max_connections = -1;\n",
+	  "1: max_connections: must be an integer between 1 and 1000000, "
+	  "not -1" },
+	{ "max_connections = \"10\";\n",
+	  "1: max_connections: must be an integer between 1 and 1000000, "
+	  "not \"10\"" },
+	{ "max_connections = true;\n",
+	  "1: max_connections: must be an integer between 1 and 1000000, "
+	  "not true" },
+	{ "max_connections = 10.5;\n",
+	  "1: max_connections: must be an integer between 1 and 1000000, "
+	  "not 10.5" },
+	{ "max_connections = [ 1 ];\n",
+	  "1: max_connections: must be an integer between 1 and 1000000, "
+	  "not an array" },
+	/* limits */
+	{ "limits = 5;\n",
+	  "1: limits: must be a group { request_line; header_size; "
+	  "header_count; body; }, not 5" },
+	{ "limits = {\n request_line = 255;\n};\n",
+	  "2: limits.request_line: must be an integer between 256 and 65535, "
+	  "not 255" },
+	{ "limits = { request_line = 65536; };\n",
+	  "1: limits.request_line: must be an integer between 256 and "
+	  "65535, not 65536" },
+	{ "limits = { header_size = 1023; };\n",
+	  "1: limits.header_size: must be an integer between 1024 and "
+	  "1048576, not 1023" },
+	{ "limits = { header_size = 1048577; };\n",
+	  "1: limits.header_size: must be an integer between 1024 and "
+	  "1048576, not 1048577" },
+	{ "limits = { header_count = 0; };\n",
+	  "1: limits.header_count: must be an integer between 1 and 1000, "
+	  "not 0" },
+	{ "limits = { header_count = 1001; };\n",
+	  "1: limits.header_count: must be an integer between 1 and 1000, "
+	  "not 1001" },
+	{ "limits = { body = -1; };\n",
+	  "1: limits.body: must be an integer between 0 and 1073741824, "
+	  "not -1" },
+	{ "limits = { body = 1073741825; };\n",
+	  "1: limits.body: must be an integer between 0 and 1073741824, "
+	  "not 1073741825" },
+	{ "limits = { body = 5000000000L; };\n",
+	  "1: limits.body: must be an integer between 0 and 1073741824, "
+	  "not 5000000000" },
+	{ "limits = { body = \"1M\"; };\n",
+	  "1: limits.body: must be an integer between 0 and 1073741824, "
+	  "not \"1M\"" },
+	/* the head holds the line: header_size >= request_line + 4 */
+	{ "limits = {\n request_line = 2000;\n header_size = 2003;\n};\n",
+	  "3: limits.header_size: must be at least request_line + 4 (2004), "
+	  "not 2003" },
+	{ "limits = {\n request_line = 20000;\n};\n",
+	  "2: limits.request_line: 20000 needs a header_size of at least "
+	  "20004, and header_size is 16384" },
+	/* timeouts: numbers 0.001..86400 */
+	{ "timeouts = [ 1 ];\n",
+	  "1: timeouts: must be a group { header; body; keepalive; send; "
+	  "shutdown; heartbeat; ready; }, not an array" },
+	{ "timeouts = {\n\n keepalive = \"fast\";\n};\n",
+	  "3: timeouts.keepalive: must be a number between 0.001 and 86400, "
+	  "not \"fast\"" },
+	{ "timeouts = { header = 0; };\n",
+	  "1: timeouts.header: must be a number between 0.001 and 86400, "
+	  "not 0" },
+	{ "timeouts = { body = 0.0009; };\n",
+	  "1: timeouts.body: must be a number between 0.001 and 86400, "
+	  "not 0.0009" },
+	{ "timeouts = { send = 86400.5; };\n",
+	  "1: timeouts.send: must be a number between 0.001 and 86400, "
+	  "not 86400.5" },
+	{ "timeouts = { shutdown = -1; };\n",
+	  "1: timeouts.shutdown: must be a number between 0.001 and 86400, "
+	  "not -1" },
+	{ "timeouts = { shutdown = 1e999; };\n",
+	  "1: timeouts.shutdown: must be a number between 0.001 and 86400, "
+	  "not inf" },
+	/* the master's: 0.1..3600 */
+	{ "timeouts = { heartbeat = 0.09; };\n",
+	  "1: timeouts.heartbeat: must be a number between 0.1 and 3600, "
+	  "not 0.09" },
+	{ "timeouts = { heartbeat = 3601; };\n",
+	  "1: timeouts.heartbeat: must be a number between 0.1 and 3600, "
+	  "not 3601" },
+	{ "timeouts = {\n ready = 0;\n};\n",
+	  "2: timeouts.ready: must be a number between 0.1 and 3600, not 0" },
+	{ "timeouts = { ready = 86400; };\n",
+	  "1: timeouts.ready: must be a number between 0.1 and 3600, "
+	  "not 86400" },
+	{ "timeouts = { ready = \"10s\"; };\n",
+	  "1: timeouts.ready: must be a number between 0.1 and 3600, "
+	  "not \"10s\"" },
+	{ "timeouts = { header = true; };\n",
+	  "1: timeouts.header: must be a number between 0.001 and 86400, "
+	  "not true" },
+	/* log */
+	{ "log = \"stderr\";\n",
+	  "1: log: must be a group { error; level; access; }, not \"stderr\"" },
+	{ "log = { error = \"error.log\"; };\n",
+	  "1: log.error: must be \"stderr\" or an absolute path, "
+	  "not \"error.log\"" },
+	{ "log = { error = \"\"; };\n",
+	  "1: log.error: must be \"stderr\" or an absolute path, not \"\"" },
+	{ "log = { error = 2; };\n",
+	  "1: log.error: must be \"stderr\" or an absolute path, not 2" },
+	{ "log = { level = \"verbose\"; };\n",
+	  "1: log.level: must be \"error\", \"warn\", \"info\" or \"debug\", "
+	  "not \"verbose\"" },
+	{ "log = { level = 3; };\n",
+	  "1: log.level: must be \"error\", \"warn\", \"info\" or \"debug\", "
+	  "not 3" },
+	{ "log = { access = \"access.log\"; };\n",
+	  "1: log.access: must be \"off\" or an absolute path, "
+	  "not \"access.log\"" },
+	{ "log = { access = false; };\n",
+	  "1: log.access: must be \"off\" or an absolute path, not false" },
+	{ "log = { access = \"stderr\"; };\n",
+	  "1: log.access: must be \"off\" or an absolute path, "
+	  "not \"stderr\"" },
+	/* server_name: 1..64 printable ASCII */
+	{ "server_name = \"\";\n",
+	  "1: server_name: must be 1 to 64 printable ASCII characters, "
+	  "not \"\"" },
+	{ "server_name = \"a\\nb\";\n",
+	  "1: server_name: must be 1 to 64 printable ASCII characters, "
+	  "not \"a\\x0ab\"" },
+	{ "server_name = \" x\";\n",
+	  "1: server_name: must be 1 to 64 printable ASCII characters, "
+	  "not \" x\"" },
+	{ "server_name = "
+	  "\"0123456789012345678901234567890123456789012345678901234567890123"
+	  "4\";\n",
+	  "1: server_name: must be 1 to 64 printable ASCII characters, "
+	  "not \"012345678901234567890123456789012345678901234567890123456789"
+	  "...\"" },
+	{ "server_name = 1;\n",
+	  "1: server_name: must be a string, not 1" },
+	/* listen's shape */
+	{ "listen = 8000;\n",
+	  "1: listen: must be a list of \"ADDR:PORT\" strings, not 8000" },
+	{ "listen = [ ];\n",
+	  "1: listen: needs at least one \"ADDR:PORT\"" },
+	{ "listen = [ 8000 ];\n",
+	  "1: listen[0]: must be a string \"ADDR:PORT\", not 8000" },
+	{ "listen = { a = 1; };\n",
+	  "1: listen: must be a list of \"ADDR:PORT\" strings, not a group" },
+	{ "listen = [ \"*:1\", \"*:2\", \"*:3\", \"*:4\", \"*:5\", \"*:6\", "
+	  "\"*:7\", \"*:8\", \"*:9\", \"*:10\", \"*:11\", \"*:12\", \"*:13\", "
+	  "\"*:14\", \"*:15\", \"*:16\", \"*:17\" ];\n",
+	  "1: listen: at most 16 addresses, not 17" },
+	/* routes' shape */
+	{ "routes = { path = \"/\"; };\n",
+	  "1: routes: must be a list ( { path = ...; handler = ...; }, ... ), "
+	  "not a group" },
+	{ "routes = ( );\n",
+	  "1: routes: needs at least one route" },
+	{ "routes = ( \"/\" );\n",
+	  "1: routes[0]: must be a group { path = \"/...\"; handler = \"...\"; "
+	  "delay = SECONDS; }, not \"/\"" },
+};
+
+static void
+test_conf_rejects_wrong_types_and_ranges(void **state)
+{
+	(void)state;
+	run_rows(type_rows, ROWS(type_rows), "type_rows");
+}
+
+/* libconfig 1.5 wraps 32-bit overflow silently; conf_scan catches it. */
+static const struct row wrap_rows[] = {
+	{ "limits = {\n body = 5000000000;\n};\n",
+	  "2: 5000000000 is too large for a 32-bit integer (libconfig would "
+	  "wrap it; write 5000000000L if you mean it)" },
+	/* 2^32 + 1024 would wrap to 1024, in range */
+	{ "limits = { body = 4294968320; };\n",
+	  "1: 4294968320 is too large for a 32-bit integer (libconfig would "
+	  "wrap it; write 4294968320L if you mean it)" },
+	{ "max_connections = 2147483648;\n",
+	  "1: 2147483648 is too large for a 32-bit integer (libconfig would "
+	  "wrap it; write 2147483648L if you mean it)" },
+	{ "# a comment\nmax_connections = 0x100000010;\n",
+	  "2: 0x100000010 is too large for a 32-bit integer (libconfig would "
+	  "wrap it; write 0x100000010L if you mean it)" },
+	{ "workers = -99999999999999999999;\n",
+	  "1: 99999999999999999999 is too large for a 32-bit integer "
+	  "(libconfig would wrap it; write 99999999999999999999L if you mean "
+	  "it)" },
+};
+
+static void
+test_conf_rejects_integers_libconfig_would_wrap(void **state)
+{
+	(void)state;
+	run_rows(wrap_rows, ROWS(wrap_rows), "wrap_rows");
+}
+
+/* ---- unknown names -------------------------------------------------------- */
+
+static const struct row unknown_rows[] = {
+	{ "listen = [ \"127.0.0.1:0\" ];\nlisen = 1;\n",
+	  "2: lisen: unknown setting (did you mean \"listen\"?)" },
+	{ "frobnicate = 1;\n",
+	  "1: frobnicate: unknown setting" },
+	{ "timeouts = {\n  header = 1;\n  keepalve = 3;\n};\n",
+	  "3: timeouts.keepalve: unknown setting (did you mean "
+	  "\"keepalive\"?)" },
+	{ "limits = {\n  header_sise = 2048;\n};\n",
+	  "2: limits.header_sise: unknown setting (did you mean "
+	  "\"header_size\"?)" },
+	{ "log = { level = \"info\";\n  acess = \"off\"; };\n",
+	  "2: log.acess: unknown setting (did you mean \"access\"?)" },
+	{ "routes = (\n  { path = \"/\"; handler = \"index\"; },\n"
+	  "  { path = \"/x\"; handler = \"index\"; dealy = 1; }\n);\n",
+	  "3: routes[1].dealy: unknown setting (did you mean \"delay\"?)" },
+	/* A setting of one group is unknown in another. */
+	{ "timeouts = { request_line = 1; };\n",
+	  "1: timeouts.request_line: unknown setting" },
+	/* Group-level settings are not root settings. */
+	{ "keepalive = 5;\n",
+	  "1: keepalive: unknown setting" },
+	{ "reuse_port = true;\n",
+	  "1: reuse_port: unknown setting (did you mean \"reuseport\"?)" },
+	{ "pidfile = \"off\";\n",
+	  "1: pidfile: unknown setting (did you mean \"pid_file\"?)" },
+	{ "timeouts = { hearbeat = 1; };\n",
+	  "1: timeouts.hearbeat: unknown setting (did you mean "
+	  "\"heartbeat\"?)" },
+	{ "stats = {\n  path = \"/s\";\n  metric = \"/m\";\n};\n",
+	  "3: stats.metric: unknown setting (did you mean \"metrics\"?)" },
+	/* Names are case-sensitive. */
+	{ "Workers = 2;\n",
+	  "1: Workers: unknown setting (did you mean \"workers\"?)" },
+};
+
+static void
+test_conf_rejects_unknown_settings_with_their_line(void **state)
+{
+	(void)state;
+	run_rows(unknown_rows, ROWS(unknown_rows), "unknown_rows");
+}
+
+/* ---- listen addresses ----------------------------------------------------- */
+
+static const struct row listen_rows[] = {
+	{ "listen = [ \"127.0.0.1\" ];\n",
+	  "1: listen[0]: \"127.0.0.1\": expected \"ADDR:PORT\" (no port)" },
+	{ "listen = [ \"127.0.0.1:\" ];\n",
+	  "1: listen[0]: \"127.0.0.1:\": PORT must be a number between 0 and "
+	  "65535" },
+	{ "listen = [ \"127.0.0.1:65536\" ];\n",
+	  "1: listen[0]: \"127.0.0.1:65536\": PORT must be a number between "
+	  "0 and 65535" },
+	{ "listen = [ \"127.0.0.1:-1\" ];\n",
+	  "1: listen[0]: \"127.0.0.1:-1\": PORT must be a number between 0 "
+	  "and 65535" },
+	{ "listen = [ \"127.0.0.1:+80\" ];\n",
+	  "1: listen[0]: \"127.0.0.1:+80\": PORT must be a number between 0 "
+	  "and 65535" },
+	{ "listen = [ \"127.0.0.1:80a\" ];\n",
+	  "1: listen[0]: \"127.0.0.1:80a\": PORT must be a number between 0 "
+	  "and 65535" },
+	{ "listen = [ \"127.0.0.1:000080\" ];\n",
+	  "1: listen[0]: \"127.0.0.1:000080\": PORT must be a number between "
+	  "0 and 65535" },
+	{ "listen = [ \"256.0.0.1:80\" ];\n",
+	  "1: listen[0]: \"256.0.0.1:80\": ADDR must be an IPv4 address, "
+	  "\"[IPv6]\" or \"*\"" },
+	{ "listen = [ \"localhost:80\" ];\n",
+	  "1: listen[0]: \"localhost:80\": ADDR must be an IPv4 address, "
+	  "\"[IPv6]\" or \"*\"" },
+	{ "listen = [ \"1.2.3:80\" ];\n",
+	  "1: listen[0]: \"1.2.3:80\": ADDR must be an IPv4 address, "
+	  "\"[IPv6]\" or \"*\"" },
+	{ "listen = [ \":80\" ];\n",
+	  "1: listen[0]: \":80\": expected \"ADDR:PORT\"" },
+	{ "listen = [ \"::1:80\" ];\n",
+	  "1: listen[0]: \"::1:80\": an IPv6 address goes in brackets: "
+	  "\"[::1]:PORT\"" },
+	{ "listen = [ \"[::1]80\" ];\n",
+	  "1: listen[0]: \"[::1]80\": expected \"[IPv6]:PORT\"" },
+	{ "listen = [ \"[::1\" ];\n",
+	  "1: listen[0]: \"[::1\": expected \"[IPv6]:PORT\"" },
+	{ "listen = [ \"[]:80\" ];\n",
+	  "1: listen[0]: \"[]:80\": bad IPv6 address" },
+	{ "listen = [ \"[1.2.3.4]:80\" ];\n",
+	  "1: listen[0]: \"[1.2.3.4]:80\": bad IPv6 address" },
+	{ "listen = [ \"[fe80::1%eth0]:80\" ];\n",
+	  "1: listen[0]: \"[fe80::1%eth0]:80\": bad IPv6 address" },
+	{ "listen = [ \"*:\" ];\n",
+	  "1: listen[0]: \"*:\": PORT must be a number between 0 and 65535" },
+	{ "listen = [ \"* :80\" ];\n",
+	  "1: listen[0]: \"* :80\": ADDR must be an IPv4 address, \"[IPv6]\" "
+	  "or \"*\"" },
+	{ "listen = [ \"\" ];\n",
+	  "1: listen[0]: \"\": expected \"ADDR:PORT\" (no port)" },
+	/* The element's own line, in a list over several lines (libconfig
+	 * dates a value by the token after it: here the "]"). */
+	{ "listen = [\n  \"127.0.0.1:80\",\n  \"127.0.0.1:http\" ];\n",
+	  "3: listen[1]: \"127.0.0.1:http\": PORT must be a number between 0 "
+	  "and 65535" },
+	/* The same address twice (after canonical forms). */
+	{ "listen = [\n  \"[::1]:80\",\n  \"[0::1]:80\" ];\n",
+	  "3: listen[1]: \"[::1]:80\" is listed twice" },
+	{ "listen = [ \"*:80\", \"0.0.0.0:80\" ];\n",
+	  "1: listen[1]: \"0.0.0.0:80\" is listed twice" },
+	{ "listen = \"1.1.1.1\";\n",
+	  "1: listen: \"1.1.1.1\": expected \"ADDR:PORT\" (no port)" },
+};
+
+static void
+test_conf_rejects_bad_listen_addresses(void **state)
+{
+	(void)state;
+	run_rows(listen_rows, ROWS(listen_rows), "listen_rows");
+}
+
+/* ---- routes (http_router_add's reasons, with file:line) ------------------- */
+
+static const struct row route_rows[] = {
+	{ "routes = (\n { path = \"hello\"; handler = \"index\"; }\n);\n",
+	  "2: routes[0].path: pattern must start with '/'" },
+	{ "routes = (\n { path = \"/\";\n   handler = \"nope\"; }\n);\n",
+	  "3: routes[0].handler: unknown handler \"nope\" (want index, hello "
+	  "or healthz)" },
+	{ "routes = ( { path = \"/hello\"; handler = \"hello\"; } );\n",
+	  "1: routes[0].handler: handler hello needs one {param} in its "
+	  "pattern" },
+	{ "routes = ( { path = \"/a/{x}/{y}\"; handler = \"hello\"; } );\n",
+	  "1: routes[0].path: more than one {param} (second at byte 7)" },
+	{ "routes = ( { path = \"/a//b\"; handler = \"index\"; } );\n",
+	  "1: routes[0].path: empty segment (\"//\") at byte 3" },
+	{ "routes = ( { path = \"\"; handler = \"index\"; } );\n",
+	  "1: routes[0].path: empty pattern" },
+	{ "routes = (\n { path = \"/x\"; handler = \"index\"; },\n"
+	  " { path = \"/x\"; handler = \"healthz\"; }\n);\n",
+	  "3: routes[1].path: duplicate route: \"/x\" matches the same paths "
+	  "as \"/x\"" },
+	{ "routes = (\n { handler = \"index\"; }\n);\n",
+	  "2: routes[0]: missing path" },
+	{ "routes = (\n { path = \"/\"; }\n);\n",
+	  "2: routes[0]: missing handler" },
+	{ "routes = ( { path = \"/\"; handler = \"index\"; delay = -1; } );\n",
+	  "1: routes[0].delay: must be a number between 0 and 3600, not -1" },
+	{ "routes = ( { path = \"/\"; handler = \"index\"; delay = 3601; } );\n",
+	  "1: routes[0].delay: must be a number between 0 and 3600, not 3601" },
+	{ "routes = ( { path = \"/\"; handler = \"index\"; delay = \"1s\"; } );"
+	  "\n",
+	  "1: routes[0].delay: must be a number between 0 and 3600, "
+	  "not \"1s\"" },
+	{ "routes = ( { path = 5; handler = \"index\"; } );\n",
+	  "1: routes[0].path: must be a string, not 5" },
+	{ "routes = ( { path = \"/\"; handler = [ \"index\" ]; } );\n",
+	  "1: routes[0].handler: must be a string, not an array" },
+};
+
+static void
+test_conf_rejects_bad_routes(void **state)
+{
+	(void)state;
+	run_rows(route_rows, ROWS(route_rows), "route_rows");
+}
+
+static void
+test_conf_rejects_more_routes_than_the_router_holds(void **state)
+{
+	char text[8192];
+	size_t o, i;
+
+	(void)state;
+	o = (size_t)snprintf(text, sizeof(text), "routes = (\n");
+	for (i = 0; i <= HTTP_ROUTES_MAX; i++)
+		o += (size_t)snprintf(text + o, sizeof(text) - o,
+		    " { path = \"/r%zu\"; handler = \"index\"; }%s\n", i,
+		    i < HTTP_ROUTES_MAX ? "," : "");
+	(void)snprintf(text + o, sizeof(text) - o, ");\n");
+	expect_error_at(text, "34: routes[32]: more than 32 routes", "routes");
+}
+
+/* ---- libconfig's own errors ----------------------------------------------- */
+
+static const struct row syntax_rows[] = {
+	{ "workers = ;\n", "1: syntax error" },
+	{ "workers = 1;\nlisten = [ \"*:1\" ];\n\nlimits = { = 3; };\n",
+	  "4: syntax error" },
+	/* At the end of the file: the line after the last newline. */
+	{ "workers = 1;\nlimits = {\n", "3: syntax error" },
+	{ "server_name = \"unterminated;\n", "2: syntax error" },	/* EOF */
+	/* libconfig arrays hold scalars of one type */
+	{ "listen = [ \"*:1\", 2 ];\n",
+	  "1: mismatched element type in array" },
+	/* duplicates, at the root and inside a group */
+	{ "workers = 1;\nmax_connections = 5;\nworkers = 2;\n",
+	  "3: duplicate setting name" },
+	{ "timeouts = {\n  header = 1;\n  header = 2;\n};\n",
+	  "3: duplicate setting name" },
+};
+
+static void
+test_conf_reports_syntax_errors_with_their_line(void **state)
+{
+	(void)state;
+	run_rows(syntax_rows, ROWS(syntax_rows), "syntax_rows");
+}
+
+static void
+test_conf_reports_unreadable_files(void **state)
+{
+	struct asyncd_conf c;
+	char err[512], want[512];
+
+	(void)state;
+	assert_int_equal(conf_load("/nonexistent/asyncd.conf", &c, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "/nonexistent/asyncd.conf: No such file or "
+	    "directory");
+	conf_free(&c);
+
+	assert_int_equal(conf_load(tmpdir, &c, err, sizeof(err)), -1);
+	(void)snprintf(want, sizeof(want), "%s: Is a directory", tmpdir);
+	assert_string_equal(err, want);
+	conf_free(&c);
+}
+
+/* @include resolves against the including file's directory, and errors
+ * inside it name the included file. */
+static void
+test_conf_include_is_relative_and_named_in_errors(void **state)
+{
+	struct asyncd_conf c;
+	char inc[512], err[1024], want[1024];
+
+	(void)state;
+	(void)snprintf(inc, sizeof(inc), "%s/inc.conf", tmpdir);
+	write_file(inc, "workers = 3;\n");
+	load_ok("@include \"inc.conf\"\nmax_connections = 7;\n", &c);
+	assert_int_equal(c.workers, 3);
+	assert_int_equal(c.max_connections, 7);
+	conf_free(&c);
+
+	write_file(inc, "# included\nworkers = 300;\n");
+	assert_int_equal(load("@include \"inc.conf\"\n", &c, err, sizeof(err)),
+	    -1);
+	(void)snprintf(want, sizeof(want), "%s:2: workers: must be an integer "
+	    "between 1 and 256 or \"auto\", not 300", inc);
+	assert_string_equal(err, want);
+
+	write_file(inc, "\nlimits = { body = 9999999999; };\n");
+	assert_int_equal(load("@include \"inc.conf\"\n", &c, err, sizeof(err)),
+	    -1);
+	(void)snprintf(want, sizeof(want), "%s:2: 9999999999 is too large for "
+	    "a 32-bit integer (libconfig would wrap it; write 9999999999L if "
+	    "you mean it)", inc);
+	assert_string_equal(err, want);
+
+	write_file(inc, "workers = ;\n");
+	assert_int_equal(load("@include \"inc.conf\"\n", &c, err, sizeof(err)),
+	    -1);
+	(void)snprintf(want, sizeof(want), "%s:1: syntax error", inc);
+	assert_string_equal(err, want);
+	(void)unlink(inc);
+}
+
+static void
+test_conf_error_is_truncated_to_errlen(void **state)
+{
+	struct asyncd_conf c;
+	char err[16];
+
+	(void)state;
+	memset(err, 'x', sizeof(err));
+	assert_int_equal(load("workers = 0;\n", &c, err, sizeof(err)), -1);
+	assert_int_equal(strlen(err), sizeof(err) - 1);
+	assert_memory_equal(err, conf_path, sizeof(err) - 1);
+}
+
+/* ---- dump ----------------------------------------------------------------- */
+
+/* Both NULL, or the same string. */
+static void
+assert_same_string(const char *a, const char *b)
+{
+	if (a == NULL)
+		assert_null(b);
+	else {
+		assert_non_null(b);
+		assert_string_equal(a, b);
+	}
+}
+
+static void
+assert_same_conf(const struct asyncd_conf *a, const struct asyncd_conf *b)
+{
+	size_t i;
+
+	assert_int_equal(a->nlisten, b->nlisten);
+	for (i = 0; i < a->nlisten; i++) {
+		assert_string_equal(a->listen[i].addr, b->listen[i].addr);
+		assert_string_equal(a->listen[i].host, b->listen[i].host);
+		assert_int_equal(a->listen[i].port, b->listen[i].port);
+	}
+	assert_int_equal(a->workers, b->workers);
+	assert_int_equal(a->reuseport, b->reuseport);
+	assert_same_string(a->user, b->user);
+	assert_same_string(a->group, b->group);
+	assert_int_equal(a->have_uid, b->have_uid);
+	assert_int_equal(a->have_gid, b->have_gid);
+	assert_int_equal(a->uid, b->uid);
+	assert_int_equal(a->gid, b->gid);
+	assert_same_string(a->pid_file, b->pid_file);
+	assert_int_equal(a->max_connections, b->max_connections);
+	assert_memory_equal(&a->limits, &b->limits, sizeof(a->limits));
+	assert_memory_equal(&a->timeouts, &b->timeouts, sizeof(a->timeouts));
+	assert_string_equal(a->error_log, b->error_log);
+	assert_int_equal(a->log_level, b->log_level);
+	assert_same_string(a->access_log, b->access_log);
+	assert_same_string(a->stats_path, b->stats_path);
+	assert_same_string(a->metrics_path, b->metrics_path);
+	assert_int_equal(a->router.n, b->router.n);
+	for (i = 0; i < a->router.n; i++) {
+		assert_string_equal(a->router.routes[i].pattern,
+		    b->router.routes[i].pattern);
+		assert_int_equal(a->router.routes[i].handler,
+		    b->router.routes[i].handler);
+		assert_true(a->router.routes[i].delay ==
+		    b->router.routes[i].delay);
+	}
+	assert_string_equal(a->server_name, b->server_name);
+}
+
+/* -T's output is a config file that loads back into the same struct. */
+static void
+dump_round_trip(const char *text)
+{
+	struct asyncd_conf a, b;
+	char dump[8192], err[1024];
+	FILE *fp;
+	size_t n;
+
+	load_ok(text, &a);
+	fp = fopen(conf_path, "w");
+	assert_non_null(fp);
+	conf_dump(fp, &a);
+	assert_int_equal(fclose(fp), 0);
+	fp = fopen(conf_path, "r");
+	assert_non_null(fp);
+	n = fread(dump, 1, sizeof(dump) - 1, fp);
+	dump[n] = '\0';
+	(void)fclose(fp);
+	if (conf_load(conf_path, &b, err, sizeof(err)) != 0)
+		fail_msg("the dump does not load: %s\n--\n%s--", err, dump);
+	assert_same_conf(&a, &b);
+	conf_free(&a);
+	conf_free(&b);
+}
+
+static void
+test_conf_dump_loads_back_the_same(void **state)
+{
+	(void)state;
+	dump_round_trip("");
+	dump_round_trip(conf_full);
+	dump_round_trip("workers = \"auto\";\n"
+	    "timeouts = { header = 0.1; body = 0.30000000000000004; "
+	    "keepalive = 1e-3; heartbeat = 0.30000000000000004; };\n"
+	    "server_name = \"a\\\\b\";\n");
+	dump_round_trip("user = \"nobody\";\n");
+	dump_round_trip("group = \"root\";\nstats = { metrics = \"off\"; };\n");
+}
+
+static void
+test_conf_dump_names_every_setting(void **state)
+{
+	static const char *const names[] = {
+		"listen = [ \"127.0.0.1:8000\" ];", "workers = 1;",
+		"max_connections = 10000;", "limits = {",
+		"request_line = 8192;", "header_size = 16384;",
+		"header_count = 100;", "body = 1048576;", "timeouts = {",
+		"header = 10.0;", "body = 10.0;", "keepalive = 75.0;",
+		"send = 10.0;", "shutdown = 10.0;", "heartbeat = 10.0;",
+		"ready = 10.0;", "reuseport = false;", "user = \"\";",
+		"group = \"\";", "pid_file = \"off\";", "log = {",
+		"error = \"stderr\";", "level = \"info\";", "access = \"off\";",
+		"stats = {", "path = \"/stats\";", "metrics = \"/metrics\";",
+		"routes = (",
+		"{ path = \"/\"; handler = \"index\"; delay = 0.5; }",
+		"{ path = \"/hello/{name}\"; handler = \"hello\"; delay = 0.5; }",
+		"{ path = \"/healthz\"; handler = \"healthz\"; delay = 0.0; }",
+		"server_name = \"asyncd\";",
+	};
+	struct asyncd_conf c;
+	char buf[8192];
+	FILE *fp;
+	size_t i, n;
+
+	(void)state;
+	assert_int_equal(conf_init(&c), 0);
+	fp = tmpfile();
+	assert_non_null(fp);
+	conf_dump(fp, &c);
+	rewind(fp);
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	buf[n] = '\0';
+	(void)fclose(fp);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strstr(buf, names[i]) == NULL)
+			fail_msg("no \"%s\" in\n%s", names[i], buf);
+	conf_free(&c);
+}
+
+/* ---- setup ---------------------------------------------------------------- */
+
+static int
+setup(void **state)
+{
+	const char *t = getenv("TMPDIR");
+
+	(void)state;
+	(void)snprintf(tmpdir, sizeof(tmpdir), "%s/asyncd-conf-XXXXXX",
+	    t != NULL && t[0] != '\0' ? t : "/tmp");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	(void)snprintf(conf_path, sizeof(conf_path), "%s/t.conf", tmpdir);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	(void)unlink(conf_path);
+	return rmdir(tmpdir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_conf_empty_file_takes_every_default),
+		cmocka_unit_test(test_conf_init_matches_an_empty_file),
+		cmocka_unit_test(test_conf_shipped_files_load),
+		cmocka_unit_test(test_conf_every_setting_is_read),
+		cmocka_unit_test(test_conf_accepts_edge_values),
+		cmocka_unit_test(test_conf_user_and_group_are_resolved),
+		cmocka_unit_test(test_conf_rejects_unknown_users_and_groups),
+		cmocka_unit_test(test_conf_rejects_bad_stats_paths),
+		cmocka_unit_test(test_conf_rejects_wrong_types_and_ranges),
+		cmocka_unit_test(
+		    test_conf_rejects_integers_libconfig_would_wrap),
+		cmocka_unit_test(
+		    test_conf_rejects_unknown_settings_with_their_line),
+		cmocka_unit_test(test_conf_rejects_bad_listen_addresses),
+		cmocka_unit_test(test_conf_rejects_bad_routes),
+		cmocka_unit_test(
+		    test_conf_rejects_more_routes_than_the_router_holds),
+		cmocka_unit_test(
+		    test_conf_reports_syntax_errors_with_their_line),
+		cmocka_unit_test(test_conf_reports_unreadable_files),
+		cmocka_unit_test(
+		    test_conf_include_is_relative_and_named_in_errors),
+		cmocka_unit_test(test_conf_error_is_truncated_to_errlen),
+		cmocka_unit_test(test_conf_dump_loads_back_the_same),
+		cmocka_unit_test(test_conf_dump_names_every_setting),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
