@@ -1,0 +1,332 @@
+/*
+ * worker.c - a worker process: one loop, the HTTP server on the listening
+ * sockets inherited from the master, the channel to the master.
+ *
+ * Started by master.c right after fork(), with every signal the master
+ * handles still blocked (so none is lost or run by a handler that makes no
+ * sense in a worker).  The worker then, in this order: drops what belongs
+ * to the master (its libev loop, the other workers' channels, listeners it
+ * does not serve), resets the signal dispositions, builds a fresh loop,
+ * asks to die with its parent (PR_SET_PDEATHSIG, then checks the parent is
+ * still the master: it may have died before the prctl), drops privileges,
+ * starts serving, says READY, and only then unblocks signals.
+ *
+ * Commands arrive over the channel (chan.c): PING (answer PONG with our
+ * counters), QUIT (graceful stop within a deadline: stop accepting, finish
+ * in-flight requests, close idle connections), TERMINATE (now),
+ * REOPEN_LOGS.  SIGTERM sent to a worker directly is a QUIT with the
+ * configured shutdown timeout; SIGINT is ignored, since a terminal's ^C
+ * reaches the whole process group and the master decides.  EOF on the
+ * channel means the master is gone: the worker exits at once.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "chan.h"
+#include "daemon.h"
+#include "notify.h"
+
+static struct worker {
+	const struct asyncd_conf *conf;
+	int			 slot;
+	pid_t			 master;
+	struct chan		 ch;
+	struct http_server	*server;
+	struct http_server_conf	 hc;
+	int			 quitting;
+	double			 quit_deadline;
+	struct rt_signal	 sigterm;
+} w;
+
+/*
+ * Requests for the aggregated counters, waiting for the master's STATS
+ * reply.  A few at most are in flight (one per stats page being served);
+ * the id pairs a reply with its request, and a reply for a request that
+ * gave up (timeout) finds no slot and is dropped.
+ */
+#define STATS_PENDING	16
+
+static struct stats_wait {
+	int			 used;
+	uint32_t		 id;
+	struct rt_future	 done;
+	struct http_cluster_stats *out;
+} stats_waits[STATS_PENDING];
+static uint32_t		 stats_next_id;
+
+/* http_server_conf.stats: asks the master; suspends up to timeout. */
+static int
+worker_stats(void *arg, struct http_cluster_stats *out, double timeout)
+{
+	struct stats_wait *sw = NULL;
+	size_t i;
+	int err;
+
+	(void)arg;
+	for (i = 0; i < STATS_PENDING && sw == NULL; i++)
+		if (!stats_waits[i].used)
+			sw = &stats_waits[i];
+	if (sw == NULL)
+		return -EBUSY;
+	sw->used = 1;
+	sw->id = ++stats_next_id;
+	sw->out = out;
+	rt_future_init(&sw->done);
+	err = chan_send(&w.ch, CHAN_STATS_REQ, sw->id, getpid(), NULL, 0);
+	if (err == 0)
+		err = rt_future_await(&sw->done, NULL, timeout);
+	sw->used = 0;
+	return err;
+}
+
+static void
+worker_stats_reply(const struct chan_hdr *hdr, const void *payload)
+{
+	const struct chan_stats *st = payload;
+	struct http_cluster_stats *out;
+	size_t i;
+
+	for (i = 0; i < STATS_PENDING; i++) {
+		if (!stats_waits[i].used || stats_waits[i].id != hdr->id)
+			continue;
+		out = stats_waits[i].out;
+		memset(&out->total, 0, sizeof(out->total));
+		out->total.open = st->total.conns_open;
+		out->total.active = st->total.conns_active;
+		out->total.requests = st->total.requests;
+		out->total.errors = st->total.errors;
+		out->n = st->nworkers < HTTP_STATS_WORKERS_MAX ?
+		    st->nworkers : HTTP_STATS_WORKERS_MAX;
+		for (size_t k = 0; k < out->n; k++) {
+			out->w[k].pid = st->w[k].pid;
+			out->w[k].slot = st->w[k].slot;
+			out->w[k].open = st->w[k].c.conns_open;
+			out->w[k].active = st->w[k].c.conns_active;
+			out->w[k].requests = st->w[k].c.requests;
+			out->w[k].errors = st->w[k].c.errors;
+		}
+		(void)rt_future_set_result(&stats_waits[i].done, NULL);
+		return;
+	}
+}
+
+static void
+worker_counters(struct chan_counters *c)
+{
+	struct http_stats st;
+
+	http_server_stats(w.server, &st);
+	c->conns_open = st.open;
+	c->conns_active = st.active;
+	c->requests = st.requests;
+	c->errors = st.errors;
+}
+
+static int
+worker_quit_task(void *arg)
+{
+	int cancelled;
+
+	(void)arg;
+	proctitle_set("asyncd: worker %d (draining)", w.slot);
+	cancelled = http_server_shutdown(w.server, w.quit_deadline);
+	if (cancelled > 0)
+		log_warn("worker %d: %d connection%s cancelled at the deadline",
+		    w.slot, cancelled, cancelled == 1 ? "" : "s");
+	rt_loop_stop();
+	return 0;
+}
+
+static void
+worker_quit(double deadline)
+{
+	int err;
+
+	if (w.quitting)
+		return;
+	w.quitting = 1;
+	w.quit_deadline = deadline;
+	if ((err = rt_task_spawn(NULL, "quit", worker_quit_task, NULL)) != 0) {
+		log_error("worker %d: cannot start the graceful stop: %s",
+		    w.slot, rt_strerror(err));
+		http_server_flush_access(w.server);
+		_exit(EX_OSERR);
+	}
+}
+
+static void
+worker_msg_cb(struct chan *c, const struct chan_hdr *hdr, const void *payload,
+    void *arg)
+{
+	struct chan_counters counters;
+	struct chan_quit q;
+
+	(void)arg;
+	switch (hdr->type) {
+	case CHAN_PING:
+		worker_counters(&counters);
+		/* A full queue means the master stopped reading: it will
+		 * notice the missing PONG. */
+		(void)chan_send(c, CHAN_PONG, hdr->id, getpid(), &counters,
+		    sizeof(counters));
+		break;
+	case CHAN_QUIT:
+		memcpy(&q, payload, sizeof(q));
+		worker_quit(q.deadline);
+		break;
+	case CHAN_TERMINATE:
+		http_server_flush_access(w.server);
+		_exit(0);
+	case CHAN_STATS:
+		worker_stats_reply(hdr, payload);
+		break;
+	case CHAN_REOPEN_LOGS:
+		http_server_flush_access(w.server);
+		if (log_reopen() != 0)
+			log_error("worker %d: cannot reopen the logs", w.slot);
+		break;
+	default:
+		/* chan.c checked the type is known; the rest are the master's
+		 * own messages, which a worker must never receive. */
+		log_error("worker %d: unexpected %s from the master", w.slot,
+		    chan_type_name(hdr->type));
+		break;
+	}
+}
+
+static void
+worker_close_cb(struct chan *c, int err, void *arg)
+{
+	(void)c;
+	(void)arg;
+	/* The master is gone (EOF) or broke the protocol: nothing may
+	 * outlive it, and nobody would stop us. */
+	if (err != 0)
+		log_error("worker %d: channel to the master failed: %s",
+		    w.slot, rt_strerror(err));
+	http_server_flush_access(w.server);
+	_exit(err != 0 ? EX_PROTOCOL : 0);
+}
+
+static void
+worker_sigterm_cb(struct rt_signal *s, int signum)
+{
+	(void)s;
+	(void)signum;
+	worker_quit(w.conf->timeouts.shutdown);
+}
+
+/* Drops root for the configured user and group (never back). */
+static void
+worker_drop_privileges(const struct asyncd_conf *conf)
+{
+	if (geteuid() != 0)
+		return;
+	if (conf->have_gid) {
+		/* The user's supplementary groups, or none at all: never keep
+		 * root's. */
+		if (conf->have_uid ? initgroups(conf->user, conf->gid) == -1 :
+		    setgroups(0, NULL) == -1)
+			fatal(EX_OSERR, "worker %d: setgroups", w.slot);
+		if (setgid(conf->gid) == -1)
+			fatal(EX_OSERR, "worker %d: setgid %s", w.slot,
+			    conf->group);
+	}
+	if (conf->have_uid && setuid(conf->uid) == -1)
+		fatal(EX_OSERR, "worker %d: setuid %s", w.slot, conf->user);
+}
+
+void
+worker_main(const struct worker_args *a)
+{
+	const struct asyncd_conf *conf = a->conf;
+	static const int reset[] = { SIGTERM, SIGQUIT, SIGCHLD, SIGUSR1,
+	    SIGUSR2, SIGALRM };
+	size_t i;
+	int err;
+
+	w.conf = conf;
+	w.slot = a->slot;
+	w.master = a->master;
+	proctitle_set("asyncd: worker %d", a->slot);
+
+	/* The master's loop is ours by fork only: destroy it (its signal
+	 * fd, epoll fd, timers) and make our own. */
+	rt_loop_close();
+	for (i = 0; i < sizeof(reset) / sizeof(reset[0]); i++)
+		(void)signal(reset[i], SIG_DFL);
+	/* ^C reaches the whole group: the master decides.  HUP and USR1 go
+	 * to the master, which relays what workers must do. */
+	(void)signal(SIGINT, SIG_IGN);
+	(void)signal(SIGHUP, SIG_IGN);
+	(void)signal(SIGUSR1, SIG_IGN);
+	notify_unset();
+
+	/* Die with the master, and check it did not die first. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
+		fatal(EX_OSERR, "worker %d: prctl(PR_SET_PDEATHSIG)", a->slot);
+	if (getppid() != a->master)
+		_exit(0);
+
+	if ((err = rt_loop_init(NULL)) != 0)
+		fatalx(EX_OSERR, "worker %d: cannot start the runtime: %s",
+		    a->slot, rt_strerror(err));
+	/* For the master's breaker test (tests/integration/test-daemon.c):
+	 * a worker that fails during startup, on demand. */
+	if (getenv("ASYNCD_TEST_WORKER_FAIL") != NULL)
+		fatalx(EX_SOFTWARE, "worker %d: failing at startup "
+		    "(ASYNCD_TEST_WORKER_FAIL is set)", a->slot);
+	worker_drop_privileges(conf);
+
+	memset(&w.hc, 0, sizeof(w.hc));
+	w.hc.limits = conf->limits;
+	w.hc.timeouts.header = conf->timeouts.header;
+	w.hc.timeouts.body = conf->timeouts.body;
+	w.hc.timeouts.keepalive = conf->timeouts.keepalive;
+	w.hc.timeouts.send = conf->timeouts.send;
+	w.hc.max_conns = conf->max_connections;
+	w.hc.router = &conf->router;
+	w.hc.server_name = conf->server_name;
+	w.hc.access_fd = log_access_fd();
+	w.hc.log = log_msg;
+	w.hc.stats_path = conf->stats_path;
+	w.hc.metrics_path = conf->metrics_path;
+	w.hc.stats = worker_stats;
+	if ((w.server = http_server_new(&w.hc)) == NULL)
+		fatalx(EX_OSERR, "worker %d: out of memory", a->slot);
+	for (i = 0; i < a->nfds; i++)
+		if ((err = http_server_adopt(w.server, a->fds[i])) != 0)
+			fatalx(EX_OSERR, "worker %d: cannot use listener %zu: %s",
+			    a->slot, i, rt_strerror(err));
+	if ((err = http_server_start(w.server)) != 0)
+		fatalx(EX_OSERR, "worker %d: cannot start serving: %s",
+		    a->slot, rt_strerror(err));
+
+	if ((err = chan_init(&w.ch, a->chan_fd, worker_msg_cb,
+	    worker_close_cb, NULL)) != 0)
+		fatalx(EX_OSERR, "worker %d: channel: %s", a->slot,
+		    rt_strerror(err));
+	rt_signal_start(&w.sigterm, SIGTERM, worker_sigterm_cb, NULL);
+	if ((err = chan_send(&w.ch, CHAN_READY, 0, getpid(), NULL, 0)) != 0)
+		fatalx(EX_OSERR, "worker %d: cannot tell the master: %s",
+		    a->slot, rt_strerror(err));
+
+	/* Everything is in place: signals may come now. */
+	if (sigprocmask(SIG_SETMASK, &a->sigmask, NULL) == -1)
+		fatal(EX_OSERR, "worker %d: sigprocmask", a->slot);
+
+	(void)rt_loop_run();
+	http_server_flush_access(w.server);
+	/* Flush what the master should still hear (nothing is pending in
+	 * practice), then leave without running the master's atexit state. */
+	(void)chan_flush(&w.ch);
+	_exit(0);
+}
