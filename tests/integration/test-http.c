@@ -1,0 +1,1967 @@
+/*
+ * test-http.c - the real asyncd binary, driven over loopback sockets.
+ *
+ * Each group of tests writes its own configuration (port 0, and the short
+ * timeouts or small limits it is about), starts `asyncd -c FILE` with
+ * fork/exec and its stderr on a pipe, and reads that pipe until the line
+ * "listening on 127.0.0.1:PORT" gives the real port.  If the process exits
+ * first, or says nothing for 5 s, the group fails at once with what it
+ * printed (lwan's testsuite.py polls its server the same way).  The binary
+ * is $ASYNCD, else ./asyncd.
+ *
+ * The tests speak raw HTTP/1.1 bytes over plain sockets, so what they check
+ * is exactly what a client gets: status lines, header fields and bodies
+ * byte for byte, and when the server closes.
+ *
+ * Nothing outlives the program: every spawned server is SIGKILLed and
+ * reaped by its teardown, even after a failed assertion; each server also
+ * gets PR_SET_PDEATHSIG, so it dies with us; and each test runs under an
+ * alarm() watchdog that kills the servers and exits rather than hang.  Only
+ * the PIDs started here are ever signalled (STYLE.md §7).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define STARTUP_MS	5000		/* until "listening on" */
+#define IO_MS		3000		/* any single wait for the server */
+#define WATCHDOG_S	20		/* one test, whole */
+#define WATCHDOG_STR	"20"
+#define BURST		1000		/* concurrent connections */
+#define PIPELINED	200
+
+#define HTML		"text/html; charset=utf-8"
+#define TEXT		"text/plain; charset=utf-8"
+#define EX_CONFIG	78
+
+/* ---- time ---------------------------------------------------------------- */
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* ---- processes -------------------------------------------------------------- */
+
+/* Every child started and not yet reaped; the watchdog kills these. */
+#define CHILDREN_MAX	8
+static volatile pid_t	children[CHILDREN_MAX];
+static const char	*asyncd_path;
+static char		 tmpdir[256];	/* short: file names fit PATH_MAX */
+
+static void
+child_add(pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < CHILDREN_MAX; i++)
+		if (children[i] == 0) {
+			children[i] = pid;
+			return;
+		}
+}
+
+static void
+child_forget(pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < CHILDREN_MAX; i++)
+		if (children[i] == pid)
+			children[i] = 0;
+}
+
+static void
+watchdog_cb(int signo)
+{
+	static const char msg[] = "test-http: watchdog: a test took more "
+	    "than " WATCHDOG_STR " s; killing its servers\n";
+	size_t i;
+
+	(void)signo;
+	for (i = 0; i < CHILDREN_MAX; i++)
+		if (children[i] > 0)
+			(void)kill(children[i], SIGKILL);
+	(void)write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	_exit(99);
+}
+
+/*
+ * Starts argv[] with stdout and stderr on pipes (*out_fd, *err_fd: the read
+ * ends, close-on-exec).  The child dies with us (PR_SET_PDEATHSIG).
+ */
+static pid_t
+spawn(char *const argv[], int *out_fd, int *err_fd)
+{
+	int out[2], err[2];
+	pid_t pid, parent = getpid();
+
+	if (pipe2(out, O_CLOEXEC) == -1)
+		return -1;
+	if (pipe2(err, O_CLOEXEC) == -1) {
+		(void)close(out[0]);
+		(void)close(out[1]);
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		(void)close(out[0]);
+		(void)close(out[1]);
+		(void)close(err[0]);
+		(void)close(err[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
+		    getppid() != parent)
+			_exit(127);
+		(void)signal(SIGPIPE, SIG_DFL);
+		if (dup2(out[1], STDOUT_FILENO) == -1 ||
+		    dup2(err[1], STDERR_FILENO) == -1)
+			_exit(127);
+		execv(argv[0], argv);
+		dprintf(STDERR_FILENO, "exec %s: %s\n", argv[0],
+		    strerror(errno));
+		_exit(127);
+	}
+	child_add(pid);
+	(void)close(out[1]);
+	(void)close(err[1]);
+	*out_fd = out[0];
+	*err_fd = err[0];
+	return pid;
+}
+
+/* Waits up to ms for pid to exit: its wait status, or -1 if it still runs. */
+static int
+reap(pid_t pid, long ms)
+{
+	long end = now_ms() + ms;
+	int status;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid) {
+			child_forget(pid);
+			return status;
+		}
+		if (r == -1 && errno != EINTR) {
+			child_forget(pid);
+			return -1;
+		}
+		if (now_ms() >= end)
+			return -1;
+		sleep_ms(5);
+	}
+}
+
+/* Appends what fd has (without waiting past end_ms) to buf; 0 at EOF, 1 if
+ * it may have more, -1 at end_ms. */
+static int
+drain(int fd, char *buf, size_t cap, size_t *len, long end_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char sink[4096];
+	long left;
+	ssize_t n;
+	size_t room;
+
+	left = end_ms - now_ms();
+	if (left < 0)
+		left = 0;
+	if (poll(&pfd, 1, (int)left) <= 0)
+		return -1;
+	n = read(fd, sink, sizeof(sink));
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? 1 : 0;
+	if (n == 0)
+		return 0;
+	room = cap - 1 - *len;
+	if ((size_t)n < room)
+		room = (size_t)n;
+	memcpy(buf + *len, sink, room);
+	*len += room;
+	buf[*len] = '\0';
+	return 1;
+}
+
+/* ---- the server under test ----------------------------------------------- */
+
+/* One running asyncd; owned by its group (or test), stopped by srv_stop. */
+struct srv {
+	pid_t		 pid;
+	int		 port;
+	int		 err_fd;	/* its stderr */
+	char		 conf[PATH_MAX];
+	char		 log[16384];	/* its stderr so far */
+	size_t		 log_len;
+};
+
+struct srv_opts {
+	int		 max_connections;
+	int		 request_line, header_size, header_count, body;
+	double		 t_header, t_body, t_keepalive;
+};
+
+static const struct srv_opts opts_default = {
+	.max_connections = 2000,
+	.request_line = 8192, .header_size = 16384, .header_count = 100,
+	.body = 1048576,
+	.t_header = 5.0, .t_body = 5.0, .t_keepalive = 10.0,
+};
+
+static int
+write_file(const char *path, const char *text)
+{
+	FILE *fp;
+	int ok;
+
+	if ((fp = fopen(path, "w")) == NULL)
+		return -1;
+	ok = fputs(text, fp) >= 0;
+	return fclose(fp) == 0 && ok ? 0 : -1;
+}
+
+/* A temp file name under tmpdir. */
+static void
+tmp_path(char *buf, size_t cap, const char *name)
+{
+	int n = snprintf(buf, cap, "%s/%s", tmpdir, name);
+
+	if (n < 0 || (size_t)n >= cap)
+		fail_msg("temp path too long");
+}
+
+static int
+srv_write_conf(struct srv *s, const char *name, const struct srv_opts *o)
+{
+	char text[2048];
+
+	tmp_path(s->conf, sizeof(s->conf), name);
+	(void)snprintf(text, sizeof(text),
+	    "# written by test-http\n"
+	    "listen = [ \"127.0.0.1:0\" ];\n"
+	    "max_connections = %d;\n"
+	    "limits = { request_line = %d; header_size = %d; "
+	    "header_count = %d; body = %d; };\n"
+	    "timeouts = { header = %.3f; body = %.3f; keepalive = %.3f; "
+	    "send = 5.0; shutdown = 5.0; };\n"
+	    "log = { error = \"stderr\"; level = \"info\"; access = \"off\"; };\n"
+	    "routes = (\n"
+	    "  { path = \"/\"; handler = \"index\"; delay = 0.0; },\n"
+	    "  { path = \"/hello/{name}\"; handler = \"hello\"; delay = 0.0; },\n"
+	    "  { path = \"/healthz\"; handler = \"healthz\"; delay = 0.0; },\n"
+	    "  { path = \"/slow\"; handler = \"index\"; delay = 0.5; }\n"
+	    ");\n"
+	    "server_name = \"asyncd-test\";\n",
+	    o->max_connections, o->request_line, o->header_size,
+	    o->header_count, o->body, o->t_header, o->t_body, o->t_keepalive);
+	return write_file(s->conf, text);
+}
+
+static void
+srv_stop(struct srv *s)
+{
+	if (s->pid > 0) {
+		(void)kill(s->pid, SIGKILL);	/* ours: spawn() returned it */
+		(void)reap(s->pid, 5000);
+		s->pid = 0;
+	}
+	if (s->err_fd >= 0) {
+		(void)close(s->err_fd);
+		s->err_fd = -1;
+	}
+	if (s->conf[0] != '\0')
+		(void)unlink(s->conf);
+	s->conf[0] = '\0';
+}
+
+/* Starts asyncd on s's config; 0, or -1 with the reason printed. */
+static int
+srv_start(struct srv *s, const char *name, const struct srv_opts *o)
+{
+	static const char tag[] = "listening on 127.0.0.1:";
+	char *argv[4], *at, *nl;
+	long end = now_ms() + STARTUP_MS;
+	int out_fd, r, status;
+
+	memset(s, 0, sizeof(*s));
+	s->err_fd = -1;
+	if (srv_write_conf(s, name, o) == -1) {
+		print_error("cannot write %s: %s\n", s->conf, strerror(errno));
+		return -1;
+	}
+	argv[0] = (char *)asyncd_path;
+	argv[1] = (char *)"-c";
+	argv[2] = s->conf;
+	argv[3] = NULL;
+	if ((s->pid = spawn(argv, &out_fd, &s->err_fd)) == -1) {
+		print_error("cannot start %s: %s\n", asyncd_path,
+		    strerror(errno));
+		s->pid = 0;
+		return -1;
+	}
+	(void)close(out_fd);	/* the server writes nothing there */
+	for (;;) {
+		if ((at = strstr(s->log, tag)) != NULL &&
+		    (nl = strchr(at, '\n')) != NULL) {
+			s->port = atoi(at + sizeof(tag) - 1);
+			if (s->port > 0 && s->port < 65536)
+				return 0;
+			print_error("bad port in: %.*s\n", (int)(nl - at), at);
+			break;
+		}
+		r = drain(s->err_fd, s->log, sizeof(s->log), &s->log_len, end);
+		if (r == 0) {
+			status = reap(s->pid, 1000);
+			print_error("asyncd exited before listening (status "
+			    "0x%x):\n%s\n", status, s->log);
+			s->pid = status == -1 ? s->pid : 0;
+			break;
+		}
+		if (r == -1) {
+			print_error("asyncd did not say \"listening on\" "
+			    "within %d ms:\n%s\n", STARTUP_MS, s->log);
+			break;
+		}
+	}
+	srv_stop(s);
+	return -1;
+}
+
+/* Reads whatever s printed since, without waiting. */
+static void
+srv_read_log(struct srv *s)
+{
+	while (s->err_fd >= 0 &&
+	    drain(s->err_fd, s->log, sizeof(s->log), &s->log_len, now_ms()) ==
+	    1)
+		;
+}
+
+/* ---- clients ----------------------------------------------------------------- */
+
+/*
+ * A client connection and the response bytes read but not yet parsed (the
+ * next pipelined response starts at buf[0]).  Owned by the test; every open
+ * one is in clients[] so that a failed test's teardown closes it.
+ */
+struct client {
+	int		 fd;
+	size_t		 len;
+	char		 buf[65536];
+};
+
+#define CLIENTS_MAX	16
+static struct client	*clients[CLIENTS_MAX];
+
+/* A header field of a response, both strings NUL-terminated. */
+struct field {
+	char		 name[64];
+	char		 value[256];
+};
+
+struct response {
+	char		 status_line[256];
+	int		 status;
+	struct field	 fields[32];
+	size_t		 nfields;
+	char		 body[8192];
+	size_t		 body_len;
+};
+
+static int
+tcp_connect(int port, int nonblock)
+{
+	struct sockaddr_in sin;
+	int fd, one = 1;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC |
+	    (nonblock ? SOCK_NONBLOCK : 0), 0);
+	if (fd == -1)
+		return -1;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 &&
+	    errno != EINPROGRESS) {
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static struct client *
+client_open(int port)
+{
+	struct client *c;
+	size_t i;
+
+	c = calloc(1, sizeof(*c));
+	assert_non_null(c);
+	c->fd = tcp_connect(port, 0);
+	if (c->fd == -1) {
+		free(c);
+		fail_msg("connect to 127.0.0.1:%d: %s", port, strerror(errno));
+	}
+	for (i = 0; i < CLIENTS_MAX; i++)
+		if (clients[i] == NULL) {
+			clients[i] = c;
+			return c;
+		}
+	fail_msg("more than %d clients", CLIENTS_MAX);
+	return NULL;
+}
+
+static void
+client_close(struct client *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < CLIENTS_MAX; i++)
+		if (clients[i] == c)
+			clients[i] = NULL;
+	if (c->fd >= 0)
+		(void)close(c->fd);
+	free(c);
+}
+
+static void
+client_send(struct client *c, const char *data, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = send(c->fd, data, len, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			fail_msg("send: %s", strerror(errno));
+		data += n;
+		len -= (size_t)n;
+	}
+}
+
+static void
+client_sends(struct client *c, const char *s)
+{
+	client_send(c, s, strlen(s));
+}
+
+/*
+ * Reads once more into c->buf, waiting up to ms.  The bytes read, 0 at EOF,
+ * -ETIMEDOUT, or -errno (-ECONNRESET: the server reset the connection).
+ */
+static ssize_t
+client_fill(struct client *c, long ms)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	ssize_t n;
+	int r;
+
+	if (c->len == sizeof(c->buf))
+		fail_msg("client buffer full");
+	do
+		r = poll(&pfd, 1, (int)(ms < 0 ? 0 : ms));
+	while (r == -1 && errno == EINTR);
+	if (r == 0)
+		return -ETIMEDOUT;
+	do
+		n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
+	while (n == -1 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	c->len += (size_t)n;
+	return n;
+}
+
+static void
+client_consume(struct client *c, size_t n)
+{
+	memmove(c->buf, c->buf + n, c->len - n);
+	c->len -= n;
+}
+
+/* Shows bytes for a failure message: printable, else \xNN. */
+static const char *
+show(const char *p, size_t len)
+{
+	static char out[1024];
+	size_t i, o = 0;
+
+	for (i = 0; i < len && o + 8 < sizeof(out); i++) {
+		unsigned char ch = (unsigned char)p[i];
+
+		if (ch == '\r')
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "\\r");
+		else if (ch == '\n')
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "\\n");
+		else if (ch < 0x20 || ch >= 0x7f)
+			o += (size_t)snprintf(out + o, sizeof(out) - o,
+			    "\\x%02x", ch);
+		else
+			out[o++] = (char)ch;
+	}
+	if (i < len)
+		o += (size_t)snprintf(out + o, sizeof(out) - o, "...");
+	out[o] = '\0';
+	return out;
+}
+
+static const char *
+field(const struct response *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->nfields; i++)
+		if (strcasecmp(r->fields[i].name, name) == 0)
+			return r->fields[i].value;
+	return NULL;
+}
+
+/*
+ * Reads one response from c into r, within ms: status line, fields, and a
+ * body of Content-Length bytes (none for a response to HEAD, head_only).
+ * Fails the test on EOF, reset, timeout or a malformed response.
+ */
+static void
+client_response(struct client *c, struct response *r, int head_only, long ms)
+{
+	long end = now_ms() + ms;
+	const char *p, *eol, *colon, *cl;
+	char *head_end;
+	size_t head_len, n;
+	ssize_t got;
+
+	memset(r, 0, sizeof(*r));
+	for (;;) {
+		if (c->len >= 4 &&
+		    (head_end = memmem(c->buf, c->len, "\r\n\r\n", 4)) != NULL)
+			break;
+		got = client_fill(c, end - now_ms());
+		if (got == 0)
+			fail_msg("EOF before a whole response head; got %zu "
+			    "bytes: \"%s\"", c->len, show(c->buf, c->len));
+		if (got < 0)
+			fail_msg("%s before a whole response head; got %zu "
+			    "bytes: \"%s\"", strerror((int)-got), c->len,
+			    show(c->buf, c->len));
+	}
+	head_len = (size_t)(head_end - c->buf) + 4;
+	p = c->buf;
+	eol = memmem(p, head_len, "\r\n", 2);
+	n = (size_t)(eol - p);
+	if (n >= sizeof(r->status_line) || n < 12 ||
+	    strncmp(p, "HTTP/1.1 ", 9) != 0)
+		fail_msg("bad status line \"%s\"", show(p, n));
+	memcpy(r->status_line, p, n);
+	r->status = atoi(p + 9);
+	for (p = eol + 2; p < head_end; p = eol + 2) {
+		struct field *f;
+
+		eol = memmem(p, head_len - (size_t)(p - c->buf), "\r\n", 2);
+		colon = memchr(p, ':', (size_t)(eol - p));
+		if (colon == NULL || r->nfields == 32)
+			fail_msg("bad field line \"%s\"",
+			    show(p, (size_t)(eol - p)));
+		f = &r->fields[r->nfields++];
+		n = (size_t)(colon - p);
+		assert_true(n < sizeof(f->name));
+		memcpy(f->name, p, n);
+		for (colon++; colon < eol && *colon == ' '; colon++)
+			;
+		n = (size_t)(eol - colon);
+		assert_true(n < sizeof(f->value));
+		memcpy(f->value, colon, n);
+	}
+	client_consume(c, head_len);
+	if (head_only || r->status == 100)
+		return;
+	if ((cl = field(r, "Content-Length")) == NULL)
+		fail_msg("no Content-Length in \"%s\"", r->status_line);
+	r->body_len = strtoul(cl, NULL, 10);
+	assert_true(r->body_len < sizeof(r->body));
+	while (c->len < r->body_len) {
+		got = client_fill(c, end - now_ms());
+		if (got <= 0)
+			fail_msg("%s inside a body of %zu bytes; got \"%s\"",
+			    got == 0 ? "EOF" : strerror((int)-got),
+			    r->body_len, show(c->buf, c->len));
+	}
+	memcpy(r->body, c->buf, r->body_len);
+	client_consume(c, r->body_len);
+}
+
+/* Asserts that the server closes c within ms and sends nothing more. */
+static void
+client_expect_eof(struct client *c, long ms)
+{
+	long end = now_ms() + ms;
+	ssize_t got;
+
+	for (;;) {
+		if (c->len > 0)
+			fail_msg("expected EOF, got %zu more bytes: \"%s\"",
+			    c->len, show(c->buf, c->len));
+		got = client_fill(c, end - now_ms());
+		if (got == 0)
+			return;
+		if (got < 0)
+			fail_msg("expected EOF (recv 0) within %ld ms, got %s",
+			    ms, strerror((int)-got));
+	}
+}
+
+/* Asserts r is a response with status line sl, type ctype and this body. */
+static void
+assert_response(const struct response *r, const char *sl, const char *ctype,
+    const char *body)
+{
+	char len[32];
+
+	if (strcmp(r->status_line, sl) != 0)
+		fail_msg("status line \"%s\", expected \"%s\" (body \"%s\")",
+		    r->status_line, sl, show(r->body, r->body_len));
+	assert_non_null(field(r, "Content-Type"));
+	assert_string_equal(field(r, "Content-Type"), ctype);
+	(void)snprintf(len, sizeof(len), "%zu", strlen(body));
+	assert_non_null(field(r, "Content-Length"));
+	assert_string_equal(field(r, "Content-Length"), len);
+	assert_non_null(field(r, "Server"));
+	assert_string_equal(field(r, "Server"), "asyncd-test");
+	assert_non_null(field(r, "Date"));
+	if (r->body_len != strlen(body) || memcmp(r->body, body,
+	    r->body_len) != 0)
+		fail_msg("body \"%s\", expected \"%s\"",
+		    show(r->body, r->body_len), body);
+}
+
+/* The body of an error response: "404 Not Found\n". */
+static void
+assert_error(const struct response *r, const char *sl, int closes)
+{
+	char body[128];
+
+	(void)snprintf(body, sizeof(body), "%s\n", sl + 9);
+	assert_response(r, sl, TEXT, body);
+	if (closes) {
+		assert_non_null(field(r, "Connection"));
+		assert_string_equal(field(r, "Connection"), "close");
+	} else
+		assert_null(field(r, "Connection"));
+}
+
+/* One connection, one request, one response; the connection stays open. */
+static struct client *
+exchange(int port, const char *req, struct response *r)
+{
+	struct client *c = client_open(port);
+
+	client_sends(c, req);
+	client_response(c, r, strncmp(req, "HEAD ", 5) == 0, IO_MS);
+	return c;
+}
+
+static void
+get_expect(int port, const char *target, const char *sl, const char *ctype,
+    const char *body)
+{
+	struct response r;
+	char req[512];
+	struct client *c;
+
+	(void)snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n",
+	    target);
+	c = exchange(port, req, &r);
+	assert_response(&r, sl, ctype, body);
+	client_close(c);
+}
+
+/* ---- fixtures ---------------------------------------------------------------- */
+
+/* The running group's server: checked after each test, stopped after the
+ * group. */
+static struct srv	srv_app, srv_lim, srv_to, srv_cap;
+static struct srv	*srv_cur;
+
+/* What a sanitizer build prints when it finds something. */
+static int
+srv_log_has_report(const struct srv *s)
+{
+	return strstr(s->log, "Sanitizer") != NULL ||
+	    strstr(s->log, "runtime error:") != NULL;
+}
+
+/* -1 (with its log printed) if s died or reported an error meanwhile. */
+static int
+srv_check(struct srv *s)
+{
+	int status;
+
+	if (s == NULL || s->pid <= 0)
+		return 0;
+	srv_read_log(s);
+	if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+		child_forget(s->pid);
+		s->pid = 0;
+		print_error("asyncd died (status 0x%x):\n%s\n", status,
+		    s->log);
+		return -1;
+	}
+	if (srv_log_has_report(s)) {
+		print_error("asyncd reported:\n%s\n", s->log);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Stops s gracefully (SIGTERM), so that a sanitizer build also checks for
+ * leaks at exit; -1 unless it exits 0 within 5 s with a clean log.  Killed
+ * and reaped in any case.
+ */
+static int
+srv_finish(struct srv *s)
+{
+	int status, ret = 0;
+
+	if (s->pid <= 0) {
+		srv_stop(s);
+		return -1;
+	}
+	(void)kill(s->pid, SIGTERM);
+	status = reap(s->pid, 5000);
+	if (status != -1)
+		s->pid = 0;
+	/* The pipe's write end closed with the process: read it all. */
+	while (s->pid == 0 && s->err_fd >= 0 && drain(s->err_fd, s->log,
+	    sizeof(s->log), &s->log_len, now_ms() + 1000) == 1)
+		;
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+	    srv_log_has_report(s)) {
+		print_error("asyncd on SIGTERM: status 0x%x:\n%s\n", status,
+		    s->log);
+		ret = -1;
+	}
+	srv_stop(s);
+	return ret;
+}
+
+static int
+test_setup(void **state)
+{
+	(void)state;
+	alarm(WATCHDOG_S);
+	return 0;
+}
+
+static int
+test_teardown(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < CLIENTS_MAX; i++)
+		client_close(clients[i]);
+	alarm(0);
+	return srv_check(srv_cur);
+}
+
+static int
+group_start(struct srv *s, const char *name, const struct srv_opts *o)
+{
+	srv_cur = s;
+	return srv_start(s, name, o);
+}
+
+static int
+group_teardown(void **state)
+{
+	struct srv *s = srv_cur;
+
+	(void)state;
+	srv_cur = NULL;
+	return s != NULL ? srv_finish(s) : 0;
+}
+
+static int
+group_app_setup(void **state)
+{
+	(void)state;
+	return group_start(&srv_app, "app.conf", &opts_default);
+}
+
+static int
+group_lim_setup(void **state)
+{
+	struct srv_opts o = opts_default;
+
+	(void)state;
+	o.request_line = 256;	/* the smallest each setting allows */
+	o.header_size = 1024;
+	o.header_count = 10;
+	o.body = 1024;
+	return group_start(&srv_lim, "limits.conf", &o);
+}
+
+static int
+group_to_setup(void **state)
+{
+	struct srv_opts o = opts_default;
+
+	(void)state;
+	o.t_header = 0.3;
+	o.t_body = 0.3;
+	o.t_keepalive = 0.3;
+	return group_start(&srv_to, "timeouts.conf", &o);
+}
+
+static int
+group_cap_setup(void **state)
+{
+	struct srv_opts o = opts_default;
+
+	(void)state;
+	o.max_connections = 5;
+	return group_start(&srv_cap, "cap.conf", &o);
+}
+
+/* ==== the app ================================================================ */
+
+/* "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 7231 §7.1.1.1 IMF-fixdate), now. */
+static void
+assert_imf_date(const char *v)
+{
+	struct tm tm;
+	const char *end;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	assert_int_equal(strlen(v), 29);
+	end = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	if (end == NULL || *end != '\0')
+		fail_msg("Date \"%s\" is not an IMF-fixdate", v);
+	t = timegm(&tm);
+	if (labs((long)(t - time(NULL))) > 5)
+		fail_msg("Date \"%s\" is not now", v);
+}
+
+static void
+test_get_index(void **state)
+{
+	struct response r;
+	struct client *c;
+
+	(void)state;
+	c = exchange(srv_app.port, "GET / HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+	assert_response(&r, "HTTP/1.1 200 OK", HTML, "<h1>Index</h1>");
+	assert_string_equal(field(&r, "Content-Length"), "14");
+	assert_imf_date(field(&r, "Date"));
+	assert_null(field(&r, "Connection"));	/* 1.1: keep-alive */
+	client_close(c);
+}
+
+static void
+test_get_hello_world(void **state)
+{
+	(void)state;
+	get_expect(srv_app.port, "/hello/world", "HTTP/1.1 200 OK", HTML,
+	    "<h1>hello, world!</h1>");
+	/* Decoded once, then escaped. */
+	get_expect(srv_app.port, "/hello/a%20b%26c", "HTTP/1.1 200 OK", HTML,
+	    "<h1>hello, a b&amp;c!</h1>");
+}
+
+static void
+test_get_hello_escapes_script(void **state)
+{
+	(void)state;
+	get_expect(srv_app.port, "/hello/%3Cscript%3E", "HTTP/1.1 200 OK",
+	    HTML, "<h1>hello, &lt;script&gt;!</h1>");
+	get_expect(srv_app.port, "/hello/%22%27x", "HTTP/1.1 200 OK", HTML,
+	    "<h1>hello, &quot;&#39;x!</h1>");
+}
+
+static void
+test_get_healthz(void **state)
+{
+	(void)state;
+	get_expect(srv_app.port, "/healthz", "HTTP/1.1 200 OK", TEXT, "ok");
+}
+
+static void
+test_unknown_path_is_404(void **state)
+{
+	struct response r;
+	struct client *c;
+
+	(void)state;
+	c = exchange(srv_app.port, "GET /nope HTTP/1.1\r\nHost: t\r\n\r\n",
+	    &r);
+	assert_error(&r, "HTTP/1.1 404 Not Found", 0);
+	/* Not a framing error: the connection serves the next request. */
+	client_sends(c, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_response(c, &r, 0, IO_MS);
+	assert_response(&r, "HTTP/1.1 200 OK", TEXT, "ok");
+	client_close(c);
+}
+
+static void
+test_post_index_is_405_with_allow(void **state)
+{
+	struct response r;
+	struct client *c;
+
+	(void)state;
+	c = exchange(srv_app.port, "POST / HTTP/1.1\r\nHost: t\r\n"
+	    "Content-Length: 0\r\n\r\n", &r);
+	assert_error(&r, "HTTP/1.1 405 Method Not Allowed", 0);
+	assert_non_null(field(&r, "Allow"));
+	assert_string_equal(field(&r, "Allow"), "GET, HEAD");
+	client_close(c);
+}
+
+static void
+test_encoded_nul_is_400(void **state)
+{
+	struct response r;
+	struct client *c;
+
+	(void)state;
+	c = exchange(srv_app.port, "GET /hello/a%00b HTTP/1.1\r\nHost: t\r\n"
+	    "\r\n", &r);
+	assert_error(&r, "HTTP/1.1 400 Bad Request", 0);
+	client_close(c);
+}
+
+static void
+test_bad_escape_is_400(void **state)
+{
+	static const char *const targets[] = {
+		"/hello/%zz", "/hello/%4", "/hello/x%", "/hello/%G0",
+	};
+	struct response r;
+	char req[256];
+	struct client *c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+		(void)snprintf(req, sizeof(req),
+		    "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", targets[i]);
+		c = exchange(srv_app.port, req, &r);
+		if (r.status != 400)
+			fail_msg("GET %s: \"%s\", expected 400", targets[i],
+			    r.status_line);
+		assert_error(&r, "HTTP/1.1 400 Bad Request", 0);
+		client_close(c);
+	}
+}
+
+static void
+test_query_string_is_ignored(void **state)
+{
+	(void)state;
+	get_expect(srv_app.port, "/hello/bob?x=1", "HTTP/1.1 200 OK", HTML,
+	    "<h1>hello, bob!</h1>");
+	get_expect(srv_app.port, "/?q=%3C", "HTTP/1.1 200 OK", HTML,
+	    "<h1>Index</h1>");
+}
+
+/* ==== keep-alive and pipelining =============================================== */
+
+static void
+test_keepalive_five_requests_on_one_connection(void **state)
+{
+	struct response r;
+	struct client *c;
+	char req[128], body[64];
+	int i;
+
+	(void)state;
+	c = client_open(srv_app.port);
+	for (i = 0; i < 5; i++) {
+		(void)snprintf(req, sizeof(req),
+		    "GET /hello/k%d HTTP/1.1\r\nHost: t\r\n\r\n", i);
+		(void)snprintf(body, sizeof(body), "<h1>hello, k%d!</h1>", i);
+		client_sends(c, req);
+		client_response(c, &r, 0, IO_MS);
+		assert_response(&r, "HTTP/1.1 200 OK", HTML, body);
+		assert_null(field(&r, "Connection"));
+	}
+	client_close(c);
+}
+
+static void
+test_http10_closes_after_response(void **state)
+{
+	struct response r;
+	struct client *c;
+
+	(void)state;
+	c = exchange(srv_app.port, "GET /healthz HTTP/1.0\r\n\r\n", &r);
+	assert_response(&r, "HTTP/1.1 200 OK", TEXT, "ok");
+	assert_non_null(field(&r, "Connection"));
+	assert_string_equal(field(&r, "Connection"), "close");
+	client_expect_eof(c, IO_MS);
+	client_close(c);
+}
+
+static void
+test_http10_keepalive_stays_open(void **state)
+{
+	static const char req[] = "GET /healthz HTTP/1.0\r\n"
+	    "Connection: keep-alive\r\n\r\n";
+	struct response r;
+	struct client *c;
+	int i;
+
+	(void)state;
+	c = client_open(srv_app.port);
+	for (i = 0; i < 3; i++) {
+		client_sends(c, req);
+		client_response(c, &r, 0, IO_MS);
+		assert_response(&r, "HTTP/1.1 200 OK", TEXT, "ok");
+		assert_non_null(field(&r, "Connection"));
+		assert_string_equal(field(&r, "Connection"), "keep-alive");
+	}
+	client_close(c);
+}
+
+static void
+test_connection_close_closes(void **state)
+{
+	struct response r;
+	struct client *c;
+
+	(void)state;
+	c = exchange(srv_app.port, "GET / HTTP/1.1\r\nHost: t\r\n"
+	    "Connection: close\r\n\r\n", &r);
+	assert_response(&r, "HTTP/1.1 200 OK", HTML, "<h1>Index</h1>");
+	assert_non_null(field(&r, "Connection"));
+	assert_string_equal(field(&r, "Connection"), "close");
+	client_expect_eof(c, IO_MS);
+	client_close(c);
+}
+
+static void
+test_pipelined_requests_answered_in_order(void **state)
+{
+	static char reqs[PIPELINED * 64];
+	struct response r;
+	struct client *c;
+	char body[64];
+	size_t len = 0;
+	int i;
+
+	(void)state;
+	for (i = 0; i < PIPELINED; i++)
+		len += (size_t)snprintf(reqs + len, sizeof(reqs) - len,
+		    "GET /hello/%d HTTP/1.1\r\nHost: t\r\n\r\n", i);
+	c = client_open(srv_app.port);
+	client_send(c, reqs, len);	/* one write */
+	for (i = 0; i < PIPELINED; i++) {
+		(void)snprintf(body, sizeof(body), "<h1>hello, %d!</h1>", i);
+		client_response(c, &r, 0, IO_MS);
+		if (r.body_len != strlen(body) ||
+		    memcmp(r.body, body, r.body_len) != 0)
+			fail_msg("response %d: body \"%s\", expected \"%s\"",
+			    i, show(r.body, r.body_len), body);
+		assert_response(&r, "HTTP/1.1 200 OK", HTML, body);
+	}
+	/* Nothing more, and the connection is still usable. */
+	assert_int_equal(c->len, 0);
+	client_sends(c, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_response(c, &r, 0, IO_MS);
+	assert_response(&r, "HTTP/1.1 200 OK", TEXT, "ok");
+	client_close(c);
+}
+
+static void
+test_request_sent_byte_by_byte(void **state)
+{
+	static const char req[] = "GET /hello/slowpoke HTTP/1.1\r\n"
+	    "Host: t\r\nUser-Agent: test\r\n\r\n";
+	struct response r;
+	struct client *c;
+	size_t i;
+
+	(void)state;
+	c = client_open(srv_app.port);
+	for (i = 0; i < sizeof(req) - 1; i++) {
+		client_send(c, req + i, 1);
+		sleep_ms(2);
+	}
+	client_response(c, &r, 0, IO_MS);
+	assert_response(&r, "HTTP/1.1 200 OK", HTML,
+	    "<h1>hello, slowpoke!</h1>");
+	client_close(c);
+}
+
+static void
+test_head_has_no_body(void **state)
+{
+	struct response r;
+	struct client *c;
+
+	(void)state;
+	c = client_open(srv_app.port);
+	client_sends(c, "HEAD /hello/h HTTP/1.1\r\nHost: t\r\n\r\n"
+	    "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_response(c, &r, 1, IO_MS);
+	assert_string_equal(r.status_line, "HTTP/1.1 200 OK");
+	assert_non_null(field(&r, "Content-Length"));
+	assert_string_equal(field(&r, "Content-Length"), "18");
+	assert_string_equal(field(&r, "Content-Type"), HTML);
+	/* The next response follows the head at once: no body between. */
+	client_response(c, &r, 0, IO_MS);
+	assert_response(&r, "HTTP/1.1 200 OK", TEXT, "ok");
+	/* HEAD of an error: its Content-Length, no body either. */
+	client_sends(c, "HEAD /nope HTTP/1.1\r\nHost: t\r\n\r\n"
+	    "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_response(c, &r, 1, IO_MS);
+	assert_string_equal(r.status_line, "HTTP/1.1 404 Not Found");
+	client_response(c, &r, 0, IO_MS);
+	assert_response(&r, "HTTP/1.1 200 OK", HTML, "<h1>Index</h1>");
+	client_close(c);
+}
+
+/*
+ * Sends head, then expects "100 Continue" within 1 s, before sending the
+ * body; then the final response sl.  (RFC 9110 §10.1.1: a server sends 100
+ * or a final status; a client waiting for neither sends the body anyway
+ * after a while, as curl does after 1 s.)
+ */
+static void
+expect_continue(const char *head, const char *body, const char *sl,
+    const char *ctype, const char *rbody)
+{
+	struct response r;
+	struct client *c;
+
+	c = client_open(srv_app.port);
+	client_sends(c, head);
+	if (client_fill(c, 1000) == -ETIMEDOUT) {
+		/* Say what the server does once the body comes anyway. */
+		client_sends(c, body);
+		client_response(c, &r, 0, IO_MS);
+		fail_msg("after \"%s\": nothing within 1 s, expected "
+		    "\"HTTP/1.1 100 Continue\"; once the body was sent: \"%s\"",
+		    show(head, strlen(head)), r.status_line);
+	}
+	client_response(c, &r, 0, IO_MS);
+	if (strcmp(r.status_line, "HTTP/1.1 100 Continue") != 0)
+		fail_msg("after \"%s\": \"%s\", expected \"HTTP/1.1 100 "
+		    "Continue\" before the body", show(head, strlen(head)),
+		    r.status_line);
+	assert_int_equal(r.nfields, 0);
+	client_sends(c, body);
+	client_response(c, &r, 0, IO_MS);
+	assert_response(&r, sl, ctype, rbody);
+	client_close(c);
+}
+
+static void
+test_expect_continue_get_with_body(void **state)
+{
+	(void)state;
+	expect_continue("GET /healthz HTTP/1.1\r\nHost: t\r\n"
+	    "Content-Length: 5\r\nExpect: 100-continue\r\n\r\n", "hello",
+	    "HTTP/1.1 200 OK", TEXT, "ok");
+}
+
+/*
+ * A request that will be refused gets its final status at once instead of
+ * 100 (RFC 9110 §10.1.1), so the client need not send the body; the server
+ * then cannot know where the next request starts, so it closes.
+ */
+static void
+test_expect_continue_post_is_405(void **state)
+{
+	struct response r;
+	struct client *c;
+
+	(void)state;
+	c = client_open(srv_app.port);
+	client_sends(c, "POST / HTTP/1.1\r\nHost: t\r\n"
+	    "Content-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+	client_response(c, &r, 0, IO_MS);
+	assert_response(&r, "HTTP/1.1 405 Method Not Allowed", TEXT,
+	    "405 Method Not Allowed\n");
+	client_expect_eof(c, IO_MS);
+	client_close(c);
+}
+
+static void
+test_body_discarded_before_pipelined_get(void **state)
+{
+	struct response r;
+	struct client *c;
+
+	(void)state;
+	c = client_open(srv_app.port);
+	client_sends(c, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 28\r\n"
+	    "\r\nGET /hello/smuggled HTTP/1.1"
+	    "GET /hello/after HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_response(c, &r, 0, IO_MS);
+	assert_error(&r, "HTTP/1.1 405 Method Not Allowed", 0);
+	client_response(c, &r, 0, IO_MS);
+	assert_response(&r, "HTTP/1.1 200 OK", HTML,
+	    "<h1>hello, after!</h1>");
+	/* The same, chunked. */
+	client_sends(c, "POST / HTTP/1.1\r\nHost: t\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n"
+	    "5\r\nhello\r\n3;ext=1\r\nabc\r\n0\r\nTrailer: x\r\n\r\n"
+	    "GET /hello/chunked HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_response(c, &r, 0, IO_MS);
+	assert_error(&r, "HTTP/1.1 405 Method Not Allowed", 0);
+	client_response(c, &r, 0, IO_MS);
+	assert_response(&r, "HTTP/1.1 200 OK", HTML,
+	    "<h1>hello, chunked!</h1>");
+	client_close(c);
+}
+
+/* ==== 1,000 connections at once ================================================ */
+
+struct burst_conn {
+	int		 fd;
+	int		 sent;
+	size_t		 len;
+	char		 buf[512];
+};
+
+static void
+test_burst_of_1000_connections(void **state)
+{
+	static const char req[] = "GET / HTTP/1.1\r\nHost: t\r\n"
+	    "Connection: close\r\n\r\n";
+	static const char want_head[] = "HTTP/1.1 200 OK\r\n";
+	static const char want_tail[] = "\r\n\r\n<h1>Index</h1>";
+	static struct burst_conn bc[BURST];
+	static struct pollfd pfd[BURST];
+	long end = now_ms() + 15000;
+	size_t i, done = 0, ok = 0, reported = 0, n;
+	ssize_t got;
+	int r;
+
+	(void)state;
+	for (i = 0; i < BURST; i++) {
+		bc[i].fd = tcp_connect(srv_app.port, 1);
+		bc[i].sent = 0;
+		bc[i].len = 0;
+		if (bc[i].fd == -1)
+			fail_msg("connection %zu: %s", i, strerror(errno));
+	}
+	while (done < BURST && now_ms() < end) {
+		for (i = 0; i < BURST; i++) {
+			pfd[i].fd = bc[i].fd;	/* -1: done, ignored */
+			pfd[i].events = bc[i].sent ? POLLIN : POLLOUT;
+			pfd[i].revents = 0;
+		}
+		r = poll(pfd, BURST, (int)(end - now_ms()));
+		if (r <= 0)
+			continue;
+		for (i = 0; i < BURST; i++) {
+			if (pfd[i].revents == 0 || bc[i].fd == -1)
+				continue;
+			if (!bc[i].sent) {
+				got = send(bc[i].fd, req, sizeof(req) - 1,
+				    MSG_NOSIGNAL);
+				if (got == (ssize_t)sizeof(req) - 1) {
+					bc[i].sent = 1;
+					continue;
+				}
+				if (got == -1 && (errno == EAGAIN ||
+				    errno == EINTR))
+					continue;
+				/* A refused or reset connect: a failure. */
+				goto finish;
+			}
+			got = recv(bc[i].fd, bc[i].buf + bc[i].len,
+			    sizeof(bc[i].buf) - bc[i].len, 0);
+			if (got == -1 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			if (got > 0) {
+				bc[i].len += (size_t)got;
+				if (bc[i].len < sizeof(bc[i].buf))
+					continue;
+			}
+finish:
+			n = bc[i].len;
+			if (n >= sizeof(want_tail) - 1 &&
+			    memcmp(bc[i].buf, want_head,
+			    sizeof(want_head) - 1) == 0 &&
+			    memcmp(bc[i].buf + n - (sizeof(want_tail) - 1),
+			    want_tail, sizeof(want_tail) - 1) == 0)
+				ok++;
+			else if (reported++ == 0)	/* the first only */
+				print_error("connection %zu got \"%s\"\n", i,
+				    show(bc[i].buf, n));
+			(void)close(bc[i].fd);
+			bc[i].fd = -1;
+			done++;
+		}
+	}
+	for (i = 0; i < BURST; i++)
+		if (bc[i].fd != -1) {
+			(void)close(bc[i].fd);
+			bc[i].fd = -1;
+		}
+	if (ok != BURST)
+		fail_msg("%zu of %d connections got 200 <h1>Index</h1> "
+		    "(%zu finished within 15 s)", ok, BURST, done);
+}
+
+/* ==== limits: each answered, then the connection closes =========================== */
+
+/* Sends req on a new connection; expects the error sl, then EOF. */
+static void
+limit_expect(const char *req, size_t len, const char *sl)
+{
+	struct response r;
+	struct client *c;
+
+	c = client_open(srv_lim.port);
+	client_send(c, req, len);
+	client_response(c, &r, 0, IO_MS);
+	if (strcmp(r.status_line, sl) != 0)
+		fail_msg("\"%s\" got \"%s\", expected \"%s\"", show(req, len),
+		    r.status_line, sl);
+	assert_error(&r, sl, 1);
+	client_expect_eof(c, IO_MS);
+	client_close(c);
+}
+
+static void
+test_request_line_too_long_is_414(void **state)
+{
+	struct response r;
+	struct client *c;
+	char req[1024];
+	size_t n;
+
+	(void)state;
+	n = (size_t)snprintf(req, sizeof(req), "GET /%0300d HTTP/1.1\r\n"
+	    "Host: t\r\n\r\n", 0);
+	limit_expect(req, n, "HTTP/1.1 414 URI Too Long");
+	/* The limit is the config's: a line of exactly 256 bytes passes. */
+	n = (size_t)snprintf(req, sizeof(req), "GET /hello/%0236d HTTP/1.1\r\n"
+	    "Host: t\r\n\r\n", 0);
+	assert_int_equal(n - strlen("\r\nHost: t\r\n\r\n"), 256);
+	c = client_open(srv_lim.port);
+	client_send(c, req, n);
+	client_response(c, &r, 0, IO_MS);
+	assert_string_equal(r.status_line, "HTTP/1.1 200 OK");
+	client_close(c);
+}
+
+static void
+test_header_block_too_large_is_431(void **state)
+{
+	char req[2048];
+	size_t n;
+
+	(void)state;
+	n = (size_t)snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: t\r\n"
+	    "X-A: %0600d\r\nX-B: %0600d\r\n\r\n", 0, 0);
+	limit_expect(req, n, "HTTP/1.1 431 Request Header Fields Too Large");
+}
+
+static void
+test_too_many_headers_is_431(void **state)
+{
+	char req[1024];
+	size_t n;
+	int i;
+
+	(void)state;
+	n = (size_t)snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: t\r\n");
+	for (i = 0; i < 10; i++)	/* 11 fields, Host included */
+		n += (size_t)snprintf(req + n, sizeof(req) - n,
+		    "X-%d: %d\r\n", i, i);
+	n += (size_t)snprintf(req + n, sizeof(req) - n, "\r\n");
+	limit_expect(req, n, "HTTP/1.1 431 Request Header Fields Too Large");
+}
+
+static void
+test_content_length_over_limit_is_413_before_body(void **state)
+{
+	static const char req[] = "POST / HTTP/1.1\r\nHost: t\r\n"
+	    "Content-Length: 1025\r\n\r\n";
+	struct response r;
+	struct client *c;
+	long t0;
+
+	(void)state;
+	c = client_open(srv_lim.port);
+	t0 = now_ms();
+	client_sends(c, req);		/* and no body at all */
+	client_response(c, &r, 0, 1000);
+	assert_error(&r, "HTTP/1.1 413 Content Too Large", 1);
+	assert_true(now_ms() - t0 < 1000);
+	client_expect_eof(c, IO_MS);
+	client_close(c);
+}
+
+static void
+test_chunked_body_over_limit_is_413(void **state)
+{
+	char req[4096];
+	size_t n;
+	int i;
+
+	(void)state;
+	n = (size_t)snprintf(req, sizeof(req), "POST / HTTP/1.1\r\nHost: t\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n");
+	for (i = 0; i < 3; i++) {	/* 3 * 400 > 1024 */
+		n += (size_t)snprintf(req + n, sizeof(req) - n, "190\r\n");
+		memset(req + n, 'x', 400);
+		n += 400;
+		n += (size_t)snprintf(req + n, sizeof(req) - n, "\r\n");
+	}
+	n += (size_t)snprintf(req + n, sizeof(req) - n, "0\r\n\r\n");
+	limit_expect(req, n, "HTTP/1.1 413 Content Too Large");
+}
+
+static void
+test_content_length_with_chunked_is_400(void **state)
+{
+	static const char req[] = "POST / HTTP/1.1\r\nHost: t\r\n"
+	    "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "0\r\n\r\nGET /hello/smuggled HTTP/1.1\r\nHost: t\r\n\r\n";
+
+	(void)state;
+	limit_expect(req, sizeof(req) - 1, "HTTP/1.1 400 Bad Request");
+}
+
+static void
+test_transfer_coding_gzip_chunked_is_501(void **state)
+{
+	static const char req[] = "POST / HTTP/1.1\r\nHost: t\r\n"
+	    "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n";
+
+	(void)state;
+	limit_expect(req, sizeof(req) - 1, "HTTP/1.1 501 Not Implemented");
+}
+
+static void
+test_bad_chunk_size_is_400(void **state)
+{
+	static const char req[] = "POST / HTTP/1.1\r\nHost: t\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"
+	    "GET /hello/smuggled HTTP/1.1\r\nHost: t\r\n\r\n";
+
+	(void)state;
+	limit_expect(req, sizeof(req) - 1, "HTTP/1.1 400 Bad Request");
+}
+
+/*
+ * An error found inside a body, with more of the body still unread by the
+ * server: it must linger (read and drop) rather than close with unread
+ * bytes, which resets the connection (RFC 9112 §9.6; nginx's lingering
+ * close) and can destroy the response before the client reads it.  first
+ * is what follows the head; then 40 KiB of 1 KiB chunks, far more than one
+ * read of the server's.
+ */
+static void
+body_error_expect(const char *first, const char *sl)
+{
+	static char req[48 * 1024];
+	char chunk[5 + 1024 + 2];
+	size_t n;
+	int i;
+
+	memset(chunk, 'x', sizeof(chunk));
+	memcpy(chunk, "400\r\n", 5);
+	memcpy(chunk + 5 + 1024, "\r\n", 2);
+	n = (size_t)snprintf(req, sizeof(req), "POST / HTTP/1.1\r\n"
+	    "Host: t\r\nTransfer-Encoding: chunked\r\n\r\n%s", first);
+	for (i = 0; i < 40; i++) {
+		memcpy(req + n, chunk, sizeof(chunk));
+		n += sizeof(chunk);
+	}
+	limit_expect(req, n, sl);
+}
+
+static void
+test_chunked_413_with_body_unread_closes_without_reset(void **state)
+{
+	(void)state;
+	body_error_expect("", "HTTP/1.1 413 Content Too Large");
+}
+
+static void
+test_bad_chunk_with_body_unread_closes_without_reset(void **state)
+{
+	(void)state;
+	body_error_expect("zz\r\n", "HTTP/1.1 400 Bad Request");
+}
+
+/* ==== timeouts (0.3 s each) ======================================================= */
+
+/* The server closes c between lo and hi ms after t0 (nothing else sent). */
+static void
+expect_closed_between(struct client *c, long t0, long lo, long hi)
+{
+	long took;
+
+	client_expect_eof(c, hi - (now_ms() - t0) + 50);
+	took = now_ms() - t0;
+	if (took < lo || took > hi)
+		fail_msg("closed after %ld ms, expected %ld..%ld", took, lo,
+		    hi);
+}
+
+static void
+test_partial_head_then_silence_is_408(void **state)
+{
+	struct response r;
+	struct client *c;
+	long t0, took;
+
+	(void)state;
+	c = client_open(srv_to.port);
+	t0 = now_ms();
+	client_sends(c, "GET / HTTP/1.1\r\nHost: t\r\n");
+	client_response(c, &r, 0, 2000);
+	took = now_ms() - t0;
+	assert_error(&r, "HTTP/1.1 408 Request Timeout", 1);
+	if (took < 250 || took > 1000)
+		fail_msg("408 after %ld ms, expected 300..1000", took);
+	client_expect_eof(c, 1000);
+	client_close(c);
+}
+
+static void
+test_idle_keepalive_connection_is_closed(void **state)
+{
+	struct response r;
+	struct client *c;
+	long t0;
+
+	(void)state;
+	c = exchange(srv_to.port, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n",
+	    &r);
+	t0 = now_ms();
+	assert_response(&r, "HTTP/1.1 200 OK", TEXT, "ok");
+	expect_closed_between(c, t0, 250, 1000);
+	client_close(c);
+}
+
+static void
+test_silent_fresh_connection_is_closed(void **state)
+{
+	struct client *c;
+	long t0;
+
+	(void)state;
+	t0 = now_ms();
+	c = client_open(srv_to.port);
+	expect_closed_between(c, t0, 250, 1000);
+	client_close(c);
+}
+
+static void
+test_stalled_body_is_closed(void **state)
+{
+	struct client *c;
+	long t0, took;
+	ssize_t got;
+
+	(void)state;
+	c = client_open(srv_to.port);
+	client_sends(c, "POST / HTTP/1.1\r\nHost: t\r\n"
+	    "Content-Length: 100\r\n\r\n0123456789");
+	t0 = now_ms();
+	/* Whatever it answers (or not), it closes about 0.3 s later. */
+	for (;;) {
+		got = client_fill(c, 2000 - (now_ms() - t0));
+		if (got == 0)
+			break;
+		if (got < 0)
+			fail_msg("expected EOF within 2 s, got %s; so far "
+			    "\"%s\"", strerror((int)-got),
+			    show(c->buf, c->len));
+	}
+	took = now_ms() - t0;
+	if (took < 250 || took > 1000)
+		fail_msg("closed after %ld ms, expected 300..1000 (got \"%s\")",
+		    took, show(c->buf, c->len));
+	client_close(c);
+}
+
+/* ==== the connection cap (5) ========================================================= */
+
+static void
+test_connection_cap_answers_503(void **state)
+{
+	struct client *idle[5], *c;
+	struct response r;
+	long end;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 5; i++) {
+		idle[i] = exchange(srv_cap.port,
+		    "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+		assert_response(&r, "HTTP/1.1 200 OK", TEXT, "ok");
+	}
+	/* The sixth is answered before it says anything. */
+	c = client_open(srv_cap.port);
+	client_response(c, &r, 0, IO_MS);
+	assert_error(&r, "HTTP/1.1 503 Service Unavailable", 1);
+	client_expect_eof(c, IO_MS);
+	client_close(c);
+
+	/* One goes: a new one is served (once the server saw the EOF). */
+	client_close(idle[0]);
+	end = now_ms() + 2000;
+	for (;;) {
+		c = client_open(srv_cap.port);
+		if (client_fill(c, 150) == -ETIMEDOUT)
+			break;		/* not refused: send the request */
+		if (now_ms() >= end)
+			fail_msg("still refused 2 s after a connection "
+			    "closed: \"%s\"", show(c->buf, c->len));
+		client_close(c);
+		sleep_ms(50);
+	}
+	client_sends(c, "GET /hello/again HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_response(c, &r, 0, IO_MS);
+	assert_response(&r, "HTTP/1.1 200 OK", HTML, "<h1>hello, again!</h1>");
+	client_close(c);
+	for (i = 1; i < 5; i++)
+		client_close(idle[i]);
+}
+
+/* ==== signals: a graceful stop ==================================================== */
+
+static void
+stop_during_slow_request(int signo)
+{
+	struct srv s;
+	struct response r;
+	struct client *c;
+	long t0;
+	int status;
+
+	if (srv_start(&s, "signal.conf", &opts_default) == -1)
+		fail_msg("cannot start asyncd");
+	c = client_open(s.port);
+	t0 = now_ms();
+	client_sends(c, "GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
+	sleep_ms(150);			/* read, and waiting its 0.5 s */
+	assert_int_equal(kill(s.pid, signo), 0);
+	client_response(c, &r, 0, IO_MS);
+	assert_response(&r, "HTTP/1.1 200 OK", HTML, "<h1>Index</h1>");
+	if (now_ms() - t0 < 450)
+		fail_msg("answered after %ld ms: before its 0.5 s delay",
+		    now_ms() - t0);
+	client_expect_eof(c, IO_MS);
+	client_close(c);
+	status = reap(s.pid, 3000);
+	srv_read_log(&s);
+	if (status == -1) {
+		srv_stop(&s);
+		fail_msg("asyncd still runs 3 s after %s:\n%s",
+		    strsignal(signo), s.log);
+	}
+	s.pid = 0;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		srv_stop(&s);
+		fail_msg("asyncd ended with status 0x%x after %s:\n%s",
+		    status, strsignal(signo), s.log);
+	}
+	if (strstr(s.log, "graceful stop") == NULL) {
+		srv_stop(&s);
+		fail_msg("no \"graceful stop\" in its log:\n%s", s.log);
+	}
+	srv_stop(&s);
+}
+
+static void
+test_sigterm_finishes_request_then_exits_0(void **state)
+{
+	(void)state;
+	stop_during_slow_request(SIGTERM);
+}
+
+static void
+test_sigint_finishes_request_then_exits_0(void **state)
+{
+	(void)state;
+	stop_during_slow_request(SIGINT);
+}
+
+/* ==== configuration files: asyncd -t ============================================== */
+
+/* Runs asyncd with args; its exit status, stdout and stderr. */
+static int
+run_asyncd(const char *a1, const char *a2, const char *a3, char *out,
+    size_t outcap, char *err, size_t errcap)
+{
+	char *argv[] = { (char *)asyncd_path, (char *)a1, (char *)a2,
+	    (char *)a3, NULL };
+	long end = now_ms() + 5000;
+	size_t olen = 0, elen = 0;
+	int ofd, efd, ro = 1, re = 1, status;
+	pid_t pid;
+
+	out[0] = err[0] = '\0';
+	pid = spawn(argv, &ofd, &efd);
+	assert_true(pid > 0);
+	while ((ro == 1 || re == 1) && now_ms() < end) {
+		if (ro == 1)
+			ro = drain(ofd, out, outcap, &olen, now_ms() + 10);
+		if (ro == -1)
+			ro = 1;
+		if (re == 1)
+			re = drain(efd, err, errcap, &elen, now_ms() + 10);
+		if (re == -1)
+			re = 1;
+	}
+	(void)close(ofd);
+	(void)close(efd);
+	status = reap(pid, end - now_ms());
+	if (status == -1) {
+		(void)kill(pid, SIGKILL);
+		(void)reap(pid, 5000);
+		fail_msg("asyncd %s %s %s still runs after 5 s", a1, a2, a3);
+	}
+	if (!WIFEXITED(status))
+		fail_msg("asyncd %s %s %s: status 0x%x", a1, a2, a3, status);
+	return WEXITSTATUS(status);
+}
+
+static const struct {
+	const char	*name;
+	const char	*text;
+	int		 line;
+	const char	*reason;	/* in the message after FILE:LINE: */
+} bad_confs[] = {
+	{ "unknown.conf",
+	  "listen = [ \"127.0.0.1:0\" ];\nmax_conections = 5;\n",
+	  2, "unknown setting" },
+	{ "unknown-in-group.conf",
+	  "listen = [ \"127.0.0.1:0\" ];\ntimeouts = {\n\theader = 1.0;\n"
+	  "\theder = 2.0;\n};\n",
+	  4, "unknown setting" },
+	{ "type.conf",
+	  "# a comment\nlisten = [ \"127.0.0.1:0\" ];\n"
+	  "max_connections = \"many\";\n",
+	  3, "max_connections" },
+	{ "range.conf",
+	  "limits = {\n\tbody = -1;\n};\n",
+	  2, "limits.body" },
+	{ "listen-no-port.conf",
+	  "listen = [ \"127.0.0.1\" ];\n",
+	  1, "ADDR:PORT" },
+	{ "listen-bad-port.conf",
+	  "\nlisten = [ \"127.0.0.1:65536\" ];\n",
+	  2, "listen" },
+	{ "syntax.conf",
+	  "listen = [ \"127.0.0.1:0\" ];\nlimits = { body = ; };\n",
+	  2, "" },
+	{ "handler.conf",
+	  "routes = (\n\t{ path = \"/\"; handler = \"nope\"; }\n);\n",
+	  2, "nope" },
+};
+
+static void
+test_config_check_good_exits_0(void **state)
+{
+	char want[PATH_MAX + 64], out[4096], err[4096];
+	struct srv s;
+	int rc;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(srv_write_conf(&s, "good.conf", &opts_default), 0);
+	rc = run_asyncd("-t", "-c", s.conf, out, sizeof(out), err,
+	    sizeof(err));
+	(void)snprintf(want, sizeof(want), "asyncd: configuration OK (%s)\n",
+	    s.conf);
+	(void)unlink(s.conf);
+	if (rc != 0)
+		fail_msg("asyncd -t on a good config: exit %d, stderr:\n%s",
+		    rc, err);
+	assert_string_equal(out, want);
+}
+
+static void
+test_config_check_bad_exits_78_with_file_line(void **state)
+{
+	char path[PATH_MAX], where[PATH_MAX + 32], out[4096], err[4096];
+	size_t i;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad_confs) / sizeof(bad_confs[0]); i++) {
+		tmp_path(path, sizeof(path), bad_confs[i].name);
+		assert_int_equal(write_file(path, bad_confs[i].text), 0);
+		rc = run_asyncd("-t", "-c", path, out, sizeof(out), err,
+		    sizeof(err));
+		(void)unlink(path);
+		(void)snprintf(where, sizeof(where), "asyncd: %s:%d: ", path,
+		    bad_confs[i].line);
+		if (rc != EX_CONFIG || strncmp(err, where, strlen(where)) != 0 ||
+		    strstr(err + strlen(where), bad_confs[i].reason) == NULL ||
+		    strstr(err, "test failed") == NULL || out[0] != '\0')
+			fail_msg("%s: exit %d (expected 78), stdout \"%s\", "
+			    "stderr:\n%s(expected \"%s...%s\")",
+			    bad_confs[i].name, rc, show(out, strlen(out)), err,
+			    where, bad_confs[i].reason);
+	}
+}
+
+static void
+test_serving_with_bad_config_exits_78(void **state)
+{
+	char path[PATH_MAX], out[4096], err[4096];
+	int rc;
+
+	(void)state;
+	tmp_path(path, sizeof(path), "serve-bad.conf");
+	assert_int_equal(write_file(path, bad_confs[0].text), 0);
+	rc = run_asyncd("-c", path, NULL, out, sizeof(out), err, sizeof(err));
+	(void)unlink(path);
+	if (rc != EX_CONFIG || strstr(err, "unknown setting") == NULL)
+		fail_msg("asyncd -c bad.conf: exit %d, stderr:\n%s", rc, err);
+}
+
+/* ==== main ========================================================================= */
+
+#define T(f)	cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest app[] = {
+		T(test_get_index),
+		T(test_get_hello_world),
+		T(test_get_hello_escapes_script),
+		T(test_get_healthz),
+		T(test_unknown_path_is_404),
+		T(test_post_index_is_405_with_allow),
+		T(test_encoded_nul_is_400),
+		T(test_bad_escape_is_400),
+		T(test_query_string_is_ignored),
+		T(test_keepalive_five_requests_on_one_connection),
+		T(test_http10_closes_after_response),
+		T(test_http10_keepalive_stays_open),
+		T(test_connection_close_closes),
+		T(test_pipelined_requests_answered_in_order),
+		T(test_request_sent_byte_by_byte),
+		T(test_head_has_no_body),
+		T(test_expect_continue_get_with_body),
+		T(test_expect_continue_post_is_405),
+		T(test_body_discarded_before_pipelined_get),
+		T(test_burst_of_1000_connections),
+	};
+	const struct CMUnitTest limits[] = {
+		T(test_request_line_too_long_is_414),
+		T(test_header_block_too_large_is_431),
+		T(test_too_many_headers_is_431),
+		T(test_content_length_over_limit_is_413_before_body),
+		T(test_chunked_body_over_limit_is_413),
+		T(test_content_length_with_chunked_is_400),
+		T(test_transfer_coding_gzip_chunked_is_501),
+		T(test_bad_chunk_size_is_400),
+		T(test_chunked_413_with_body_unread_closes_without_reset),
+		T(test_bad_chunk_with_body_unread_closes_without_reset),
+	};
+	const struct CMUnitTest timeouts[] = {
+		T(test_partial_head_then_silence_is_408),
+		T(test_idle_keepalive_connection_is_closed),
+		T(test_silent_fresh_connection_is_closed),
+		T(test_stalled_body_is_closed),
+	};
+	const struct CMUnitTest cap[] = {
+		T(test_connection_cap_answers_503),
+	};
+	const struct CMUnitTest process[] = {
+		T(test_sigterm_finishes_request_then_exits_0),
+		T(test_sigint_finishes_request_then_exits_0),
+		T(test_config_check_good_exits_0),
+		T(test_config_check_bad_exits_78_with_file_line),
+		T(test_serving_with_bad_config_exits_78),
+	};
+	struct rlimit rl;
+	const char *base;
+	int failed = 0;
+
+	if ((asyncd_path = getenv("ASYNCD")) == NULL || *asyncd_path == '\0')
+		asyncd_path = "./asyncd";
+	if (access(asyncd_path, X_OK) == -1) {
+		(void)fprintf(stderr, "test-http: %s: %s (set ASYNCD)\n",
+		    asyncd_path, strerror(errno));
+		return 1;
+	}
+	/* The burst needs 1,000 sockets here and there (inherited). */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 4096) {
+		rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	(void)signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGALRM, watchdog_cb);
+	if ((base = getenv("TMPDIR")) == NULL || *base == '\0')
+		base = "/tmp";
+	(void)snprintf(tmpdir, sizeof(tmpdir), "%s/test-http.XXXXXX", base);
+	if (mkdtemp(tmpdir) == NULL) {
+		(void)fprintf(stderr, "test-http: mkdtemp %s: %s\n", tmpdir,
+		    strerror(errno));
+		return 1;
+	}
+
+	failed += cmocka_run_group_tests_name("app", app, group_app_setup,
+	    group_teardown);
+	failed += cmocka_run_group_tests_name("limits", limits,
+	    group_lim_setup, group_teardown);
+	failed += cmocka_run_group_tests_name("timeouts", timeouts,
+	    group_to_setup, group_teardown);
+	failed += cmocka_run_group_tests_name("cap", cap, group_cap_setup,
+	    group_teardown);
+	failed += cmocka_run_group_tests_name("process", process, NULL, NULL);
+
+	(void)rmdir(tmpdir);
+	return failed;
+}
