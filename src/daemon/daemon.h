@@ -247,7 +247,8 @@ void	worker_main(const struct worker_args *a) __attribute__((noreturn));
 /*
  * Process titles as ps shows them ("asyncd: master", "asyncd: worker 2
  * (draining)").  proctitle_init moves the environment out of the way of
- * the argv block, once, before anything else reads environ; 0 or -errno.
+ * the argv block, once, after the options are parsed (argv's strings are
+ * overwritten by titles afterwards); 0 or -errno.
  */
 int	proctitle_init(int argc, char **argv);
 void	proctitle_set(const char *fmt, ...)

@@ -47,14 +47,10 @@ proctitle_init(int argc, char **argv)
 	}
 	env[n] = NULL;
 	environ = env;
-	/* argv[1..] would be overwritten: keep them valid for later use by
-	 * copying them too (getopt is done, but be safe for callers). */
-	for (i = 1; i < (size_t)argc; i++)
-		if ((argv[i] = strdup(argv[i])) == NULL)
-			return -ENOMEM;
+	/* argv's strings are overwritten from here on: the caller has read
+	 * its options already, and copies what it keeps (the config path). */
 	title_area = argv[0];
 	title_len = (size_t)(end - argv[0]);
-	argv[1] = NULL;
 	return 0;
 }
 
