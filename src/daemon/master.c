@@ -682,11 +682,11 @@ master_reload(void)
 
 	if (m.stopping)
 		return;
-	(void)notify_reloading();
 	if (m.have_next) {
 		log_warn("SIGHUP: a reload is already in progress");
 		return;
 	}
+	(void)notify_reloading();
 	log_info("SIGHUP: reloading %s", m.path);
 	if (conf_load(m.path, &m.next, err, sizeof(err)) == -1) {
 		log_error("reload failed: %s; the previous configuration keeps "
@@ -890,7 +890,7 @@ master_run(struct asyncd_conf *conf, const char *path)
 	if ((err = rt_loop_init(NULL)) != 0)
 		fatalx(EX_OSERR, "cannot start the runtime: %s",
 		    rt_strerror(err));
-	if ((err = notify_init()) != 0)
+	if ((err = notify_init()) < 0)
 		log_warn("NOTIFY_SOCKET unusable: %s", rt_strerror(err));
 
 	sigemptyset(&m.handled_set);

@@ -521,13 +521,22 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 				 * without waiting, else park. */
 				conn_compact(&hc, hc.req_begin);
 				hc.req_begin = 0;
-				if (conn_flush(&hc) != 0 || s->stopping)
+				if (conn_flush(&hc) != 0)
 					goto close;
 				n = conn_read(&hc, 0);
 				if (n > 0)
-					continue;
+					continue;	/* served, then closed if
+							   stopping */
 				if (n != -EAGAIN)
 					goto close;	/* EOF or error */
+				if (s->stopping) {
+					/* A request may be on its way: close
+					 * lingering, so it meets an orderly
+					 * EOF (which clients retry on a reused
+					 * connection), not a reset. */
+					linger = 1;
+					goto close;
+				}
 				if (http__idle_park(s, hc.fd, &hc.peer,
 				    hc.peerlen, hc.served > 0 ?
 				    HTTP__Q_KEEPALIVE : HTTP__Q_FRESH) != 0)

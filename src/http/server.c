@@ -128,23 +128,29 @@ idle_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
 	idle_rearm(s);
 }
 
-/* Readable (the next request, or EOF): resume the connection in a task. */
+/* Moves a parked connection back into a task. */
 static void
-idle_ready_cb(struct ev_loop *ev, ev_io *w, int revents)
+idle_resume(struct http_server *s, struct http_idle *id)
 {
-	struct http_idle *id = (struct http_idle *)(void *)w;
-	struct http_server *s = id->server;
 	struct sockaddr_storage peer = id->peer;
 	socklen_t len = id->peerlen;
-	int fd = w->fd, was_head = id->prev == NULL;
+	int fd = id->io.fd, was_head = id->prev == NULL;
 
-	(void)ev;
-	(void)revents;
 	idle_unlink(s, id);
 	/* On failure the runtime closed the fd and dropped the hold. */
 	(void)rt_server_resume(&s->tcp, fd, (struct sockaddr *)&peer, len);
 	if (was_head)
 		idle_rearm(s);
+}
+
+/* Readable (the next request, or EOF): resume the connection in a task. */
+static void
+idle_ready_cb(struct ev_loop *ev, ev_io *w, int revents)
+{
+	(void)ev;
+	(void)revents;
+	idle_resume(((struct http_idle *)(void *)w)->server,
+	    (struct http_idle *)(void *)w);
 }
 
 int
@@ -307,17 +313,27 @@ http_server_shutdown(struct http_server *s, double timeout)
 
 	s->stopping = 1;
 	rt_server_stop_accepting(&s->tcp);
-	/* Idle connections have no request in flight: close them now. */
-	for (q = 0; q < HTTP__Q_COUNT; q++)
-		while (s->q[q].head != NULL)
-			idle_close(s, s->q[q].head);
-	ev_timer_stop(rt_loop_ev(), &s->idle_timer);
+	/*
+	 * Idle keep-alive connections go back into tasks, which see
+	 * stopping: a request already in the socket is served (with
+	 * Connection: close), otherwise the connection closes lingering.  A
+	 * plain close() here would reset connections whose next request is
+	 * in flight.  Fresh connections, accepted but with no request yet,
+	 * stay parked: their request is served when it comes, within the
+	 * deadline.
+	 */
+	while (s->q[HTTP__Q_KEEPALIVE].head != NULL)
+		idle_resume(s, s->q[HTTP__Q_KEEPALIVE].head);
 	/* Active ones finish their request and close (conn.c sees stopping). */
 	if (rt_server_wait_idle(&s->tcp, timeout) != 0) {
+		for (q = 0; q < HTTP__Q_COUNT; q++)
+			while (s->q[q].head != NULL)
+				idle_close(s, s->q[q].head);
 		cancelled = (int)rt_server_connections(&s->tcp);
 		rt_server_cancel_all(&s->tcp);
 		(void)rt_server_wait_idle(&s->tcp, RT_FOREVER);
 	}
+	ev_timer_stop(rt_loop_ev(), &s->idle_timer);
 	ev_timer_stop(rt_loop_ev(), &s->alog_timer);
 	http__access_flush(s);
 	return cancelled;

@@ -10,3 +10,13 @@ tests_integration_test_http_LDADD = $(CMOCKA_LIBS)
 EXTRA_tests_integration_test_http_DEPENDENCIES = asyncd$(EXEEXT)
 AM_TESTS_ENVIRONMENT += \
 	ASYNCD='$(abs_top_builddir)/asyncd$(EXEEXT)'; export ASYNCD;
+
+# test-daemon.c: the process model (master, workers, signals, reload,
+# supervision, systemd notify), with the real binary found through $ASYNCD
+# (exported above for every test); its load generator uses threads.
+check_PROGRAMS += tests/integration/test-daemon
+TESTS += tests/integration/test-daemon
+tests_integration_test_daemon_CPPFLAGS = $(AM_CPPFLAGS)
+tests_integration_test_daemon_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_integration_test_daemon_LDADD = $(CMOCKA_LIBS) $(PTHREAD_LIBS)
+EXTRA_tests_integration_test_daemon_DEPENDENCIES = asyncd$(EXEEXT)

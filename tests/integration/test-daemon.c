@@ -1,0 +1,1905 @@
+/*
+ * test-daemon.c - asyncd's process model, driven from outside: the real
+ * binary, its master and workers, signals, reloads, supervision and the
+ * systemd notify protocol (DESIGN.md §3).
+ *
+ * Each test writes its own configuration (port 0, the worker count and
+ * timeouts it is about), binds a datagram socket of its own and passes it
+ * as NOTIFY_SOCKET, starts `asyncd -c FILE` with fork/exec and its stderr on
+ * a pipe, and reads that pipe until "listening on 127.0.0.1:PORT" gives the
+ * real port.  The workers are found as the master's children in /proc
+ * (their titles, from /proc/PID/cmdline: "asyncd: worker N", with
+ * " (draining)" once told to quit).  The binary is $ASYNCD, else ./asyncd;
+ * TEST_DAEMON_FILTER (a cmocka glob such as "test_reload*") runs a subset.
+ *
+ * Nothing outlives the program.  The test process is a child subreaper
+ * (PR_SET_CHILD_SUBREAPER), so workers orphaned by their master are
+ * reparented to it and reaped here; every master gets PR_SET_PDEATHSIG, so it
+ * dies with us, and its workers die with it; each test's teardown SIGKILLs
+ * the master it started if it still runs, stops and joins the load threads,
+ * then reaps every orphan; an alarm() watchdog kills the master and exits
+ * rather than hang.  The only processes signalled are the master this file
+ * started and, where a test is about that, one of that master's workers
+ * (STYLE.md §7).
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <cmocka.h>
+
+#define STARTUP_MS	5000		/* until "listening on" */
+#define READY_MS	5000		/* until READY=1 */
+#define IO_MS		3000		/* any single wait for the server */
+#define WATCHDOG_S	30		/* one test, whole */
+#define WATCHDOG_STR	"30"
+#define NWORKERS_MAX	16
+#define NOTES_MAX	512		/* notify datagrams kept per test */
+#define NOTE_LEN	512
+#define LOAD_THREADS	8
+#define RELOADS		5
+
+extern char **environ;
+
+/* ---- time ---------------------------------------------------------------- */
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* ---- processes ----------------------------------------------------------- */
+
+static volatile pid_t	 master_pid;	/* the running master; the watchdog
+					   kills it */
+static const char	*asyncd_path;
+static char		 tmpdir[256];	/* absolute and short */
+
+static void
+watchdog_cb(int signo)
+{
+	static const char msg[] = "test-daemon: watchdog: a test took more "
+	    "than " WATCHDOG_STR " s; killing its server\n";
+
+	(void)signo;
+	if (master_pid > 0)
+		(void)kill(master_pid, SIGKILL);	/* workers follow */
+	(void)write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	_exit(99);
+}
+
+/* Waits up to ms for pid (our child) to exit: its wait status, or -1 if it
+ * still runs (or is not ours). */
+static int
+reap(pid_t pid, long ms)
+{
+	long end = now_ms() + ms;
+	int status;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return status;
+		if (r == -1 && errno != EINTR)
+			return -1;
+		if (now_ms() >= end)
+			return -1;
+		sleep_ms(2);
+	}
+}
+
+/*
+ * Reaps every child left (orphaned workers come to us, the subreaper) for
+ * up to ms; 0 once there is none, -1 if some still run.
+ */
+static int
+reap_orphans(long ms)
+{
+	long end = now_ms() + ms;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(-1, NULL, WNOHANG);
+		if (r == -1 && errno == ECHILD)
+			return 0;
+		if (r > 0)
+			continue;
+		if (now_ms() >= end)
+			return -1;
+		sleep_ms(5);
+	}
+}
+
+/* One process of /proc. */
+struct proc {
+	pid_t		 pid;
+	pid_t		 ppid;
+	char		 state;
+	char		 title[128];	/* cmdline up to its first NUL */
+};
+
+/* Reads /proc/PID: 0, or -1 if it is gone. */
+static int
+proc_read(pid_t pid, struct proc *p)
+{
+	char path[64], buf[1024], *rp;
+	ssize_t n;
+	int fd;
+
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	(void)snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	(void)close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* "pid (comm) S ppid ...": comm may hold spaces and parentheses. */
+	if ((rp = strrchr(buf, ')')) == NULL || rp[1] != ' ' || rp[2] == '\0')
+		return -1;
+	p->state = rp[2];
+	p->ppid = (pid_t)strtol(rp + 4, NULL, 10);
+	(void)snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, p->title, sizeof(p->title) - 1);
+	(void)close(fd);
+	if (n < 0)
+		return -1;
+	p->title[n] = '\0';	/* the first NUL ends the title */
+	return 0;
+}
+
+/* The live (not zombie) children of ppid; how many (at most cap). */
+static size_t
+proc_children(pid_t ppid, struct proc *out, size_t cap)
+{
+	struct dirent *de;
+	struct proc p;
+	size_t n = 0;
+	DIR *d;
+	long pid;
+	char *end;
+
+	if ((d = opendir("/proc")) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL && n < cap) {
+		pid = strtol(de->d_name, &end, 10);
+		if (*end != '\0' || pid <= 0)
+			continue;
+		if (proc_read((pid_t)pid, &p) != 0 || p.ppid != ppid ||
+		    p.state == 'Z')
+			continue;
+		out[n++] = p;
+	}
+	(void)closedir(d);
+	return n;
+}
+
+/* A worker's number from its title, and whether it is draining; 0 if the
+ * title is not a worker's. */
+static int
+worker_index(const char *title, int *draining)
+{
+	static const char pfx[] = "asyncd: worker ";
+	char *end;
+	long i;
+
+	*draining = 0;
+	if (strncmp(title, pfx, sizeof(pfx) - 1) != 0)
+		return 0;
+	i = strtol(title + sizeof(pfx) - 1, &end, 10);
+	if (i <= 0 || end == title + sizeof(pfx) - 1)
+		return 0;
+	if (strcmp(end, " (draining)") == 0)
+		*draining = 1;
+	else if (*end != '\0')
+		return 0;
+	return (int)i;
+}
+
+/* The master's workers now: non-draining ones in pids[index - 1] (0 for
+ * none), how many of those, and the draining ones counted in *draining. */
+struct workers {
+	pid_t		 pid[NWORKERS_MAX + 1];	/* by index - 1 */
+	size_t		 serving;	/* not draining */
+	size_t		 draining;
+	size_t		 other;		/* children with another title */
+	size_t		 dup;		/* an index seen twice, not draining */
+	char		 titles[512];	/* for messages */
+};
+
+static void
+workers_scan(pid_t master, struct workers *w)
+{
+	struct proc ps[64];
+	size_t i, n, o = 0;
+	int idx, dr;
+
+	memset(w, 0, sizeof(*w));
+	n = proc_children(master, ps, 64);
+	for (i = 0; i < n; i++) {
+		if (o < sizeof(w->titles) - 1)
+			o += (size_t)snprintf(w->titles + o,
+			    sizeof(w->titles) - o, "%s[%ld \"%s\"]",
+			    i == 0 ? "" : " ", (long)ps[i].pid, ps[i].title);
+		if (o > sizeof(w->titles) - 1)
+			o = sizeof(w->titles) - 1;
+		idx = worker_index(ps[i].title, &dr);
+		if (idx == 0 || idx > NWORKERS_MAX) {
+			w->other++;
+			continue;
+		}
+		if (dr) {
+			w->draining++;
+			continue;
+		}
+		if (w->pid[idx - 1] != 0)
+			w->dup++;
+		w->pid[idx - 1] = ps[i].pid;
+		w->serving++;
+	}
+}
+
+/* Exactly workers 1..n serving, nothing else. */
+static int
+workers_exactly(const struct workers *w, size_t n, int allow_draining)
+{
+	size_t i;
+
+	if (w->serving != n || w->dup != 0 || w->other != 0 ||
+	    (!allow_draining && w->draining != 0))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (w->pid[i] == 0)
+			return 0;
+	return 1;
+}
+
+/* A live process with a worker's title (reaping it first if it is our
+ * zombie, an orphan reparented to us). */
+static int
+worker_alive(pid_t pid)
+{
+	struct proc p;
+	int dr;
+
+	(void)waitpid(pid, NULL, WNOHANG);
+	if (proc_read(pid, &p) != 0 || p.state == 'Z')
+		return 0;
+	return worker_index(p.title, &dr) != 0;
+}
+
+/* Orphaned workers now ours (our children with a worker's title). */
+static size_t
+orphan_workers(void)
+{
+	struct proc ps[64];
+	size_t i, n, k = 0;
+	int dr;
+
+	n = proc_children(getpid(), ps, 64);
+	for (i = 0; i < n; i++)
+		if (worker_index(ps[i].title, &dr) != 0)
+			k++;
+	return k;
+}
+
+/* ---- the notify socket --------------------------------------------------- */
+
+/*
+ * What systemd would see: a bound SOCK_DGRAM socket and what reached it.
+ * A thread reads it all the time, as systemd does: the master's sends
+ * block once a dozen datagrams wait unread (net.unix.max_dgram_qlen), and
+ * the heartbeat sends a STATUS= line every heartbeat/4 seconds.  Notes are
+ * only appended: note[i] is stable once n > i.
+ */
+static struct notif {
+	int		 fd;
+	char		 name[108];	/* NOTIFY_SOCKET's value */
+	char		 path[108];	/* to unlink; "" for an abstract name */
+	char		 note[NOTES_MAX][NOTE_LEN];
+	size_t		 n;		/* atomic */
+	int		 stop;		/* atomic */
+	int		 running;
+	pthread_t	 tid;
+} nt = { .fd = -1 };
+
+static size_t
+notif_count(void)
+{
+	return __atomic_load_n(&nt.n, __ATOMIC_ACQUIRE);
+}
+
+static void *
+notif_main(void *arg)
+{
+	struct pollfd pfd = { .fd = nt.fd, .events = POLLIN };
+	char buf[4096];
+	ssize_t n;
+	size_t k;
+
+	(void)arg;
+	while (!__atomic_load_n(&nt.stop, __ATOMIC_ACQUIRE)) {
+		if (poll(&pfd, 1, 20) <= 0)
+			continue;
+		while ((n = recv(nt.fd, buf, sizeof(buf) - 1, 0)) >= 0) {
+			k = nt.n;
+			if (k == NOTES_MAX)
+				continue;	/* keep reading, drop it */
+			if ((size_t)n >= NOTE_LEN)
+				n = NOTE_LEN - 1;
+			memcpy(nt.note[k], buf, (size_t)n);
+			nt.note[k][n] = '\0';
+			__atomic_store_n(&nt.n, k + 1, __ATOMIC_RELEASE);
+		}
+	}
+	return NULL;
+}
+
+static int
+notif_open(int abstract)
+{
+	static int seq;
+	struct sockaddr_un sa;
+	socklen_t len;
+	size_t l;
+
+	memset(&nt, 0, sizeof(nt));
+	nt.fd = -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (abstract) {
+		(void)snprintf(nt.name, sizeof(nt.name),
+		    "@asyncd-test-daemon-%ld-%d", (long)getpid(), ++seq);
+		l = strlen(nt.name);
+		memcpy(sa.sun_path, nt.name, l);
+		sa.sun_path[0] = '\0';
+		/* The exact length: no trailing NUL in an abstract name. */
+		len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + l);
+	} else {
+		if (snprintf(nt.path, sizeof(nt.path), "%s/notify-%d.sock",
+		    tmpdir, ++seq) >= (int)sizeof(nt.path))
+			return -1;
+		(void)snprintf(nt.name, sizeof(nt.name), "%s", nt.path);
+		l = strlen(nt.path);
+		memcpy(sa.sun_path, nt.path, l);
+		len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + l +
+		    1);
+		(void)unlink(nt.path);
+	}
+	nt.fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (nt.fd == -1)
+		return -1;
+	if (bind(nt.fd, (struct sockaddr *)&sa, len) == -1 ||
+	    pthread_create(&nt.tid, NULL, notif_main, NULL) != 0) {
+		(void)close(nt.fd);
+		nt.fd = -1;
+		return -1;
+	}
+	nt.running = 1;
+	return 0;
+}
+
+static void
+notif_close(void)
+{
+	if (nt.running) {
+		__atomic_store_n(&nt.stop, 1, __ATOMIC_RELEASE);
+		(void)pthread_join(nt.tid, NULL);
+		nt.running = 0;
+	}
+	if (nt.fd >= 0)
+		(void)close(nt.fd);
+	nt.fd = -1;
+	if (nt.path[0] != '\0')
+		(void)unlink(nt.path);
+	nt.path[0] = '\0';
+}
+
+/* Whether message text has a line that starts with key ("READY=1"). */
+static int
+note_has(const char *text, const char *key)
+{
+	size_t kl = strlen(key);
+	const char *p = text;
+
+	for (;;) {
+		if (strncmp(p, key, kl) == 0)
+			return 1;
+		if ((p = strchr(p, '\n')) == NULL)
+			return 0;
+		p++;
+	}
+}
+
+/* The index of the first message at or after from with a line starting
+ * with key, waiting up to ms; -1 if none came. */
+static long
+notif_wait(size_t from, const char *key, long ms)
+{
+	long end = now_ms() + ms;
+	size_t i = from;
+
+	for (;;) {
+		for (; i < notif_count(); i++)
+			if (note_has(nt.note[i], key))
+				return (long)i;
+		if (now_ms() >= end)
+			return -1;
+		sleep_ms(2);
+	}
+}
+
+/* Every message so far, for a failure message. */
+static const char *
+notif_dump(void)
+{
+	static char out[4096];
+	size_t i, o = 0;
+	const char *p;
+
+	out[0] = '\0';
+	for (i = 0; i < notif_count() && o + 8 < sizeof(out); i++) {
+		out[o++] = '{';
+		for (p = nt.note[i]; *p != '\0' && o + 6 < sizeof(out); p++) {
+			if (*p == '\n') {
+				out[o++] = '\\';
+				out[o++] = 'n';
+			} else
+				out[o++] = *p;
+		}
+		out[o++] = '}';
+		out[o++] = ' ';
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* ---- the server under test ----------------------------------------------- */
+
+struct srv_conf {
+	int		 workers;
+	double		 delay_root;	/* GET / */
+	double		 delay_slow;	/* GET /slow */
+	double		 heartbeat;	/* 0: the default */
+	int		 second_listen;	/* also 127.0.0.2:0 */
+	const char	*pid_file;	/* NULL: off */
+	const char	*access_log;	/* NULL: off */
+	const char	*extra;		/* a last line, as is */
+};
+
+/* The running server; one per test. */
+static struct srv {
+	pid_t		 pid;
+	int		 port;
+	int		 err_fd;	/* its stderr (and its workers') */
+	int		 status;	/* wait status once reaped, else -1 */
+	char		 conf[PATH_MAX];
+	char		 log[65536];	/* its stderr so far */
+	size_t		 log_len;
+} srv = { .err_fd = -1, .status = -1 };
+
+static int
+write_file_atomic(const char *path, const char *text)
+{
+	char tmp[PATH_MAX + 8];
+	FILE *fp;
+	int ok;
+
+	(void)snprintf(tmp, sizeof(tmp), "%s.new", path);
+	if ((fp = fopen(tmp, "w")) == NULL)
+		return -1;
+	ok = fputs(text, fp) >= 0;
+	if (fclose(fp) != 0 || !ok)
+		return -1;
+	return rename(tmp, path);
+}
+
+/*
+ * Writes srv.conf from c; the line number of c->extra (the last line) in
+ * *extra_line if asked.  0 or -1.
+ */
+static int
+conf_write(const struct srv_conf *c, int *extra_line)
+{
+	char text[4096], opt[1024];
+	size_t o = 0;
+	const char *p;
+	int line = 1;
+
+	o += (size_t)snprintf(text + o, sizeof(text) - o,
+	    "# written by test-daemon\n"
+	    "listen = [ \"127.0.0.1:0\"%s ];\n"
+	    "workers = %d;\n"
+	    "timeouts = { header = 5.0; body = 5.0; keepalive = 10.0; "
+	    "send = 5.0; shutdown = 5.0; ready = 5.0;",
+	    c->second_listen ? ", \"127.0.0.2:0\"" : "", c->workers);
+	if (c->heartbeat > 0)
+		o += (size_t)snprintf(text + o, sizeof(text) - o,
+		    " heartbeat = %.3f;", c->heartbeat);
+	o += (size_t)snprintf(text + o, sizeof(text) - o, " };\n");
+	(void)snprintf(opt, sizeof(opt), "\"%s\"",
+	    c->access_log != NULL ? c->access_log : "off");
+	o += (size_t)snprintf(text + o, sizeof(text) - o,
+	    "log = { error = \"stderr\"; level = \"info\"; access = %s; };\n",
+	    opt);
+	(void)snprintf(opt, sizeof(opt), "\"%s\"",
+	    c->pid_file != NULL ? c->pid_file : "off");
+	o += (size_t)snprintf(text + o, sizeof(text) - o,
+	    "pid_file = %s;\n"
+	    "routes = (\n"
+	    "  { path = \"/\"; handler = \"index\"; delay = %.3f; },\n"
+	    "  { path = \"/hello/{name}\"; handler = \"hello\"; delay = 0.0; },\n"
+	    "  { path = \"/slow\"; handler = \"index\"; delay = %.3f; }\n"
+	    ");\n", opt, c->delay_root, c->delay_slow);
+	for (p = text; p < text + o; p++)
+		if (*p == '\n')
+			line++;
+	if (extra_line != NULL)
+		*extra_line = line;
+	if (c->extra != NULL)
+		o += (size_t)snprintf(text + o, sizeof(text) - o, "%s\n",
+		    c->extra);
+	if (o >= sizeof(text))
+		return -1;
+	return write_file_atomic(srv.conf, text);
+}
+
+/* Appends what fd has (waiting until end_ms at most) to the log; 0 at
+ * EOF, 1 if it may have more, -1 at end_ms. */
+static int
+srv_drain(long end_ms)
+{
+	struct pollfd pfd = { .fd = srv.err_fd, .events = POLLIN };
+	char sink[4096];
+	long left = end_ms - now_ms();
+	size_t room;
+	ssize_t n;
+
+	if (srv.err_fd < 0)
+		return 0;
+	if (poll(&pfd, 1, (int)(left < 0 ? 0 : left)) <= 0)
+		return -1;
+	n = read(srv.err_fd, sink, sizeof(sink));
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? 1 : 0;
+	if (n == 0) {
+		(void)close(srv.err_fd);
+		srv.err_fd = -1;
+		return 0;
+	}
+	room = sizeof(srv.log) - 1 - srv.log_len;
+	if ((size_t)n < room)
+		room = (size_t)n;
+	memcpy(srv.log + srv.log_len, sink, room);
+	srv.log_len += room;
+	srv.log[srv.log_len] = '\0';
+	return 1;
+}
+
+/* The end of the log, from a line start: what fits in a failure message
+ * (cmocka cuts them at about 1 KiB). */
+static const char *
+log_tail(void)
+{
+	const char *p;
+
+	if (srv.log_len <= 640)
+		return srv.log;
+	p = srv.log + srv.log_len - 640;
+	while (*p != '\0' && *p != '\n')
+		p++;
+	return *p == '\n' ? p + 1 : p;
+}
+
+/* Reads whatever the server printed, without waiting. */
+static void
+srv_read_log(void)
+{
+	while (srv_drain(now_ms()) == 1)
+		;
+}
+
+/* Waits up to ms for needle in the log at or after offset from; 0 or -1. */
+static int
+srv_wait_log(size_t from, const char *needle, long ms)
+{
+	long end = now_ms() + ms;
+	int r;
+
+	for (;;) {
+		if (from <= srv.log_len && strstr(srv.log + from, needle) !=
+		    NULL)
+			return 0;
+		r = srv_drain(end);
+		if (r == 0 || (r == -1 && now_ms() >= end))
+			return from <= srv.log_len && strstr(srv.log + from,
+			    needle) != NULL ? 0 : -1;
+	}
+}
+
+/* Waits up to ms for the master to exit: its wait status, or -1. */
+static int
+srv_wait_exit(long ms)
+{
+	long end;
+
+	if (srv.pid <= 0)
+		return srv.status;
+	srv.status = reap(srv.pid, ms);
+	if (srv.status != -1) {
+		srv.pid = 0;
+		master_pid = 0;
+		/* Its workers may still hold the pipe: read what is there. */
+		end = now_ms() + 300;
+		while (srv_drain(end) == 1)
+			;
+	}
+	return srv.status;
+}
+
+/*
+ * The environment for asyncd: ours without any systemd variable, plus
+ * NOTIFY_SOCKET (if notify) and ASYNCD_TEST_WORKER_FAIL=1 (if fail).
+ */
+static char **
+srv_env(const char *notify, int fail)
+{
+	static const char *const drop[] = { "NOTIFY_SOCKET=", "WATCHDOG_USEC=",
+	    "WATCHDOG_PID=", "LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES=",
+	    "ASYNCD_TEST_WORKER_FAIL=" };
+	static char ns[160];
+	size_t i, j, n = 0, k = 0;
+	char **env;
+	int skip;
+
+	while (environ[n] != NULL)
+		n++;
+	if ((env = calloc(n + 3, sizeof(*env))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		skip = 0;
+		for (j = 0; j < sizeof(drop) / sizeof(drop[0]); j++)
+			if (strncmp(environ[i], drop[j], strlen(drop[j])) == 0)
+				skip = 1;
+		if (!skip)
+			env[k++] = environ[i];
+	}
+	if (notify != NULL) {
+		(void)snprintf(ns, sizeof(ns), "NOTIFY_SOCKET=%s", notify);
+		env[k++] = ns;
+	}
+	if (fail)
+		env[k++] = (char *)"ASYNCD_TEST_WORKER_FAIL=1";
+	env[k] = NULL;
+	return env;
+}
+
+/*
+ * Starts asyncd on a configuration from c, with our notify socket (if one
+ * is open) and the worker failure switch; waits for its first "listening
+ * on" line.  0, or -1 with the reason printed.
+ */
+static int
+srv_start(const struct srv_conf *c, int fail)
+{
+	static const char tag[] = "listening on 127.0.0.1:";
+	char *argv[4], **env, *at;
+	int errp[2], devnull;
+	pid_t pid, parent = getpid();
+	long end = now_ms() + STARTUP_MS;
+	int r;
+
+	srv.pid = 0;
+	srv.status = -1;
+	srv.err_fd = -1;
+	srv.log_len = 0;
+	srv.log[0] = '\0';
+	srv.port = 0;
+	(void)snprintf(srv.conf, sizeof(srv.conf), "%s/asyncd.conf", tmpdir);
+	if (conf_write(c, NULL) != 0) {
+		print_error("cannot write %s: %s\n", srv.conf, strerror(errno));
+		return -1;
+	}
+	if ((env = srv_env(nt.fd >= 0 ? nt.name : NULL, fail)) == NULL)
+		return -1;
+	if (pipe2(errp, O_CLOEXEC) == -1) {
+		free(env);
+		return -1;
+	}
+	argv[0] = (char *)asyncd_path;
+	argv[1] = (char *)"-c";
+	argv[2] = srv.conf;
+	argv[3] = NULL;
+	if ((pid = fork()) == -1) {
+		free(env);
+		(void)close(errp[0]);
+		(void)close(errp[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
+		    getppid() != parent)
+			_exit(127);
+		(void)signal(SIGPIPE, SIG_DFL);
+		(void)signal(SIGALRM, SIG_DFL);
+		if ((devnull = open("/dev/null", O_RDWR)) == -1 ||
+		    dup2(devnull, STDIN_FILENO) == -1 ||
+		    dup2(devnull, STDOUT_FILENO) == -1 ||
+		    dup2(errp[1], STDERR_FILENO) == -1)
+			_exit(127);
+		execve(argv[0], argv, env);
+		dprintf(STDERR_FILENO, "exec %s: %s\n", argv[0],
+		    strerror(errno));
+		_exit(127);
+	}
+	free(env);
+	srv.pid = pid;
+	master_pid = pid;
+	(void)close(errp[1]);
+	srv.err_fd = errp[0];
+	for (;;) {
+		if ((at = strstr(srv.log, tag)) != NULL &&
+		    strchr(at, '\n') != NULL) {
+			srv.port = atoi(at + sizeof(tag) - 1);
+			if (srv.port > 0 && srv.port < 65536)
+				return 0;
+			print_error("bad port in the log:\n%s\n", log_tail());
+			return -1;
+		}
+		r = srv_drain(end);
+		if (r == 0) {
+			(void)srv_wait_exit(1000);
+			print_error("asyncd exited before listening (status "
+			    "0x%x):\n%s\n", srv.status, log_tail());
+			return -1;
+		}
+		if (r == -1) {
+			print_error("asyncd did not say \"listening on\" within "
+			    "%d ms:\n%s\n", STARTUP_MS, log_tail());
+			return -1;
+		}
+	}
+}
+
+/* SIGKILLs the master if it still runs (its workers die with it), reaps
+ * it and the orphans; -1 if something would not go. */
+static int
+srv_kill(void)
+{
+	int ret = 0;
+
+	if (srv.pid > 0) {
+		(void)kill(srv.pid, SIGKILL);	/* ours: srv_start forked it */
+		if (srv_wait_exit(5000) == -1)
+			ret = -1;
+	}
+	if (reap_orphans(3000) != 0) {
+		print_error("test-daemon: processes left after the test\n");
+		ret = -1;
+	}
+	if (srv.err_fd >= 0) {
+		srv_read_log();
+		(void)close(srv.err_fd);
+		srv.err_fd = -1;
+	}
+	return ret;
+}
+
+/* A sanitizer's report in the log. */
+static int
+srv_log_has_report(void)
+{
+	return strstr(srv.log, "Sanitizer") != NULL ||
+	    strstr(srv.log, "runtime error:") != NULL;
+}
+
+/* Starts the server or fails the test. */
+static void
+start_or_fail(const struct srv_conf *c)
+{
+	if (srv_start(c, 0) != 0)
+		fail_msg("asyncd did not start");
+}
+
+/* Waits for READY=1 (the first from index from) or fails with the log. */
+static long
+ready_or_fail(size_t from)
+{
+	long i = notif_wait(from, "READY=1", READY_MS);
+
+	if (i < 0) {
+		srv_read_log();
+		fail_msg("no READY=1 within %d ms; notified: %s\nlog:\n%s",
+		    READY_MS, notif_dump(), log_tail());
+	}
+	return i;
+}
+
+/* SIGTERM, then the master must exit 0 within ms. */
+static void
+stop_or_fail(long ms)
+{
+	int status;
+
+	assert_int_equal(kill(srv.pid, SIGTERM), 0);
+	status = srv_wait_exit(ms);
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("asyncd on SIGTERM: status 0x%x (-1: still runs "
+		    "after %ld ms):\n%s", status, ms, log_tail());
+}
+
+/* Waits up to ms for exactly workers 1..n (draining ones allowed if
+ * allow_draining); 0 or -1 (w holds the last scan). */
+static int
+workers_wait(size_t n, int allow_draining, long ms, struct workers *w)
+{
+	long end = now_ms() + ms;
+
+	for (;;) {
+		workers_scan(srv.pid, w);
+		if (workers_exactly(w, n, allow_draining))
+			return 0;
+		if (now_ms() >= end)
+			return -1;
+		srv_read_log();
+		sleep_ms(10);
+	}
+}
+
+/* ---- clients ------------------------------------------------------------- */
+
+static int
+tcp_connect(const char *ip, int port)
+{
+	struct sockaddr_in sin;
+	int fd, one = 1;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -errno;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, ip, &sin.sin_addr) != 1) {
+		(void)close(fd);
+		return -EINVAL;
+	}
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+		int err = errno;
+
+		(void)close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+static int
+send_all(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Opens a connection and sends GET target with Connection: close: the fd,
+ * or -errno. */
+static int
+req_start(const char *ip, int port, const char *target)
+{
+	char req[512];
+	int fd, err;
+
+	if ((fd = tcp_connect(ip, port)) < 0)
+		return fd;
+	(void)snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n"
+	    "Connection: close\r\n\r\n", target);
+	if ((err = send_all(fd, req, strlen(req))) != 0) {
+		(void)close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Reads the response on fd to EOF within ms and closes fd: the status
+ * (0 for a short or malformed one), or -errno (-ETIMEDOUT). */
+static int
+req_finish(int fd, long ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	long end = now_ms() + ms;
+	char buf[4096];
+	size_t len = 0;
+	ssize_t n;
+	int r, status = 0;
+	const char *cl, *he;
+
+	for (;;) {
+		r = poll(&pfd, 1, (int)(end - now_ms() < 0 ? 0 :
+		    end - now_ms()));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == 0) {
+			(void)close(fd);
+			return -ETIMEDOUT;
+		}
+		n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			r = -errno;
+			(void)close(fd);
+			return r;
+		}
+		if (n == 0 || len + (size_t)n == sizeof(buf) - 1)
+			break;
+		len += (size_t)n;
+	}
+	(void)close(fd);
+	buf[len] = '\0';
+	/* A whole response: status line, head, Content-Length bytes. */
+	if (len < 12 || strncmp(buf, "HTTP/1.1 ", 9) != 0 ||
+	    (he = strstr(buf, "\r\n\r\n")) == NULL)
+		return 0;
+	status = atoi(buf + 9);
+	if ((cl = strcasestr(buf, "\r\nContent-Length:")) == NULL ||
+	    cl > he || (size_t)(len - (size_t)(he + 4 - buf)) !=
+	    strtoul(cl + 17, NULL, 10))
+		return 0;
+	return status;
+}
+
+static int
+http_get(const char *ip, int port, const char *target, long ms)
+{
+	int fd = req_start(ip, port, target);
+
+	return fd < 0 ? fd : req_finish(fd, ms);
+}
+
+/* n GETs of target on separate connections must all answer 200. */
+static void
+get_ok(int port, const char *target, int n)
+{
+	int i, st;
+
+	for (i = 0; i < n; i++) {
+		st = http_get("127.0.0.1", port, target, IO_MS);
+		if (st != 200) {
+			srv_read_log();
+			fail_msg("GET %s #%d: %d (%s)\nlog:\n%s", target, i + 1,
+			    st, st < 0 ? strerror(-st) : "status",
+			    log_tail());
+		}
+	}
+}
+
+/* ---- a keep-alive load generator ------------------------------------------ */
+
+enum {
+	LR_OK,
+	LR_EOF0,		/* EOF (or EPIPE) before any response byte */
+	LR_RESET0,	/* ECONNRESET before any response byte */
+	LR_RESET,	/* ECONNRESET within a response */
+	LR_SHORT,	/* EOF within a response */
+	LR_TIMEOUT,
+	LR_STATUS,	/* a whole response, but not 200 */
+	LR_BAD,		/* malformed */
+	LR_KINDS
+};
+
+static const char *const lr_name[LR_KINDS] = {
+	"ok", "EOF before any byte", "reset before any byte",
+	"reset within a response", "EOF within a response", "timeout",
+	"not 200", "malformed"
+};
+
+struct load_thread {
+	pthread_t	 tid;
+	int		 started;
+	int		 port;
+	unsigned long	 ok, retried, conn_fail, reset_reused;
+	unsigned long	 kind[LR_KINDS];	/* failures, by kind */
+	int		 last_kind, last_err;
+};
+
+static struct load {
+	volatile int		 stop;
+	struct load_thread	 t[LOAD_THREADS];
+	int			 running;
+} load;
+
+/* One keep-alive GET / on fd; R_*; *closes when the response says
+ * Connection: close. */
+static int
+load_request(int fd, int *closes, int *err)
+{
+	static const char req[] = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char buf[2048], *he, *cl;
+	long end = now_ms() + IO_MS;
+	size_t len = 0, want = 0;
+	ssize_t n;
+	int r;
+
+	*closes = 0;
+	*err = 0;
+	if ((r = send_all(fd, req, sizeof(req) - 1)) != 0) {
+		*err = -r;
+		return r == -ECONNRESET ? LR_RESET0 : LR_EOF0;
+	}
+	for (;;) {
+		if (want == 0 && (he = memmem(buf, len, "\r\n\r\n", 4)) !=
+		    NULL) {
+			buf[len] = '\0';
+			if ((cl = strcasestr(buf, "\r\nContent-Length:")) ==
+			    NULL || cl > he)
+				return LR_BAD;
+			want = (size_t)(he + 4 - buf) + strtoul(cl + 17, NULL,
+			    10);
+			if ((cl = strcasestr(buf, "\r\nConnection: close\r\n"))
+			    != NULL && cl < he)
+				*closes = 1;
+		}
+		if (want != 0 && len >= want)
+			return strncmp(buf, "HTTP/1.1 200 ", 13) == 0 ? LR_OK :
+			    LR_STATUS;
+		if (len >= sizeof(buf) - 1)
+			return LR_BAD;
+		r = poll(&pfd, 1, (int)(end - now_ms() < 0 ? 0 :
+		    end - now_ms()));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == 0)
+			return LR_TIMEOUT;
+		n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			*err = errno;
+			if (errno == ECONNRESET)
+				return len == 0 ? LR_RESET0 : LR_RESET;
+			return len == 0 ? LR_EOF0 : LR_SHORT;
+		}
+		if (n == 0)
+			return len == 0 ? LR_EOF0 : LR_SHORT;
+		len += (size_t)n;
+	}
+}
+
+/*
+ * A client that loops GET / on a keep-alive connection until told to stop.
+ * A reused idle connection the server closes just as we send (EOF or EPIPE
+ * before any byte of the response) is retried once on a new connection, as
+ * browsers do, and counted in retried; a reset, a connect error, a short
+ * read, a timeout or another status counts as failed.
+ */
+static void *
+load_main(void *arg)
+{
+	struct load_thread *t = arg;
+	int fd = -1, reused = 0, kind, closes, err, retry;
+
+	while (!__atomic_load_n(&load.stop, __ATOMIC_ACQUIRE)) {
+		retry = 0;
+again:
+		if (fd < 0) {
+			if ((fd = tcp_connect("127.0.0.1", t->port)) < 0) {
+				t->conn_fail++;
+				t->last_kind = -1;
+				t->last_err = -fd;
+				fd = -1;
+				sleep_ms(5);
+				continue;
+			}
+			reused = 0;
+		}
+		kind = load_request(fd, &closes, &err);
+		if (kind == LR_OK) {
+			t->ok++;
+			reused = 1;
+			if (closes) {
+				(void)close(fd);
+				fd = -1;
+			}
+			continue;
+		}
+		(void)close(fd);
+		fd = -1;
+		if (reused && !retry && (kind == LR_EOF0 || kind == LR_RESET0)) {
+			if (kind == LR_RESET0) {
+				t->reset_reused++;
+				t->last_kind = kind;
+				t->last_err = err;
+			} else
+				t->retried++;
+			retry = 1;
+			goto again;
+		}
+		t->kind[kind]++;
+		t->last_kind = kind;
+		t->last_err = err;
+	}
+	if (fd >= 0)
+		(void)close(fd);
+	return NULL;
+}
+
+static void
+load_start(int port)
+{
+	size_t i;
+
+	memset(&load, 0, sizeof(load));
+	for (i = 0; i < LOAD_THREADS; i++) {
+		load.t[i].port = port;
+		if (pthread_create(&load.t[i].tid, NULL, load_main,
+		    &load.t[i]) != 0)
+			fail_msg("pthread_create failed");
+		load.t[i].started = 1;
+		load.running = 1;
+	}
+}
+
+/* Stops and joins the threads; the totals in *sum. */
+static void
+load_stop(struct load_thread *sum)
+{
+	size_t i, k;
+
+	memset(sum, 0, sizeof(*sum));
+	__atomic_store_n(&load.stop, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < LOAD_THREADS; i++) {
+		if (!load.t[i].started)
+			continue;
+		(void)pthread_join(load.t[i].tid, NULL);
+		load.t[i].started = 0;
+		sum->ok += load.t[i].ok;
+		sum->retried += load.t[i].retried;
+		sum->conn_fail += load.t[i].conn_fail;
+		sum->reset_reused += load.t[i].reset_reused;
+		for (k = 0; k < LR_KINDS; k++)
+			sum->kind[k] += load.t[i].kind[k];
+		if (load.t[i].last_kind != 0) {
+			sum->last_kind = load.t[i].last_kind;
+			sum->last_err = load.t[i].last_err;
+		}
+	}
+	load.running = 0;
+}
+
+/* ---- fixtures ------------------------------------------------------------- */
+
+static int
+test_setup(void **state)
+{
+	(void)state;
+	memset(&srv, 0, sizeof(srv));
+	srv.err_fd = -1;
+	srv.status = -1;
+	memset(&nt, 0, sizeof(nt));
+	nt.fd = -1;
+	alarm(WATCHDOG_S);
+	return 0;
+}
+
+static int
+test_teardown(void **state)
+{
+	static const char *const leftovers[] = { "asyncd.conf.new",
+	    "access.log", "access.log.1", "asyncd.pid" };
+	char path[PATH_MAX];
+	struct load_thread sum;
+	size_t i;
+	int ret = 0;
+
+	(void)state;
+	if (load.running)
+		load_stop(&sum);
+	if (srv_kill() != 0)
+		ret = -1;
+	if (srv_log_has_report()) {
+		print_error("asyncd reported:\n%s\n", log_tail());
+		ret = -1;
+	}
+	notif_close();
+	if (srv.conf[0] != '\0')
+		(void)unlink(srv.conf);
+	for (i = 0; i < sizeof(leftovers) / sizeof(leftovers[0]); i++) {
+		(void)snprintf(path, sizeof(path), "%s/%s", tmpdir,
+		    leftovers[i]);
+		(void)unlink(path);
+	}
+	alarm(0);
+	return ret;
+}
+
+/* ==== 1. startup ============================================================== */
+
+static void
+start_three_workers(int abstract)
+{
+	struct srv_conf c = { .workers = 3 };
+	struct workers w;
+	struct proc mp;
+	long ready;
+
+	assert_int_equal(notif_open(abstract), 0);
+	start_or_fail(&c);
+	ready = ready_or_fail(0);
+	/* READY=1 only once every worker is up: they exist right now. */
+	workers_scan(srv.pid, &w);
+	if (!workers_exactly(&w, 3, 0))
+		fail_msg("at READY=1, the master's children are %s; expected "
+		    "asyncd: worker 1..3", w.titles);
+	if (!note_has(nt.note[ready], "STATUS="))
+		fail_msg("READY=1 without a STATUS= line: %s", notif_dump());
+	assert_int_equal(proc_read(srv.pid, &mp), 0);
+	assert_string_equal(mp.title, "asyncd: master");
+	get_ok(srv.port, "/", 6);
+	/* Still exactly those three: serving forked nothing. */
+	workers_scan(srv.pid, &w);
+	if (!workers_exactly(&w, 3, 0))
+		fail_msg("after serving, the master's children are %s",
+		    w.titles);
+	stop_or_fail(5000);
+	/* A usable socket is no reason for a warning. */
+	if (strstr(srv.log, "NOTIFY_SOCKET") != NULL)
+		fail_msg("NOTIFY_SOCKET=%s works, yet the log says:\n%s",
+		    nt.name, log_tail());
+}
+
+static void
+test_start_three_workers_ready_on_path_socket(void **state)
+{
+	(void)state;
+	start_three_workers(0);
+}
+
+static void
+test_start_three_workers_ready_on_abstract_socket(void **state)
+{
+	(void)state;
+	start_three_workers(1);
+}
+
+/* ==== 2. stopping ============================================================== */
+
+#define INFLIGHT	20
+
+static void
+test_sigterm_finishes_slow_requests_and_notifies_stopping(void **state)
+{
+	struct srv_conf c = { .workers = 2, .delay_slow = 0.5 };
+	int fds[INFLIGHT], st[INFLIGHT], status, i, bad = 0;
+	long t0;
+
+	(void)state;
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	for (i = 0; i < INFLIGHT; i++)
+		fds[i] = -1;
+	t0 = now_ms();
+	for (i = 0; i < INFLIGHT; i++)
+		if ((fds[i] = req_start("127.0.0.1", srv.port, "/slow")) < 0)
+			fail_msg("request %d: %s", i, strerror(-fds[i]));
+	sleep_ms(100);
+	assert_int_equal(kill(srv.pid, SIGTERM), 0);
+	for (i = 0; i < INFLIGHT; i++) {
+		st[i] = req_finish(fds[i], IO_MS);
+		if (st[i] != 200)
+			bad++;
+	}
+	status = srv_wait_exit(5000);
+	if (bad > 0) {
+		char msg[512];
+		size_t o = 0;
+
+		for (i = 0; i < INFLIGHT && o < sizeof(msg) - 16; i++)
+			o += (size_t)snprintf(msg + o, sizeof(msg) - o, " %d",
+			    st[i]);
+		fail_msg("%d of %d requests in flight at SIGTERM did not get "
+		    "200:%s\nlog:\n%s", bad, INFLIGHT, msg, log_tail());
+	}
+	/* They were delayed 0.5 s: the stop waited for them. */
+	assert_true(now_ms() - t0 >= 450);
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("asyncd after SIGTERM: status 0x%x:\n%s", status,
+		    log_tail());
+	if (notif_wait(0, "STOPPING=1", 1000) < 0)
+		fail_msg("no STOPPING=1: %s", notif_dump());
+	if (orphan_workers() != 0)
+		fail_msg("workers outlived the master");
+}
+
+static void
+test_second_sigint_is_a_fast_stop(void **state)
+{
+	struct srv_conf c = { .workers = 2, .delay_slow = 2.0 };
+	struct workers w;
+	int fds[4], status, i;
+	long t1, took;
+	size_t k;
+
+	(void)state;
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	assert_int_equal(workers_wait(2, 0, IO_MS, &w), 0);
+	for (i = 0; i < 4; i++)
+		if ((fds[i] = req_start("127.0.0.1", srv.port, "/slow")) < 0)
+			fail_msg("request %d: %s", i, strerror(-fds[i]));
+	sleep_ms(100);
+	assert_int_equal(kill(srv.pid, SIGINT), 0);
+	/* Two signals sent at once may merge into one: send the second once
+	 * the master has acted on the first. */
+	if (notif_wait(0, "STOPPING=1", IO_MS) < 0)
+		fail_msg("no STOPPING=1 after SIGINT: %s", notif_dump());
+	assert_int_equal(srv_wait_exit(50), -1);	/* still draining */
+	t1 = now_ms();
+	assert_int_equal(kill(srv.pid, SIGINT), 0);
+	status = srv_wait_exit(3000);
+	took = now_ms() - t1;
+	for (i = 0; i < 4; i++)
+		(void)close(fds[i]);	/* cut, or not: either is fine */
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("asyncd after a second SIGINT: status 0x%x:\n%s",
+		    status, log_tail());
+	if (took > 500)
+		fail_msg("fast stop took %ld ms (requests were delayed 2 s)"
+		    ":\n%s", took, log_tail());
+	if (strstr(srv.log, "fast stop") == NULL)
+		fail_msg("no \"fast stop\" in the log:\n%s", log_tail());
+	for (k = 0; k < 2; k++)
+		if (worker_alive(w.pid[k]))
+			fail_msg("worker %zu (pid %ld) outlived the fast stop",
+			    k + 1, (long)w.pid[k]);
+	if (orphan_workers() != 0)
+		fail_msg("workers outlived the master");
+}
+
+/* ==== 3. reload under load ====================================================== */
+
+static void
+test_reload_under_load_drops_nothing(void **state)
+{
+	/* workers, "/"'s delay, 127.0.0.2 too: the initial one and five. */
+	static const struct { int workers; double delay; int second; }
+	    steps[RELOADS + 1] = {
+		{ 2, 0.0, 0 }, { 3, 0.01, 0 }, { 1, 0.0, 1 }, { 2, 0.01, 1 },
+		{ 3, 0.0, 0 }, { 2, 0.01, 0 }
+	};
+	struct srv_conf c = { .delay_slow = 0.5 };
+	struct workers w, prev;
+	struct load_thread sum;
+	struct timespec ts;
+	const char *mu;
+	long ri, rd;
+	size_t from, logfrom, k, j;
+	int port2 = 0, st, step;
+	unsigned long long usec, now_us;
+	unsigned long failed;
+	char *at, counts[256] = "";
+	size_t o;
+
+	(void)state;
+	c.workers = steps[0].workers;
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	assert_int_equal(workers_wait(2, 0, IO_MS, &prev), 0);
+	load_start(srv.port);
+	sleep_ms(300);
+	for (step = 1; step <= RELOADS; step++) {
+		c.workers = steps[step].workers;
+		c.delay_root = steps[step].delay;
+		c.second_listen = steps[step].second;
+		assert_int_equal(conf_write(&c, NULL), 0);
+		from = notif_count();
+		srv_read_log();
+		logfrom = srv.log_len;
+		assert_int_equal(kill(srv.pid, SIGHUP), 0);
+		if ((ri = notif_wait(from, "RELOADING=1", IO_MS)) < 0)
+			fail_msg("reload %d: no RELOADING=1: %s", step,
+			    notif_dump());
+		if ((mu = strstr(nt.note[ri], "MONOTONIC_USEC=")) == NULL)
+			fail_msg("reload %d: RELOADING=1 without "
+			    "MONOTONIC_USEC=: %s", step, nt.note[ri]);
+		/* systemd compares it with its own CLOCK_MONOTONIC. */
+		usec = strtoull(mu + 15, NULL, 10);
+		(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+		now_us = (unsigned long long)ts.tv_sec * 1000000ULL +
+		    (unsigned long long)ts.tv_nsec / 1000ULL;
+		if (usec > now_us || now_us - usec > 5000000ULL)
+			fail_msg("reload %d: MONOTONIC_USEC=%llu, now %llu",
+			    step, usec, now_us);
+		if ((rd = notif_wait((size_t)ri + 1, "READY=1", READY_MS)) < 0)
+		{
+			srv_read_log();
+			fail_msg("reload %d: no READY=1 after RELOADING=1: %s"
+			    "\nlog:\n%s", step, notif_dump(), log_tail());
+		}
+		if (note_has(nt.note[rd], "STATUS=reload failed"))
+			fail_msg("reload %d failed: %s\nlog:\n%s", step,
+			    nt.note[rd], log_tail());
+		/* The new generation serves; the old one drains away. */
+		if (workers_wait((size_t)c.workers, 1, IO_MS, &w) != 0)
+			fail_msg("reload %d: workers %s, expected 1..%d",
+			    step, w.titles, c.workers);
+		for (k = 0; k < (size_t)c.workers; k++)
+			for (j = 0; j < NWORKERS_MAX; j++)
+				if (w.pid[k] == prev.pid[j] && prev.pid[j])
+					fail_msg("reload %d: worker %zu kept "
+					    "pid %ld of the old generation",
+					    step, k + 1, (long)w.pid[k]);
+		if (workers_wait((size_t)c.workers, 0, IO_MS, &w) != 0)
+			fail_msg("reload %d: the old workers did not exit: %s",
+			    step, w.titles);
+		prev = w;
+		if (steps[step].second && !steps[step - 1].second) {
+			if (srv_wait_log(logfrom, "listening on 127.0.0.2:",
+			    1000) != 0)
+				fail_msg("reload %d: no \"listening on "
+				    "127.0.0.2:\":\n%s", step, log_tail());
+			at = strstr(srv.log + logfrom,
+			    "listening on 127.0.0.2:");
+			port2 = atoi(at + strlen("listening on 127.0.0.2:"));
+			if ((st = http_get("127.0.0.2", port2, "/", IO_MS)) !=
+			    200)
+				fail_msg("reload %d: GET / on the new listener "
+				    "127.0.0.2:%d: %d", step, port2, st);
+		}
+		if (!steps[step].second && steps[step - 1].second) {
+			/* Its listener went with the old generation. */
+			st = http_get("127.0.0.2", port2, "/", IO_MS);
+			if (st != -ECONNREFUSED)
+				fail_msg("reload %d: 127.0.0.2:%d was removed "
+				    "but GET / gave %d", step, port2, st);
+		}
+		sleep_ms(300);
+	}
+	load_stop(&sum);
+	failed = 0;
+	o = 0;
+	for (k = 1; k < LR_KINDS; k++) {
+		failed += sum.kind[k];
+		if (sum.kind[k] != 0)
+			o += (size_t)snprintf(counts + o, sizeof(counts) - o,
+			    ", %lu %s", sum.kind[k], lr_name[k]);
+	}
+	print_message("reload under load: %lu requests ok; %lu retried after "
+	    "EOF on a reused idle connection; %lu reset on a reused idle "
+	    "connection (retried); %lu connect errors; %lu failed%s\n",
+	    sum.ok, sum.retried, sum.reset_reused, sum.conn_fail, failed,
+	    counts);
+	if (sum.reset_reused != 0 || sum.conn_fail != 0 || failed != 0) {
+		srv_read_log();
+		fail_msg("reload under load: %lu resets of a reused idle "
+		    "connection, %lu connect errors, %lu failed%s (last: %s, "
+		    "%s)\nlog:\n%s", sum.reset_reused, sum.conn_fail, failed,
+		    counts, lr_name[sum.last_kind < 0 ? 0 : sum.last_kind],
+		    strerror(sum.last_err), log_tail());
+	}
+	assert_true(sum.ok >= 100);
+	stop_or_fail(5000);
+}
+
+/* ==== 4. a reload with a broken config ========================================== */
+
+static void
+test_reload_with_bad_config_keeps_old_workers(void **state)
+{
+	struct srv_conf c = { .workers = 2 };
+	struct workers before, after;
+	char where[PATH_MAX + 32];
+	long ri, rd;
+	size_t from;
+	int line;
+
+	(void)state;
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	assert_int_equal(workers_wait(2, 0, IO_MS, &before), 0);
+	c.extra = "no_such_setting = 1;";
+	assert_int_equal(conf_write(&c, &line), 0);
+	from = notif_count();
+	assert_int_equal(kill(srv.pid, SIGHUP), 0);
+	if ((ri = notif_wait(from, "RELOADING=1", IO_MS)) < 0)
+		fail_msg("no RELOADING=1: %s", notif_dump());
+	if ((rd = notif_wait((size_t)ri + 1, "READY=1", IO_MS)) < 0)
+		fail_msg("no READY=1 after RELOADING=1: %s", notif_dump());
+	if (!note_has(nt.note[rd], "STATUS=") ||
+	    strstr(nt.note[rd], "reload failed") == NULL)
+		fail_msg("READY=1 without a STATUS= saying the reload failed:"
+		    " %s", nt.note[rd]);
+	(void)snprintf(where, sizeof(where), "%s:%d:", srv.conf, line);
+	if (srv_wait_log(0, where, IO_MS) != 0)
+		fail_msg("no \"%s\" in the log:\n%s", where, log_tail());
+	if (strstr(srv.log, "no_such_setting") == NULL)
+		fail_msg("the log does not name the setting:\n%s", log_tail());
+	get_ok(srv.port, "/", 6);
+	sleep_ms(200);		/* a wrong new generation would show now */
+	workers_scan(srv.pid, &after);
+	if (!workers_exactly(&after, 2, 0) || after.pid[0] !=
+	    before.pid[0] || after.pid[1] != before.pid[1])
+		fail_msg("workers changed: before [%ld %ld], now %s",
+		    (long)before.pid[0], (long)before.pid[1], after.titles);
+	stop_or_fail(5000);
+}
+
+/* ==== 5. a killed worker ========================================================= */
+
+static void
+test_killed_worker_is_replaced(void **state)
+{
+	struct srv_conf c = { .workers = 2 };
+	struct workers before, after;
+	char msg[128];
+	long end;
+
+	(void)state;
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	assert_int_equal(workers_wait(2, 0, IO_MS, &before), 0);
+	assert_int_equal(kill(before.pid[0], SIGKILL), 0);
+	/* The other worker serves meanwhile. */
+	get_ok(srv.port, "/", 10);
+	end = now_ms() + IO_MS;
+	for (;;) {
+		workers_scan(srv.pid, &after);
+		if (workers_exactly(&after, 2, 0) && after.pid[0] !=
+		    before.pid[0])
+			break;
+		if (now_ms() >= end) {
+			srv_read_log();
+			fail_msg("no new worker 1 within %d ms (killed pid %ld)"
+			    ": %s\nlog:\n%s", IO_MS, (long)before.pid[0],
+			    after.titles, log_tail());
+		}
+		sleep_ms(10);
+	}
+	assert_int_equal(after.pid[1], before.pid[1]);
+	assert_false(worker_alive(before.pid[0]));
+	(void)snprintf(msg, sizeof(msg), "worker 1 (pid %ld) killed by signal "
+	    "%d", (long)before.pid[0], SIGKILL);
+	if (srv_wait_log(0, msg, 1000) != 0)
+		fail_msg("no \"%s\" in the log:\n%s", msg, log_tail());
+	get_ok(srv.port, "/", 10);
+	stop_or_fail(5000);
+}
+
+/* ==== 6. the breaker ============================================================= */
+
+static void
+test_worker_failing_at_startup_trips_breaker(void **state)
+{
+	struct srv_conf c = { .workers = 2 };
+	int status;
+	long t0;
+
+	(void)state;
+	assert_int_equal(notif_open(0), 0);
+	t0 = now_ms();
+	if (srv_start(&c, 1) != 0 && srv.status == -1)
+		fail_msg("asyncd did not start");
+	status = srv_wait_exit(5000);
+	if (status == -1)
+		fail_msg("asyncd still runs %ld ms after its workers failed:\n"
+		    "%s", now_ms() - t0, log_tail());
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 1)
+		fail_msg("asyncd with failing workers: status 0x%x, expected "
+		    "exit 1:\n%s", status, log_tail());
+	if (strstr(srv.log, "breaker") == NULL ||
+	    strstr(srv.log, "startup") == NULL)
+		fail_msg("no message about the breaker and the startup:\n%s",
+		    log_tail());
+	sleep_ms(100);
+	if (notif_wait(0, "READY=1", 0) >= 0)
+		fail_msg("READY=1 although no worker started: %s",
+		    notif_dump());
+	sleep_ms(100);
+	if (orphan_workers() != 0)
+		fail_msg("workers outlived the master");
+}
+
+/* ==== 7. the heartbeat =========================================================== */
+
+static void
+test_stopped_worker_is_killed_and_replaced(void **state)
+{
+	struct srv_conf c = { .workers = 2, .heartbeat = 1.0 };
+	struct workers before, after;
+	long t0, end, took;
+
+	(void)state;
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	assert_int_equal(workers_wait(2, 0, IO_MS, &before), 0);
+	t0 = now_ms();
+	assert_int_equal(kill(before.pid[0], SIGSTOP), 0);
+	/*
+	 * The next PING within 0.25 s (heartbeat/4), SIGABRT once it is
+	 * 1 s old (checked every 0.25 s), SIGKILL 2 s later (a stopped
+	 * process dies of nothing else), a respawn 0.1 s after the reap:
+	 * about 3.9 s at worst, so heartbeat + 4 s.
+	 */
+	end = t0 + 5000;
+	for (;;) {
+		workers_scan(srv.pid, &after);
+		if (workers_exactly(&after, 2, 0) && after.pid[0] !=
+		    before.pid[0] && !worker_alive(before.pid[0]))
+			break;
+		if (now_ms() >= end) {
+			srv_read_log();
+			fail_msg("stopped worker 1 (pid %ld) not replaced "
+			    "within 5 s: %s\nlog:\n%s", (long)before.pid[0],
+			    after.titles, log_tail());
+		}
+		sleep_ms(20);
+	}
+	took = now_ms() - t0;
+	print_message("stopped worker replaced after %ld ms\n", took);
+	assert_int_equal(after.pid[1], before.pid[1]);
+	if (srv_wait_log(0, "did not answer", 1000) != 0)
+		fail_msg("no \"did not answer\" in the log:\n%s", log_tail());
+	get_ok(srv.port, "/", 6);
+	stop_or_fail(5000);
+}
+
+/* ==== 8. the master's death ====================================================== */
+
+static void
+test_master_sigkill_takes_workers_down(void **state)
+{
+	struct srv_conf c = { .workers = 3 };
+	struct workers w;
+	long t0, end;
+	size_t k, alive;
+
+	(void)state;
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	assert_int_equal(workers_wait(3, 0, IO_MS, &w), 0);
+	t0 = now_ms();
+	assert_int_equal(kill(srv.pid, SIGKILL), 0);
+	assert_int_not_equal(srv_wait_exit(2000), -1);
+	end = t0 + 1000;
+	for (;;) {
+		alive = 0;
+		for (k = 0; k < 3; k++)
+			if (worker_alive(w.pid[k]))
+				alive++;
+		if (alive == 0)
+			break;
+		if (now_ms() >= end)
+			fail_msg("%zu of 3 workers still run 1 s after the "
+			    "master was killed", alive);
+		sleep_ms(5);
+	}
+	print_message("workers gone %ld ms after the master's SIGKILL\n",
+	    now_ms() - t0);
+}
+
+/* ==== 9. SIGUSR1 ================================================================= */
+
+/* Waits up to ms for needle in the file at path; 0 or -1. */
+static int
+file_wait(const char *path, const char *needle, long ms, char *buf,
+    size_t cap)
+{
+	long end = now_ms() + ms;
+	ssize_t n;
+	int fd;
+
+	for (;;) {
+		buf[0] = '\0';
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+			n = read(fd, buf, cap - 1);
+			(void)close(fd);
+			buf[n < 0 ? 0 : n] = '\0';
+			if (strstr(buf, needle) != NULL)
+				return 0;
+		}
+		if (now_ms() >= end)
+			return -1;
+		sleep_ms(20);
+	}
+}
+
+static void
+test_sigusr1_reopens_moved_access_log(void **state)
+{
+	struct srv_conf c = { .workers = 1 };
+	char access[PATH_MAX], moved[PATH_MAX + 8], buf[8192];
+	size_t logfrom;
+
+	(void)state;
+	(void)snprintf(access, sizeof(access), "%s/access.log", tmpdir);
+	(void)snprintf(moved, sizeof(moved), "%s.1", access);
+	(void)unlink(access);
+	(void)unlink(moved);
+	c.access_log = access;
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	get_ok(srv.port, "/hello/before", 1);
+	/* Lines reach the file within a second (access.c). */
+	if (file_wait(access, "GET /hello/before ", 3000, buf,
+	    sizeof(buf)) != 0)
+		fail_msg("%s: no line for /hello/before: \"%s\"", access, buf);
+	assert_int_equal(rename(access, moved), 0);
+	srv_read_log();
+	logfrom = srv.log_len;
+	assert_int_equal(kill(srv.pid, SIGUSR1), 0);
+	if (srv_wait_log(logfrom, "log files reopened", IO_MS) != 0)
+		fail_msg("no \"log files reopened\" after SIGUSR1:\n%s",
+		    log_tail());
+	/* The master relays REOPEN_LOGS to the worker, which does not
+	 * answer: give it a moment. */
+	sleep_ms(200);
+	get_ok(srv.port, "/hello/after", 1);
+	if (file_wait(access, "GET /hello/after ", 3000, buf,
+	    sizeof(buf)) != 0)
+		fail_msg("%s (new): no line for /hello/after: \"%s\"\nlog:\n%s",
+		    access, buf, log_tail());
+	if (strstr(buf, "/hello/before") != NULL)
+		fail_msg("%s (new) has the old line: \"%s\"", access, buf);
+	if (file_wait(moved, "GET /hello/before ", 0, buf, sizeof(buf)) != 0)
+		fail_msg("%s lost the old line: \"%s\"", moved, buf);
+	if (strstr(buf, "/hello/after") != NULL)
+		fail_msg("%s (moved) got the new line: \"%s\"", moved, buf);
+	stop_or_fail(5000);
+	(void)unlink(access);
+	(void)unlink(moved);
+}
+
+/* ==== 10. the pid file ============================================================ */
+
+static void
+test_pid_file_written_after_ready_and_removed_at_stop(void **state)
+{
+	struct srv_conf c = { .workers = 1 };
+	char pidf[PATH_MAX], buf[64];
+	struct stat sb;
+
+	(void)state;
+	(void)snprintf(pidf, sizeof(pidf), "%s/asyncd.pid", tmpdir);
+	(void)unlink(pidf);
+	c.pid_file = pidf;
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	/* Written before READY=1 was sent. */
+	if (file_wait(pidf, "\n", 0, buf, sizeof(buf)) != 0)
+		fail_msg("%s: \"%s\" at READY=1\nlog:\n%s", pidf, buf,
+		    log_tail());
+	assert_int_equal(strtol(buf, NULL, 10), (long)srv.pid);
+	get_ok(srv.port, "/", 1);
+	stop_or_fail(5000);
+	if (stat(pidf, &sb) == 0 || errno != ENOENT) {
+		(void)unlink(pidf);
+		fail_msg("%s still exists after a clean stop", pidf);
+	}
+}
+
+/* ==== main ======================================================================== */
+
+#define T(f)	cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_start_three_workers_ready_on_path_socket),
+		T(test_start_three_workers_ready_on_abstract_socket),
+		T(test_sigterm_finishes_slow_requests_and_notifies_stopping),
+		T(test_second_sigint_is_a_fast_stop),
+		T(test_reload_under_load_drops_nothing),
+		T(test_reload_with_bad_config_keeps_old_workers),
+		T(test_killed_worker_is_replaced),
+		T(test_worker_failing_at_startup_trips_breaker),
+		T(test_stopped_worker_is_killed_and_replaced),
+		T(test_master_sigkill_takes_workers_down),
+		T(test_sigusr1_reopens_moved_access_log),
+		T(test_pid_file_written_after_ready_and_removed_at_stop),
+	};
+	char tmpl[256], *real;
+	const char *base;
+	int failed;
+
+	if ((asyncd_path = getenv("ASYNCD")) == NULL || *asyncd_path == '\0')
+		asyncd_path = "./asyncd";
+	if (access(asyncd_path, X_OK) == -1) {
+		(void)fprintf(stderr, "test-daemon: %s: %s (set ASYNCD)\n",
+		    asyncd_path, strerror(errno));
+		return 1;
+	}
+	/* Orphaned workers come to us, to be checked and reaped. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1) {
+		(void)fprintf(stderr, "test-daemon: PR_SET_CHILD_SUBREAPER: "
+		    "%s\n", strerror(errno));
+		return 1;
+	}
+	(void)signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGALRM, watchdog_cb);
+	if ((base = getenv("TMPDIR")) == NULL || *base == '\0')
+		base = "/tmp";
+	(void)snprintf(tmpl, sizeof(tmpl), "%s/test-daemon.XXXXXX", base);
+	if (mkdtemp(tmpl) == NULL || (real = realpath(tmpl, NULL)) == NULL) {
+		(void)fprintf(stderr, "test-daemon: mkdtemp %s: %s\n", tmpl,
+		    strerror(errno));
+		return 1;
+	}
+	(void)snprintf(tmpdir, sizeof(tmpdir), "%s", real);
+	free(real);
+	/* Paths in the config and the notify socket name must fit. */
+	if (strlen(tmpdir) > 80) {
+		(void)fprintf(stderr, "test-daemon: %s: too long a TMPDIR\n",
+		    tmpdir);
+		(void)rmdir(tmpdir);
+		return 1;
+	}
+
+	/* TEST_DAEMON_FILTER=test_reload* runs only the matching tests. */
+	if ((base = getenv("TEST_DAEMON_FILTER")) != NULL && *base != '\0')
+		cmocka_set_test_filter(base);
+	failed = cmocka_run_group_tests_name("daemon", tests, NULL, NULL);
+
+	(void)rmdir(tmpdir);
+	return failed;
+}
