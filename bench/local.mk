@@ -10,3 +10,4 @@ noinst_PROGRAMS += bench/echo
 bench_echo_SOURCES = bench/echo.c
 bench_echo_CPPFLAGS = $(RT_CPPFLAGS)
 bench_echo_LDADD = $(RT_LIBS)
+EXTRA_DIST += bench/http bench/seed_app.py bench/pipeline.lua bench/idle_conns.py

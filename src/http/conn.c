@@ -548,12 +548,22 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 				hc.req_begin = 0;
 				if (conn_flush(&hc) != 0)
 					goto close;
-				n = conn_read(&hc, 0);
-				if (n > 0)
-					continue;	/* served, then closed if
-							   stopping */
-				if (n != -EAGAIN)
-					goto close;	/* EOF or error */
+				/*
+				 * A fresh connection's request has usually
+				 * arrived with it: read before parking.  After
+				 * a response the next request rarely has (one
+				 * in flight per connection): park at once and
+				 * let epoll say, rather than pay a read that
+				 * fails with EAGAIN per request.
+				 */
+				if (hc.served == 0 || s->stopping) {
+					n = conn_read(&hc, 0);
+					if (n > 0)
+						continue;	/* closed after it
+								   if stopping */
+					if (n != -EAGAIN)
+						goto close;	/* EOF, error */
+				}
 				if (s->stopping) {
 					/* A request may be on its way: close
 					 * lingering, so it meets an orderly
@@ -617,6 +627,7 @@ close:
 	if (keep >= 0 && conn_flush(&hc) == 0 && linger)
 		conn_linger(&hc);
 	if (hc.fd >= 0) {
+		http__idle_release(s, hc.fd);
 		/* Linux releases the fd even when close reports an error. */
 		(void)close(hc.fd);
 		hc.fd = -1;

@@ -63,6 +63,8 @@ struct http_server {
 	struct http__queue	 q[HTTP__Q_COUNT];
 	ev_timer		 idle_timer;
 	struct http_idle	*idle_free;
+	struct http_idle	**byfd;		/* each connection's record, by fd */
+	size_t			 nbyfd;
 	size_t			 nidle;		/* parked now */
 
 	size_t			 in_cap;	/* input buffer bytes */
@@ -80,6 +82,8 @@ int	http__conn_serve(struct http_server *s, struct rt_conn *c);
 /* server.c: park a connection (takes its fd); 0 or -ENOMEM. */
 int	http__idle_park(struct http_server *s, int fd,
 	    const struct sockaddr_storage *peer, socklen_t peerlen, int queue);
+/* Forgets fd's parking record: call before closing a connection's fd. */
+void	http__idle_release(struct http_server *s, int fd);
 void	*http__buf_get(struct http_server *s, int out);
 void	http__buf_put(struct http_server *s, void *b, int out);
 

@@ -97,6 +97,17 @@ idle_unlink(struct http_server *s, struct http_idle *id)
 		q->tail = id->prev;
 	ev_io_stop(rt_loop_ev(), &id->io);
 	s->nidle--;
+	/* The record stays the fd's (s->byfd) until the connection closes. */
+}
+
+void
+http__idle_release(struct http_server *s, int fd)
+{
+	struct http_idle *id;
+
+	if (fd < 0 || (size_t)fd >= s->nbyfd || (id = s->byfd[fd]) == NULL)
+		return;
+	s->byfd[fd] = NULL;
 	id->next = s->idle_free;
 	s->idle_free = id;
 }
@@ -108,6 +119,7 @@ idle_close(struct http_server *s, struct http_idle *id)
 	int fd = id->io.fd;
 
 	idle_unlink(s, id);
+	http__idle_release(s, fd);
 	/* Idle means no request is pending: nothing to flush or to lose. */
 	(void)close(fd);
 	rt_server_unhold(&s->tcp);
@@ -138,7 +150,8 @@ idle_resume(struct http_server *s, struct http_idle *id)
 
 	idle_unlink(s, id);
 	/* On failure the runtime closed the fd and dropped the hold. */
-	(void)rt_server_resume(&s->tcp, fd, (struct sockaddr *)&peer, len);
+	if (rt_server_resume(&s->tcp, fd, (struct sockaddr *)&peer, len) != 0)
+		http__idle_release(s, fd);
 	if (was_head)
 		idle_rearm(s);
 }
@@ -158,18 +171,41 @@ http__idle_park(struct http_server *s, int fd,
     const struct sockaddr_storage *peer, socklen_t peerlen, int queue)
 {
 	struct http__queue *q = &s->q[queue];
-	struct http_idle *id;
+	struct http_idle *id, **tab;
+	size_t n;
 
-	if ((id = s->idle_free) != NULL)
-		s->idle_free = id->next;
-	else if ((id = malloc(sizeof(*id))) == NULL)
-		return -ENOMEM;
+	/*
+	 * A connection keeps its record from its first park to its close, and
+	 * the record's watcher stays set for its fd.  Why: libev treats a
+	 * watcher given an fd by ev_io_init/ev_io_set as possibly a new file
+	 * and re-registers it with epoll on start (an EPOLL_CTL_ADD failing
+	 * with EEXIST, one system call per keep-alive request); restarting a
+	 * watcher that keeps its fd costs nothing.
+	 */
+	id = (size_t)fd < s->nbyfd ? s->byfd[fd] : NULL;
+	if (id == NULL) {
+		if ((size_t)fd >= s->nbyfd) {
+			n = s->nbyfd != 0 ? s->nbyfd : 1024;
+			while (n <= (size_t)fd)
+				n *= 2;
+			if ((tab = realloc(s->byfd, n * sizeof(*tab))) == NULL)
+				return -ENOMEM;
+			memset(tab + s->nbyfd, 0, (n - s->nbyfd) * sizeof(*tab));
+			s->byfd = tab;
+			s->nbyfd = n;
+		}
+		if ((id = s->idle_free) != NULL)
+			s->idle_free = id->next;
+		else if ((id = malloc(sizeof(*id))) == NULL)
+			return -ENOMEM;
+		ev_io_init(&id->io, idle_ready_cb, fd, EV_READ);
+		s->byfd[fd] = id;
+	}
 	id->server = s;
 	id->queue = queue;
 	id->deadline = rt_loop_time() + queue_timeout(s, queue);
 	id->peer = *peer;
 	id->peerlen = peerlen;
-	ev_io_init(&id->io, idle_ready_cb, fd, EV_READ);
 	ev_io_start(rt_loop_ev(), &id->io);
 	id->next = NULL;
 	id->prev = q->tail;
@@ -371,6 +407,9 @@ http_server_free(struct http_server *s)
 		s->idle_free = id->next;
 		free(id);
 	}
+	for (size_t i = 0; i < s->nbyfd; i++)
+		free(s->byfd[i]);
+	free(s->byfd);
 	while ((b = s->in_free) != NULL) {
 		s->in_free = b->next;
 		free(b);
