@@ -333,10 +333,13 @@ int	http_server_adopt(struct http_server *s, int fd);
 int	http_server_port(const struct http_server *s, size_t i);
 int	http_server_start(struct http_server *s);
 /*
- * Graceful stop: stops accepting, closes idle keep-alive connections, lets
- * in-flight requests finish (their connections close after the response),
- * cancels what is left after timeout.  Suspends until every connection is
- * gone.  Returns the number of connections that had to be cancelled.
+ * Graceful stop: stops accepting; idle keep-alive connections serve a
+ * request already received, else close lingering (an orderly EOF, never a
+ * reset); requests in flight finish and their connections close after the
+ * response; accepted connections still waiting for their first request
+ * are served when it comes; what is left after timeout is cancelled.
+ * Suspends until every connection is gone.  Returns the number of
+ * connections that had to be cancelled.
  */
 int	http_server_shutdown(struct http_server *s, double timeout);
 void	http_server_stats(const struct http_server *s, struct http_stats *st);

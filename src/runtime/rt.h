@@ -456,7 +456,7 @@ void	rt_signal_stop(struct rt_signal *s);
  * A buffered reader/writer over a non-blocking fd (asyncio's StreamReader
  * and StreamWriter in one).  Owned by whoever initialised it; it owns its two
  * buffers (allocated once by rt_stream_init, fixed size: memory per stream
- * is bounded) and, until rt_stream_close or rt_stream_detach, the fd.
+ * is bounded) and, until rt_stream_close, the fd.
  *
  * Status conventions of the read calls: EOF before anything was read is a
  * return of 0 (read) or -ENODATA (readexactly, readline, readuntil when the
@@ -480,7 +480,8 @@ struct rt_stream {
 #define RT_STREAM_RBUF	(16 * 1024)
 #define RT_STREAM_WBUF	(64 * 1024)
 
-/* Takes ownership of fd (made non-blocking); rbuf/wbuf sizes 0 = defaults.
+/* Takes ownership of fd (made non-blocking) on success only: on failure
+ * the caller still owns it and closes it.  rbuf/wbuf sizes 0 = defaults.
  * 0, -ENOMEM or -errno. */
 int	rt_stream_init(struct rt_stream *s, int fd, size_t rbuf, size_t wbuf);
 /* Up to n bytes, at least 1 unless EOF (0).  Suspends. */
