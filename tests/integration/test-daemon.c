@@ -31,6 +31,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -683,6 +684,9 @@ srv_wait_exit(long ms)
  * The environment for asyncd: ours without any systemd variable, plus
  * NOTIFY_SOCKET (if notify) and ASYNCD_TEST_WORKER_FAIL=1 (if fail).
  */
+/* One more environment variable for the next start, or NULL. */
+static const char *srv_extra_env;
+
 static char **
 srv_env(const char *notify, int fail)
 {
@@ -696,7 +700,7 @@ srv_env(const char *notify, int fail)
 
 	while (environ[n] != NULL)
 		n++;
-	if ((env = calloc(n + 3, sizeof(*env))) == NULL)
+	if ((env = calloc(n + 4, sizeof(*env))) == NULL)
 		return NULL;
 	for (i = 0; i < n; i++) {
 		skip = 0;
@@ -712,6 +716,8 @@ srv_env(const char *notify, int fail)
 	}
 	if (fail)
 		env[k++] = (char *)"ASYNCD_TEST_WORKER_FAIL=1";
+	if (srv_extra_env != NULL)
+		env[k++] = (char *)srv_extra_env;
 	env[k] = NULL;
 	return env;
 }
@@ -1837,6 +1843,63 @@ test_pid_file_written_after_ready_and_removed_at_stop(void **state)
 	}
 }
 
+/* WATCHDOG_USEC set: the master sends WATCHDOG=1 every half of it. */
+static void
+test_watchdog_keepalives_every_half_period(void **state)
+{
+	struct srv_conf c = { .workers = 1 };
+	long first;
+
+	(void)state;
+	assert_int_equal(notif_open(0), 0);
+	srv_extra_env = "WATCHDOG_USEC=400000";
+	start_or_fail(&c);
+	srv_extra_env = NULL;
+	(void)ready_or_fail(0);
+	/* 0.2 s apart: two within a second, with room for a busy machine. */
+	if ((first = notif_wait(0, "WATCHDOG=1", 1000)) < 0 ||
+	    notif_wait((size_t)first + 1, "WATCHDOG=1", 1000) < 0)
+		fail_msg("no WATCHDOG=1 twice within 2 s of READY=1\n%s",
+		    log_tail());
+	stop_or_fail(5000);
+}
+
+/* Started as root with user = "nobody": workers run as nobody, the
+ * master stays root (it must bind and signal). */
+static void
+test_workers_drop_privileges(void **state)
+{
+	struct srv_conf c = { .workers = 2, .extra = "user = \"nobody\";" };
+	struct workers w;
+	struct passwd *pw;
+	char path[64], line[256];
+	unsigned long uid;
+	size_t i;
+	FILE *fp;
+
+	(void)state;
+	if (geteuid() != 0 || (pw = getpwnam("nobody")) == NULL)
+		skip();
+	start_or_fail(&c);
+	/* Each worker drops privileges before its READY: wait for both. */
+	if (srv_wait_log(0, "started: 2 workers", 5000) != 0)
+		fail_msg("workers not ready\n%s", log_tail());
+	workers_wait(2, 0, 5000, &w);
+	for (i = 0; i < 2; i++) {
+		(void)snprintf(path, sizeof(path), "/proc/%ld/status",
+		    (long)w.pid[i]);
+		assert_non_null(fp = fopen(path, "r"));
+		uid = (unsigned long)-1;
+		while (fgets(line, sizeof(line), fp) != NULL)
+			if (sscanf(line, "Uid: %lu", &uid) == 1)
+				break;
+		(void)fclose(fp);
+		assert_int_equal(uid, (unsigned long)pw->pw_uid);
+	}
+	get_ok(srv.port, "/", 2);
+	stop_or_fail(5000);
+}
+
 /* ==== main ======================================================================== */
 
 #define T(f)	cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
@@ -1857,6 +1920,8 @@ main(void)
 		T(test_master_sigkill_takes_workers_down),
 		T(test_sigusr1_reopens_moved_access_log),
 		T(test_pid_file_written_after_ready_and_removed_at_stop),
+		T(test_watchdog_keepalives_every_half_period),
+		T(test_workers_drop_privileges),
 	};
 	char tmpl[256], *real;
 	const char *base;
