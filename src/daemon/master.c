@@ -29,6 +29,9 @@
  *          the heartbeat timeout gets SIGABRT (a core to debug), and
  *          SIGKILL 2 s later; CHLD then replaces it.
  *
+ * Listeners are bound by the master, or adopted from systemd socket
+ * activation (LISTEN_FDS) when one is bound to a listen address.
+ *
  * Signals: TERM, INT, QUIT graceful stop (QUIT with the shutdown timeout to
  * every worker, SIGKILL for what remains one second after it); a second
  * TERM or INT is a fast stop (TERMINATE, then SIGKILL).  HUP reload, USR1
@@ -174,6 +177,77 @@ master_status(void)
 
 /* ---- listeners ------------------------------------------------------------- */
 
+/*
+ * Sockets passed by systemd socket activation (sd_listen_fds(3), spoken
+ * by hand): LISTEN_PID names us, LISTEN_FDS counts fds from 3.  Each is
+ * used for the listen address it is bound to; the variables are unset so
+ * that workers do not see them.
+ */
+static int	 activated[CONF_LISTEN_MAX];
+static size_t	 nactivated;
+
+static void
+activated_init(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	long n, i;
+	int fd, flags;
+
+	if (pid == NULL || fds == NULL || strtol(pid, NULL, 10) != getpid())
+		return;
+	n = strtol(fds, NULL, 10);
+	for (i = 0; i < n && nactivated < CONF_LISTEN_MAX; i++) {
+		fd = 3 + (int)i;
+		if ((flags = fcntl(fd, F_GETFD)) == -1 ||
+		    fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == -1) {
+			log_warn("LISTEN_FDS: fd %d: %s", fd, strerror(errno));
+			continue;
+		}
+		activated[nactivated++] = fd;
+	}
+	(void)unsetenv("LISTEN_PID");
+	(void)unsetenv("LISTEN_FDS");
+	(void)unsetenv("LISTEN_FDNAMES");
+}
+
+/* The activated socket bound to addr, taken from the list, or -1. */
+static int
+activated_take(const struct sockaddr *addr, socklen_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < nactivated; i++) {
+		sl = sizeof(ss);
+		if (getsockname(activated[i], (struct sockaddr *)&ss, &sl) == -1 ||
+		    sl != len || memcmp(&ss, addr, len) != 0)
+			continue;
+		fd = activated[i];
+		activated[i] = activated[--nactivated];
+		/* Non-blocking, as the workers' accept loop needs. */
+		if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
+			log_warn("fd %d: O_NONBLOCK: %s", fd, strerror(errno));
+		return fd;
+	}
+	return -1;
+}
+
+/* Activated sockets no listen address asked for: not ours to keep. */
+static void
+activated_close_unused(void)
+{
+	size_t i;
+
+	for (i = 0; i < nactivated; i++) {
+		log_warn("LISTEN_FDS: fd %d matches no listen address: closed",
+		    activated[i]);
+		(void)close(activated[i]);	/* a listener: nothing to lose */
+	}
+	nactivated = 0;
+}
+
 static int
 listener_open(const char *addr, int reuseport)
 {
@@ -202,6 +276,12 @@ listener_open(const char *addr, int reuseport)
 	    &hints, &res)) != 0) {
 		log_error("cannot listen on %s: %s", addr, gai_strerror(err));
 		return -1;
+	}
+	if (!reuseport && (fd = activated_take(res->ai_addr,
+	    res->ai_addrlen)) != -1) {
+		freeaddrinfo(res);
+		log_info("%s: socket from systemd (LISTEN_FDS)", addr);
+		return fd;
 	}
 	fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, res->ai_protocol);
@@ -914,8 +994,10 @@ master_run(struct asyncd_conf *conf, const char *path)
 	}
 
 	m.gen = 1;
+	activated_init();
 	if (listeners_prepare(&m.conf, m.gen) != 0)
 		return EX_OSERR;
+	activated_close_unused();
 	if (gen_spawn(m.gen, &m.conf) != 0) {
 		master_trip("cannot start the workers");
 	}

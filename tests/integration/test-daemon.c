@@ -508,6 +508,7 @@ struct srv_conf {
 	const char	*pid_file;	/* NULL: off */
 	const char	*access_log;	/* NULL: off */
 	const char	*extra;		/* a last line, as is */
+	const char	*listen;	/* instead of "127.0.0.1:0" */
 };
 
 /* The running server; one per test. */
@@ -551,10 +552,11 @@ conf_write(const struct srv_conf *c, int *extra_line)
 
 	o += (size_t)snprintf(text + o, sizeof(text) - o,
 	    "# written by test-daemon\n"
-	    "listen = [ \"127.0.0.1:0\"%s ];\n"
+	    "listen = [ \"%s\"%s ];\n"
 	    "workers = %d;\n"
 	    "timeouts = { header = 5.0; body = 5.0; keepalive = 10.0; "
 	    "send = 5.0; shutdown = 5.0; ready = 5.0;",
+	    c->listen != NULL ? c->listen : "127.0.0.1:0",
 	    c->second_listen ? ", \"127.0.0.2:0\"" : "", c->workers);
 	if (c->heartbeat > 0)
 		o += (size_t)snprintf(text + o, sizeof(text) - o,
@@ -686,6 +688,8 @@ srv_wait_exit(long ms)
  */
 /* One more environment variable for the next start, or NULL. */
 static const char *srv_extra_env;
+/* A listening socket to pass as systemd does (fd 3, LISTEN_FDS), or -1. */
+static int srv_activation_fd = -1;
 
 static char **
 srv_env(const char *notify, int fail)
@@ -700,7 +704,8 @@ srv_env(const char *notify, int fail)
 
 	while (environ[n] != NULL)
 		n++;
-	if ((env = calloc(n + 4, sizeof(*env))) == NULL)
+	/* Room for ours, and LISTEN_FDS and LISTEN_PID added by the child. */
+	if ((env = calloc(n + 6, sizeof(*env))) == NULL)
 		return NULL;
 	for (i = 0; i < n; i++) {
 		skip = 0;
@@ -775,6 +780,26 @@ srv_start(const struct srv_conf *c, int fail)
 		    dup2(devnull, STDOUT_FILENO) == -1 ||
 		    dup2(errp[1], STDERR_FILENO) == -1)
 			_exit(127);
+		if (srv_activation_fd >= 0) {
+			/* sd_listen_fds(3): fd 3 on, LISTEN_PID our own pid
+			 * (known only here, after the fork). */
+			static char lpid[32] = "LISTEN_PID=";
+			char digits[16], *d = digits + sizeof(digits);
+			size_t e = 0, l = strlen(lpid);
+			long v = (long)getpid();
+
+			if (dup2(srv_activation_fd, 3) == -1)
+				_exit(127);
+			do
+				*--d = (char)('0' + v % 10);
+			while ((v /= 10) != 0);
+			memcpy(lpid + l, d, (size_t)(digits + sizeof(digits) - d));
+			while (env[e] != NULL)
+				e++;
+			env[e++] = (char *)"LISTEN_FDS=1";
+			env[e++] = lpid;
+			env[e] = NULL;
+		}
 		execve(argv[0], argv, env);
 		dprintf(STDERR_FILENO, "exec %s: %s\n", argv[0],
 		    strerror(errno));
@@ -955,6 +980,40 @@ req_start(const char *ip, int port, const char *target)
 		return err;
 	}
 	return fd;
+}
+
+/* Reads fd to EOF within ms into buf (NUL-terminated, cut at cap - 1) and
+ * closes it: 0, or -errno (-ETIMEDOUT). */
+static int
+req_read_all(int fd, char *buf, size_t cap, long ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	long end = now_ms() + ms;
+	size_t len = 0;
+	ssize_t n;
+	int r;
+
+	for (;;) {
+		r = poll(&pfd, 1, (int)(end - now_ms() < 0 ? 0 :
+		    end - now_ms()));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			(void)close(fd);
+			return r == 0 ? -ETIMEDOUT : -errno;
+		}
+		n = recv(fd, buf + len, cap - 1 - len, 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0 || len + (size_t)n == cap - 1) {
+			if (n > 0)
+				len += (size_t)n;
+			buf[len] = '\0';
+			(void)close(fd);
+			return n < 0 ? -errno : 0;
+		}
+		len += (size_t)n;
+	}
 }
 
 /* Reads the response on fd to EOF within ms and closes fd: the status
@@ -1900,6 +1959,74 @@ test_workers_drop_privileges(void **state)
 	stop_or_fail(5000);
 }
 
+/* A listening socket from systemd socket activation is used, not bound
+ * again: requests reach it. */
+static void
+test_socket_activation_is_adopted(void **state)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	struct srv_conf c = { .workers = 2 };
+	char listen_addr[64];
+	int fd, one = 1;
+
+	(void)state;
+	assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)), 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, 128), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	(void)snprintf(listen_addr, sizeof(listen_addr), "127.0.0.1:%d",
+	    ntohs(sin.sin_port));
+	c.listen = listen_addr;
+	srv_activation_fd = fd;
+	start_or_fail(&c);
+	srv_activation_fd = -1;
+	(void)close(fd);	/* asyncd has its own copy now */
+	if (srv_wait_log(0, "socket from systemd (LISTEN_FDS)", 5000) != 0)
+		fail_msg("the activated socket was not adopted\n%s",
+		    log_tail());
+	assert_int_equal(srv.port, ntohs(sin.sin_port));
+	get_ok(srv.port, "/", 4);
+	stop_or_fail(5000);
+}
+
+/* GET /stats and /metrics answer every worker's counters together. */
+static void
+test_stats_and_metrics_cover_every_worker(void **state)
+{
+	struct srv_conf c = { .workers = 2, .heartbeat = 0.4 };
+	char buf[16384];
+	int fd;
+
+	(void)state;
+	start_or_fail(&c);
+	if (srv_wait_log(0, "started: 2 workers", 5000) != 0)
+		fail_msg("workers not ready\n%s", log_tail());
+	get_ok(srv.port, "/", 6);
+	sleep_ms(500);		/* a heartbeat carries the counters over */
+	assert_true((fd = req_start("127.0.0.1", srv.port, "/stats")) >= 0);
+	assert_int_equal(req_read_all(fd, buf, sizeof(buf), 3000), 0);
+	if (strstr(buf, "200 OK") == NULL ||
+	    strstr(buf, "application/json") == NULL ||
+	    strstr(buf, "\"workers\": 2") == NULL ||
+	    strstr(buf, "\"worker\": 1") == NULL ||
+	    strstr(buf, "\"worker\": 2") == NULL ||
+	    strstr(buf, "\"requests\": 6") == NULL)
+		fail_msg("GET /stats:\n%s", buf);
+	assert_true((fd = req_start("127.0.0.1", srv.port, "/metrics")) >= 0);
+	assert_int_equal(req_read_all(fd, buf, sizeof(buf), 3000), 0);
+	if (strstr(buf, "# TYPE asyncd_requests_total counter") == NULL ||
+	    strstr(buf, "asyncd_workers 2") == NULL ||
+	    strstr(buf, "asyncd_requests_total{worker=\"1\"") == NULL)
+		fail_msg("GET /metrics:\n%s", buf);
+	stop_or_fail(5000);
+}
+
 /* ==== main ======================================================================== */
 
 #define T(f)	cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
@@ -1922,6 +2049,8 @@ main(void)
 		T(test_pid_file_written_after_ready_and_removed_at_stop),
 		T(test_watchdog_keepalives_every_half_period),
 		T(test_workers_drop_privileges),
+		T(test_socket_activation_is_adopted),
+		T(test_stats_and_metrics_cover_every_worker),
 	};
 	char tmpl[256], *real;
 	const char *base;
