@@ -67,7 +67,8 @@ chan_check_quit(const void *p, uint32_t len)
 	const struct chan_quit *q = p;
 
 	(void)len;
-	return isfinite(q->deadline) && q->deadline >= 0 ? 0 : -1;
+	return isfinite(q->deadline) && q->deadline >= 0 && q->reload <= 1 &&
+	    q->reserved == 0 ? 0 : -1;
 }
 
 static int

@@ -78,6 +78,10 @@ struct chan_counters {
 struct chan_quit {
 	double		 deadline;	/* seconds to drain, counted from
 					   receipt: finite and >= 0 */
+	uint32_t	 reload;	/* 1: a new generation took over (idle
+					   keep-alive connections get one more
+					   request); 0: a stop.  0 or 1 */
+	uint32_t	 reserved;	/* 0 */
 };
 
 #define CHAN_STATS_MAX		256	/* = CONF_WORKERS_MAX */

@@ -404,9 +404,9 @@ slot_send(struct slot *sl, uint16_t type, const void *p, size_t len)
 }
 
 static void
-slot_quit(struct slot *sl, double deadline)
+slot_quit(struct slot *sl, double deadline, int reload)
 {
-	struct chan_quit q = { .deadline = deadline };
+	struct chan_quit q = { .deadline = deadline, .reload = reload != 0 };
 
 	if (sl->quitting)
 		return;
@@ -644,7 +644,8 @@ master_stop(int fast, const char *why)
 		    m.conf.timeouts.shutdown);
 		for (i = 0; i < SLOTS_MAX; i++)
 			if (m.slots[i].used)
-				slot_quit(&m.slots[i], m.conf.timeouts.shutdown);
+				slot_quit(&m.slots[i], m.conf.timeouts.shutdown,
+				    0);
 		ev_timer_set(&m.kill_timer, m.conf.timeouts.shutdown + 1.0, 0.);
 	}
 	ev_timer_stop(rt_loop_ev(), &m.kill_timer);
@@ -713,7 +714,7 @@ master_gen_ready(int gen)
 	/* A reload's generation is serving: the old one may go. */
 	for (i = 0; i < SLOTS_MAX; i++)
 		if (m.slots[i].used && m.slots[i].gen != gen)
-			slot_quit(&m.slots[i], m.next.timeouts.shutdown);
+			slot_quit(&m.slots[i], m.next.timeouts.shutdown, 1);
 	conf_free(&m.conf);
 	m.conf = m.next;
 	m.have_next = 0;

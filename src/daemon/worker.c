@@ -43,6 +43,7 @@ static struct worker {
 	struct http_server_conf	 hc;
 	int			 quitting;
 	double			 quit_deadline;
+	int			 quit_reload;
 	struct rt_signal	 sigterm;
 } w;
 
@@ -137,7 +138,8 @@ worker_quit_task(void *arg)
 
 	(void)arg;
 	proctitle_set("asyncd: worker %d (draining)", w.slot);
-	cancelled = http_server_shutdown(w.server, w.quit_deadline);
+	cancelled = http_server_shutdown(w.server, w.quit_deadline,
+	    w.quit_reload);
 	if (cancelled > 0)
 		log_warn("worker %d: %d connection%s cancelled at the deadline",
 		    w.slot, cancelled, cancelled == 1 ? "" : "s");
@@ -146,7 +148,7 @@ worker_quit_task(void *arg)
 }
 
 static void
-worker_quit(double deadline)
+worker_quit(double deadline, int reload)
 {
 	int err;
 
@@ -154,6 +156,7 @@ worker_quit(double deadline)
 		return;
 	w.quitting = 1;
 	w.quit_deadline = deadline;
+	w.quit_reload = reload;
 	if ((err = rt_task_spawn(NULL, "quit", worker_quit_task, NULL)) != 0) {
 		log_error("worker %d: cannot start the graceful stop: %s",
 		    w.slot, rt_strerror(err));
@@ -180,7 +183,7 @@ worker_msg_cb(struct chan *c, const struct chan_hdr *hdr, const void *payload,
 		break;
 	case CHAN_QUIT:
 		memcpy(&q, payload, sizeof(q));
-		worker_quit(q.deadline);
+		worker_quit(q.deadline, (int)q.reload);
 		break;
 	case CHAN_TERMINATE:
 		http_server_flush_access(w.server);
@@ -221,7 +224,7 @@ worker_sigterm_cb(struct rt_signal *s, int signum)
 {
 	(void)s;
 	(void)signum;
-	worker_quit(w.conf->timeouts.shutdown);
+	worker_quit(w.conf->timeouts.shutdown, 0);
 }
 
 /* Drops root for the configured user and group (never back). */

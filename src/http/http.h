@@ -333,15 +333,19 @@ int	http_server_adopt(struct http_server *s, int fd);
 int	http_server_port(const struct http_server *s, size_t i);
 int	http_server_start(struct http_server *s);
 /*
- * Graceful stop: stops accepting; idle keep-alive connections serve a
- * request already received, else close lingering (an orderly EOF, never a
- * reset); requests in flight finish and their connections close after the
- * response; accepted connections still waiting for their first request
- * are served when it comes; what is left after timeout is cancelled.
- * Suspends until every connection is gone.  Returns the number of
- * connections that had to be cancelled.
+ * Graceful stop: stops accepting; requests in flight finish and their
+ * connections close after the response; accepted connections still waiting
+ * for their first request are served when it comes.  Idle keep-alive
+ * connections: with serve_idle (a reload: a new generation accepts now),
+ * each is served one more request, with Connection: close, since a client
+ * may be sending it already; without (a stop), each serves a request
+ * already received, else closes lingering (an orderly EOF, never a reset).
+ * What is left after timeout is closed or cancelled.  Suspends until every
+ * connection is gone.  Returns the number of connections that had to be
+ * cancelled.
  */
-int	http_server_shutdown(struct http_server *s, double timeout);
+int	http_server_shutdown(struct http_server *s, double timeout,
+	    int serve_idle);
 void	http_server_stats(const struct http_server *s, struct http_stats *st);
 /* Writes the buffered access log lines now (before a log reopen or an
  * exit). */

@@ -222,7 +222,7 @@ static const struct chan_counters counters = {
 	.conns_open = 7, .conns_active = 3, .requests = 123456789012ULL,
 	.errors = 42
 };
-static const struct chan_quit quit10 = { 10.5 };
+static const struct chan_quit quit10 = { .deadline = 10.5 };
 
 struct type_row {
 	uint16_t	 type;
@@ -328,8 +328,10 @@ test_chan_send_rejects_what_the_peer_would(void **state)
 {
 	static unsigned char big[CHAN_MAX_PAYLOAD + 1];
 	static struct chan_stats two_for_one, reserved;
-	const struct chan_quit qnan = { NAN }, qneg = { -1.0 },
-	    qinf = { INFINITY };
+	const struct chan_quit qnan = { .deadline = NAN },
+	    qneg = { .deadline = -1.0 },
+	    qinf = { .deadline = INFINITY },
+	    qreload = { .deadline = 1.0, .reload = 2 };
 	const struct {
 		uint16_t	 type;
 		const void	*p;
@@ -348,6 +350,7 @@ test_chan_send_rejects_what_the_peer_would(void **state)
 		{ CHAN_QUIT, &qnan, sizeof(qnan), -EINVAL },
 		{ CHAN_QUIT, &qneg, sizeof(qneg), -EINVAL },
 		{ CHAN_QUIT, &qinf, sizeof(qinf), -EINVAL },
+		{ CHAN_QUIT, &qreload, sizeof(qreload), -EINVAL },
 		{ CHAN_STATS, &two_for_one, CHAN_STATS_LEN(1), -EINVAL },
 		{ CHAN_STATS, &reserved, CHAN_STATS_LEN(0), -EINVAL },
 		{ CHAN_STATS, &two_for_one, CHAN_STATS_LEN(0) - 8, -EINVAL },
@@ -772,9 +775,12 @@ static struct chan_stats st_two_for_one = { .nworkers = 2 };
 static struct chan_stats st_reserved = { .reserved = 1 };
 static struct chan_stats st_too_many = { .nworkers = CHAN_STATS_MAX + 1 };
 static struct chan_stats st_one = { .nworkers = 1 };
-static const struct chan_quit q_nan = { NAN }, q_neg = { -0.5 },
-    q_inf = { INFINITY };
+static const struct chan_quit q_nan = { .deadline = NAN },
+    q_neg = { .deadline = -0.5 },
+    q_inf = { .deadline = INFINITY },
+    q_badreload = { .deadline = 1.0, .reload = 2 };
 static const unsigned char zeros[CHAN_MAX_PAYLOAD + 64];
+#define QLEN	sizeof(struct chan_quit)
 
 struct bad_row {
 	const char	*why;
@@ -810,9 +816,11 @@ static const struct bad_row bad_rows[] = {
 	    CHAN_STATS_LEN(CHAN_STATS_MAX + 1), zeros,
 	    CHAN_STATS_LEN(CHAN_STATS_MAX + 1), 0 },
 	/* Refused once the frame is complete. */
-	{ "QUIT deadline NaN", CHAN_QUIT, 0, 8, &q_nan, 8, 0 },
-	{ "QUIT deadline negative", CHAN_QUIT, 0, 8, &q_neg, 8, 0 },
-	{ "QUIT deadline infinite", CHAN_QUIT, 0, 8, &q_inf, 8, 0 },
+	{ "QUIT deadline NaN", CHAN_QUIT, 0, QLEN, &q_nan, QLEN, 0 },
+	{ "QUIT deadline negative", CHAN_QUIT, 0, QLEN, &q_neg, QLEN, 0 },
+	{ "QUIT deadline infinite", CHAN_QUIT, 0, QLEN, &q_inf, QLEN, 0 },
+	{ "QUIT reload neither 0 nor 1", CHAN_QUIT, 0, QLEN, &q_badreload, QLEN,
+	    0 },
 	{ "STATS count above its length", CHAN_STATS, 0, CHAN_STATS_LEN(1),
 	    &st_two_for_one, CHAN_STATS_LEN(1), 0 },
 	{ "STATS count above 256", CHAN_STATS, 0, CHAN_STATS_LEN(1),
