@@ -200,6 +200,24 @@ conn_main(void *arg)
 	return status;
 }
 
+/* "conn fd N", for rt_task_dump. */
+static void
+conn_name(char name[48], int fd)
+{
+	static const char prefix[] = "conn fd ";
+	char digits[12], *d = digits + sizeof(digits);
+	unsigned v = (unsigned)fd;
+	size_t n;
+
+	do
+		*--d = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	n = (size_t)(digits + sizeof(digits) - d);
+	memcpy(name, prefix, sizeof(prefix) - 1);
+	memcpy(name + sizeof(prefix) - 1, d, n);
+	name[sizeof(prefix) - 1 + n] = '\0';
+}
+
 /* Starts a connection task for fd; the caller has counted it in nconns. */
 static int
 conn_spawn(struct rt_server *s, int fd, const struct sockaddr *peer,
@@ -219,7 +237,8 @@ conn_spawn(struct rt_server *s, int fd, const struct sockaddr *peer,
 	memcpy(&c->peer, peer, len);
 	c->peerlen = len;
 	c->server = s;
-	snprintf(name, sizeof(name), "conn fd %d", fd);
+	/* Not snprintf: this runs for every resumed keep-alive request. */
+	conn_name(name, fd);
 	err = rt_task_spawn_opts(&c->task, name, conn_main, c,
 	    &(struct rt_task_opts){ .stack_size = s->opts.stack_size });
 	if (err != 0) {
