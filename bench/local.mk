@@ -11,3 +11,4 @@ bench_echo_SOURCES = bench/echo.c
 bench_echo_CPPFLAGS = $(RT_CPPFLAGS)
 bench_echo_LDADD = $(RT_LIBS)
 EXTRA_DIST += bench/http bench/seed_app.py bench/pipeline.lua bench/idle_conns.py
+EXTRA_DIST += bench/http-workers
