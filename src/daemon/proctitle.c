@@ -27,8 +27,10 @@ static size_t	 title_len;
 int
 proctitle_init(int argc, char **argv)
 {
-	char *end, **env;
-	size_t n, i;
+	static char *block;	/* the copies: one allocation, kept reachable
+				   here even when unsetenv drops entries */
+	char *end, **env, *p;
+	size_t n, i, total = 0;
 
 	if (argc == 0 || argv[0] == NULL)
 		return -EINVAL;
@@ -36,14 +38,18 @@ proctitle_init(int argc, char **argv)
 	for (i = 1; i < (size_t)argc && argv[i] == end; i++)
 		end = argv[i] + strlen(argv[i]) + 1;
 	for (n = 0; environ[n] != NULL; n++)
-		;
+		total += strlen(environ[n]) + 1;
 	if ((env = malloc((n + 1) * sizeof(*env))) == NULL)
 		return -ENOMEM;
-	for (i = 0; i < n; i++) {
+	if ((block = malloc(total != 0 ? total : 1)) == NULL) {
+		free(env);
+		return -ENOMEM;
+	}
+	for (i = 0, p = block; i < n; i++) {
 		if (environ[i] == end)
 			end = environ[i] + strlen(environ[i]) + 1;
-		if ((env[i] = strdup(environ[i])) == NULL)
-			return -ENOMEM;		/* a leak at startup only */
+		env[i] = p;
+		p = stpcpy(p, environ[i]) + 1;
 	}
 	env[n] = NULL;
 	environ = env;
