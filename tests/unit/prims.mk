@@ -1,4 +1,8 @@
 # tests/unit: tests of the synchronisation primitives, one program each.
+# prims-test.h holds their shared harness (records, loop per test, spawn,
+# finish_loop).
+EXTRA_DIST += tests/unit/prims-test.h
+
 check_PROGRAMS += tests/unit/test-rt-lock
 TESTS += tests/unit/test-rt-lock
 tests_unit_test_rt_lock_CPPFLAGS = $(RT_CPPFLAGS)

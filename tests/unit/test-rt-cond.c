@@ -4,69 +4,27 @@
  * cancellation, deadline scope), and a cancellation that arrives during the
  * re-acquire kept for the next wait.
  *
- * Tasks record what they saw in the globals below and the test asserts after
- * rt_loop_run(): a cmocka assertion longjmps, which must not happen from a
- * task's stack.
+ * The shared harness (records, setup, spawn, finish_loop) is prims-test.h.
  */
 #include "config.h"
 
-#include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
-
-#include "rt.h"
+#include "prims-test.h"
 
 static struct rt_lock	lk;
 static struct rt_cond	cv;
-static int		order[16];	/* task ids in the order they ran */
-static size_t		norder;
-static int		err[8];		/* per-task results, by id */
-static int		seen[8];	/* per-task extra observations */
-static int		held[8];	/* owned the lock when cond_wait returned */
-static struct rt_task	*tasks[8];
+/* Per-task: owned the lock when cond_wait returned. */
+static int		held[PRIMS_NTASKS];
 
 static void
 setup_loop(void)
 {
 	size_t i;
 
-	rt_loop_close();	/* a failed test leaves its loop open */
-	assert_int_equal(rt_loop_init(NULL), 0);
+	prims_setup_loop();
 	rt_lock_init(&lk);
 	rt_cond_init(&cv, &lk);
-	norder = 0;
-	for (i = 0; i < 8; i++) {
-		err[i] = 1;	/* "never set" */
-		seen[i] = -1;
+	for (i = 0; i < PRIMS_NTASKS; i++)
 		held[i] = -1;
-		tasks[i] = NULL;
-	}
-}
-
-static void
-spawn(int id, rt_task_fn fn)
-{
-	assert_int_equal(rt_task_spawn(&tasks[id], "t", fn,
-	    (void *)(intptr_t)id), 0);
-}
-
-static void
-finish_loop(void)
-{
-	size_t i;
-
-	assert_int_equal(rt_loop_run(), 0);
-	for (i = 0; i < 8; i++) {
-		if (tasks[i] != NULL) {
-			assert_true(rt_task_done(tasks[i]));
-			rt_task_release(tasks[i]);
-		}
-	}
-	rt_loop_close();
 }
 
 /* Waits on the condition with timeout (id 1..7 in arg); records the

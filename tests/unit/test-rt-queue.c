@@ -3,72 +3,34 @@
  * hand-off to waiting getters and putters in FIFO order, timeouts,
  * cancellation, deadline scopes, nowait variants and destroy.
  *
- * Tasks record what they saw in the globals below and the test asserts after
- * rt_loop_run(): a cmocka assertion longjmps, which must not happen from a
- * task's stack.
+ * The shared harness (records, setup, spawn, finish_loop) is prims-test.h.
  */
 #include "config.h"
 
-#include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
-
-#include "rt.h"
+#include "prims-test.h"
 
 #define I(n)	((void *)(intptr_t)(n))
 
 static struct rt_queue	q;
 static intptr_t		got[32];	/* items in the order received */
 static size_t		ngot;
-static int		order[16];	/* task ids in the order they ran */
-static size_t		norder;
-static int		err[8];		/* per-task results, by id */
-static int		seen[8];	/* per-task extra observations */
-static struct rt_task	*tasks[8];
 static int		expired;	/* rt_scope_exit's verdict */
+
+/* finish_loop() runs this once the tasks are released. */
+static void
+destroy_queue(void)
+{
+	rt_queue_destroy(&q);
+}
 
 static void
 setup_loop(size_t cap)
 {
-	size_t i;
-
-	rt_loop_close();	/* a failed test leaves its loop open */
-	assert_int_equal(rt_loop_init(NULL), 0);
+	prims_setup_loop();
 	assert_int_equal(rt_queue_init(&q, cap), 0);
-	ngot = norder = 0;
+	prims_before_close = destroy_queue;
+	ngot = 0;
 	expired = 0;
-	for (i = 0; i < 8; i++) {
-		err[i] = 1;	/* "never set" */
-		seen[i] = -1;
-		tasks[i] = NULL;
-	}
-}
-
-static void
-spawn(int id, rt_task_fn fn)
-{
-	assert_int_equal(rt_task_spawn(&tasks[id], "t", fn,
-	    (void *)(intptr_t)id), 0);
-}
-
-static void
-finish_loop(void)
-{
-	size_t i;
-
-	assert_int_equal(rt_loop_run(), 0);
-	for (i = 0; i < 8; i++) {
-		if (tasks[i] != NULL) {
-			assert_true(rt_task_done(tasks[i]));
-			rt_task_release(tasks[i]);
-		}
-	}
-	rt_queue_destroy(&q);
-	rt_loop_close();
 }
 
 static int
