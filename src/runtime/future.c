@@ -42,28 +42,13 @@ rt_future_set_error(struct rt_future *f, int error)
 	return future_complete(f, NULL, error < 0 ? error : -error);
 }
 
-static void
-await_wake_cb(struct rt_cb *cb, void *source)
-{
-	(void)source;
-	(void)rt__wake(cb->arg, 0);
-}
-
 int
 rt_future_await(struct rt_future *f, void **result, double timeout)
 {
-	struct rt_cb cb = { .fn = await_wake_cb };
 	int err;
 
-	if (!f->done) {
-		if ((cb.arg = rt__loop->current) == NULL)
-			return -EPERM;
-		rt__cb_add(&f->cbs, &cb);
-		err = rt__wait(NULL, "future", timeout, 0);
-		rt_cb_remove(&cb);
-		if (err != 0)
-			return err;
-	}
+	if (!f->done && (err = rt__wait_cbs(&f->cbs, "future", timeout, 0)) != 0)
+		return err;
 	if (result != NULL)
 		*result = f->result;
 	return f->error;
@@ -72,13 +57,7 @@ rt_future_await(struct rt_future *f, void **result, double timeout)
 void
 rt_future_add_done_cb(struct rt_future *f, struct rt_cb *cb)
 {
-	if (f->done) {
-		cb->next = NULL;
-		cb->pprev = NULL;
-		cb->fn(cb, f);
-		return;
-	}
-	rt__cb_add(&f->cbs, cb);
+	rt__cb_add_or_run(&f->cbs, f->done, cb, f);
 }
 
 int

@@ -252,6 +252,17 @@ void	rt__watch_init(struct rt_watch *w, int fd, int events,
 /* Detaches the resolver threads from the loop being closed. */
 void	rt__resolve_close(void);
 
+/*
+ * Suspends the running task until the callback list *list runs (a future
+ * set, a task done), or the timeout or a cancellation: rt__wait's statuses.
+ * Its node lives on the waiter's stack and is unlinked before returning.
+ */
+int	rt__wait_cbs(struct rt_cb **list, const char *what, double timeout,
+	    unsigned flags);
+/* Adds cb to *list, or runs it at once with source if done already. */
+void	rt__cb_add_or_run(struct rt_cb **list, int done, struct rt_cb *cb,
+	    void *source);
+
 /* Runs the list of callbacks *head, emptying it; source is passed on. */
 void	rt__cb_run_all(struct rt_cb **head, void *source);
 void	rt__cb_add(struct rt_cb **head, struct rt_cb *cb);

@@ -223,33 +223,18 @@ rt_task_cancelling(const struct rt_task *t)
 	return t->cancelling && t->state != RT_TASK_DONE;
 }
 
-static void
-join_wake_cb(struct rt_cb *cb, void *source)
-{
-	(void)source;
-	(void)rt__wake(cb->arg, 0);
-}
-
 int
 rt__task_join(struct rt_task *t, void **result, double timeout,
     unsigned flags)
 {
 	struct rt_task *self = rt__loop->current;
-	struct rt_cb cb = { .fn = join_wake_cb };
 	int err;
 
 	if (t == self)
 		return -EDEADLK;
-	if (t->state != RT_TASK_DONE) {
-		if (self == NULL)
-			return -EPERM;
-		cb.arg = self;
-		rt__cb_add(&t->done_cbs, &cb);
-		err = rt__wait(NULL, "join", timeout, flags);
-		rt_cb_remove(&cb);
-		if (err != 0)
-			return err;
-	}
+	if (t->state != RT_TASK_DONE &&
+	    (err = rt__wait_cbs(&t->done_cbs, "join", timeout, flags)) != 0)
+		return err;
 	if (result != NULL)
 		*result = t->result;
 	return t->status;
@@ -306,13 +291,7 @@ rt_task_done(const struct rt_task *t)
 void
 rt_task_add_done_cb(struct rt_task *t, struct rt_cb *cb)
 {
-	if (t->state == RT_TASK_DONE) {
-		cb->next = NULL;
-		cb->pprev = NULL;
-		cb->fn(cb, t);
-		return;
-	}
-	rt__cb_add(&t->done_cbs, cb);
+	rt__cb_add_or_run(&t->done_cbs, t->state == RT_TASK_DONE, cb, t);
 }
 
 int

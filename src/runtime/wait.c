@@ -128,6 +128,41 @@ rt__wq_wake_all(struct rt_wq *wq, int status)
 	return n;
 }
 
+static void
+wake_cb(struct rt_cb *cb, void *source)
+{
+	(void)source;
+	(void)rt__wake(cb->arg, 0);
+}
+
+int
+rt__wait_cbs(struct rt_cb **list, const char *what, double timeout,
+    unsigned flags)
+{
+	struct rt_cb cb = { .fn = wake_cb, .arg = rt__loop->current };
+	int err;
+
+	if (cb.arg == NULL)
+		return -EPERM;
+	rt__cb_add(list, &cb);
+	err = rt__wait(NULL, what, timeout, flags);
+	rt_cb_remove(&cb);
+	return err;
+}
+
+void
+rt__cb_add_or_run(struct rt_cb **list, int done, struct rt_cb *cb,
+    void *source)
+{
+	if (!done) {
+		rt__cb_add(list, cb);
+		return;
+	}
+	cb->next = NULL;
+	cb->pprev = NULL;
+	cb->fn(cb, source);
+}
+
 /* ---- deadline scopes -------------------------------------------------- */
 
 void
