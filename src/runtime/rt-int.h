@@ -101,10 +101,15 @@ struct rt_task {
 	/* Set before use. */
 	struct rt_task		*wq_next, *wq_prev;
 	void			*wait_data;	/* per-primitive scratch */
-	double			 deadline;	/* while in the timer heap */
-	uint64_t		 deadline_seq;	/* ties break in arming order */
 	struct rt_task		*group_next;
 	struct rt_cb		 group_cb;
+};
+
+/* A deadline in the timer heap (timer.c): ties break in arming order. */
+struct rt__heap_node {
+	double			 at;
+	uint64_t		 seq;
+	struct rt_task		*task;
 };
 
 struct rt__loop {
@@ -122,7 +127,7 @@ struct rt__loop {
 	uint64_t		 next_id;
 
 	/* Deadlines of waiting tasks (timer.c). */
-	struct rt_task		**heap;
+	struct rt__heap_node	*heap;
 	size_t			 heap_len, heap_cap;
 	uint64_t		 timer_seq;
 	ev_timer		 timer;		/* armed for heap[0] */

@@ -92,6 +92,84 @@ test_sleep_equal_durations_wake_in_fifo_order(void **state)
 	assert_string_equal(order, tags);
 }
 
+/*
+ * The heap under load: 500 sleepers over 8 distinct durations (many ties),
+ * every third one cancelled from the middle of the heap while all are
+ * asleep.  The survivors must wake in (duration, sleep order) and the
+ * cancelled ones with -ECANCELED: a removal that broke the heap shows up
+ * as a wrong order or a lost wake-up.
+ */
+#define HEAP_N	500
+
+struct heap_sleeper {
+	int	idx;
+	int	err;
+	struct rt_task *task;
+};
+
+static int	 woke[HEAP_N];
+static size_t	 nwoke;
+
+static double
+heap_secs(int i)
+{
+	return 0.001 * ((i * 5) % 8);	/* 0 to 7 ms, ties every 8 */
+}
+
+static int
+heap_sleep(void *arg)
+{
+	struct heap_sleeper *h = arg;
+
+	h->err = rt_sleep(heap_secs(h->idx) + 0.001);
+	if (h->err == 0)
+		woke[nwoke++] = h->idx;
+	return 0;
+}
+
+static int
+heap_cancel_thirds(void *arg)
+{
+	struct heap_sleeper *h = arg;
+	int i;
+
+	for (i = 0; i < HEAP_N; i += 3)
+		assert_int_equal(rt_task_cancel(h[i].task), 0);
+	return 0;
+}
+
+static void
+test_sleep_many_with_cancels_keep_heap_order(void **state)
+{
+	static struct heap_sleeper h[HEAP_N];
+	size_t k;
+	int i;
+
+	(void)state;
+	nwoke = 0;
+	for (i = 0; i < HEAP_N; i++) {
+		h[i] = (struct heap_sleeper){ i, 1, NULL };
+		assert_int_equal(rt_task_spawn(&h[i].task, "sleeper",
+		    heap_sleep, &h[i]), 0);
+	}
+	/* Spawned last: runs once every sleeper has armed its deadline. */
+	assert_int_equal(rt_task_spawn(NULL, "canceller", heap_cancel_thirds,
+	    h), 0);
+	assert_int_equal(rt_loop_run(), 0);
+	for (i = 0; i < HEAP_N; i++) {
+		assert_int_equal(h[i].err, i % 3 == 0 ? -ECANCELED : 0);
+		rt_task_release(h[i].task);
+	}
+	assert_int_equal(nwoke, HEAP_N - (HEAP_N + 2) / 3);
+	for (k = 1; k < nwoke; k++) {
+		double a = heap_secs(woke[k - 1]), b = heap_secs(woke[k]);
+
+		if (a > b || (a == b && woke[k - 1] > woke[k]))
+			fail_msg("sleeper %d woke before %d", woke[k - 1],
+			    woke[k]);
+	}
+}
+
 static int
 yield_twice(void *arg)
 {
@@ -327,6 +405,7 @@ main(void)
 		RT_TEST(test_sleep_zero_yields_in_fifo_order),
 		RT_TEST(test_sleep_zero_alone_returns),
 		RT_TEST(test_sleep_outside_task_is_eperm),
+		RT_TEST(test_sleep_many_with_cancels_keep_heap_order),
 		RT_TEST(test_scope_expired_fails_every_wait_inside),
 		RT_TEST(test_scope_exit_returns_0_when_not_expired),
 		RT_TEST(test_scope_shorter_wait_timeout_wins),
