@@ -84,7 +84,7 @@ struct rt_task {
 	struct rt__defer	*defers;
 	struct rt_cb		*done_cbs;
 	struct rt_wq		*wq;		/* the queue we are linked on */
-	size_t			 heap_idx;	/* 1-based; 0: not in the heap */
+	uint32_t		 timer_slot;	/* 1-based; 0: no deadline */
 	struct rt_task		*all_next;	/* the loop's list of all */
 
 	/* Line 2: set by spawn. */
@@ -109,7 +109,14 @@ struct rt_task {
 struct rt__heap_node {
 	double			 at;
 	uint64_t		 seq;
+	uint32_t		 slot;		/* its entry in the slot table */
+};
+
+/* A waiting task's deadline: where its node is in the heap (timer.c). */
+struct rt__timer_slot {
 	struct rt_task		*task;
+	size_t			 idx;		/* heap position; free: next free
+						   slot, 1-based (0: none) */
 };
 
 struct rt__loop {
@@ -128,7 +135,9 @@ struct rt__loop {
 
 	/* Deadlines of waiting tasks (timer.c). */
 	struct rt__heap_node	*heap;
+	struct rt__timer_slot	*slots;		/* heap_cap of them */
 	size_t			 heap_len, heap_cap;
+	size_t			 slot_free;	/* 1-based; 0: none */
 	uint64_t		 timer_seq;
 	ev_timer		 timer;		/* armed for heap[0] */
 	double			 timer_at;	/* the deadline it is armed for */

@@ -54,7 +54,7 @@ rt__wake(struct rt_task *t, int status)
 		return 0;
 	if (t->wq != NULL)
 		wq_unlink(t);
-	if (t->heap_idx != 0)
+	if (t->timer_slot != 0)
 		rt__timer_del(t);
 	if (ev_is_active(&t->io))
 		ev_io_stop(rt__loop->ev, &t->io);
