@@ -530,6 +530,7 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 	hc.s = s;
 	hc.fd = c->fd;
 	c->fd = -1;		/* ours now: closed or parked below */
+	http__idle_serving(s, hc.fd);
 	hc.peer = c->peer;
 	hc.peerlen = c->peerlen;
 	hc.headers = http__buf_get(s, 0);

@@ -30,8 +30,16 @@ struct http_idle {
 	struct http_idle	*next, *prev;	/* its death queue, oldest first */
 	double			 deadline;
 	int			 queue;		/* HTTP__Q_FRESH or HTTP__Q_KEEPALIVE */
+	int			 state;		/* HTTP__IDLE_* */
 	socklen_t		 peerlen;
 	struct sockaddr_storage	 peer;
+};
+
+/* Where a connection with a parking record is (server.c). */
+enum {
+	HTTP__IDLE_PARKED,	/* in a death queue, its watcher waiting */
+	HTTP__IDLE_RESUMING,	/* a task is spawned but has not run yet */
+	HTTP__IDLE_SERVING	/* its task is serving it */
 };
 
 enum {
@@ -84,6 +92,8 @@ int	http__idle_park(struct http_server *s, int fd,
 	    const struct sockaddr_storage *peer, socklen_t peerlen, int queue);
 /* Forgets fd's parking record: call before closing a connection's fd. */
 void	http__idle_release(struct http_server *s, int fd);
+/* The connection's task has started: it reads what is there now. */
+void	http__idle_serving(struct http_server *s, int fd);
 void	*http__buf_get(struct http_server *s, int out);
 void	http__buf_put(struct http_server *s, void *b, int out);
 
