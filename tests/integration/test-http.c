@@ -1116,6 +1116,81 @@ test_pipelined_requests_answered_in_order(void **state)
 	client_close(c);
 }
 
+/* CPU time (user + system) of pid and its children, in ms. */
+static long
+tree_cpu_ms(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut, st;
+	long ms = 0, tck = sysconf(_SC_CLK_TCK);
+	pid_t kids[64];
+	int n = 0, i, fd;
+	ssize_t len;
+	FILE *f;
+
+	kids[n++] = pid;
+	(void)snprintf(path, sizeof(path), "/proc/%d/task/%d/children",
+	    (int)pid, (int)pid);
+	if ((f = fopen(path, "r")) != NULL) {
+		while (n < 64 && fscanf(f, "%d", &i) == 1)
+			kids[n++] = i;
+		fclose(f);
+	}
+	for (i = 0; i < n; i++) {
+		(void)snprintf(path, sizeof(path), "/proc/%d/stat",
+		    (int)kids[i]);
+		if ((fd = open(path, O_RDONLY)) == -1)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		(void)close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		/* Fields 14 and 15, counted after the ")" that ends comm. */
+		if ((p = strrchr(buf, ')')) != NULL && sscanf(p + 2,
+		    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+		    &ut, &st) == 2)
+			ms += (long)((ut + st) * 1000 / (unsigned long)tck);
+	}
+	return ms;
+}
+
+/*
+ * A request pipelined behind a slow one, on a connection that has parked
+ * once (so it has a parking watcher, which stays started while a task
+ * serves it): answered after the slow one, and the bytes waiting in the
+ * socket during the 0.5 s delay must not make the level-triggered watcher
+ * fire at every loop iteration, a worker spinning on one core.
+ */
+static void
+test_pipelined_during_delay_answered_without_spinning(void **state)
+{
+	struct response r;
+	struct client *c;
+	long cpu0, cpu;
+
+	(void)state;
+	c = client_open(srv_app.port);
+	client_sends(c, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_response(c, &r, 0, IO_MS);
+	assert_response(&r, "HTTP/1.1 200 OK", TEXT, "ok");
+	sleep_ms(50);			/* parked */
+	client_sends(c, "GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
+	sleep_ms(50);			/* read, in its 0.5 s delay */
+	cpu0 = tree_cpu_ms(srv_app.pid);
+	client_sends(c, "GET /hello/next HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_response(c, &r, 0, IO_MS);
+	assert_response(&r, "HTTP/1.1 200 OK", HTML, "<h1>Index</h1>");
+	cpu = tree_cpu_ms(srv_app.pid) - cpu0;
+	client_response(c, &r, 0, IO_MS);
+	assert_response(&r, "HTTP/1.1 200 OK", HTML, "<h1>hello, next!</h1>");
+	client_close(c);
+	/* About 400 ms passed: a spinning worker uses nearly all of it. */
+	if (cpu > 150)
+		fail_msg("asyncd used %ld ms of CPU while a request waited "
+		    "behind a 0.5 s one", cpu);
+}
+
 static void
 test_request_sent_byte_by_byte(void **state)
 {
@@ -1890,6 +1965,7 @@ main(void)
 		T(test_http10_keepalive_stays_open),
 		T(test_connection_close_closes),
 		T(test_pipelined_requests_answered_in_order),
+		T(test_pipelined_during_delay_answered_without_spinning),
 		T(test_request_sent_byte_by_byte),
 		T(test_head_has_no_body),
 		T(test_expect_continue_get_with_body),
