@@ -98,7 +98,7 @@ http__access_log(struct http_server *s, const struct sockaddr_storage *peer,
 
 	if (s->conf->access_fd == NULL || *s->conf->access_fd < 0)
 		return;
-	now = (time_t)rt_loop_time();
+	now = (time_t)ev_now(rt_loop_ev());	/* wall clock, cached */
 	if (now != stamp_sec && gmtime_r(&now, &tm) != NULL) {
 		snprintf(stamp, sizeof(stamp), "%02d/%s/%04d:%02d:%02d:%02d +0000",
 		    tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,

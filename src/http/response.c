@@ -3,8 +3,9 @@
  * error responses.
  *
  * The Date value is formatted at most once per second (nginx's cached
- * time): its second comes from the loop's clock, which libev refreshes once
- * per iteration, so a response costs neither a clock read nor a strftime.
+ * time): its second comes from libev's wall clock (ev_now), which libev
+ * refreshes once per iteration, so a response costs neither a clock read
+ * nor a strftime.  Deadlines use the runtime's monotonic clock instead.
  */
 #include "config.h"
 
@@ -25,7 +26,7 @@ http__date(void)
 	    "Fri", "Sat" };
 	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May",
 	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t now = (time_t)rt_loop_time();
+	time_t now = (time_t)ev_now(rt_loop_ev());
 	struct tm tm;
 
 	if (now == date_sec)

@@ -139,9 +139,10 @@ idle_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
 {
 	struct http_server *s = (struct http_server *)(void *)((char *)w -
 	    offsetof(struct http_server, idle_timer));
-	double now = ev_now(ev);
+	double now = rt_loop_time();
 	int q;
 
+	(void)ev;
 	(void)revents;
 	for (q = 0; q < HTTP__Q_COUNT; q++)
 		while (s->q[q].head != NULL && s->q[q].head->deadline <= now)

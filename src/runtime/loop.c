@@ -85,7 +85,7 @@ rt_loop_ev(void)
 double
 rt_loop_time(void)
 {
-	return ev_now(rt__loop->ev);
+	return rt__now();
 }
 
 void
@@ -157,7 +157,7 @@ rt_loop_run(void)
 
 	l->stop = 0;
 	/* Time passed outside the loop (setup, an earlier run) must not
-	 * shorten the first timeouts armed from the cached clock. */
+	 * shorten watchers' timers armed from libev's cached clocks. */
 	ev_now_update(l->ev);
 	while (!l->stop) {
 		if (l->ready_head != NULL) {

@@ -90,8 +90,9 @@ void	rt_loop_close(void);
 /* The libev loop, to attach watchers of one's own. */
 struct ev_loop *rt_loop_ev(void);
 
-/* The loop's monotonic clock in seconds (libev's ev_now, refreshed at least
- * once per loop iteration). */
+/* The monotonic clock in seconds (CLOCK_MONOTONIC, read at each call, as
+ * asyncio's loop.time()): the base of every deadline and timeout.  Not the
+ * wall clock. */
 double	rt_loop_time(void);
 
 /* Runs fn(arg) from the loop soon, in FIFO order with ready tasks

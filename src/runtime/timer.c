@@ -4,11 +4,11 @@
  * Every wait with a limit puts its task in a min-heap ordered by (deadline,
  * sequence number); a single libev timer is armed for the heap's top.  Why
  * not one ev_timer per task: libev's heap does not keep the order of equal
- * deadlines, and equal deadlines are the rule, not the exception, because
- * ev_now is cached for a whole loop iteration: three tasks that call
- * rt_sleep(1) in one iteration get the same deadline and libev wakes them
- * A, C, B.  asyncio wakes them A, B, C (it reads the clock at each call), and
- * our ready queue promises FIFO order, so ties break by arming order here.
+ * deadlines (three tasks that called rt_sleep(1) in one iteration, back
+ * when deadlines came from libev's cached ev_now, woke A, C, B), and equal
+ * deadlines still happen within the clock's resolution.  asyncio wakes them
+ * A, B, C, and our ready queue promises FIFO order, so ties break by arming
+ * order here.  Deadlines are on rt__now()'s monotonic clock.
  *
  * The heap array grows by doubling and never shrinks: no allocation in a
  * steady state.  Each task records its slot, and the slot the task's heap
@@ -23,8 +23,8 @@
 
 #include "rt-int.h"
 
-/* libev's clocks and ours may differ by rounding: a task whose deadline is
- * this close is due (asyncio's clock_resolution). */
+/* libev's clock and ours are read at different instants: a task whose
+ * deadline is this close is due (asyncio's clock_resolution). */
 #define DUE_SLACK	1e-6
 
 /*
@@ -107,9 +107,12 @@ rearm(struct rt__loop *l)
 	}
 	if (ev_is_active(&l->timer) && l->timer_at == l->heap[0].at)
 		return;		/* already set for this top: no libev work */
-	after = l->heap[0].at - ev_now(l->ev);
+	after = l->heap[0].at - rt__now();
 	if (after < 0)
 		after = 0;
+	/* libev adds after to its own monotonic time, cached since the loop
+	 * iteration began: refreshed, the timer does not fire early. */
+	ev_now_update(l->ev);
 	ev_timer_stop(l->ev, &l->timer);
 	ev_timer_set(&l->timer, after, 0.);
 	ev_timer_start(l->ev, &l->timer);
@@ -121,8 +124,9 @@ timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
 {
 	struct rt__loop *l = rt__loop;
 	struct rt_task *t;
-	double now = ev_now(ev);
+	double now = rt__now();
 
+	(void)ev;
 	(void)w;
 	(void)revents;
 	l->timer_at = 0;

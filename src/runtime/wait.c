@@ -86,8 +86,8 @@ rt__wait(struct rt_wq *wq, const char *what, double timeout, unsigned flags)
 		}
 		deadline = scope_deadline(t);
 	}
-	/* ev_now is a call into libev: skip it for waits without a limit. */
-	now = deadline != HUGE_VAL || timeout >= 0 ? ev_now(l->ev) : 0;
+	/* A clock read: skipped for waits without a limit. */
+	now = deadline != HUGE_VAL || timeout >= 0 ? rt__now() : 0;
 	if (deadline <= now)
 		return -ETIMEDOUT;
 	if (timeout >= 0 && now + timeout < deadline)
@@ -171,7 +171,7 @@ rt_scope_enter(struct rt_scope *s, double timeout)
 	struct rt__loop *l = rt__loop;
 	struct rt_task *t = l->current;
 
-	s->deadline = timeout >= 0 ? ev_now(l->ev) + timeout : HUGE_VAL;
+	s->deadline = timeout >= 0 ? rt__now() + timeout : HUGE_VAL;
 	s->outer = NULL;
 	if (t == NULL)
 		return;
@@ -190,7 +190,7 @@ rt_scope_exit(struct rt_scope *s)
 
 	if (t != NULL && t->scope == s)
 		t->scope = s->outer;
-	return s->deadline != HUGE_VAL && ev_now(l->ev) >= s->deadline;
+	return s->deadline != HUGE_VAL && rt__now() >= s->deadline;
 }
 
 /* ---- sleep ------------------------------------------------------------- */
@@ -205,7 +205,7 @@ rt_sleep(double seconds)
 	if (t == NULL || l->gen_current != NULL)
 		return -EPERM;
 	if (seconds > 0) {
-		int cut = scope_deadline(t) < ev_now(l->ev) + seconds;
+		int cut = scope_deadline(t) < rt__now() + seconds;
 
 		err = rt__wait(NULL, "sleep", seconds, 0);
 		/* The sleep's own timer ending it is success. */
@@ -217,7 +217,7 @@ rt_sleep(double seconds)
 		t->cancel_pending = 0;
 		return -ECANCELED;
 	}
-	if (t->scope != NULL && t->scope->deadline <= ev_now(l->ev))
+	if (t->scope != NULL && t->scope->deadline <= rt__now())
 		return -ETIMEDOUT;
 	/* No waiting_on = "": a running task's is "" already (rt__wake). */
 	/* READY with a stale -ECANCELED would make rt_task_cancel believe a

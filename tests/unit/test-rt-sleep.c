@@ -92,6 +92,48 @@ test_sleep_equal_durations_wake_in_fifo_order(void **state)
 	assert_string_equal(order, tags);
 }
 
+/* The test's own clock: CLOCK_MONOTONIC, read here, never the loop's. */
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int
+compute_then_sleep(void *arg)
+{
+	double *slept = arg, t0 = mono_now();
+
+	while (mono_now() - t0 < 0.1)
+		;		/* 100 ms of work, without yielding */
+	t0 = mono_now();
+	TCHECK_INT(rt_sleep(0.2), 0);
+	*slept = mono_now() - t0;
+	return 0;
+}
+
+/*
+ * A sleep counts from the call, not from the start of the loop iteration
+ * it was called in: a deadline taken from a clock cached per iteration
+ * (libev's ev_now) made this sleep return after about 0.1 s.
+ */
+static void
+test_sleep_after_long_compute_lasts_its_duration(void **state)
+{
+	double slept = 0;
+
+	(void)state;
+	assert_int_equal(rt_task_spawn(NULL, "worker", compute_then_sleep,
+	    &slept), 0);
+	assert_int_equal(rt_loop_run(), 0);
+	if (slept < 0.2 || slept > 1.0)
+		fail_msg("rt_sleep(0.2) after 0.1 s of work lasted %.3f s",
+		    slept);
+}
+
 /*
  * The heap under load: 500 sleepers over 8 distinct durations (many ties),
  * every third one cancelled from the middle of the heap while all are
@@ -406,6 +448,7 @@ main(void)
 		RT_TEST(test_sleep_zero_alone_returns),
 		RT_TEST(test_sleep_outside_task_is_eperm),
 		RT_TEST(test_sleep_many_with_cancels_keep_heap_order),
+		RT_TEST(test_sleep_after_long_compute_lasts_its_duration),
 		RT_TEST(test_scope_expired_fails_every_wait_inside),
 		RT_TEST(test_scope_exit_returns_0_when_not_expired),
 		RT_TEST(test_scope_shorter_wait_timeout_wins),
