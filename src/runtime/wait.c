@@ -205,6 +205,9 @@ rt_sleep(double seconds)
 	if (t == NULL || l->gen_current != NULL)
 		return -EPERM;
 	if (seconds > 0) {
+		/* rt__wait reads the clock again: a scope deadline within the
+		 * nanoseconds between the two reads counts as the sleep's own,
+		 * ending it a few ns early as a success. */
 		int cut = scope_deadline(t) < rt__now() + seconds;
 
 		err = rt__wait(NULL, "sleep", seconds, 0);
