@@ -537,6 +537,26 @@ http_parser_init(struct http_parser *p, const struct http_limits *lim,
 }
 
 /* Content bytes of an incomplete line so far: a final CR may yet be CRLF. */
+/*
+ * Looks for the LF that ends the line being scanned, from p->scan up to end
+ * (capped at len; a line that ends further is over a limit anyway).  Not
+ * found: p->scan moves up to where it looked, so the next call, with more
+ * bytes, does not scan them again.
+ */
+static const char *
+scan_lf(struct http_parser *p, const char *buf, size_t end, size_t len)
+{
+	const char *lf;
+
+	if (end > len)
+		end = len;
+	if (end <= p->scan)
+		return NULL;
+	if ((lf = memchr(buf + p->scan, '\n', end - p->scan)) == NULL)
+		p->scan = (uint32_t)end;
+	return lf;
+}
+
 static size_t
 http_pending(const char *buf, size_t from, size_t len)
 {
@@ -583,12 +603,7 @@ http_parser_feed(struct http_parser *p, const char *buf, size_t len)
 			end = (size_t)p->pos + p->lim.max_line + 2;
 		else
 			end = (size_t)r->start + p->lim.max_head;
-		if (end > len)
-			end = len;
-		lf = end > p->scan ?
-		    memchr(buf + p->scan, '\n', end - p->scan) : NULL;
-		if (lf == NULL) {
-			p->scan = (uint32_t)(end > p->scan ? end : p->scan);
+		if ((lf = scan_lf(p, buf, end, len)) == NULL) {
 			if (p->state == S_REQLINE) {
 				if (http_pending(buf, p->pos, len) > p->lim.max_line)
 					return http_fail(p, 414);
@@ -761,12 +776,7 @@ http_parser_body(struct http_parser *p, const char *buf, size_t len,
 			else
 				end = (size_t)p->pos + p->lim.max_trailer -
 				    p->trailer + 2;
-			if (end > len)
-				end = len;
-			lf = end > p->scan ?
-			    memchr(buf + p->scan, '\n', end - p->scan) : NULL;
-			if (lf == NULL) {
-				p->scan = (uint32_t)(end > p->scan ? end : p->scan);
+			if ((lf = scan_lf(p, buf, end, len)) == NULL) {
 				n = http_pending(buf, p->pos, len);
 				if (p->state == S_CHUNK_SIZE &&
 				    n > p->lim.max_chunk_line)
