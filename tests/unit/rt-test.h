@@ -11,6 +11,9 @@
  * rt_test_setup() gives every test its own loop; rt_test_teardown() closes
  * it and fails the test if a task stack is still handed out (a task or
  * generator leaked) or a TCHECK failure went unreported.
+ *
+ * Also: an order log (log_step appends one character, log_reset empties
+ * it) for tests of who runs when, and a watchdog alarm for a whole run.
  */
 #ifndef ASYNCD_RT_TEST_H
 #define ASYNCD_RT_TEST_H
@@ -21,8 +24,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -120,7 +125,8 @@ rt_test_run(rt_task_fn fn, void *arg)
 	return status;
 }
 
-/* Wall-clock monotonic seconds, independent of the loop's cached time. */
+/* The test's own CLOCK_MONOTONIC seconds, read here, not through the
+ * runtime it checks. */
 static double __attribute__((unused))
 rt_test_mono(void)
 {
@@ -136,6 +142,40 @@ rt_test_park(void *arg)
 {
 	(void)arg;
 	return rt_sleep(10);
+}
+
+/* An order log: each step appends one character. */
+static char	 order[4096] __attribute__((unused));
+static size_t	 norder __attribute__((unused));
+
+static void __attribute__((unused))
+log_step(char c)
+{
+	if (norder < sizeof(order) - 1)
+		order[norder++] = c;
+	order[norder] = '\0';
+}
+
+static void __attribute__((unused))
+log_reset(void)
+{
+	norder = 0;
+	order[0] = '\0';
+}
+
+/*
+ * A hang must fail the run, not block make check: arms SIGALRM, whose
+ * default action ends the process, for the whole program.
+ * RT_TEST_TIMEOUT_MULTIPLIER scales it (valgrind), as libuv's
+ * UV_TEST_TIMEOUT_MULTIPLIER does.
+ */
+static void __attribute__((unused))
+rt_test_watchdog(unsigned seconds)
+{
+	const char *m = getenv("RT_TEST_TIMEOUT_MULTIPLIER");
+	int k = m != NULL ? atoi(m) : 0;
+
+	(void)alarm(k > 0 ? seconds * (unsigned)k : seconds);
 }
 
 #endif /* ASYNCD_RT_TEST_H */

@@ -504,20 +504,6 @@ test_sigpipe_ignored_after_loop_init(void **state)
 	assert_int_equal(rt_loop_init(NULL), 0);	/* for the teardown */
 }
 
-/*
- * A hang must fail the run, not block make check: SIGALRM's default action
- * ends the process.  RT_TEST_TIMEOUT_MULTIPLIER scales it (valgrind), as
- * libuv's UV_TEST_TIMEOUT_MULTIPLIER does.
- */
-static unsigned
-watchdog_seconds(unsigned s)
-{
-	const char *m = getenv("RT_TEST_TIMEOUT_MULTIPLIER");
-	int k = m != NULL ? atoi(m) : 0;
-
-	return k > 0 ? s * (unsigned)k : s;
-}
-
 int
 main(void)
 {
@@ -538,6 +524,6 @@ main(void)
 		RT_TEST(test_sigpipe_ignored_after_loop_init),
 	};
 
-	(void)alarm(watchdog_seconds(30));	/* no earlier alarm to keep */
+	rt_test_watchdog(30);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

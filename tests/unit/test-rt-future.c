@@ -9,24 +9,6 @@
 
 #include "rt-test.h"
 
-static char	 order[256];
-static size_t	 norder;
-
-static void
-log_step(char c)
-{
-	if (norder < sizeof(order) - 1)
-		order[norder++] = c;
-	order[norder] = '\0';
-}
-
-static void
-log_reset(void)
-{
-	norder = 0;
-	order[0] = '\0';
-}
-
 static int marker1, marker2;
 
 struct awaiter {

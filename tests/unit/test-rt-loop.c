@@ -9,25 +9,6 @@
 
 #include "rt-test.h"
 
-/* An order log: each step appends one character. */
-static char	 order[4096];
-static size_t	 norder;
-
-static void
-log_step(char c)
-{
-	if (norder < sizeof(order) - 1)
-		order[norder++] = c;
-	order[norder] = '\0';
-}
-
-static void
-log_reset(void)
-{
-	norder = 0;
-	order[0] = '\0';
-}
-
 /* ---- run, stop, run_until ------------------------------------------------- */
 
 static void

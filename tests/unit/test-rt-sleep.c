@@ -8,24 +8,6 @@
 
 #include "rt-test.h"
 
-static char	 order[256];
-static size_t	 norder;
-
-static void
-log_step(char c)
-{
-	if (norder < sizeof(order) - 1)
-		order[norder++] = c;
-	order[norder] = '\0';
-}
-
-static void
-log_reset(void)
-{
-	norder = 0;
-	order[0] = '\0';
-}
-
 /* ---- sleep ------------------------------------------------------------- */
 
 struct sleeper {
@@ -92,26 +74,16 @@ test_sleep_equal_durations_wake_in_fifo_order(void **state)
 	assert_string_equal(order, tags);
 }
 
-/* The test's own clock: CLOCK_MONOTONIC, read here, never the loop's. */
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static int
 compute_then_sleep(void *arg)
 {
-	double *slept = arg, t0 = mono_now();
+	double *slept = arg, t0 = rt_test_mono();
 
-	while (mono_now() - t0 < 0.1)
+	while (rt_test_mono() - t0 < 0.1)
 		;		/* 100 ms of work, without yielding */
-	t0 = mono_now();
+	t0 = rt_test_mono();
 	TCHECK_INT(rt_sleep(0.2), 0);
-	*slept = mono_now() - t0;
+	*slept = rt_test_mono() - t0;
 	return 0;
 }
 

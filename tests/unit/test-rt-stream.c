@@ -1011,20 +1011,6 @@ test_write_to_pipe_without_reader_is_epipe(void **state)
 	stream_done();
 }
 
-/*
- * A hang must fail the run, not block make check: SIGALRM's default action
- * ends the process.  RT_TEST_TIMEOUT_MULTIPLIER scales it (valgrind), as
- * libuv's UV_TEST_TIMEOUT_MULTIPLIER does.
- */
-static unsigned
-watchdog_seconds(unsigned s)
-{
-	const char *m = getenv("RT_TEST_TIMEOUT_MULTIPLIER");
-	int k = m != NULL ? atoi(m) : 0;
-
-	return k > 0 ? s * (unsigned)k : s;
-}
-
 int
 main(void)
 {
@@ -1051,6 +1037,6 @@ main(void)
 		RT_TEST(test_write_to_pipe_without_reader_is_epipe),
 	};
 
-	(void)alarm(watchdog_seconds(30));	/* no earlier alarm to keep */
+	rt_test_watchdog(30);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1033,20 +1033,6 @@ test_emfile_pauses_accepting_then_recovers(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
-/*
- * A hang must fail the run, not block make check: SIGALRM's default action
- * ends the process.  RT_TEST_TIMEOUT_MULTIPLIER scales it (valgrind), as
- * libuv's UV_TEST_TIMEOUT_MULTIPLIER does.
- */
-static unsigned
-watchdog_seconds(unsigned s)
-{
-	const char *m = getenv("RT_TEST_TIMEOUT_MULTIPLIER");
-	int k = m != NULL ? atoi(m) : 0;
-
-	return k > 0 ? s * (unsigned)k : s;
-}
-
 int
 main(void)
 {
@@ -1069,6 +1055,6 @@ main(void)
 		RT_TEST(test_emfile_pauses_accepting_then_recovers),
 	};
 
-	(void)alarm(watchdog_seconds(60));	/* no earlier alarm to keep */
+	rt_test_watchdog(60);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
