@@ -235,14 +235,14 @@ struct srv {
 struct srv_opts {
 	int		 max_connections;
 	int		 request_line, header_size, header_count, body;
-	double		 t_header, t_body, t_keepalive;
+	double		 t_header, t_body, t_keepalive, t_send;
 };
 
 static const struct srv_opts opts_default = {
 	.max_connections = 2000,
 	.request_line = 8192, .header_size = 16384, .header_count = 100,
 	.body = 1048576,
-	.t_header = 5.0, .t_body = 5.0, .t_keepalive = 10.0,
+	.t_header = 5.0, .t_body = 5.0, .t_keepalive = 10.0, .t_send = 5.0,
 };
 
 static int
@@ -280,7 +280,7 @@ srv_write_conf(struct srv *s, const char *name, const struct srv_opts *o)
 	    "limits = { request_line = %d; header_size = %d; "
 	    "header_count = %d; body = %d; };\n"
 	    "timeouts = { header = %.3f; body = %.3f; keepalive = %.3f; "
-	    "send = 5.0; shutdown = 5.0; };\n"
+	    "send = %.3f; shutdown = 5.0; };\n"
 	    "log = { error = \"stderr\"; level = \"info\"; access = \"off\"; };\n"
 	    "routes = (\n"
 	    "  { path = \"/\"; handler = \"index\"; delay = 0.0; },\n"
@@ -290,7 +290,8 @@ srv_write_conf(struct srv *s, const char *name, const struct srv_opts *o)
 	    ");\n"
 	    "server_name = \"asyncd-test\";\n",
 	    o->max_connections, o->request_line, o->header_size,
-	    o->header_count, o->body, o->t_header, o->t_body, o->t_keepalive);
+	    o->header_count, o->body, o->t_header, o->t_body, o->t_keepalive,
+	    o->t_send);
 	return write_file(s->conf, text);
 }
 
@@ -1675,6 +1676,81 @@ test_silent_fresh_connection_is_closed(void **state)
 	client_close(c);
 }
 
+/*
+ * A client that pipelines requests and never reads the responses: once the
+ * server's send buffer and the client's receive buffer are full, the send
+ * timeout (0.3 s, on a server of its own: the other timeouts stay long)
+ * closes the connection.  What the client then reads ends before all its
+ * responses: without the timeout the server would wait, and send every one
+ * of them as soon as the client reads.
+ */
+static void
+test_unread_responses_are_closed_after_send_timeout(void **state)
+{
+	static const char req[] = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
+	static char buf[64 * 1024];
+	struct srv_opts o = opts_default;
+	struct response r;
+	struct client *c;
+	struct srv s;
+	size_t reqlen = sizeof(req) - 1, len = 0, sent = 0, got = 0, resplen;
+	long t0, stuck = -1;
+	ssize_t n;
+
+	(void)state;
+	o.t_send = 0.3;
+	if (srv_start(&s, "send.conf", &o) == -1)
+		fail_msg("cannot start asyncd");
+	c = client_open(s.port);
+	client_sends(c, req);
+	sleep_ms(100);
+	assert_true(client_fill(c, IO_MS) > 0);	/* all of it: ~150 bytes */
+	resplen = c->len;
+	client_response(c, &r, 0, IO_MS);
+	assert_response(&r, "HTTP/1.1 200 OK", TEXT, "ok");
+	assert_int_equal(c->len, 0);
+	while (len + reqlen <= sizeof(buf)) {
+		memcpy(buf + len, req, reqlen);
+		len += reqlen;
+	}
+	assert_int_equal(fcntl(c->fd, F_SETFL, O_NONBLOCK), 0);
+	t0 = now_ms();
+	while (now_ms() - t0 < 10000) {
+		/* buf holds whole requests: carry on where a partial send
+		 * stopped, or the stream would cut a request in two. */
+		n = send(c->fd, buf + sent % len, len - sent % len,
+		    MSG_NOSIGNAL);
+		if (n > 0) {
+			sent += (size_t)n;
+			stuck = -1;
+		} else if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+			if (stuck == -1)
+				stuck = now_ms();
+			else if (now_ms() - stuck > 100)
+				break;		/* both buffers full */
+			sleep_ms(5);
+		} else
+			break;			/* closed already */
+	}
+	if (stuck == -1)
+		fail_msg("the server read %zu bytes of requests in 10 s and "
+		    "never stopped", sent);
+	sleep_ms(700);
+	/* Until EOF, a reset, or (no send timeout) all answered and idle. */
+	while ((n = client_fill(c, 1000)) > 0) {
+		got += c->len;
+		c->len = 0;
+	}
+	if (got >= (sent / reqlen) * resplen)
+		fail_msg("got all %zu bytes of responses to %zu requests: no "
+		    "send timeout", got, sent / reqlen);
+	if (n != 0 && n != -ECONNRESET)
+		fail_msg("no EOF or reset after %zu bytes: %s", got,
+		    strerror((int)-n));
+	client_close(c);
+	srv_stop(&s);
+}
+
 static void
 test_stalled_body_is_closed(void **state)
 {
@@ -1990,6 +2066,7 @@ main(void)
 		T(test_idle_keepalive_connection_is_closed),
 		T(test_silent_fresh_connection_is_closed),
 		T(test_stalled_body_is_closed),
+		T(test_unread_responses_are_closed_after_send_timeout),
 	};
 	const struct CMUnitTest cap[] = {
 		T(test_connection_cap_answers_503),
