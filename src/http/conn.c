@@ -68,11 +68,10 @@ conn_flush(struct http_conn *hc)
 	struct rt_scope sc;
 	size_t off = 0;
 	ssize_t n;
-	int err = 0;
+	int err = 0, in_scope = 0;
 
 	if (hc->out_len == 0)
 		return 0;
-	rt_scope_enter(&sc, hc->s->conf->timeouts.send);
 	while (off < hc->out_len) {
 		n = send(hc->fd, hc->out + off, hc->out_len - off, MSG_NOSIGNAL);
 		if (n > 0) {
@@ -82,6 +81,16 @@ conn_flush(struct http_conn *hc)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/*
+			 * The send deadline runs from the first time the
+			 * socket is full, not from the flush's start: the
+			 * sends before it did not wait, and a flush that never
+			 * waits (nearly all) reads no clock at all.
+			 */
+			if (!in_scope) {
+				rt_scope_enter(&sc, hc->s->conf->timeouts.send);
+				in_scope = 1;
+			}
 			if ((err = rt_fd_wait(hc->fd, RT_WRITE, RT_FOREVER)) != 0)
 				break;
 			continue;
@@ -89,7 +98,8 @@ conn_flush(struct http_conn *hc)
 		err = n < 0 ? -errno : -EPIPE;
 		break;
 	}
-	(void)rt_scope_exit(&sc);
+	if (in_scope)
+		(void)rt_scope_exit(&sc);
 	hc->out_len = 0;
 	return err;
 }
