@@ -18,7 +18,8 @@
  *              A fresh connection waits parked for its first byte as long.
  *   body       each read of a request body; close.
  *   keepalive  parked between requests (server.c's death queue); close.
- *   send       each flush of the output buffer, whole; close.
+ *   send       a flush of the output buffer, from the first time the
+ *              socket is full until the flush is done; close.
  * After a framing error the connection answers and closes: the parser keeps
  * its error, so no byte after it is ever parsed as a request.
  */
