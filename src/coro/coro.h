@@ -71,6 +71,8 @@ struct coro_stack {
 	const char		*name;		/* owner's name, for overflow reports */
 	unsigned		 valgrind_id;
 	unsigned char		 guarded;
+	unsigned char		 pool_class;	/* its pool size class + 1; 0:
+						   not pooled (stack.c) */
 };
 
 enum coro_stack_mode {

@@ -48,7 +48,10 @@ struct pool_class {
 static struct pool_class	 pool[POOL_CLASSES];
 static enum coro_stack_mode	 mode = CORO_STACK_GUARD;
 static size_t			 pool_max = 1024;
-static size_t			 in_use, pooled;
+static size_t			 in_use;
+/* The class of the size asked for last, for coro_stack_get's fast path. */
+static size_t			 last_asked;
+static struct pool_class	*last_class;
 static int			 started;
 static size_t			 page_size;
 static char			 errbuf[320];
@@ -89,7 +92,11 @@ coro_stack_in_use(void)
 size_t
 coro_stack_pooled(void)
 {
-	return pooled;
+	size_t i, n = 0;
+
+	for (i = 0; i < POOL_CLASSES; i++)
+		n += pool[i].count;
+	return n;
 }
 
 static long
@@ -208,11 +215,46 @@ stack_unmap(struct coro_stack *st)
 		abort();
 }
 
-struct coro_stack *
-coro_stack_get(size_t size)
+/* What every stack handed out gets, from the pool or fresh. */
+static inline struct coro_stack *
+stack_hand_out(struct coro_stack *st)
+{
+	st->next = NULL;
+#if defined(CORO_ASAN)
+	/*
+	 * A task that ended mid-stack never returned from its frames, so
+	 * ASan's shadow still marks their redzones; an unmapped stack's
+	 * addresses may come back from mmap with that shadow too.  A stack
+	 * handed out is clean.
+	 */
+	__asan_unpoison_memory_region(st->lo, st->size);
+#endif
+	in_use++;
+	return st;
+}
+
+static inline struct coro_stack *
+pool_pop(struct pool_class *pc)
+{
+	struct coro_stack *st = pc->free;
+
+	pc->free = st->next;
+	/* Popping is a pointer chase through cold descriptors, one per stack:
+	 * start the next one's cache miss now, so that a burst of spawns
+	 * overlaps them. */
+	if (pc->free != NULL)
+		__builtin_prefetch(pc->free, 1);
+	pc->count--;
+	return stack_hand_out(st);
+}
+
+/* Out of line: inlined, it made the fast path save six registers. */
+static __attribute__((noinline)) struct coro_stack *
+stack_get_slow(size_t asked)
 {
 	struct coro_stack *st;
 	struct pool_class *pc;
+	size_t size = asked;
 
 	if (page_size == 0)
 		page_size = (size_t)sysconf(_SC_PAGESIZE);
@@ -228,46 +270,43 @@ coro_stack_get(size_t size)
 	}
 	size = (size + page_size - 1) & ~(page_size - 1);
 
-	pc = pool_class_find(size);
-	if (pc != NULL && pc->free != NULL) {
-		st = pc->free;
-		pc->free = st->next;
-		/* Popping is a pointer chase through cold descriptors, one
-		 * per stack: start the next one's cache miss now, so that a
-		 * burst of spawns overlaps them. */
+	if ((pc = pool_class_find(size)) != NULL) {
+		last_asked = asked;
+		last_class = pc;
 		if (pc->free != NULL)
-			__builtin_prefetch(pc->free, 1);
-		pc->count--;
-		pooled--;
-	} else if ((st = stack_map(size)) == NULL) {
-		return NULL;
+			return pool_pop(pc);
 	}
-	st->next = NULL;
-#if defined(CORO_ASAN)
-	/*
-	 * A task that ended mid-stack never returned from its frames, so
-	 * ASan's shadow still marks their redzones; an unmapped stack's
-	 * addresses may come back from mmap with that shadow too.  A stack
-	 * handed out is clean.
-	 */
-	__asan_unpoison_memory_region(st->lo, st->size);
-#endif
-	in_use++;
-	return st;
+	if ((st = stack_map(size)) == NULL)
+		return NULL;
+	st->pool_class = pc != NULL ? (unsigned char)(pc - pool + 1) : 0;
+	return stack_hand_out(st);
+}
+
+/*
+ * The fast path serves a spawn in steady state: the same size as last time
+ * (a runtime asks for one size nearly always), from a non-empty free list.
+ * Everything else, including the first call, takes stack_get_slow().
+ */
+struct coro_stack *
+coro_stack_get(size_t size)
+{
+	struct pool_class *pc = last_class;
+
+	if (pc != NULL && size == last_asked && pc->free != NULL)
+		return pool_pop(pc);
+	return stack_get_slow(size);
 }
 
 void
 coro_stack_put(struct coro_stack *st)
 {
 	struct pool_class *pc;
-	size_t size;
 
 	coro__stack_check_inline(st);
 	in_use--;
 	st->name = NULL;
-	/* The class is keyed by the size that was asked for, page-rounded. */
-	size = st->map_len - (st->guarded ? page_size : 0) - page_size;
-	pc = pool_class_find(size);
+	/* The class was fixed when the stack was mapped: see pool_class. */
+	pc = st->pool_class != 0 ? &pool[st->pool_class - 1] : NULL;
 	if (pc == NULL || pc->count >= pool_max) {
 		stack_unmap(st);
 		return;
@@ -275,7 +314,6 @@ coro_stack_put(struct coro_stack *st)
 	st->next = pc->free;
 	pc->free = st;
 	pc->count++;
-	pooled++;
 }
 
 void
@@ -289,10 +327,10 @@ coro_stack_pool_drain(void)
 			pc->free = st->next;
 			stack_unmap(st);
 		}
+		/* The class keeps its size: stacks still in use carry its
+		 * index (pool_class) back to coro_stack_put. */
 		pc->count = 0;
-		pc->size = 0;
 	}
-	pooled = 0;
 }
 
 void
