@@ -196,9 +196,11 @@ void	coro_entered(struct coro_ctx *self);
  * callee-saved registers and FP control state, stores the stack pointer in
  * *from_sp, loads to_sp, pops and jumps.  The coro__switch call that
  * suspended the resumed side returns val there.  Exposed for the inline
- * transfers below and bench/coro's floor.
+ * transfers below and bench/coro's floor.  coro__jump is its second half
+ * alone (load to_sp, pop, jump), for a context that dies.
  */
 int	coro__switch(void **from_sp, void *to_sp, int val);
+void	coro__jump(void *to_sp, int val) __attribute__((noreturn));
 void	coro__entry(void);
 
 #if !defined(CORO_ASAN) && !defined(CORO_UCONTEXT)

@@ -79,6 +79,40 @@ coro__switch:
 	.size	coro__switch, .-coro__switch
 
 /*
+ * void coro__jump(void *to_sp, int val)
+ *
+ * The second half of coro__switch alone, for a context that dies
+ * (coro_transfer_exit): nothing of it is worth saving.  FPCR is read only
+ * to compare, as above.
+ */
+	.globl	coro__jump
+	.type	coro__jump, %function
+	.p2align 4
+coro__jump:
+	.cfi_startproc
+	mov	sp, x0			/* the dead stack is left for good */
+	mrs	x9, fpcr
+	ldr	x10, [sp, #160]
+	cmp	x9, x10
+	b.eq	1f
+	msr	fpcr, x10
+1:	ldp	x19, x20, [sp, #0]
+	ldp	x21, x22, [sp, #16]
+	ldp	x23, x24, [sp, #32]
+	ldp	x25, x26, [sp, #48]
+	ldp	x27, x28, [sp, #64]
+	ldp	x29, x30, [sp, #80]
+	ldp	d8, d9, [sp, #96]
+	ldp	d10, d11, [sp, #112]
+	ldp	d12, d13, [sp, #128]
+	ldp	d14, d15, [sp, #144]
+	add	sp, sp, #176
+	mov	x0, x1			/* val: the resumed side's return value */
+	br	x30
+	.cfi_endproc
+	.size	coro__jump, .-coro__jump
+
+/*
  * The first switch into a fresh context lands here (x30 = coro__entry), with
  * x19 = fn and x20 = arg placed by coro_ctx_make().  fn never returns; brk
  * traps if it does.  ".cfi_undefined x30" marks the end of the call chain for

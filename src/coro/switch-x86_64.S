@@ -84,6 +84,35 @@ coro__switch:
 	.size	coro__switch, .-coro__switch
 
 /*
+ * void coro__jump(void *to_sp, int val)
+ *
+ * The second half of coro__switch alone, for a context that dies
+ * (coro_transfer_exit): nothing of it is worth saving, neither its
+ * registers nor its FP control state.  That skips the stmxcsr, 5 ns on this
+ * machine's EPYC (microcoded), of every task's last switch.
+ */
+	.globl	coro__jump
+	.type	coro__jump, @function
+	.p2align 4
+coro__jump:
+	.cfi_startproc
+	movq	%rdi, %rsp		/* the dead stack is left for good */
+	ldmxcsr	(%rsp)
+	fldcw	4(%rsp)
+	addq	$8, %rsp
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%rbx
+	popq	%rbp
+	movl	%esi, %eax
+	popq	%rcx
+	jmpq	*%rcx
+	.cfi_endproc
+	.size	coro__jump, .-coro__jump
+
+/*
  * The first "return" into a fresh context lands here, with r12 = fn and
  * r13 = arg placed by coro_ctx_make().  rsp is 16-byte aligned at this point
  * (coro_ctx_make arranges it), so the call below gives fn the rsp % 16 == 8
