@@ -19,8 +19,6 @@
  */
 #define CORO__CANARY_LEN	64
 
-void	coro__canary_fail(const struct coro_stack *st) __attribute__((noreturn));
-
 static inline void
 coro__stack_check_inline(const struct coro_stack *st)
 {

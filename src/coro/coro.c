@@ -94,6 +94,7 @@ coro_ctx_make(struct coro_ctx *ctx, struct coro_stack *st, size_t reserve,
 {
 	/* Not memset: on a spawn's path, and sp is set below. */
 	ctx->stack = st;
+	ctx->canary = st->guarded ? NULL : (const uint64_t *)(void *)st->lo;
 #if defined(CORO_ASAN)
 	ctx->asan_fake = NULL;
 	ctx->asan_bottom = NULL;
@@ -126,8 +127,7 @@ coro_entered(struct coro_ctx *self)
 int
 coro_handoff(struct coro_ctx *from, struct coro_ctx *to, int val)
 {
-	if (from->stack != NULL)
-		coro__stack_check_inline(from->stack);
+	coro__leave_check(from);
 	coro__current_stack = to->stack;
 #if defined(CORO_ASAN)
 	const void *bottom;
@@ -155,8 +155,7 @@ void
 coro_transfer_exit(struct coro_ctx *from, struct coro_ctx *to,
     struct coro_stack *release)
 {
-	if (from->stack != NULL)
-		coro__stack_check_inline(from->stack);
+	coro__leave_check(from);
 	/* One left by an exit into a coro_handoff (see coro.h): we are off
 	 * that stack for good, so it can go now. */
 	release_pending();
@@ -196,11 +195,13 @@ coro__raw_make(struct coro_ctx *ctx, char *lo, size_t size,
 #if defined(__x86_64__)
 	/*
 	 * 8 slots: [MXCSR|x87 CW] r15 r14 r13 r12 rbx rbp ret.  After the 8
-	 * pops rsp = f + 8 slots must be 16-byte aligned (coro__entry's call
-	 * then pushes to the rsp % 16 == 8 a function expects), and 16 bytes
-	 * stay free above it.
+	 * pops rsp = f + 8 slots = top, 16-byte aligned, so coro__entry's call
+	 * pushes to the rsp % 16 == 8 a function expects.  Nothing reads
+	 * above it: coro__entry passes fn's one argument in a register.  The
+	 * task struct's top is 64-aligned, so the 64-byte frame is one cache
+	 * line, the only one of the new stack that the first switch reads.
 	 */
-	f = (uint64_t *)(top - 16 - 8 * 8);
+	f = (uint64_t *)(top - 8 * 8);
 	f[0] = 0x1f80 | ((uint64_t)0x037f << 32);  /* MXCSR and x87 CW at reset */
 	f[1] = 0;				/* r15 */
 	f[2] = 0;				/* r14 */

@@ -54,6 +54,11 @@ struct coro_ctx {
 						   registers sit on the stack above it */
 #endif
 	struct coro_stack	*stack;		/* NULL for the thread's own stack */
+	/* The canary of an unguarded stack (its lowest bytes, coro-int.h),
+	 * checked at every switch away from it; NULL: nothing to check.  A
+	 * copy of the descriptor's, so that a switch does not read the
+	 * descriptor's cache line. */
+	const uint64_t		*canary;
 #if defined(CORO_ASAN)
 	void			*asan_fake;	/* ASan's fake stack while suspended */
 	const void		*asan_bottom;	/* learnt for the thread's stack */
@@ -203,29 +208,36 @@ int	coro__switch(void **from_sp, void *to_sp, int val);
 void	coro__jump(void *to_sp, int val) __attribute__((noreturn));
 void	coro__entry(void);
 
-#if !defined(CORO_ASAN) && !defined(CORO_UCONTEXT)
-/* What the inline transfers need from coro.c and stack.c. */
-extern struct coro_stack *coro__pending_release;
-void	coro__release_pending(void);
+/* The stack a context runs on (NULL for the thread's own). */
+static inline struct coro_stack *
+coro_ctx_stack(const struct coro_ctx *ctx)
+{
+	return ctx->stack;
+}
+
 void	coro__canary_fail(const struct coro_stack *st) __attribute__((noreturn));
 
 /* The canary of an unguarded stack being left (see coro-int.h). */
 static inline void
-coro__leave_check(const struct coro_stack *st)
+coro__leave_check(const struct coro_ctx *from)
 {
-	const uint64_t *w;
+	const uint64_t *w = from->canary;
 
-	if (st == NULL || st->guarded)
+	if (w == NULL)
 		return;
-	w = (const uint64_t *)(const void *)st->lo;
 	if ((w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]) != 0)
-		coro__canary_fail(st);
+		coro__canary_fail(from->stack);
 }
+
+#if !defined(CORO_ASAN) && !defined(CORO_UCONTEXT)
+/* What the inline transfers need from coro.c and stack.c. */
+extern struct coro_stack *coro__pending_release;
+void	coro__release_pending(void);
 
 static inline void
 coro_transfer(struct coro_ctx *from, struct coro_ctx *to)
 {
-	coro__leave_check(from->stack);
+	coro__leave_check(from);
 	coro__current_stack = to->stack;
 	(void)coro__switch(&from->sp, to->sp, 0);
 	/* Rare (a task ended and switched to us): out of line. */
@@ -236,7 +248,7 @@ coro_transfer(struct coro_ctx *from, struct coro_ctx *to)
 static inline int
 coro_handoff(struct coro_ctx *from, struct coro_ctx *to, int val)
 {
-	coro__leave_check(from->stack);
+	coro__leave_check(from);
 	coro__current_stack = to->stack;
 	return coro__switch(&from->sp, to->sp, val);
 }

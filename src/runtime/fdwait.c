@@ -76,12 +76,15 @@ rt_fd_wait(int fd, int events, double timeout)
 		return fd_poll_now(fd, events);
 	ev_io_init(&t->io, fd_ready_cb, fd, events);
 	ev_io_start(l->ev, &t->io);
+	t->io_active = 1;
 	err = rt__wait(NULL, events & EV_READ ? "fd readable" : "fd writable",
 	    timeout, 0);
 	/* rt__wait may return before suspending (cancel pending, scope
 	 * expired): then nothing stopped the watcher yet. */
-	if (ev_is_active(&t->io))
+	if (t->io_active) {
 		ev_io_stop(l->ev, &t->io);
+		t->io_active = 0;
+	}
 	return err;
 }
 

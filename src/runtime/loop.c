@@ -226,9 +226,9 @@ rt_loop_close(void)
 	/* Abandoned tasks: no code of theirs runs, their stacks go back. */
 	while ((t = l->all_head) != NULL) {
 		l->all_head = t->all_next;
-		if (ev_is_active(&t->io))
+		if (t->io_active)
 			ev_io_stop(l->ev, &t->io);
-		coro_stack_put(t->stack);
+		coro_stack_put(coro_ctx_stack(&t->ctx));
 	}
 	while ((s = l->soon_free) != NULL) {
 		l->soon_free = (struct rt__soon *)(void *)s->item.next;

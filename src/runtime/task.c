@@ -25,6 +25,14 @@
 
 #include "rt-int.h"
 
+#if !defined(CORO_ASAN) && !defined(CORO_UCONTEXT)
+/* The cache lines of struct rt_task (rt-int.h), where struct coro_ctx is
+ * its 24 bytes (no ucontext_t, no ASan fields). */
+_Static_assert(offsetof(struct rt_task, scope) == 64, "line 1 is at 64");
+_Static_assert(offsetof(struct rt_task, name) == 128, "line 2 is at 128");
+_Static_assert(offsetof(struct rt_task, result) == 192, "line 3 is at 192");
+#endif
+
 static char spawn_err[320];
 
 const char *
@@ -81,7 +89,7 @@ static void
 task_free(struct rt_task *t)
 {
 	all_unlink(t);
-	coro_stack_put(t->stack);
+	coro_stack_put(coro_ctx_stack(&t->ctx));
 }
 
 /* Entered through coro__entry on the task's fresh stack. */
@@ -97,7 +105,6 @@ task_main(void *p)
 	/* Most tasks have neither defers nor done callbacks: no calls. */
 	if (t->defers != NULL)
 		run_defers(t);
-	/* waiting_on is already "": a task runs only after rt__wake. */
 	t->state = RT_TASK_DONE;
 	l->ntasks--;
 	/* Callbacks may wake joiners, or release the last reference. */
@@ -108,7 +115,7 @@ task_main(void *p)
 	to = rt__next_ctx(l);
 	if (t->refs == 0) {
 		all_unlink(t);
-		coro_transfer_exit(&t->ctx, to, t->stack);
+		coro_transfer_exit(&t->ctx, to, coro_ctx_stack(&t->ctx));
 	}
 	coro_transfer_exit(&t->ctx, to, NULL);
 }
@@ -144,14 +151,7 @@ rt_task_spawn_opts(struct rt_task **tp, const char *name, rt_task_fn fn,
 	t->fn = fn;
 	t->arg = arg;
 	t->refs = tp != NULL;
-	t->waiting_on = "";
-	t->all_prev = NULL;
-	t->stack = st;
-	t->result = NULL;
 	t->id = l->next_id++;
-	t->group = NULL;
-	/* Only for ev_is_active(): rt_fd_wait sets the rest with ev_io_init. */
-	ev_init(&t->io, NULL);
 	/* Not snprintf: it was 59% of a spawn's instructions (bench/coro). */
 	if (name != NULL) {
 		size_t len = strnlen(name, sizeof(t->name) - 1);
@@ -207,7 +207,7 @@ rt_task_cancel(struct rt_task *t)
 	if (t->state == RT_TASK_DONE)
 		return -EALREADY;
 	t->cancelling = 1;
-	if (t->state == RT_TASK_WAITING && !(t->wait_flags & RT__WAIT_SHIELD))
+	if (t->state == RT_TASK_WAITING && !t->shielded)
 		(void)rt__wake(t, -ECANCELED);
 	else if (t->state != RT_TASK_READY || t->wake_status != -ECANCELED)
 		t->cancel_pending = 1;
@@ -236,7 +236,7 @@ rt__task_join(struct rt_task *t, void **result, double timeout,
 	    (err = rt__wait_cbs(&t->done_cbs, "join", timeout, flags)) != 0)
 		return err;
 	if (result != NULL)
-		*result = t->result;
+		*result = rt_task_result(t);
 	return t->status;
 }
 
@@ -249,7 +249,10 @@ rt_task_join(struct rt_task *t, void **result, double timeout)
 void
 rt_task_set_result(void *result)
 {
-	rt__loop->current->result = result;
+	struct rt_task *t = rt__loop->current;
+
+	t->result = result;
+	t->has_result = 1;
 }
 
 int
@@ -261,7 +264,7 @@ rt_task_status(const struct rt_task *t)
 void *
 rt_task_result(const struct rt_task *t)
 {
-	return t->result;
+	return t->has_result ? t->result : NULL;
 }
 
 enum rt_task_state
@@ -331,7 +334,7 @@ rt_task_state_name(enum rt_task_state s)
 const char *
 rt_task_waiting_on(const struct rt_task *t)
 {
-	return t->waiting_on;
+	return t->state == RT_TASK_WAITING ? t->waiting_on : "";
 }
 
 void
@@ -358,7 +361,7 @@ dump_one(struct rt_task *t, void *arg)
 	FILE *fp = arg;
 
 	fprintf(fp, "%8llu  %-8s  %-32s  %s%s\n", (unsigned long long)t->id,
-	    rt_task_state_name(t->state), t->name, t->waiting_on,
+	    rt_task_state_name(t->state), t->name, rt_task_waiting_on(t),
 	    t->cancelling ? " (cancelling)" : "");
 }
 

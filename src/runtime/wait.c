@@ -56,10 +56,11 @@ rt__wake(struct rt_task *t, int status)
 		wq_unlink(t);
 	if (t->timer_slot != 0)
 		rt__timer_del(t);
-	if (ev_is_active(&t->io))
+	if (t->io_active) {
 		ev_io_stop(rt__loop->ev, &t->io);
+		t->io_active = 0;
+	}
 	t->wake_status = status;
-	t->waiting_on = "";
 	rt__ready_push(t);
 	return 1;
 }
@@ -98,11 +99,11 @@ rt__wait(struct rt_wq *wq, const char *what, double timeout, unsigned flags)
 	if (wq != NULL)
 		wq_append(wq, t);
 	t->waiting_on = what;
-	t->wait_flags = flags;
+	t->shielded = (flags & RT__WAIT_SHIELD) != 0;
 	t->wake_status = 0;
 	t->state = RT_TASK_WAITING;
 	rt__task_suspend(t);
-	t->wait_flags = 0;
+	t->shielded = 0;
 	return t->wake_status;
 }
 
@@ -222,7 +223,6 @@ rt_sleep(double seconds)
 	}
 	if (t->scope != NULL && t->scope->deadline <= rt__now())
 		return -ETIMEDOUT;
-	/* No waiting_on = "": a running task's is "" already (rt__wake). */
 	/* READY with a stale -ECANCELED would make rt_task_cancel believe a
 	 * cancellation is already on its way to us. */
 	t->wake_status = 0;

@@ -183,6 +183,51 @@ test_task_join_returns_status_and_result(void **state)
 	assert_int_equal(rt_test_run(join_child, NULL), 0);
 }
 
+static int
+wait_then_return_zero(void *arg)
+{
+	(void)arg;
+	TCHECK_INT(rt_sleep(0.001), 0);
+	return 0;
+}
+
+/*
+ * A spawn leaves the result and waiting_on fields of the task struct as the
+ * stack's previous task left them (rt-int.h): only flags of zeroed line 1
+ * say whether they hold anything.  The pool is LIFO, so the second child
+ * below gets the first one's stack and struct address.
+ */
+static int
+stale_fields_child(void *arg)
+{
+	struct rt_task *first, *second;
+	void *result = &result_marker;
+
+	(void)arg;
+	TCHECK_INT(rt_task_spawn(&first, "first", fail_with_result, NULL), 0);
+	TCHECK_INT(rt_task_join(first, NULL, RT_FOREVER), -EIO);
+	rt_task_release(first);
+	TCHECK_INT(rt_task_spawn(&second, "second", wait_then_return_zero,
+	    NULL), 0);
+	TCHECK(second == first);	/* the same stack, as intended */
+	TCHECK(strcmp(rt_task_waiting_on(second), "") == 0);
+	TCHECK_INT(rt_sleep(0), 0);	/* second runs and sleeps */
+	TCHECK(strcmp(rt_task_waiting_on(second), "sleep") == 0);
+	TCHECK_INT(rt_task_join(second, &result, RT_FOREVER), 0);
+	TCHECK(result == NULL);
+	TCHECK(rt_task_result(second) == NULL);
+	TCHECK(strcmp(rt_task_waiting_on(second), "") == 0);
+	rt_task_release(second);
+	return 0;
+}
+
+static void
+test_task_result_and_waiting_on_start_empty_on_reused_stack(void **state)
+{
+	(void)state;
+	assert_int_equal(rt_test_run(stale_fields_child, NULL), 0);
+}
+
 static void
 test_task_join_outside_task_is_eperm(void **state)
 {
@@ -547,6 +592,7 @@ main(void)
 		RT_TEST(test_task_spawn_opts_sets_stack_size),
 		RT_TEST(test_task_current_is_running_task),
 		RT_TEST(test_task_join_returns_status_and_result),
+		RT_TEST(test_task_result_and_waiting_on_start_empty_on_reused_stack),
 		RT_TEST(test_task_join_outside_task_is_eperm),
 		RT_TEST(test_task_join_timeout_leaves_task_running),
 		RT_TEST(test_task_done_callbacks_run_in_registration_order),
