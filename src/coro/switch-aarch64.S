@@ -58,6 +58,7 @@ coro__switch:
 	str	x10, [x0]		/* *from_sp = sp: the old side is saved */
 	mov	sp, x1			/* from here on we are on the new stack */
 
+.Lrestore:				/* coro__jump joins here, x9 = FPCR */
 	ldr	x10, [sp, #160]
 	cmp	x9, x10			/* x9 still holds the current FPCR */
 	b.eq	1f
@@ -82,8 +83,7 @@ coro__switch:
  * void coro__jump(void *to_sp, int val)
  *
  * The second half of coro__switch alone, for a context that dies
- * (coro_transfer_exit): nothing of it is worth saving.  FPCR is read only
- * to compare, as above.
+ * (coro_transfer_exit): nothing of it is worth saving.
  */
 	.globl	coro__jump
 	.type	coro__jump, %function
@@ -91,24 +91,9 @@ coro__switch:
 coro__jump:
 	.cfi_startproc
 	mov	sp, x0			/* the dead stack is left for good */
-	mrs	x9, fpcr
-	ldr	x10, [sp, #160]
-	cmp	x9, x10
-	b.eq	1f
-	msr	fpcr, x10
-1:	ldp	x19, x20, [sp, #0]
-	ldp	x21, x22, [sp, #16]
-	ldp	x23, x24, [sp, #32]
-	ldp	x25, x26, [sp, #48]
-	ldp	x27, x28, [sp, #64]
-	ldp	x29, x30, [sp, #80]
-	ldp	d8, d9, [sp, #96]
-	ldp	d10, d11, [sp, #112]
-	ldp	d12, d13, [sp, #128]
-	ldp	d14, d15, [sp, #144]
-	add	sp, sp, #176
-	mov	x0, x1			/* val: the resumed side's return value */
-	br	x30
+	mov	x2, x1			/* val where .Lrestore hands it over */
+	mrs	x9, fpcr		/* compared by .Lrestore */
+	b	.Lrestore
 	.cfi_endproc
 	.size	coro__jump, .-coro__jump
 

@@ -67,6 +67,7 @@ coro__switch:
 	 * back whole right after two narrower stores, which defeats store
 	 * forwarding.
 	 */
+.Lrestore:				/* coro__jump joins here */
 	ldmxcsr	(%rsp)
 	fldcw	4(%rsp)
 	addq	$8, %rsp
@@ -97,18 +98,8 @@ coro__switch:
 coro__jump:
 	.cfi_startproc
 	movq	%rdi, %rsp		/* the dead stack is left for good */
-	ldmxcsr	(%rsp)
-	fldcw	4(%rsp)
-	addq	$8, %rsp
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%rbx
-	popq	%rbp
-	movl	%esi, %eax
-	popq	%rcx
-	jmpq	*%rcx
+	movl	%esi, %edx		/* val where .Lrestore hands it over */
+	jmp	.Lrestore
 	.cfi_endproc
 	.size	coro__jump, .-coro__jump
 
