@@ -32,3 +32,10 @@ TESTS += tests/unit/test-rt-queue
 tests_unit_test_rt_queue_CPPFLAGS = $(RT_CPPFLAGS)
 tests_unit_test_rt_queue_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_rt_queue_LDADD = $(RT_LIBS) $(CMOCKA_LIBS)
+
+# All of the runtime's waits at once, in random order, with cancellations.
+check_PROGRAMS += tests/unit/test-rt-stress
+TESTS += tests/unit/test-rt-stress
+tests_unit_test_rt_stress_CPPFLAGS = $(RT_CPPFLAGS)
+tests_unit_test_rt_stress_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_rt_stress_LDADD = $(RT_LIBS) $(CMOCKA_LIBS)
