@@ -1,7 +1,9 @@
 # tests/integration: the real asyncd binary on a loopback ephemeral port,
 # driven with raw sockets (STYLE.md §7).  test-http.c starts and stops the
 # server itself; it finds the binary through $ASYNCD, and must not run
-# before the binary is built, hence the extra dependency.
+# before the binary is built, hence the extra dependency.  harness.h holds
+# what it shares with test-daemon.c.
+EXTRA_DIST += tests/integration/harness.h
 check_PROGRAMS += tests/integration/test-http
 TESTS += tests/integration/test-http
 tests_integration_test_http_CPPFLAGS = $(AM_CPPFLAGS)

@@ -53,6 +53,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #define STARTUP_MS	5000		/* until "listening on" */
 #define READY_MS	5000		/* until READY=1 */
 #define IO_MS		3000		/* any single wait for the server */
@@ -65,26 +67,6 @@
 #define RELOADS		5
 
 extern char **environ;
-
-/* ---- time ---------------------------------------------------------------- */
-
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
 
 /* ---- processes ----------------------------------------------------------- */
 
@@ -111,20 +93,7 @@ watchdog_cb(int signo)
 static int
 reap(pid_t pid, long ms)
 {
-	long end = now_ms() + ms;
-	int status;
-	pid_t r;
-
-	for (;;) {
-		r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			return status;
-		if (r == -1 && errno != EINTR)
-			return -1;
-		if (now_ms() >= end)
-			return -1;
-		sleep_ms(2);
-	}
+	return harness_reap(pid, ms, 2, NULL);
 }
 
 /*

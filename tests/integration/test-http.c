@@ -45,6 +45,8 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
+
 #define STARTUP_MS	5000		/* until "listening on" */
 #define IO_MS		3000		/* any single wait for the server */
 #define WATCHDOG_S	20		/* one test, whole */
@@ -55,26 +57,6 @@
 #define HTML		"text/html; charset=utf-8"
 #define TEXT		"text/plain; charset=utf-8"
 #define EX_CONFIG	78
-
-/* ---- time ---------------------------------------------------------------- */
-
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
 
 /* ---- processes -------------------------------------------------------------- */
 
@@ -170,24 +152,11 @@ spawn(char *const argv[], int *out_fd, int *err_fd)
 static int
 reap(pid_t pid, long ms)
 {
-	long end = now_ms() + ms;
-	int status;
-	pid_t r;
+	int gone, status = harness_reap(pid, ms, 5, &gone);
 
-	for (;;) {
-		r = waitpid(pid, &status, WNOHANG);
-		if (r == pid) {
-			child_forget(pid);
-			return status;
-		}
-		if (r == -1 && errno != EINTR) {
-			child_forget(pid);
-			return -1;
-		}
-		if (now_ms() >= end)
-			return -1;
-		sleep_ms(5);
-	}
+	if (gone)
+		child_forget(pid);
+	return status;
 }
 
 /* Appends what fd has (without waiting past end_ms) to buf; 0 at EOF, 1 if
