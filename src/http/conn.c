@@ -15,6 +15,7 @@
  * Timeouts, all from the loop:
  *   header     from the first missing byte of a head to its blank line: a
  *              deadline scope around the reads (slowloris); 408 and close.
+ *              Not while responses owed to earlier requests are flushed.
  *              A fresh connection waits parked for its first byte as long.
  *   body       each read of a request body; close.
  *   keepalive  parked between requests (server.c's death queue); close.
@@ -594,13 +595,21 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 				hc.fd = -1;
 				goto done;
 			}
-			/* A partial head: the header deadline runs. */
+			/*
+			 * A partial head.  Send what we owe first: the header
+			 * deadline measures how slowly the client sends, not
+			 * how slowly it reads, which the send timeout judges.
+			 * (Inside the scope, a pipelining client that reads
+			 * slowly was cut off by the header deadline, mid-flush
+			 * and without a 408.)  Later rounds here flush nothing:
+			 * no response is made while the head is partial.
+			 */
+			if (conn_flush(&hc) != 0)
+				goto close;
 			if (!in_scope) {
 				rt_scope_enter(&sc, s->conf->timeouts.header);
 				in_scope = 1;
 			}
-			if (conn_flush(&hc) != 0)
-				goto close;
 			if (hc.in_len == s->in_cap) {
 				conn_compact(&hc, hc.req_begin);
 				hc.req_begin = 0;

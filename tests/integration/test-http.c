@@ -1720,6 +1720,80 @@ test_unread_responses_are_closed_after_send_timeout(void **state)
 	srv_stop(&s);
 }
 
+/*
+ * The same slow reader against a short header timeout (0.2 s) and a long
+ * send timeout (5 s).  The requests carry a padding field, so that the
+ * responses to one read of requests fit the output buffer: the server then
+ * writes them just before it waits for the rest of the request that the
+ * read cut in two, and that write is the one that blocks.  Blocked there
+ * for longer than the header timeout, the connection must live on: after
+ * 0.6 s the client reads, and gets a response to every whole request it
+ * sent (then a 408 for a cut one, or nothing more).
+ */
+static void
+test_header_timeout_spares_a_blocked_write(void **state)
+{
+	static char buf[64 * 1024], req[256];
+	struct srv_opts o = opts_default;
+	struct response r;
+	struct client *c;
+	struct srv s;
+	size_t reqlen, len = 0, sent = 0, answered = 0;
+	long t0, stuck = -1;
+	ssize_t n;
+	char pad[200];
+
+	(void)state;
+	o.t_header = 0.2;
+	if (srv_start(&s, "header-send.conf", &o) == -1)
+		fail_msg("cannot start asyncd");
+	memset(pad, 'p', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	reqlen = (size_t)snprintf(req, sizeof(req), "GET /healthz HTTP/1.1\r\n"
+	    "Host: t\r\nX-Pad: %s\r\n\r\n", pad);
+	while (len + reqlen <= sizeof(buf)) {
+		memcpy(buf + len, req, reqlen);
+		len += reqlen;
+	}
+	c = client_open(s.port);
+	assert_int_equal(fcntl(c->fd, F_SETFL, O_NONBLOCK), 0);
+	t0 = now_ms();
+	while (now_ms() - t0 < 10000) {
+		n = send(c->fd, buf + sent % len, len - sent % len,
+		    MSG_NOSIGNAL);
+		if (n > 0) {
+			sent += (size_t)n;
+			stuck = -1;
+		} else if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+			if (stuck == -1)
+				stuck = now_ms();
+			else if (now_ms() - stuck > 100)
+				break;		/* both directions full */
+			sleep_ms(5);
+		} else
+			fail_msg("send after %zu bytes: %s", sent,
+			    strerror(errno));
+	}
+	if (stuck == -1)
+		fail_msg("the server read %zu bytes of requests in 10 s and "
+		    "never stopped", sent);
+	sleep_ms(600);
+	assert_int_equal(fcntl(c->fd, F_SETFL, 0), 0);
+	while (answered < sent / reqlen) {
+		client_response(c, &r, 0, IO_MS);
+		if (r.status != 200)
+			fail_msg("response %zu of %zu: %s", answered + 1,
+			    sent / reqlen, r.status_line);
+		answered++;
+	}
+	if (sent % reqlen != 0) {
+		client_response(c, &r, 0, IO_MS);
+		assert_error(&r, "HTTP/1.1 408 Request Timeout", 1);
+	}
+	client_close(c);
+	srv_stop(&s);
+}
+
 static void
 test_stalled_body_is_closed(void **state)
 {
@@ -2036,6 +2110,7 @@ main(void)
 		T(test_silent_fresh_connection_is_closed),
 		T(test_stalled_body_is_closed),
 		T(test_unread_responses_are_closed_after_send_timeout),
+		T(test_header_timeout_spares_a_blocked_write),
 	};
 	const struct CMUnitTest cap[] = {
 		T(test_connection_cap_answers_503),
