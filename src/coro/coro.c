@@ -197,9 +197,10 @@ coro__raw_make(struct coro_ctx *ctx, char *lo, size_t size,
 	 * 8 slots: [MXCSR|x87 CW] r15 r14 r13 r12 rbx rbp ret.  After the 8
 	 * pops rsp = f + 8 slots = top, 16-byte aligned, so coro__entry's call
 	 * pushes to the rsp % 16 == 8 a function expects.  Nothing reads
-	 * above it: coro__entry passes fn's one argument in a register.  The
-	 * task struct's top is 64-aligned, so the 64-byte frame is one cache
-	 * line, the only one of the new stack that the first switch reads.
+	 * above it: coro__entry passes fn's one argument in a register.  When
+	 * top is 64-aligned (the runtime's task struct sits right above it),
+	 * the frame is one cache line: the first switch reads no other line
+	 * of the new stack.
 	 */
 	f = (uint64_t *)(top - 8 * 8);
 	f[0] = 0x1f80 | ((uint64_t)0x037f << 32);  /* MXCSR and x87 CW at reset */
