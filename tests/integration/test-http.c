@@ -1733,15 +1733,16 @@ test_unread_responses_are_closed_after_send_timeout(void **state)
 static void
 test_header_timeout_spares_a_blocked_write(void **state)
 {
+	static const char ok[] = "HTTP/1.1 200 OK\r\n";
 	static char buf[64 * 1024], req[256];
 	struct srv_opts o = opts_default;
-	struct response r;
 	struct client *c;
 	struct srv s;
-	size_t reqlen, len = 0, sent = 0, answered = 0;
+	size_t reqlen, len = 0, sent = 0, answered = 0, oklen = sizeof(ok) - 1;
+	size_t rest;
 	long t0, stuck = -1;
 	ssize_t n;
-	char pad[200];
+	char pad[200], *p, *q;
 
 	(void)state;
 	o.t_header = 0.2;
@@ -1778,17 +1779,37 @@ test_header_timeout_spares_a_blocked_write(void **state)
 		fail_msg("the server read %zu bytes of requests in 10 s and "
 		    "never stopped", sent);
 	sleep_ms(600);
+	/*
+	 * Count status lines in the raw stream rather than parse each of the
+	 * tens of thousands of responses: under valgrind that took longer
+	 * than the watchdog.  A line cut by a read is kept for the next one.
+	 */
 	assert_int_equal(fcntl(c->fd, F_SETFL, 0), 0);
 	while (answered < sent / reqlen) {
-		client_response(c, &r, 0, IO_MS);
-		if (r.status != 200)
-			fail_msg("response %zu of %zu: %s", answered + 1,
-			    sent / reqlen, r.status_line);
-		answered++;
+		n = client_fill(c, IO_MS);
+		if (n <= 0)
+			fail_msg("%s after %zu of %zu responses",
+			    n == 0 ? "EOF" : strerror((int)-n), answered,
+			    sent / reqlen);
+		p = c->buf;
+		while ((q = memmem(p, (size_t)(c->buf + c->len - p), ok,
+		    oklen)) != NULL) {
+			answered++;
+			p = q + oklen;
+		}
+		rest = (size_t)(c->buf + c->len - p);
+		client_consume(c, c->len - (rest < oklen ? rest : oklen - 1));
 	}
 	if (sent % reqlen != 0) {
-		client_response(c, &r, 0, IO_MS);
-		assert_error(&r, "HTTP/1.1 408 Request Timeout", 1);
+		/* The cut request: its head never ends, so 408 and EOF. */
+		while ((n = client_fill(c, IO_MS)) > 0)
+			;
+		if (n != 0)
+			fail_msg("no EOF after the last response: %s",
+			    strerror((int)-n));
+		if (memmem(c->buf, c->len, "HTTP/1.1 408 ", 13) == NULL)
+			fail_msg("no 408 for the cut request: %s",
+			    show(c->buf, c->len));
 	}
 	client_close(c);
 	srv_stop(&s);
