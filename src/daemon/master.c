@@ -248,32 +248,30 @@ activated_close_unused(void)
 	nactivated = 0;
 }
 
+/*
+ * A listening socket for l, as config.c parsed and canonicalised it: host
+ * "*", an IPv4 address, or "[IPv6]".
+ */
 static int
-listener_open(const char *addr, int reuseport)
+listener_open(const struct conf_listen *l, int reuseport)
 {
-	char host[CONF_HOST_MAX];
-	const char *port, *h = addr;
+	char host[CONF_HOST_MAX], port[8];
+	const char *h = NULL, *addr = l->addr;
 	struct addrinfo hints, *res;
-	size_t len;
+	size_t len = strlen(l->host);
 	int fd, one = 1, err;
 
-	if (addr[0] == '[') {
-		const char *end = strchr(addr, ']');
-
-		len = (size_t)(end - addr - 1);
-		h = addr + 1;
-		port = end + 2;
-	} else {
-		port = strrchr(addr, ':') + 1;
-		len = (size_t)(port - 1 - addr);
-	}
-	memcpy(host, h, len);
-	host[len] = '\0';
+	if (l->host[0] == '[') {	/* getaddrinfo wants it bare */
+		memcpy(host, l->host + 1, len - 2);
+		host[len - 2] = '\0';
+		h = host;
+	} else if (strcmp(l->host, "*") != 0)
+		h = l->host;
+	(void)snprintf(port, sizeof(port), "%u", l->port);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
-	if ((err = getaddrinfo(strcmp(host, "*") == 0 ? NULL : host, port,
-	    &hints, &res)) != 0) {
+	if ((err = getaddrinfo(h, port, &hints, &res)) != 0) {
 		log_error("cannot listen on %s: %s", addr, gai_strerror(err));
 		return -1;
 	}
@@ -344,7 +342,7 @@ listeners_prepare(const struct asyncd_conf *conf, int gen)
 				continue;
 			if (m.nls == sizeof(m.ls) / sizeof(m.ls[0]))
 				return -1;
-			if ((fd = listener_open(conf->listen[i].addr,
+			if ((fd = listener_open(&conf->listen[i],
 			    conf->reuseport)) == -1)
 				return -1;
 			snprintf(m.ls[m.nls].addr, sizeof(m.ls[m.nls].addr),
