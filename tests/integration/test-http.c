@@ -202,6 +202,7 @@ struct srv {
 };
 
 struct srv_opts {
+	int		 ipv6;		/* listen on [::1]:0, not 127.0.0.1:0 */
 	int		 max_connections;
 	int		 request_line, header_size, header_count, body;
 	double		 t_header, t_body, t_keepalive, t_send;
@@ -244,7 +245,7 @@ srv_write_conf(struct srv *s, const char *name, const struct srv_opts *o)
 	tmp_path(s->conf, sizeof(s->conf), name);
 	(void)snprintf(text, sizeof(text),
 	    "# written by test-http\n"
-	    "listen = [ \"127.0.0.1:0\" ];\n"
+	    "listen = [ \"%s:0\" ];\n"
 	    "max_connections = %d;\n"
 	    "limits = { request_line = %d; header_size = %d; "
 	    "header_count = %d; body = %d; };\n"
@@ -258,6 +259,7 @@ srv_write_conf(struct srv *s, const char *name, const struct srv_opts *o)
 	    "  { path = \"/slow\"; handler = \"index\"; delay = 0.5; }\n"
 	    ");\n"
 	    "server_name = \"asyncd-test\";\n",
+	    o->ipv6 ? "[::1]" : "127.0.0.1",
 	    o->max_connections, o->request_line, o->header_size,
 	    o->header_count, o->body, o->t_header, o->t_body, o->t_keepalive,
 	    o->t_send);
@@ -285,7 +287,8 @@ srv_stop(struct srv *s)
 static int
 srv_start(struct srv *s, const char *name, const struct srv_opts *o)
 {
-	static const char tag[] = "listening on 127.0.0.1:";
+	const char *tag = o->ipv6 ? "listening on [::1]:" :
+	    "listening on 127.0.0.1:";
 	char *argv[4], *at, *nl;
 	long end = now_ms() + STARTUP_MS;
 	int out_fd, r, status;
@@ -310,7 +313,7 @@ srv_start(struct srv *s, const char *name, const struct srv_opts *o)
 	for (;;) {
 		if ((at = strstr(s->log, tag)) != NULL &&
 		    (nl = strchr(at, '\n')) != NULL) {
-			s->port = atoi(at + sizeof(tag) - 1);
+			s->port = atoi(at + strlen(tag));
 			if (s->port > 0 && s->port < 65536)
 				return 0;
 			print_error("bad port in: %.*s\n", (int)(nl - at), at);
@@ -375,22 +378,35 @@ struct response {
 	size_t		 body_len;
 };
 
+/* A socket connected (or, nonblock, connecting) to the loopback address
+ * of family (AF_INET: 127.0.0.1, AF_INET6: ::1) at port. */
 static int
-tcp_connect(int port, int nonblock)
+tcp_connect_to(int family, int port, int nonblock)
 {
-	struct sockaddr_in sin;
+	struct sockaddr_storage ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
 	int fd, one = 1;
 
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC |
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC |
 	    (nonblock ? SOCK_NONBLOCK : 0), 0);
 	if (fd == -1)
 		return -1;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 &&
+	memset(&ss, 0, sizeof(ss));
+	if (family == AF_INET6) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		sin6->sin6_addr = in6addr_loopback;
+		len = sizeof(*sin6);
+	} else {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		len = sizeof(*sin);
+	}
+	if (connect(fd, (struct sockaddr *)&ss, len) == -1 &&
 	    errno != EINPROGRESS) {
 		(void)close(fd);
 		return -1;
@@ -398,18 +414,25 @@ tcp_connect(int port, int nonblock)
 	return fd;
 }
 
+static int
+tcp_connect(int port, int nonblock)
+{
+	return tcp_connect_to(AF_INET, port, nonblock);
+}
+
 static struct client *
-client_open(int port)
+client_open_to(int family, int port)
 {
 	struct client *c;
 	size_t i;
 
 	c = calloc(1, sizeof(*c));
 	assert_non_null(c);
-	c->fd = tcp_connect(port, 0);
+	c->fd = tcp_connect_to(family, port, 0);
 	if (c->fd == -1) {
 		free(c);
-		fail_msg("connect to 127.0.0.1:%d: %s", port, strerror(errno));
+		fail_msg("connect to %s port %d: %s", family == AF_INET6 ?
+		    "::1" : "127.0.0.1", port, strerror(errno));
 	}
 	for (i = 0; i < CLIENTS_MAX; i++)
 		if (clients[i] == NULL) {
@@ -418,6 +441,12 @@ client_open(int port)
 		}
 	fail_msg("more than %d clients", CLIENTS_MAX);
 	return NULL;
+}
+
+static struct client *
+client_open(int port)
+{
+	return client_open_to(AF_INET, port);
 }
 
 static void
@@ -1888,6 +1917,53 @@ test_connection_cap_answers_503(void **state)
 		client_close(idle[i]);
 }
 
+/* ==== IPv6 ==================================================================== */
+
+/* 1 if this machine can listen on ::1 (a container may have no IPv6). */
+static int
+ipv6_loopback_usable(void)
+{
+	struct sockaddr_in6 sin6;
+	int fd, ok;
+
+	if ((fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return 0;
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_addr = in6addr_loopback;
+	ok = bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) == 0;
+	(void)close(fd);
+	return ok;
+}
+
+/*
+ * listen = [ "[::1]:0" ]: the master turns the canonical "[::1]" of the
+ * configuration into a socket on ::1, and the app answers there.
+ */
+static void
+test_ipv6_loopback_is_served(void **state)
+{
+	struct srv_opts o = opts_default;
+	struct response r;
+	struct client *c;
+	struct srv s;
+
+	(void)state;
+	if (!ipv6_loopback_usable()) {
+		print_message("no IPv6 loopback here: skipped\n");
+		skip();
+	}
+	o.ipv6 = 1;
+	if (srv_start(&s, "ipv6.conf", &o) == -1)
+		fail_msg("cannot start asyncd on [::1]:0");
+	c = client_open_to(AF_INET6, s.port);
+	client_sends(c, "GET /hello/six HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_response(c, &r, 0, IO_MS);
+	assert_response(&r, "HTTP/1.1 200 OK", HTML, "<h1>hello, six!</h1>");
+	client_close(c);
+	srv_stop(&s);
+}
+
 /* ==== signals: a graceful stop ==================================================== */
 
 static void
@@ -2136,6 +2212,9 @@ main(void)
 	const struct CMUnitTest cap[] = {
 		T(test_connection_cap_answers_503),
 	};
+	const struct CMUnitTest ipv6[] = {
+		T(test_ipv6_loopback_is_served),
+	};
 	const struct CMUnitTest process[] = {
 		T(test_sigterm_finishes_request_then_exits_0),
 		T(test_sigint_finishes_request_then_exits_0),
@@ -2178,6 +2257,7 @@ main(void)
 	    group_to_setup, group_teardown);
 	failed += cmocka_run_group_tests_name("cap", cap, group_cap_setup,
 	    group_teardown);
+	failed += cmocka_run_group_tests_name("ipv6", ipv6, NULL, NULL);
 	failed += cmocka_run_group_tests_name("process", process, NULL, NULL);
 
 	(void)rmdir(tmpdir);
