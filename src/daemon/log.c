@@ -114,7 +114,13 @@ log_escape(char *buf, size_t *o, size_t cap, const char *msg)
 	*o = i;
 }
 
-/* Formats one line: "2026-11-27T05:40:00Z [info] asyncd: msg\n". */
+/*
+ * Formats one line: "2026-11-27T05:40:00Z [info] asyncd[4242]: msg\n".  The
+ * pid tells the master's lines from each worker's (the workers share the
+ * file, and under systemd the journal credits every line of the stream to
+ * the master).  getpid() per line: error-log lines are rare, and a cached
+ * pid would have to be refreshed after every fork.
+ */
 static size_t
 log_format(char *buf, size_t cap, int level, const char *msg)
 {
@@ -125,8 +131,8 @@ log_format(char *buf, size_t cap, int level, const char *msg)
 	if (clock_gettime(CLOCK_REALTIME, &ts) == 0 &&
 	    gmtime_r(&ts.tv_sec, &tm) != NULL)
 		o = strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ ", &tm);
-	o += (size_t)snprintf(buf + o, cap - o, "[%s] " LOG_IDENT ": ",
-	    log_levels[level]);
+	o += (size_t)snprintf(buf + o, cap - o, "[%s] " LOG_IDENT "[%ld]: ",
+	    log_levels[level], (long)getpid());
 	log_escape(buf, &o, cap, msg);
 	buf[o++] = '\n';
 	return o;

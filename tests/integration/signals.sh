@@ -49,7 +49,7 @@ start() {
 		i=$((i + 1))
 		[ "$i" -le 200 ] || die "no \"listening on\" line in 10 s"
 		sleep 0.05
-		port=$(sed -n 's/.*\[info\] asyncd: listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/err" | head -n 1)
+		port=$(sed -n 's/.*\[info\] asyncd\[[0-9]*\]: listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/err" | head -n 1)
 	done
 	[ "$port" -ne 0 ] || die "listening on port 0: want the real port"
 }
@@ -87,7 +87,7 @@ kill -TERM "$pid"
 wait "$curl_pid" || die "the request in flight failed during the stop"
 grep -q "Index" "$tmp/index" || die "request in flight: $(cat "$tmp/index")"
 stopped 0 "graceful stop"
-grep -q '\[info\] asyncd: SIGTERM: graceful stop' "$tmp/err" ||
+grep -q '\[info\] asyncd\[[0-9]*\]: SIGTERM: graceful stop' "$tmp/err" ||
     die "no graceful stop logged"
 grep -q 'GET /healthz HTTP/1.1" 200' "$tmp/access.log" ||
     die "no access log line: $(cat "$tmp/access.log")"

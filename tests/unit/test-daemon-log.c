@@ -46,6 +46,17 @@ slurp(const char *path, char *buf, size_t cap)
 	return n;
 }
 
+/* "[level] asyncd[pid]: msg", the part of a line after its time. */
+static const char *
+line_of(pid_t pid, const char *level, const char *msg)
+{
+	static char line[512];
+
+	(void)snprintf(line, sizeof(line), "[%s] asyncd[%ld]: %s", level,
+	    (long)pid, msg);
+	return line;
+}
+
 static void
 assert_matches(const char *text, const char *re)
 {
@@ -85,7 +96,8 @@ test_log_line_has_time_level_and_message(void **state)
 	log_info("listening on %s:%d", "127.0.0.1", 8000);
 	slurp(err_path, buf, sizeof(buf));
 	assert_matches(buf, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:"
-	    "[0-9]{2}Z \\[info\\] asyncd: listening on 127\\.0\\.0\\.1:8000\n$");
+	    "[0-9]{2}Z \\[info\\] asyncd\\[[0-9]+\\]: listening on "
+	    "127\\.0\\.0\\.1:8000\n$");
 }
 
 static void
@@ -103,18 +115,19 @@ test_log_level_filters_and_names(void **state)
 	log_msg(LOG_LEVEL_DEBUG, "m%d", 6);
 	log_msg(-3, "below error is error");
 	slurp(err_path, buf, sizeof(buf));
-	assert_non_null(strstr(buf, "[error] asyncd: e1\n"));
-	assert_non_null(strstr(buf, "[warn] asyncd: w2\n"));
+	assert_non_null(strstr(buf, line_of(getpid(), "error", "e1\n")));
+	assert_non_null(strstr(buf, line_of(getpid(), "warn", "w2\n")));
 	assert_null(strstr(buf, "i3"));
 	assert_null(strstr(buf, "d4"));
-	assert_non_null(strstr(buf, "[error] asyncd: m5\n"));
+	assert_non_null(strstr(buf, line_of(getpid(), "error", "m5\n")));
 	assert_null(strstr(buf, "m6"));
-	assert_non_null(strstr(buf, "[error] asyncd: below error is error\n"));
+	assert_non_null(strstr(buf, line_of(getpid(), "error",
+	    "below error is error\n")));
 
 	assert_int_equal(log_init(err_path, LOG_LEVEL_DEBUG), 0);
 	log_debug("now d");
 	slurp(err_path, buf, sizeof(buf));
-	assert_non_null(strstr(buf, "[debug] asyncd: now d\n"));
+	assert_non_null(strstr(buf, line_of(getpid(), "debug", "now d\n")));
 	assert_int_equal(log_init(err_path, 4), -EINVAL);
 	assert_int_equal(log_init(err_path, -1), -EINVAL);
 
@@ -137,8 +150,8 @@ test_log_escapes_control_bytes(void **state)
 	assert_int_equal(log_init(err_path, LOG_LEVEL_INFO), 0);
 	log_info("GET /%s", "a\r\n2026-01-01T00:00:00Z [error] asyncd: x\\\x7f");
 	slurp(err_path, buf, sizeof(buf));
-	assert_non_null(strstr(buf, "asyncd: GET /a\\x0d\\x0a2026-01-01T00:00:"
-	    "00Z [error] asyncd: x\\x5c\\x7f\n"));
+	assert_non_null(strstr(buf, line_of(getpid(), "info",
+	    "GET /a\\x0d\\x0a2026-01-01T00:00:00Z [error] asyncd: x\\x5c\\x7f\n")));
 	assert_non_null(strchr(buf, '\n'));
 	assert_ptr_equal(strchr(buf, '\n'), buf + strlen(buf) - 1);
 }
@@ -278,8 +291,8 @@ test_log_reopen_failure_keeps_the_old_fd(void **state)
 	assert_int_equal(log_reopen(), -ENOENT);
 	log_info("kept");
 	slurp(moved, buf, sizeof(buf));
-	assert_non_null(strstr(buf, "[error] asyncd: cannot reopen the error "
-	    "log"));
+	assert_non_null(strstr(buf, line_of(getpid(), "error",
+	    "cannot reopen the error log")));
 	assert_non_null(strstr(buf, "No such file or directory"));
 	assert_non_null(strstr(buf, "kept"));
 }
@@ -309,8 +322,9 @@ test_fatal_exits_with_its_status(void **state)
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), EX_OSERR);
 	slurp(err_path, buf, sizeof(buf));
-	assert_non_null(strstr(buf, "[error] asyncd: cannot listen on "
-	    "127.0.0.1:80: Address already in use\n"));
+	/* The child's pid: the line says who wrote it. */
+	assert_non_null(strstr(buf, line_of(pid, "error", "cannot listen on "
+	    "127.0.0.1:80: Address already in use\n")));
 
 	pid = fork();
 	assert_true(pid >= 0);
@@ -324,7 +338,7 @@ test_fatal_exits_with_its_status(void **state)
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), EX_CONFIG);
 	slurp(err_path, buf, sizeof(buf));
-	assert_non_null(strstr(buf, "[error] asyncd: bad config\n"));
+	assert_non_null(strstr(buf, line_of(pid, "error", "bad config\n")));
 }
 
 static int
