@@ -6,7 +6,8 @@
  *
  * -c runs the timings with canary stacks too; -q divides every count by 100
  * (for valgrind --tool=callgrind); naming figures (floor, switch,
- * swapcontext, spawn, yield, yield_1000, rss) runs only those, for perf.
+ * swapcontext, spawn, spawn_4096, yield, yield_1000, rss) runs only those,
+ * for perf.
  *
  * Each figure prints as one line "name: value unit":
  *
@@ -17,7 +18,10 @@
  *   swapcontext_ns      glibc swapcontext ping-pong, for scale (a system
  *                       call per switch: rt_sigprocmask)
  *   spawn_ns            rt_task_spawn (detached) + the loop running the task
- *                       to its end, per task, with the stack pool warm
+ *                       to its end, per task, with the stack pool warm:
+ *                       batches of 1,000 spawns, then one loop run
+ *   spawn_4096_ns       the same in batches of 4,096, above the pool's
+ *                       1,024 kept when idle: bursts that recur
  *   yield_ns            wall time / rt_sleep(0) calls with 2 tasks,
  *   yield_1000_ns       and with 1,000 tasks (a working set out of L1)
  *   rss_per_task_bytes  VmRSS growth / tasks for 100,000 tasks parked in
@@ -57,7 +61,7 @@
 #define SWITCH_ROUNDS	(10000000L / scale)	/* round trips per rep */
 #define UCTX_ROUNDS	(100000L / scale)	/* ~0.3-1 us per swapcontext */
 #define SPAWN_BATCH	1000		/* under the pool's 1024 per class */
-#define SPAWN_BATCHES	(1000 / scale)
+#define SPAWN_TASKS	(1000000L / scale)	/* per rep, any batch size */
 #define YIELD2_CALLS	(2500000L / scale)	/* rt_sleep(0) calls per task */
 #define YIELD1K_TASKS	1000
 #define YIELD1K_CALLS	(5000L / scale)
@@ -270,11 +274,12 @@ noop_task(void *arg)
 }
 
 static void
-spawn_batch(void)
+spawn_batch(long n)
 {
-	int err, i;
+	long i;
+	int err;
 
-	for (i = 0; i < SPAWN_BATCH; i++)
+	for (i = 0; i < n; i++)
 		if ((err = rt_task_spawn(NULL, "spawn", noop_task, NULL)) != 0)
 			die(rt_task_spawn_error(), err);
 	(void)rt_loop_run();	/* runs them all; no watcher, so it returns */
@@ -283,22 +288,23 @@ spawn_batch(void)
 static double
 spawn_one(void *arg)
 {
+	long batch = *(long *)arg, batches = SPAWN_TASKS / batch, b;
 	int64_t t0;
-	int b;
 
-	(void)arg;
+	if (batches == 0)
+		batches = 1;
 	t0 = now_ns();
-	for (b = 0; b < SPAWN_BATCHES; b++)
-		spawn_batch();
-	return (double)(now_ns() - t0) / ((double)SPAWN_BATCHES * SPAWN_BATCH);
+	for (b = 0; b < batches; b++)
+		spawn_batch(batch);
+	return (double)(now_ns() - t0) / ((double)batches * (double)batch);
 }
 
 static double
-bench_spawn(void)
+bench_spawn(long batch)
 {
-	spawn_batch();		/* maps the pool's stacks and faults them in */
-	spawn_batch();
-	return median_of(spawn_one, NULL);
+	spawn_batch(batch);	/* maps the pool's stacks and faults them in */
+	spawn_batch(batch);
+	return median_of(spawn_one, &batch);
 }
 
 /* ---- yield ------------------------------------------------------------- */
@@ -459,7 +465,8 @@ main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: %s [-cq] [floor|switch|"
-			    "swapcontext|spawn|yield|yield_1000|rss ...]\n",
+			    "swapcontext|spawn|spawn_4096|yield|yield_1000|rss "
+			    "...]\n",
 			    argv[0]);
 			return 2;
 		}
@@ -483,7 +490,9 @@ main(int argc, char **argv)
 	if (wanted("swapcontext"))
 		printf("swapcontext_ns: %.1f ns\n", bench_uctx());
 	if (wanted("spawn"))
-		printf("spawn_ns: %.2f ns\n", bench_spawn());
+		printf("spawn_ns: %.2f ns\n", bench_spawn(SPAWN_BATCH));
+	if (wanted("spawn_4096"))
+		printf("spawn_4096_ns: %.2f ns\n", bench_spawn(4096));
 	if (wanted("yield"))
 		printf("yield_ns: %.2f ns\n", median_of(yield_one, &y2));
 	if (wanted("yield_1000"))

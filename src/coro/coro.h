@@ -90,11 +90,12 @@ enum coro_stack_mode {
 #define CORO_STACK_MAX		(64 * 1024 * 1024)
 
 /*
- * Sets the stack mode and how many free stacks of each size the pool keeps.
- * Call before the first coro_stack_get(); returns -EBUSY afterwards, -EINVAL
- * for a bad mode.
+ * Sets the stack mode and how many free stacks of each size the pool keeps
+ * even when idle (it keeps more while recent demand needs them: see
+ * coro_stack_pool_trim).  Call before the first coro_stack_get(); returns
+ * -EBUSY afterwards, -EINVAL for a bad mode.
  */
-int	coro_stack_configure(enum coro_stack_mode mode, size_t pool_max);
+int	coro_stack_configure(enum coro_stack_mode mode, size_t pool_min);
 enum coro_stack_mode coro_stack_mode(void);
 
 /*
@@ -106,8 +107,9 @@ enum coro_stack_mode coro_stack_mode(void);
  */
 struct coro_stack *coro_stack_get(size_t size);
 
-/* Takes ownership of st back into the pool (or unmaps it when the pool is
- * full).  Aborts with a report if the stack's canary was overwritten. */
+/* Takes ownership of st back into the pool (or unmaps it when the pool
+ * already holds what recent demand needs: coro_stack_pool_trim).  Aborts
+ * with a report if the stack's canary was overwritten. */
 void	coro_stack_put(struct coro_stack *st);
 
 /* The reason for the last coro_stack_get() failure, for a log line. */
@@ -115,6 +117,15 @@ const char *coro_stack_error(void);
 
 /* Unmaps every pooled stack (at loop close, and before exit for valgrind). */
 void	coro_stack_pool_drain(void);
+
+/*
+ * Ends a period of the pool's demand tracking: keeps, per size, as many
+ * free stacks as the period's peak would need on top of those handed out
+ * now (at least pool_min) and unmaps the rest.  Call it every few seconds:
+ * a burst that recurs within two periods finds its stacks pooled, and two
+ * quiet periods bring the pool back to pool_min.
+ */
+void	coro_stack_pool_trim(void);
 
 /* Number of stacks handed out and not yet returned, and the pooled ones. */
 size_t	coro_stack_in_use(void);

@@ -25,12 +25,22 @@
 
 struct rt__loop *rt__loop;
 
+static void
+stack_trim_cb(struct ev_loop *ev, ev_timer *w, int revents)
+{
+	(void)ev;
+	(void)w;
+	(void)revents;
+	coro_stack_pool_trim();
+}
+
 int
 rt_loop_init(const struct rt_loop_opts *opts)
 {
 	struct rt__loop *l;
 	enum coro_stack_mode mode = CORO_STACK_GUARD;
-	size_t pool_max = 1024;
+	size_t pool_min = 1024;
+	double trim = RT_STACK_TRIM_PERIOD;
 	int err;
 
 	if (rt__loop != NULL)
@@ -38,12 +48,14 @@ rt_loop_init(const struct rt_loop_opts *opts)
 	if (opts != NULL) {
 		if (opts->stack_canary)
 			mode = CORO_STACK_CANARY;
-		if (opts->stack_pool_max != 0)
-			pool_max = opts->stack_pool_max;
+		if (opts->stack_pool_min != 0)
+			pool_min = opts->stack_pool_min;
+		if (opts->stack_trim_period > 0)
+			trim = opts->stack_trim_period;
 	}
 	/* -EBUSY means stacks were already handed out under a mode chosen by
 	 * an earlier loop of this process: keep it unless it differs. */
-	err = coro_stack_configure(mode, pool_max);
+	err = coro_stack_configure(mode, pool_min);
 	if (err == -EBUSY && coro_stack_mode() == mode)
 		err = 0;
 	if (err != 0)
@@ -64,6 +76,10 @@ rt_loop_init(const struct rt_loop_opts *opts)
 	}
 	coro_ctx_init_main(&l->main_ctx);
 	rt__timer_init(l);
+	/* Unreferenced: the trim alone must not keep rt_loop_run going. */
+	ev_timer_init(&l->stack_trim, stack_trim_cb, trim, trim);
+	ev_timer_start(l->ev, &l->stack_trim);
+	ev_unref(l->ev);
 	l->next_id = 1;
 	l->stack_size = opts != NULL && opts->stack_size != 0 ?
 	    opts->stack_size : CORO_STACK_DEFAULT;
@@ -239,6 +255,8 @@ rt_loop_close(void)
 		free(d);
 	}
 	rt__resolve_close();
+	ev_ref(l->ev);		/* libev: re-ref before stopping it */
+	ev_timer_stop(l->ev, &l->stack_trim);
 	ev_loop_destroy(l->ev);
 	free(l);
 	rt__loop = NULL;

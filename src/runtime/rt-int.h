@@ -157,6 +157,8 @@ struct rt__loop {
 	struct rt__soon		*soon_free;	/* recycled call_soon entries */
 	struct rt__defer	*defer_free;
 	size_t			 stack_size;
+	ev_timer		 stack_trim;	/* coro_stack_pool_trim, every
+						   RT_STACK_TRIM_PERIOD s */
 };
 
 extern struct rt__loop	*rt__loop;

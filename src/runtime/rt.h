@@ -57,10 +57,16 @@ void	rt_cb_remove(struct rt_cb *cb);	/* no-op when not linked */
 
 /* ---- the loop ------------------------------------------------------ */
 
+/* How often the loop trims the stack pool to recent demand (coro.h). */
+#define RT_STACK_TRIM_PERIOD	10.0
+
 struct rt_loop_opts {
 	size_t		stack_size;	/* default task stack; 0 = 64 KiB */
 	int		stack_canary;	/* 1: unguarded, canary-checked stacks */
-	size_t		stack_pool_max;	/* free stacks kept per size; 0 = 1024 */
+	size_t		stack_pool_min;	/* free stacks kept per size when idle
+					   (more after bursts); 0 = 1024 */
+	double		stack_trim_period; /* seconds between trims of the
+					   pool; 0 = RT_STACK_TRIM_PERIOD */
 };
 
 /*

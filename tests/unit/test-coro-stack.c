@@ -272,34 +272,117 @@ test_stack_canary_detects_overwrite_at_release(void **state)
 	assert_null(strstr(c.out, "put returned"));
 }
 
+/*
+ * pool_min 2, a burst of 5 stacks: all 5 stay pooled (the burst may recur),
+ * the next burst of 5 maps nothing, and trims bring the pool back to 2 once
+ * a whole period saw no such burst.  Its own process: the mode and pool_min
+ * are set once per process.
+ */
 static void
-pool_max_child(void)
+pool_trim_child(void)
 {
-	struct coro_stack *st[3];
+	struct coro_stack *st[5];
+	size_t mapped;
 	int i;
 
 	if (coro_stack_configure(CORO_STACK_GUARD, 2) != 0) {
 		printf("configure failed\n");
 		return;
 	}
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 5; i++)
 		if ((st[i] = coro_stack_get(0)) == NULL)
 			return;
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 5; i++)
 		coro_stack_put(st[i]);
-	printf("pooled=%zu in_use=%zu busy=%d\n", coro_stack_pooled(),
-	    coro_stack_in_use(), coro_stack_configure(CORO_STACK_GUARD, 8));
+	printf("after the burst: pooled=%zu in_use=%zu\n",
+	    coro_stack_pooled(), coro_stack_in_use());
+	coro_stack_pool_trim();		/* this period saw 5 out */
+	printf("after one trim: pooled=%zu\n", coro_stack_pooled());
+	/* The burst again: every stack from the pool. */
+	mapped = 0;
+	for (i = 0; i < 5; i++) {
+		size_t before = coro_stack_pooled();
+
+		if ((st[i] = coro_stack_get(0)) == NULL)
+			return;
+		mapped += coro_stack_pooled() == before;
+	}
+	for (i = 0; i < 5; i++)
+		coro_stack_put(st[i]);
+	printf("second burst: mapped=%zu\n", mapped);
+	coro_stack_pool_trim();		/* saw 5 again: keeps them */
+	coro_stack_pool_trim();		/* a quiet period */
+	printf("after a quiet period: pooled=%zu busy=%d\n",
+	    coro_stack_pooled(), coro_stack_configure(CORO_STACK_GUARD, 8));
+}
+
+/* Through the runtime: its loop trims on a timer, which does not keep
+ * rt_loop_run from returning. */
+static int
+burst_task(void *arg)
+{
+	(void)arg;
+	return rt_sleep(0.01);
+}
+
+static int
+pool_watch_task(void *arg)
+{
+	(void)arg;
+	(void)rt_sleep(0.03);		/* the burst is over, no trim yet */
+	printf("after the burst: pooled=%zu\n", coro_stack_pooled());
+	(void)rt_sleep(0.6);		/* three periods of 0.2 s */
+	printf("later: pooled=%zu\n", coro_stack_pooled());
+	return 0;
 }
 
 static void
-test_stack_pool_keeps_at_most_pool_max(void **state)
+loop_trim_child(void)
+{
+	struct rt_loop_opts opts = { .stack_pool_min = 4,
+	    .stack_trim_period = 0.2 };
+	int err, i;
+
+	if ((err = rt_loop_init(&opts)) != 0) {
+		printf("rt_loop_init: %d\n", err);
+		return;
+	}
+	for (i = 0; i < 40; i++)
+		if ((err = rt_task_spawn(NULL, "burst", burst_task, NULL)) != 0)
+			return;
+	if ((err = rt_task_spawn(NULL, "watch", pool_watch_task, NULL)) != 0)
+		return;
+	(void)rt_loop_run();
+	printf("loop returned\n");
+	rt_loop_close();
+}
+
+static void
+test_loop_trims_stack_pool_on_a_timer(void **state)
 {
 	struct child c;
 
 	(void)state;
-	child_run(pool_max_child, 20, &c);
+	child_run(loop_trim_child, 20, &c);
 	assert_child_exited_0(&c);
-	assert_non_null(strstr(c.out, "pooled=2 in_use=0 busy=-16"));
+	assert_non_null(strstr(c.out, "after the burst: pooled=40\n"));
+	assert_non_null(strstr(c.out, "later: pooled=4\n"));
+	assert_non_null(strstr(c.out, "loop returned\n"));
+}
+
+static void
+test_stack_pool_follows_demand_down_to_pool_min(void **state)
+{
+	struct child c;
+
+	(void)state;
+	child_run(pool_trim_child, 20, &c);
+	assert_child_exited_0(&c);
+	assert_non_null(strstr(c.out, "after the burst: pooled=5 in_use=0\n"));
+	assert_non_null(strstr(c.out, "after one trim: pooled=5\n"));
+	assert_non_null(strstr(c.out, "second burst: mapped=0\n"));
+	assert_non_null(strstr(c.out, "after a quiet period: pooled=2 "
+	    "busy=-16\n"));
 }
 
 /*
@@ -573,7 +656,8 @@ main(void)
 		/* These fork before this process maps its first stack. */
 		cmocka_unit_test(test_stack_canary_detects_overwrite_at_switch),
 		cmocka_unit_test(test_stack_canary_detects_overwrite_at_release),
-		cmocka_unit_test(test_stack_pool_keeps_at_most_pool_max),
+		cmocka_unit_test(test_stack_pool_follows_demand_down_to_pool_min),
+		cmocka_unit_test(test_loop_trims_stack_pool_on_a_timer),
 		cmocka_unit_test(test_stack_canary_mode_allows_100k_parked_tasks),
 		/* Guard mode from here on. */
 		cmocka_unit_test(test_stack_pool_reuses_a_put_stack),
