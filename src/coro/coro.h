@@ -226,6 +226,22 @@ coro_ctx_stack(const struct coro_ctx *ctx)
 	return ctx->stack;
 }
 
+/*
+ * Makes ctx describe the stack running now (coro__current_stack): for a
+ * context that will save the caller, such as a generator's way back, when
+ * the caller may be a task or the thread's own stack.  Sets the stack and
+ * its canary together: the switch away checks the canary, not the stack.
+ */
+static inline void
+coro_ctx_on_current_stack(struct coro_ctx *ctx)
+{
+	struct coro_stack *st = coro__current_stack;
+
+	ctx->stack = st;
+	ctx->canary = st != NULL && !st->guarded ?
+	    (const uint64_t *)(void *)st->lo : NULL;
+}
+
 void	coro__canary_fail(const struct coro_stack *st) __attribute__((noreturn));
 
 /* The canary of an unguarded stack being left (see coro-int.h). */

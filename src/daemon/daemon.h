@@ -148,11 +148,11 @@ void	conf_free(struct asyncd_conf *conf);
 /* ==== logs (log.c) ======================================================== */
 /*
  * The error log: one line per message,
- *	2026-11-27T05:40:00Z [info] asyncd: listening on 127.0.0.1:8000
- * (UTC, the level, the message with control bytes escaped as \xNN so that
- * nothing logged can forge a line), written with a single write(2) to an
- * O_APPEND fd, so lines from several processes never interleave.  Before
- * log_init() it goes to stderr at the info level.
+ *	2026-11-27T05:40:00Z [info] asyncd[4242]: listening on 127.0.0.1:8000
+ * (UTC, the level, the writer's pid, the message with control bytes
+ * escaped as \xNN so that nothing logged can forge a line), written with a
+ * single write(2) to an O_APPEND fd, so lines from several processes never
+ * interleave.  Before log_init() it goes to stderr at the info level.
  *
  * The access log is only opened and reopened here; the HTTP server writes it
  * through the pointer log_access_fd() returns (http_server_conf.access_fd),

@@ -105,8 +105,9 @@ rt_gen_send(struct rt_gen *g, void *value, void **out)
 		*g->sent = value;
 	g->out = out;
 	g->state = GEN_RUNNING;
-	/* Our own stack, for the overflow reporter and ASan's bounds. */
-	g->back.stack = coro__current_stack;
+	/* Our own stack, for the overflow reporter, the canary check of the
+	 * switch below and ASan's bounds. */
+	coro_ctx_on_current_stack(&g->back);
 	g->outer = l->gen_current;
 	l->gen_current = g;
 	/* Returns 0 from rt_gen_yield, CORO_EXITED (1) from gen_main. */

@@ -224,6 +224,68 @@ canary_switch_child(void)
 	printf("loop returned\n");
 }
 
+/* The same overflow, then a switch into a generator instead of the loop:
+ * that switch saves the task into the generator's way back, and must check
+ * the task's canary as every switch away from a task does. */
+static void *
+gen_body(struct rt_gen *g, void *arg)
+{
+	(void)g;
+	(void)arg;
+	printf("generator ran\n");
+	(void)fflush(stdout);
+	return NULL;
+}
+
+static int
+canary_gen_task(void *arg)
+{
+	struct rt_gen *g;
+
+	(void)arg;
+	if ((g = rt_gen_new(gen_body, NULL, 0)) == NULL) {
+		printf("rt_gen_new failed\n");
+		return -ENOMEM;
+	}
+	coro__current_stack->lo[8] = 1;
+	(void)rt_gen_send(g, NULL, NULL);
+	printf("survived the send\n");
+	(void)fflush(stdout);
+	rt_gen_free(g);
+	return 0;
+}
+
+static void
+canary_gen_child(void)
+{
+	struct rt_loop_opts opts = { .stack_canary = 1 };
+	int err;
+
+	if ((err = rt_loop_init(&opts)) != 0) {
+		printf("rt_loop_init: %d\n", err);
+		return;
+	}
+	if ((err = rt_task_spawn(NULL, "gen-smash", canary_gen_task,
+	    NULL)) != 0) {
+		printf("spawn: %d\n", err);
+		return;
+	}
+	(void)rt_loop_run();
+	printf("loop returned\n");
+}
+
+static void
+test_stack_canary_checked_when_a_task_enters_a_generator(void **state)
+{
+	struct child c;
+
+	(void)state;
+	child_run(canary_gen_child, 20, &c);
+	assert_child_aborted_with(&c, "stack overflow in task gen-smash");
+	assert_null(strstr(c.out, "generator ran"));
+	assert_null(strstr(c.out, "survived"));
+}
+
 static void
 test_stack_canary_detects_overwrite_at_switch(void **state)
 {
@@ -655,6 +717,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		/* These fork before this process maps its first stack. */
 		cmocka_unit_test(test_stack_canary_detects_overwrite_at_switch),
+		cmocka_unit_test(
+		    test_stack_canary_checked_when_a_task_enters_a_generator),
 		cmocka_unit_test(test_stack_canary_detects_overwrite_at_release),
 		cmocka_unit_test(test_stack_pool_follows_demand_down_to_pool_min),
 		cmocka_unit_test(test_loop_trims_stack_pool_on_a_timer),
