@@ -91,6 +91,10 @@ coro__switch:
 coro__jump:
 	.cfi_startproc
 	mov	sp, x0			/* the dead stack is left for good */
+	/* For unwinders: sp is now at the target's saved frame. */
+	.cfi_def_cfa_offset 176
+	.cfi_offset x29, -96
+	.cfi_offset x30, -88
 	mov	x2, x1			/* val where .Lrestore hands it over */
 	mrs	x9, fpcr		/* compared by .Lrestore */
 	b	.Lrestore

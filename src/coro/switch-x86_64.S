@@ -98,6 +98,15 @@ coro__switch:
 coro__jump:
 	.cfi_startproc
 	movq	%rdi, %rsp		/* the dead stack is left for good */
+	/* For unwinders: rsp is now at the target's saved frame, whose
+	 * return address is its last slot (rsp + 56). */
+	.cfi_def_cfa_offset 64
+	.cfi_offset rbp, -16
+	.cfi_offset rbx, -24
+	.cfi_offset r12, -32
+	.cfi_offset r13, -40
+	.cfi_offset r14, -48
+	.cfi_offset r15, -56
 	movl	%esi, %edx		/* val where .Lrestore hands it over */
 	jmp	.Lrestore
 	.cfi_endproc
