@@ -1750,13 +1750,14 @@ test_unread_responses_are_closed_after_send_timeout(void **state)
 }
 
 /*
- * The same slow reader against a short header timeout (0.2 s) and a long
- * send timeout (5 s).  The requests carry a padding field, so that the
+ * The same slow reader against a short header timeout (0.5 s: the client
+ * must not stall that long between two sends that split a request, or the
+ * server rightly answers 408) and a long send timeout (5 s).  The requests carry a padding field, so that the
  * responses to one read of requests fit the output buffer: the server then
  * writes them just before it waits for the rest of the request that the
  * read cut in two, and that write is the one that blocks.  Blocked there
  * for longer than the header timeout, the connection must live on: after
- * 0.6 s the client reads, and gets a response to every whole request it
+ * 1.5 s the client reads, and gets a response to every whole request it
  * sent (then a 408 for a cut one, or nothing more).
  */
 static void
@@ -1774,7 +1775,7 @@ test_header_timeout_spares_a_blocked_write(void **state)
 	char pad[200], *p, *q;
 
 	(void)state;
-	o.t_header = 0.2;
+	o.t_header = 0.5;
 	if (srv_start(&s, "header-send.conf", &o) == -1)
 		fail_msg("cannot start asyncd");
 	memset(pad, 'p', sizeof(pad) - 1);
@@ -1807,7 +1808,7 @@ test_header_timeout_spares_a_blocked_write(void **state)
 	if (stuck == -1)
 		fail_msg("the server read %zu bytes of requests in 10 s and "
 		    "never stopped", sent);
-	sleep_ms(600);
+	sleep_ms(1500);
 	/*
 	 * Count status lines in the raw stream rather than parse each of the
 	 * tens of thousands of responses: under valgrind that took longer

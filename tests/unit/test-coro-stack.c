@@ -384,16 +384,32 @@ static int
 burst_task(void *arg)
 {
 	(void)arg;
-	return rt_sleep(0.01);
+	return rt_sleep(0.001);
 }
 
+/*
+ * Runs a burst of 40 tasks to its end, then looks at the pool: right away
+ * (a trim period is 0.5 s, the burst takes a few ms; both scaled by
+ * RT_TEST_TIMEOUT_MULTIPLIER under valgrind), then once per period until the
+ * trims have brought it down, for at most 8 periods: a stalled machine
+ * delays the trims, it does not make this fail.
+ */
 static int
 pool_watch_task(void *arg)
 {
-	(void)arg;
-	(void)rt_sleep(0.03);		/* the burst is over, no trim yet */
+	struct rt_task *burst[40];
+	double period = *(double *)arg;
+	size_t i, pooled;
+
+	for (i = 0; i < 40; i++)
+		if (rt_task_spawn(&burst[i], "burst", burst_task, NULL) != 0)
+			return -ENOMEM;
+	(void)rt_gather(burst, 40, RT_FOREVER);
+	for (i = 0; i < 40; i++)
+		rt_task_release(burst[i]);
 	printf("after the burst: pooled=%zu\n", coro_stack_pooled());
-	(void)rt_sleep(0.6);		/* three periods of 0.2 s */
+	for (i = 0; i < 8 && (pooled = coro_stack_pooled()) > 4; i++)
+		(void)rt_sleep(period);
 	printf("later: pooled=%zu\n", coro_stack_pooled());
 	return 0;
 }
@@ -401,18 +417,18 @@ pool_watch_task(void *arg)
 static void
 loop_trim_child(void)
 {
+	const char *m = getenv("RT_TEST_TIMEOUT_MULTIPLIER");
+	double period = 0.5 * (m != NULL && atoi(m) > 0 ? atoi(m) : 1);
 	struct rt_loop_opts opts = { .stack_pool_min = 4,
-	    .stack_trim_period = 0.2 };
-	int err, i;
+	    .stack_trim_period = period };
+	int err;
 
 	if ((err = rt_loop_init(&opts)) != 0) {
 		printf("rt_loop_init: %d\n", err);
 		return;
 	}
-	for (i = 0; i < 40; i++)
-		if ((err = rt_task_spawn(NULL, "burst", burst_task, NULL)) != 0)
-			return;
-	if ((err = rt_task_spawn(NULL, "watch", pool_watch_task, NULL)) != 0)
+	if ((err = rt_task_spawn(NULL, "watch", pool_watch_task,
+	    &period)) != 0)
 		return;
 	(void)rt_loop_run();
 	printf("loop returned\n");
@@ -425,7 +441,7 @@ test_loop_trims_stack_pool_on_a_timer(void **state)
 	struct child c;
 
 	(void)state;
-	child_run(loop_trim_child, 20, &c);
+	child_run(loop_trim_child, 60, &c);
 	assert_child_exited_0(&c);
 	assert_non_null(strstr(c.out, "after the burst: pooled=40\n"));
 	assert_non_null(strstr(c.out, "later: pooled=4\n"));
