@@ -15,6 +15,8 @@
  *   cond      the lock is held again after every wait, however it ended;
  *   queue     every item put is got exactly once (sums, then a drain);
  *   group     rt_group_wait fails with -EIO exactly when a child did;
+ *   fd        every byte the driver writes to a pipe is read once, and no
+ *             fd watcher outlives its wait (else the loop would not end);
  *   future, wait_for, scopes, event: only the documented results;
  *   cancel    -ECANCELED only reaches a task that was cancelled;
  *   the end   every task done, no task left, no stack left (teardown).
@@ -23,6 +25,8 @@
  * are fixed.  RT_STRESS_SEED=N runs that seed alone, to chase a failure.
  */
 #include "config.h"
+
+#include <fcntl.h>
 
 #include "rt-test.h"
 
@@ -48,6 +52,8 @@ static struct rt_cond	 cond;
 static struct rt_event	 event;
 static struct rt_queue	 queue;
 static uint64_t		 put_sum, got_sum;
+static int		 pipefd[2];	/* the driver writes, workers read */
+static long		 bytes_written, bytes_read;
 static long		 nops, ncancels, ntimeouts;
 
 static uint64_t
@@ -201,6 +207,38 @@ op_queue(uint64_t *s)
 			got_sum += (uintptr_t)item;
 		}
 	}
+	return err;
+}
+
+/*
+ * Waits for the pipe (or, sometimes, for its always writable end): the
+ * byte may be gone by then, taken by another worker woken with us.  Also,
+ * sometimes, inside a scope that has already expired: the wait returns
+ * without suspending, after its watcher was started.
+ */
+static int
+op_fd(uint64_t *s)
+{
+	struct rt_scope sc;
+	char c;
+	int err;
+
+	if (pick(s, 5) == 0) {
+		rt_scope_enter(&sc, 0);
+		err = rt_fd_wait(pipefd[0], RT_READ, RT_FOREVER);
+		TCHECK(err == -ETIMEDOUT || err == -ECANCELED);
+		TCHECK_INT(rt_scope_exit(&sc), 1);
+		return err == -ETIMEDOUT ? 0 : err;
+	}
+	if (pick(s, 4) == 0) {
+		err = rt_fd_wait(pipefd[1], RT_WRITE, some_timeout(s));
+		check_wait(err);
+		return err;
+	}
+	err = rt_fd_wait(pipefd[0], RT_READ, bounded_timeout(s));
+	check_wait(err);
+	if (err == 0 && read(pipefd[0], &c, 1) == 1)
+		bytes_read++;
 	return err;
 }
 
@@ -367,7 +405,7 @@ worker_main(void *arg)
 
 	for (i = 0; i < ROUNDS && err != -ECANCELED; i++) {
 		nops++;
-		switch (pick(&w->rng, 12)) {
+		switch (pick(&w->rng, 13)) {
 		case 0:	err = rt_sleep(short_time(&w->rng)); break;
 		case 1:	err = rt_sleep(0); break;
 		case 2:	err = op_lock(&w->rng); break;
@@ -379,6 +417,7 @@ worker_main(void *arg)
 		case 8:	err = op_future(&w->rng); break;
 		case 9:	err = op_wait_for(&w->rng); break;
 		case 10: err = op_group(&w->rng); break;
+		case 11: err = op_fd(&w->rng); break;
 		default: err = op_scope(&w->rng); break;
 		}
 		/* Each op checked its own waits; this is its final word. */
@@ -415,6 +454,7 @@ static int
 driver_main(void *arg)
 {
 	uint64_t *s = arg;
+	unsigned n;
 
 	while (workers_left > 0) {
 		TCHECK_INT(rt_sleep(short_time(s)), 0);
@@ -429,6 +469,10 @@ driver_main(void *arg)
 		else
 			rt_cond_notify(&cond, 1 + pick(s, 3));
 		TCHECK_INT(rt_lock_release(&lock), 0);
+		/* 0 to 3 bytes for the fd waiters. */
+		for (n = pick(s, 4); n > 0; n--)
+			if (write(pipefd[1], "x", 1) == 1)
+				bytes_written++;
 	}
 	/* Nobody may be left waiting on them. */
 	rt_event_set(&event);
@@ -448,6 +492,8 @@ stress_main(void *arg)
 	rt_cond_init(&cond, &lock);
 	rt_event_init(&event);
 	TCHECK_INT(rt_queue_init(&queue, QUEUE_CAP), 0);
+	TCHECK_INT(pipe2(pipefd, O_NONBLOCK | O_CLOEXEC), 0);
+	bytes_written = bytes_read = 0;
 	in_lock = in_sem = 0;
 	put_sum = got_sum = 0;
 	nops = ncancels = ntimeouts = 0;
@@ -485,6 +531,16 @@ stress_main(void *arg)
 		got_sum += (uintptr_t)item;
 	TCHECK_INT(got_sum, put_sum);
 	rt_queue_destroy(&queue);
+	{
+		char c;
+
+		while (read(pipefd[0], &c, 1) == 1)
+			bytes_read++;
+	}
+	TCHECK_INT(bytes_read, bytes_written);
+	TCHECK(bytes_written > 0);
+	(void)close(pipefd[0]);		/* pipes: nothing to lose */
+	(void)close(pipefd[1]);
 	/* Only this task is left. */
 	TCHECK_INT(rt_task_count(), 1);
 	return 0;
@@ -499,8 +555,9 @@ run_seed(uint64_t seed)
 		fail_msg("seed %llu: %ld operations, %ld timeouts",
 		    (unsigned long long)seed, nops, ntimeouts);
 	print_message("seed %llu: %ld operations, %ld timeouts, %ld "
-	    "cancellations, %llu queued\n", (unsigned long long)seed, nops,
-	    ntimeouts, ncancels, (unsigned long long)put_sum);
+	    "cancellations, %llu queued, %ld bytes piped\n",
+	    (unsigned long long)seed, nops, ntimeouts, ncancels,
+	    (unsigned long long)put_sum, bytes_written);
 }
 
 static void
