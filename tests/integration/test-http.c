@@ -1675,38 +1675,20 @@ test_silent_fresh_connection_is_closed(void **state)
 }
 
 /*
- * A client that pipelines requests and never reads the responses: once the
- * server's send buffer and the client's receive buffer are full, the send
- * timeout (0.3 s, on a server of its own: the other timeouts stay long)
- * closes the connection.  What the client then reads ends before all its
- * responses: without the timeout the server would wait, and send every one
- * of them as soon as the client reads.
+ * Pipelines copies of req (reqlen bytes) on c without reading, until the
+ * socket has refused more for 100 ms (the server stopped reading: both
+ * directions are full), 10 s have passed, or a send fails (the server
+ * closed).  Leaves c non-blocking.  Returns the bytes sent; fails the test
+ * if the server never stopped reading.
  */
-static void
-test_unread_responses_are_closed_after_send_timeout(void **state)
+static size_t
+pipeline_until_full(struct client *c, const char *req, size_t reqlen)
 {
-	static const char req[] = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
 	static char buf[64 * 1024];
-	struct srv_opts o = opts_default;
-	struct response r;
-	struct client *c;
-	struct srv s;
-	size_t reqlen = sizeof(req) - 1, len = 0, sent = 0, got = 0, resplen;
+	size_t len = 0, sent = 0;
 	long t0, stuck = -1;
 	ssize_t n;
 
-	(void)state;
-	o.t_send = 0.3;
-	if (srv_start(&s, "send.conf", &o) == -1)
-		fail_msg("cannot start asyncd");
-	c = client_open(s.port);
-	client_sends(c, req);
-	sleep_ms(100);
-	assert_true(client_fill(c, IO_MS) > 0);	/* all of it: ~150 bytes */
-	resplen = c->len;
-	client_response(c, &r, 0, IO_MS);
-	assert_response(&r, "HTTP/1.1 200 OK", TEXT, "ok");
-	assert_int_equal(c->len, 0);
 	while (len + reqlen <= sizeof(buf)) {
 		memcpy(buf + len, req, reqlen);
 		len += reqlen;
@@ -1725,7 +1707,7 @@ test_unread_responses_are_closed_after_send_timeout(void **state)
 			if (stuck == -1)
 				stuck = now_ms();
 			else if (now_ms() - stuck > 100)
-				break;		/* both buffers full */
+				break;		/* both directions full */
 			sleep_ms(5);
 		} else
 			break;			/* closed already */
@@ -1733,6 +1715,41 @@ test_unread_responses_are_closed_after_send_timeout(void **state)
 	if (stuck == -1)
 		fail_msg("the server read %zu bytes of requests in 10 s and "
 		    "never stopped", sent);
+	return sent;
+}
+
+/*
+ * A client that pipelines requests and never reads the responses: once the
+ * server's send buffer and the client's receive buffer are full, the send
+ * timeout (0.3 s, on a server of its own: the other timeouts stay long)
+ * closes the connection.  What the client then reads ends before all its
+ * responses: without the timeout the server would wait, and send every one
+ * of them as soon as the client reads.
+ */
+static void
+test_unread_responses_are_closed_after_send_timeout(void **state)
+{
+	static const char req[] = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
+	struct srv_opts o = opts_default;
+	struct response r;
+	struct client *c;
+	struct srv s;
+	size_t reqlen = sizeof(req) - 1, sent, got = 0, resplen;
+	ssize_t n;
+
+	(void)state;
+	o.t_send = 0.3;
+	if (srv_start(&s, "send.conf", &o) == -1)
+		fail_msg("cannot start asyncd");
+	c = client_open(s.port);
+	client_sends(c, req);
+	sleep_ms(100);
+	assert_true(client_fill(c, IO_MS) > 0);	/* all of it: ~150 bytes */
+	resplen = c->len;
+	client_response(c, &r, 0, IO_MS);
+	assert_response(&r, "HTTP/1.1 200 OK", TEXT, "ok");
+	assert_int_equal(c->len, 0);
+	sent = pipeline_until_full(c, req, reqlen);
 	sleep_ms(700);
 	/* Until EOF, a reset, or (no send timeout) all answered and idle. */
 	while ((n = client_fill(c, 1000)) > 0) {
@@ -1764,15 +1781,12 @@ static void
 test_header_timeout_spares_a_blocked_write(void **state)
 {
 	static const char ok[] = "HTTP/1.1 200 OK\r\n";
-	static char buf[64 * 1024], req[256];
 	struct srv_opts o = opts_default;
 	struct client *c;
 	struct srv s;
-	size_t reqlen, len = 0, sent = 0, answered = 0, oklen = sizeof(ok) - 1;
-	size_t rest;
-	long t0, stuck = -1;
+	size_t reqlen, sent, answered = 0, oklen = sizeof(ok) - 1, rest;
 	ssize_t n;
-	char pad[200], *p, *q;
+	char req[256], pad[200], *p, *q;
 
 	(void)state;
 	o.t_header = 0.5;
@@ -1782,32 +1796,8 @@ test_header_timeout_spares_a_blocked_write(void **state)
 	pad[sizeof(pad) - 1] = '\0';
 	reqlen = (size_t)snprintf(req, sizeof(req), "GET /healthz HTTP/1.1\r\n"
 	    "Host: t\r\nX-Pad: %s\r\n\r\n", pad);
-	while (len + reqlen <= sizeof(buf)) {
-		memcpy(buf + len, req, reqlen);
-		len += reqlen;
-	}
 	c = client_open(s.port);
-	assert_int_equal(fcntl(c->fd, F_SETFL, O_NONBLOCK), 0);
-	t0 = now_ms();
-	while (now_ms() - t0 < 10000) {
-		n = send(c->fd, buf + sent % len, len - sent % len,
-		    MSG_NOSIGNAL);
-		if (n > 0) {
-			sent += (size_t)n;
-			stuck = -1;
-		} else if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
-			if (stuck == -1)
-				stuck = now_ms();
-			else if (now_ms() - stuck > 100)
-				break;		/* both directions full */
-			sleep_ms(5);
-		} else
-			fail_msg("send after %zu bytes: %s", sent,
-			    strerror(errno));
-	}
-	if (stuck == -1)
-		fail_msg("the server read %zu bytes of requests in 10 s and "
-		    "never stopped", sent);
+	sent = pipeline_until_full(c, req, reqlen);
 	sleep_ms(1500);
 	/*
 	 * Count status lines in the raw stream rather than parse each of the

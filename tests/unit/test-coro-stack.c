@@ -205,23 +205,32 @@ read_max_map_count(void)
 
 /* ---- children that choose a stack mode (run first) ---------------------- */
 
+/* In a child: a loop with opts, one task name running fn, until the loop
+ * returns (which these tests expect it never does). */
 static void
-canary_switch_child(void)
+run_one_task(const struct rt_loop_opts *opts, const char *name,
+    rt_task_fn fn)
 {
-	struct rt_loop_opts opts = { .stack_canary = 1 };
 	int err;
 
-	if ((err = rt_loop_init(&opts)) != 0) {
+	if ((err = rt_loop_init(opts)) != 0) {
 		printf("rt_loop_init: %d\n", err);
 		return;
 	}
-	if ((err = rt_task_spawn(NULL, "canary-smash", canary_smash_task,
-	    NULL)) != 0) {
+	if ((err = rt_task_spawn(NULL, name, fn, NULL)) != 0) {
 		printf("spawn: %d\n", err);
 		return;
 	}
 	(void)rt_loop_run();
 	printf("loop returned\n");
+}
+
+static const struct rt_loop_opts canary_opts = { .stack_canary = 1 };
+
+static void
+canary_switch_child(void)
+{
+	run_one_task(&canary_opts, "canary-smash", canary_smash_task);
 }
 
 /* The same overflow, then a switch into a generator instead of the loop:
@@ -258,20 +267,7 @@ canary_gen_task(void *arg)
 static void
 canary_gen_child(void)
 {
-	struct rt_loop_opts opts = { .stack_canary = 1 };
-	int err;
-
-	if ((err = rt_loop_init(&opts)) != 0) {
-		printf("rt_loop_init: %d\n", err);
-		return;
-	}
-	if ((err = rt_task_spawn(NULL, "gen-smash", canary_gen_task,
-	    NULL)) != 0) {
-		printf("spawn: %d\n", err);
-		return;
-	}
-	(void)rt_loop_run();
-	printf("loop returned\n");
+	run_one_task(&canary_opts, "gen-smash", canary_gen_task);
 }
 
 static void
@@ -650,19 +646,7 @@ test_stack_configure_after_start_is_ebusy(void **state)
 static void
 overflow_child(void)
 {
-	int err;
-
-	if ((err = rt_loop_init(NULL)) != 0) {
-		printf("rt_loop_init: %d\n", err);
-		return;
-	}
-	if ((err = rt_task_spawn(NULL, "deep-recursion", deep_recursion_task,
-	    NULL)) != 0) {
-		printf("spawn: %d\n", err);
-		return;
-	}
-	(void)rt_loop_run();
-	printf("loop returned\n");
+	run_one_task(NULL, "deep-recursion", deep_recursion_task);
 }
 
 static void
