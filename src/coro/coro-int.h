@@ -22,13 +22,7 @@
 static inline void
 coro__stack_check_inline(const struct coro_stack *st)
 {
-	const uint64_t *w;
-
-	if (st->guarded)
-		return;
-	w = (const uint64_t *)(const void *)st->lo;
-	if ((w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]) != 0)
-		coro__canary_fail(st);
+	coro__canary_check(st, coro__stack_canary(st));
 }
 
 /* Backend: prepare ctx to call fn(arg) on [lo, lo + size). */

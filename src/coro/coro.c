@@ -94,7 +94,7 @@ coro_ctx_make(struct coro_ctx *ctx, struct coro_stack *st, size_t reserve,
 {
 	/* Not memset: on a spawn's path, and sp is set below. */
 	ctx->stack = st;
-	ctx->canary = st->guarded ? NULL : (const uint64_t *)(void *)st->lo;
+	ctx->canary = coro__stack_canary(st);
 #if defined(CORO_ASAN)
 	ctx->asan_fake = NULL;
 	ctx->asan_bottom = NULL;

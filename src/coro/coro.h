@@ -226,6 +226,26 @@ coro_ctx_stack(const struct coro_ctx *ctx)
 	return ctx->stack;
 }
 
+/* The canary words of st (see coro-int.h); NULL for a guarded stack or
+ * the thread's own (st NULL), which have none. */
+static inline const uint64_t *
+coro__stack_canary(const struct coro_stack *st)
+{
+	return st != NULL && !st->guarded ?
+	    (const uint64_t *)(const void *)st->lo : NULL;
+}
+
+void	coro__canary_fail(const struct coro_stack *st) __attribute__((noreturn));
+
+/* Aborts with the overflow report if st's canary words w were written. */
+static inline void
+coro__canary_check(const struct coro_stack *st, const uint64_t *w)
+{
+	if (w != NULL && (w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] |
+	    w[7]) != 0)
+		coro__canary_fail(st);
+}
+
 /*
  * Makes ctx describe the stack running now (coro__current_stack): for a
  * context that will save the caller, such as a generator's way back, when
@@ -235,25 +255,16 @@ coro_ctx_stack(const struct coro_ctx *ctx)
 static inline void
 coro_ctx_on_current_stack(struct coro_ctx *ctx)
 {
-	struct coro_stack *st = coro__current_stack;
-
-	ctx->stack = st;
-	ctx->canary = st != NULL && !st->guarded ?
-	    (const uint64_t *)(void *)st->lo : NULL;
+	ctx->stack = coro__current_stack;
+	ctx->canary = coro__stack_canary(ctx->stack);
 }
 
-void	coro__canary_fail(const struct coro_stack *st) __attribute__((noreturn));
-
-/* The canary of an unguarded stack being left (see coro-int.h). */
+/* The canary of an unguarded stack being left: from ctx's own copy, so
+ * that a switch does not read the stack's descriptor. */
 static inline void
 coro__leave_check(const struct coro_ctx *from)
 {
-	const uint64_t *w = from->canary;
-
-	if (w == NULL)
-		return;
-	if ((w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]) != 0)
-		coro__canary_fail(from->stack);
+	coro__canary_check(from->stack, from->canary);
 }
 
 #if !defined(CORO_ASAN) && !defined(CORO_UCONTEXT)

@@ -536,7 +536,6 @@ http_parser_init(struct http_parser *p, const struct http_limits *lim,
 	http_request_reset(p);
 }
 
-/* Content bytes of an incomplete line so far: a final CR may yet be CRLF. */
 /*
  * Looks for the LF that ends the line being scanned, from p->scan up to end
  * (capped at len; a line that ends further is over a limit anyway).  Not
@@ -557,6 +556,7 @@ scan_lf(struct http_parser *p, const char *buf, size_t end, size_t len)
 	return lf;
 }
 
+/* Content bytes of an incomplete line so far: a final CR may yet be CRLF. */
 static size_t
 http_pending(const char *buf, size_t from, size_t len)
 {

@@ -81,10 +81,7 @@ rt_fd_wait(int fd, int events, double timeout)
 	    timeout, 0);
 	/* rt__wait may return before suspending (cancel pending, scope
 	 * expired): then nothing stopped the watcher yet. */
-	if (t->io_active) {
-		ev_io_stop(l->ev, &t->io);
-		t->io_active = 0;
-	}
+	rt__task_io_stop(t, l->ev);
 	return err;
 }
 

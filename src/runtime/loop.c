@@ -242,8 +242,7 @@ rt_loop_close(void)
 	/* Abandoned tasks: no code of theirs runs, their stacks go back. */
 	while ((t = l->all_head) != NULL) {
 		l->all_head = t->all_next;
-		if (t->io_active)
-			ev_io_stop(l->ev, &t->io);
+		rt__task_io_stop(t, l->ev);
 		coro_stack_put(coro_ctx_stack(&t->ctx));
 	}
 	while ((s = l->soon_free) != NULL) {

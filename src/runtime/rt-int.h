@@ -181,6 +181,17 @@ rt__now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* Stops t's fd watcher if rt_fd_wait started it (io_active): at the wake,
+ * after a wait that returned without suspending, and at loop close. */
+static inline void
+rt__task_io_stop(struct rt_task *t, struct ev_loop *ev)
+{
+	if (t->io_active) {
+		ev_io_stop(ev, &t->io);
+		t->io_active = 0;
+	}
+}
+
 /* Appends it to the ready queue.  Inline: every wake and yield does it. */
 static inline void
 rt__ready_append(struct rt__item *it)

@@ -56,10 +56,7 @@ rt__wake(struct rt_task *t, int status)
 		wq_unlink(t);
 	if (t->timer_slot != 0)
 		rt__timer_del(t);
-	if (t->io_active) {
-		ev_io_stop(rt__loop->ev, &t->io);
-		t->io_active = 0;
-	}
+	rt__task_io_stop(t, rt__loop->ev);
 	t->wake_status = status;
 	rt__ready_push(t);
 	return 1;
@@ -206,10 +203,12 @@ rt_sleep(double seconds)
 	if (t == NULL || l->gen_current != NULL)
 		return -EPERM;
 	if (seconds > 0) {
-		/* rt__wait reads the clock again: a scope deadline within the
-		 * nanoseconds between the two reads counts as the sleep's own,
-		 * ending it a few ns early as a success. */
-		int cut = scope_deadline(t) < rt__now() + seconds;
+		/* Only a scope can cut the sleep short: no clock read without
+		 * one.  rt__wait reads the clock again; a scope deadline within
+		 * the nanoseconds between the two reads counts as the sleep's
+		 * own, ending it a few ns early as a success. */
+		int cut = t->scope != NULL &&
+		    scope_deadline(t) < rt__now() + seconds;
 
 		err = rt__wait(NULL, "sleep", seconds, 0);
 		/* The sleep's own timer ending it is success. */

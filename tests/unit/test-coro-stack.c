@@ -205,11 +205,11 @@ read_max_map_count(void)
 
 /* ---- children that choose a stack mode (run first) ---------------------- */
 
-/* In a child: a loop with opts, one task name running fn, until the loop
- * returns (which these tests expect it never does). */
+/* In a child: a loop with opts and one task name running fn(arg), until
+ * the loop returns (which the overflow tests expect it never does). */
 static void
 run_one_task(const struct rt_loop_opts *opts, const char *name,
-    rt_task_fn fn)
+    rt_task_fn fn, void *arg)
 {
 	int err;
 
@@ -217,7 +217,7 @@ run_one_task(const struct rt_loop_opts *opts, const char *name,
 		printf("rt_loop_init: %d\n", err);
 		return;
 	}
-	if ((err = rt_task_spawn(NULL, name, fn, NULL)) != 0) {
+	if ((err = rt_task_spawn(NULL, name, fn, arg)) != 0) {
 		printf("spawn: %d\n", err);
 		return;
 	}
@@ -230,7 +230,7 @@ static const struct rt_loop_opts canary_opts = { .stack_canary = 1 };
 static void
 canary_switch_child(void)
 {
-	run_one_task(&canary_opts, "canary-smash", canary_smash_task);
+	run_one_task(&canary_opts, "canary-smash", canary_smash_task, NULL);
 }
 
 /* The same overflow, then a switch into a generator instead of the loop:
@@ -267,7 +267,7 @@ canary_gen_task(void *arg)
 static void
 canary_gen_child(void)
 {
-	run_one_task(&canary_opts, "gen-smash", canary_gen_task);
+	run_one_task(&canary_opts, "gen-smash", canary_gen_task, NULL);
 }
 
 static void
@@ -417,17 +417,8 @@ loop_trim_child(void)
 	double period = 0.5 * (m != NULL && atoi(m) > 0 ? atoi(m) : 1);
 	struct rt_loop_opts opts = { .stack_pool_min = 4,
 	    .stack_trim_period = period };
-	int err;
 
-	if ((err = rt_loop_init(&opts)) != 0) {
-		printf("rt_loop_init: %d\n", err);
-		return;
-	}
-	if ((err = rt_task_spawn(NULL, "watch", pool_watch_task,
-	    &period)) != 0)
-		return;
-	(void)rt_loop_run();
-	printf("loop returned\n");
+	run_one_task(&opts, "watch", pool_watch_task, &period);
 	rt_loop_close();
 }
 
@@ -646,7 +637,7 @@ test_stack_configure_after_start_is_ebusy(void **state)
 static void
 overflow_child(void)
 {
-	run_one_task(NULL, "deep-recursion", deep_recursion_task);
+	run_one_task(NULL, "deep-recursion", deep_recursion_task, NULL);
 }
 
 static void
