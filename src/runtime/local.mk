@@ -15,7 +15,8 @@ src_runtime_librt_a_SOURCES = \
 	src/runtime/fdwait.c \
 	src/runtime/stream.c \
 	src/runtime/tcp.c \
-	src/runtime/resolve.c
+	src/runtime/resolve.c \
+	src/runtime/ratelimit.c
 
 # What a program using the runtime links, in dependency order.
 RT_LIBS = src/runtime/librt.a src/coro/libcoro.a $(EV_LIBS) -lm $(PTHREAD_LIBS)

@@ -25,6 +25,29 @@
 
 struct rt__loop *rt__loop;
 
+/*
+ * libev's allocator.  libev cannot fail softly: when its allocator returns
+ * NULL it prints "cannot allocate N bytes, aborting" and aborts, with every
+ * connection of the process.  So before giving up, give back what the
+ * runtime keeps only for speed (the pooled task stacks: under RLIMIT_AS
+ * their address space is what ran out) and try again.  A failure after that
+ * is a real one, and libev's abort stands.
+ */
+static void *
+ev_realloc_cb(void *ptr, long size)
+{
+	void *p;
+
+	if (size == 0) {
+		free(ptr);
+		return NULL;
+	}
+	if ((p = realloc(ptr, (size_t)size)) != NULL)
+		return p;
+	coro_stack_pool_drain();
+	return realloc(ptr, (size_t)size);
+}
+
 static void
 stack_trim_cb(struct ev_loop *ev, ev_timer *w, int revents)
 {
@@ -68,6 +91,7 @@ rt_loop_init(const struct rt_loop_opts *opts)
 
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return -ENOMEM;
+	ev_set_allocator(ev_realloc_cb);
 	/* The default loop: the only one libev lets handle signals. */
 	l->ev = ev_default_loop(EVFLAG_AUTO);
 	if (l->ev == NULL) {
@@ -102,6 +126,12 @@ double
 rt_loop_time(void)
 {
 	return rt__now();
+}
+
+double
+rt_loop_wall(void)
+{
+	return ev_now(rt__loop->ev);
 }
 
 void

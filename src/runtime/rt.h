@@ -101,6 +101,11 @@ struct ev_loop *rt_loop_ev(void);
  * wall clock. */
 double	rt_loop_time(void);
 
+/* The wall clock in seconds since the epoch, as of the loop's last poll
+ * (libev's ev_now): cached, no system call, for Date headers and log
+ * stamps.  Not for deadlines: it jumps when the clock is set. */
+double	rt_loop_wall(void);
+
 /* Runs fn(arg) from the loop soon, in FIFO order with ready tasks
  * (asyncio's call_soon).  Returns 0 or -ENOMEM. */
 int	rt_loop_call_soon(void (*fn)(void *), void *arg);
@@ -418,6 +423,31 @@ size_t	rt_queue_len(const struct rt_queue *q);
 #define RT_IS_EAI(err)		((err) <= -RT_EAI_BASE)
 const char *rt_strerror(int err);
 
+/* ---- rate-limited messages ----------------------------------------------- */
+
+#define RT_RATELIMIT_PERIOD	10.0	/* seconds, when period is 0 */
+
+/*
+ * One message that may repeat (a write to a full disk, an accept at the
+ * descriptor limit): said the first time, then at most once per period
+ * with the count of those held back.  Embedded by its owner, zeroed (or
+ * RT_RATELIMIT_INIT) before first use.
+ */
+struct rt_ratelimit {
+	double		period;		/* seconds; 0: RT_RATELIMIT_PERIOD */
+	double		next;		/* private: rt_loop_time() when due */
+	unsigned long	suppressed;	/* private: held back since */
+};
+
+#define RT_RATELIMIT_INIT(period)	{ (period), 0, 0 }
+
+/*
+ * Whether to say the message now: 1, with *suppressed set to how many
+ * were held back since the last one said; 0 to hold this one back (it is
+ * counted).  Reads the monotonic clock; does not suspend.
+ */
+int	rt_ratelimit(struct rt_ratelimit *rl, unsigned long *suppressed);
+
 /* ---- fd readiness and signals -------------------------------------------- */
 
 /*
@@ -548,12 +578,23 @@ struct rt_server_opts {
 	size_t		stack_size;	/* of connection tasks; 0 = default */
 	double		emfile_pause;	/* 0 = 0.1 s: accept pause on EMFILE */
 	/*
-	 * Over max_conns: with overload set, the connection is accepted and
-	 * given to overload(fd, arg), which must not suspend and owns the fd
-	 * (to answer "busy" and close); without it, accepting pauses until a
-	 * connection ends.
+	 * A connection that cannot be served: over max_conns (why 0), or no
+	 * memory for its task (why -ENOMEM).  With overload set, it is given
+	 * to overload(fd, why, arg), which must not suspend and owns the fd
+	 * (to answer "busy" and close); without it, accepting pauses at
+	 * max_conns until a connection ends, and a connection without memory
+	 * is closed.
 	 */
-	void		(*overload)(int fd, void *arg);
+	void		(*overload)(int fd, int why, void *arg);
+	/*
+	 * accept() failed for want of a resource (-EMFILE, -ENFILE, -ENOBUFS,
+	 * -ENOMEM): accept_error(err, arg) may say so and free some (close
+	 * idle connections of its own).  It returns 1 if it freed some, and
+	 * accept is tried again at once (once per wake-up); otherwise, or
+	 * without the hook, accepting pauses for emfile_pause.  Must not
+	 * suspend.
+	 */
+	int		(*accept_error)(int err, void *arg);
 };
 
 /*

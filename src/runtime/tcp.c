@@ -10,11 +10,14 @@
  *
  * Running out of descriptors (EMFILE/ENFILE) would make a level-triggered
  * listener spin: the pending connection stays in the backlog and the fd
- * stays readable.  So accepting pauses for emfile_pause seconds (a timer,
- * not a busy loop), then resumes; connections wait in the kernel's backlog
- * meanwhile.  At max_conns accepting pauses until a connection ends, or,
- * with an overload hook, the connection is handed to it (an HTTP server
- * answers 503 from a prepared buffer and closes).
+ * stays readable.  So the owner's accept_error hook hears of it first (to
+ * log it, and to free descriptors by closing idle connections, as nginx
+ * drains its reusable ones); if it freed some, accept is tried once more,
+ * else accepting pauses for emfile_pause seconds (a timer, not a busy
+ * loop), then resumes; connections wait in the kernel's backlog meanwhile.
+ * At max_conns accepting pauses until a connection ends, or, with an
+ * overload hook, the connection is handed to it (an HTTP server answers
+ * 503 without waiting and closes); so is one whose task finds no memory.
  *
  * Client: resolve off-loop (resolve.c), then a non-blocking connect to each
  * address in turn, all under one deadline scope.
@@ -263,7 +266,7 @@ accept_cb(struct rt_watch *w, int revents)
 	struct rt_server *s = w->arg;
 	struct sockaddr_storage peer;
 	socklen_t len;
-	int fd, one = 1, i;
+	int fd, one = 1, i, err, retried = 0;
 
 	(void)revents;
 	for (i = 0; i < ACCEPT_BATCH; i++) {
@@ -275,6 +278,12 @@ accept_cb(struct rt_watch *w, int revents)
 				continue;
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM) {
+				err = -errno;
+				if (!retried && s->opts.accept_error != NULL &&
+				    s->opts.accept_error(err, s->arg)) {
+					retried = 1;
+					continue;
+				}
 				/* Out of descriptors or memory: back off. */
 				s->emfile_pauses++;
 				s->paused = 1;
@@ -289,7 +298,7 @@ accept_cb(struct rt_watch *w, int revents)
 		if (s->opts.max_conns != 0 && s->nconns >= s->opts.max_conns) {
 			if (s->opts.overload != NULL) {
 				s->overloaded++;
-				s->opts.overload(fd, s->arg);
+				s->opts.overload(fd, 0, s->arg);
 				continue;
 			}
 			/* Cannot happen with the watchers stopped at the cap,
@@ -301,8 +310,14 @@ accept_cb(struct rt_watch *w, int revents)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));	/* only fails on non-TCP fds */
 
-		if (conn_spawn(s, fd, (struct sockaddr *)&peer, len) != 0) {
-			(void)close(fd);	/* shed load under ENOMEM */
+		if ((err = conn_spawn(s, fd, (struct sockaddr *)&peer, len))
+		    != 0) {
+			/* No stack or record: shed load, saying why if the
+			 * owner can. */
+			if (s->opts.overload != NULL)
+				s->opts.overload(fd, err, s->arg);
+			else
+				(void)close(fd);
 			continue;
 		}
 		s->nconns++;

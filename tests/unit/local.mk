@@ -65,3 +65,9 @@ TESTS += tests/unit/test-rt-gen
 tests_unit_test_rt_gen_CPPFLAGS = $(RT_CPPFLAGS)
 tests_unit_test_rt_gen_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_rt_gen_LDADD = $(RT_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test-rt-ratelimit
+TESTS += tests/unit/test-rt-ratelimit
+tests_unit_test_rt_ratelimit_CPPFLAGS = $(RT_CPPFLAGS)
+tests_unit_test_rt_ratelimit_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_rt_ratelimit_LDADD = $(RT_LIBS) $(CMOCKA_LIBS)

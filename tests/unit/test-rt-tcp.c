@@ -738,9 +738,10 @@ test_max_conns_pauses_accepting(void **state)
 }
 
 static void
-busy_cb(int fd, void *arg)
+busy_cb(int fd, int why, void *arg)
 {
 	(void)arg;
+	TCHECK_INT(why, 0);		/* over the cap, not out of memory */
 	/* A fresh socket's buffer takes 5 bytes; the test reads them. */
 	TCHECK_INT(write(fd, "busy\n", 5), 5);
 	TCHECK_INT(close(fd), 0);
