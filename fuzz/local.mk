@@ -1,6 +1,9 @@
-# fuzz: the libFuzzer target for the request parser, and a replay of its
-# checked-in corpus that runs in `make check` with the configured compiler
-# (no clang needed): the same file built with -DFUZZ_REPLAY gets a main().
+# fuzz: libFuzzer targets for the parsers of outside bytes, and a replay of
+# each one's checked-in corpus that runs in `make check` with the configured
+# compiler (no clang needed): the same file built with -DFUZZ_REPLAY gets a
+# main().
+#   fuzz-parser   the request parser (src/http/parser.c)
+#   fuzz-logfmt   the access log's line (src/http/logfmt.c)
 check_PROGRAMS += tests/unit/test-http-fuzz-replay
 TESTS += tests/unit/test-http-fuzz-replay
 tests_unit_test_http_fuzz_replay_SOURCES = fuzz/fuzz-parser.c
@@ -8,20 +11,36 @@ tests_unit_test_http_fuzz_replay_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/src/http -DFUZZ_REPLAY
 tests_unit_test_http_fuzz_replay_LDADD = src/http/libhttpparser.a
 
-EXTRA_DIST += fuzz/http.dict fuzz/run.sh fuzz/corpus/parser
+check_PROGRAMS += tests/unit/test-http-logfmt-replay
+TESTS += tests/unit/test-http-logfmt-replay
+tests_unit_test_http_logfmt_replay_SOURCES = fuzz/fuzz-logfmt.c
+tests_unit_test_http_logfmt_replay_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/src/http -DFUZZ_REPLAY
+tests_unit_test_http_logfmt_replay_LDADD = src/http/libhttpparser.a
+
+EXTRA_DIST += fuzz/http.dict fuzz/run.sh fuzz/corpus/parser \
+	fuzz/corpus/logfmt
 
 # `make fuzz`: clang with libFuzzer, ASan and UBSan, whatever CC configure
-# chose.  fuzz/run.sh SECONDS builds the same way and runs it.
+# chose.  fuzz/run.sh SECONDS builds the same way and runs each target.
 FUZZ_CC = clang
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined
-FUZZ_SRCS = $(top_srcdir)/fuzz/fuzz-parser.c $(top_srcdir)/src/http/parser.c
 
-fuzz/fuzz-parser: $(FUZZ_SRCS) $(top_srcdir)/src/http/parser.h
+fuzz/fuzz-parser: $(top_srcdir)/fuzz/fuzz-parser.c \
+    $(top_srcdir)/src/http/parser.c $(top_srcdir)/src/http/parser.h
 	@$(MKDIR_P) fuzz
 	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(top_srcdir)/src/http \
-		-o $@ $(FUZZ_SRCS)
+		-o $@ $(top_srcdir)/fuzz/fuzz-parser.c \
+		$(top_srcdir)/src/http/parser.c
 
-fuzz: fuzz/fuzz-parser
+fuzz/fuzz-logfmt: $(top_srcdir)/fuzz/fuzz-logfmt.c \
+    $(top_srcdir)/src/http/logfmt.c $(top_srcdir)/src/http/logfmt.h
+	@$(MKDIR_P) fuzz
+	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(top_srcdir)/src/http \
+		-o $@ $(top_srcdir)/fuzz/fuzz-logfmt.c \
+		$(top_srcdir)/src/http/logfmt.c
+
+fuzz: fuzz/fuzz-parser fuzz/fuzz-logfmt
 .PHONY: fuzz
-CLEANFILES += fuzz/fuzz-parser
+CLEANFILES += fuzz/fuzz-parser fuzz/fuzz-logfmt

@@ -1,19 +1,35 @@
 #!/bin/sh
-# fuzz/run.sh SECONDS - build the request-parser fuzzer with clang (libFuzzer,
-# ASan, UBSan) and run it for SECONDS (default 60) on a copy of the seed
-# corpus, so new inputs never land in the checked-in one.  Crashes are kept
-# in $FUZZ_OUT (default: a fresh directory under /tmp), and the exit status
-# is the fuzzer's: non-zero when it found a crash or a broken invariant.
+# fuzz/run.sh SECONDS [TARGET...] - build the fuzzers with clang (libFuzzer,
+# ASan, UBSan) and run each for SECONDS (default 60) on a copy of its seed
+# corpus, so new inputs never land in the checked-in one.  Targets: parser
+# (the request parser) and logfmt (the access log's line); default both.
+# Crashes are kept in $FUZZ_OUT (default: a fresh directory under /tmp), and
+# the exit status is non-zero when any target found a crash or a broken
+# invariant.
 set -eu
 secs=${1:-60}
+[ $# -gt 0 ] && shift
+targets=${*:-parser logfmt}
 src=$(cd "$(dirname "$0")/.." && pwd)
 out=${FUZZ_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/asyncd-fuzz.XXXXXX")}
 cc=${FUZZ_CC:-clang}
-mkdir -p "$out/corpus"
-$cc -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-I"$src/src/http" -o "$out/fuzz-parser" \
-	"$src/fuzz/fuzz-parser.c" "$src/src/http/parser.c"
-echo "fuzz/run.sh: $secs s, output in $out"
-exec "$out/fuzz-parser" -max_total_time="$secs" -max_len=4096 \
-	-dict="$src/fuzz/http.dict" -artifact_prefix="$out/" \
-	-print_final_stats=1 "$out/corpus" "$src/fuzz/corpus/parser"
+status=0
+for t in $targets; do
+	case "$t" in
+	parser)	srcs="$src/src/http/parser.c"; dict="-dict=$src/fuzz/http.dict"
+		maxlen=4096 ;;
+	logfmt)	srcs="$src/src/http/logfmt.c"; dict=; maxlen=8192 ;;
+	*)	echo "fuzz/run.sh: unknown target $t" >&2; exit 2 ;;
+	esac
+	mkdir -p "$out/corpus-$t"
+	# shellcheck disable=SC2086
+	$cc -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=undefined -I"$src/src/http" \
+	    -o "$out/fuzz-$t" "$src/fuzz/fuzz-$t.c" $srcs
+	echo "fuzz/run.sh: $t for $secs s, output in $out"
+	# shellcheck disable=SC2086
+	"$out/fuzz-$t" -max_total_time="$secs" -max_len=$maxlen $dict \
+	    -artifact_prefix="$out/$t-" -print_final_stats=1 \
+	    "$out/corpus-$t" "$src/fuzz/corpus/$t" || status=1
+done
+exit $status

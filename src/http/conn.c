@@ -39,8 +39,10 @@
 /* A response body: the longest is hello's, its parameter HTML-escaped
  * (6 bytes per byte at worst). */
 #define BODY_MAX	(HTTP_PARAM_MAX * 6 + 64)
-/* What the access log keeps of a request until its line is written. */
-#define LOGFIELD_MAX	512
+/* What the access log keeps of a request until its line is written: one
+ * byte more than a field can show, so that logfmt.c sees a longer field
+ * is longer and marks the cut. */
+#define LOGFIELD_MAX	(HTTP_LOGFMT_FIELD_MAX + 1)
 
 /* Lives on the connection task's stack. */
 struct http_conn {
@@ -59,9 +61,28 @@ struct http_conn {
 						   parser's pos also moves line by line
 						   inside a head) */
 	unsigned		 served;	/* requests answered */
+	int			 keep;		/* the last response kept the
+						   connection (conn_keep) */
 	int			 linger;	/* closing with request bytes
 						   still unread: conn_linger */
 };
+
+/*
+ * Whether the response now being written keeps the connection open.
+ * Decided as its head is written, not when its request arrived: a handler
+ * may wait (a sleep, the stats of every worker) through the start of a
+ * graceful stop or a reload, and then the response must say Connection:
+ * close, since the connection will not stay.  A client told so may
+ * already have pipelined its next request: the close lingers over it.
+ */
+static int
+conn_keep(struct http_conn *hc)
+{
+	hc->keep = hc->p.req.keep_alive && !hc->s->stopping;
+	if (!hc->keep && hc->s->stopping)
+		hc->linger = 1;
+	return hc->keep;
+}
 
 /* Writes the output buffer whole within the send timeout.  0 or error. */
 static int
@@ -200,7 +221,8 @@ count(struct http_conn *hc, int status)
 	hc->served++;
 }
 
-/* Queues an error response; 0 or error. */
+/* Queues an error response, closing the connection after it if close is
+ * set or conn_keep says so; 0 or error. */
 static int
 conn_error(struct http_conn *hc, int status, int close, unsigned allow,
     int head_only)
@@ -210,6 +232,10 @@ conn_error(struct http_conn *hc, int status, int close, unsigned allow,
 
 	if ((err = conn_reserve(hc, 1024)) != 0)
 		return err;
+	if (close)
+		hc->keep = 0;
+	else
+		close = !conn_keep(hc);
 	n = http__error_response(hc->s, hc->out + hc->out_len,
 	    HTTP__OUT_CAP - hc->out_len, status, close, allow, head_only);
 	if (n < 0)
@@ -290,7 +316,7 @@ put_str(char *p, const char *str, size_t len)
  * 0 or -ENOSPC.
  */
 static int
-conn_head_ok(struct http_conn *hc, const char *ctype, size_t blen, int keep,
+conn_head_ok(struct http_conn *hc, const char *ctype, size_t blen,
     const char *extra)
 {
 	static const char l1[] = "HTTP/1.1 200 OK\r\nServer: ";
@@ -302,7 +328,7 @@ conn_head_ok(struct http_conn *hc, const char *ctype, size_t blen, int keep,
 	const char *name = hc->s->conf->server_name;
 	size_t nlen = strlen(name), tlen = strlen(ctype), xlen = strlen(extra);
 	char digits[24], *p, *d = digits + sizeof(digits);
-	int err;
+	int err, keep;
 
 	do
 		*--d = (char)('0' + blen % 10);
@@ -311,6 +337,7 @@ conn_head_ok(struct http_conn *hc, const char *ctype, size_t blen, int keep,
 	    sizeof(l4) + sizeof(ka) + nlen + HTTP__DATE_LEN + tlen + xlen +
 	    sizeof(digits) + 4)) != 0)
 		return err;
+	keep = conn_keep(hc);
 	p = hc->out + hc->out_len;
 	p = put_str(p, l1, sizeof(l1) - 1);
 	p = put_str(p, name, nlen);
@@ -360,8 +387,7 @@ conn_stats_kind(const struct http_conn *hc)
  * errno for I/O.
  */
 static int
-conn_stats(struct http_conn *hc, int metrics, int keep, int head_only,
-    size_t *bytes)
+conn_stats(struct http_conn *hc, int metrics, int head_only, size_t *bytes)
 {
 	struct http_server *s = hc->s;
 	struct http_cluster_stats *cs;
@@ -386,15 +412,14 @@ conn_stats(struct http_conn *hc, int metrics, int keep, int head_only,
 	free(cs);
 	if (blen < 0) {
 		free(body);
-		if (s->conf->log != NULL)
-			s->conf->log(1, "stats unavailable: %s",
-			    rt_strerror((int)blen));
-		return (err = conn_error(hc, 503, !keep, 0, head_only)) != 0 ?
+		http__log_limited(s, &s->stats_errlim, 1,
+		    "stats unavailable: %s", rt_strerror((int)blen));
+		return (err = conn_error(hc, 503, 0, 0, head_only)) != 0 ?
 		    err : 503;
 	}
 	err = conn_head_ok(hc, metrics ?
 	    "text/plain; version=0.0.4; charset=utf-8" : "application/json",
-	    (size_t)blen, keep, "Cache-Control: no-store\r\n");
+	    (size_t)blen, "Cache-Control: no-store\r\n");
 	if (err == 0)
 		err = conn_flush(hc);
 	if (err == 0 && !head_only) {
@@ -426,10 +451,9 @@ conn_request(struct http_conn *hc)
 	size_t reqlen = 0, reflen = 0, ualen = 0, before;
 	const char *ctype, *eol;
 	struct http_match m;
-	int keep, status, head_only, err, stats;
+	int status, head_only, err, stats;
 	ssize_t blen = 0;
 
-	keep = rq->keep_alive && !s->stopping;
 	head_only = rq->method_id == HTTP_M_HEAD;
 	status = http_router_match(s->conf->router, rq->method_id,
 	    hc->in + rq->path.off, rq->path.len, &m);
@@ -487,12 +511,12 @@ conn_request(struct http_conn *hc)
 	if (stats >= 0) {
 		size_t bytes;
 
-		if ((status = conn_stats(hc, stats, keep, head_only, &bytes)) < 0)
+		if ((status = conn_stats(hc, stats, head_only, &bytes)) < 0)
 			return status;
 		if (reqlen > 0)
 			http__access_log(s, &hc->peer, reqline, reqlen, status,
 			    bytes, ref, reflen, ua, ualen);
-		return keep;
+		return hc->keep;
 	}
 	if (status == 0) {
 		if (m.route->delay > 0) {
@@ -508,14 +532,14 @@ conn_request(struct http_conn *hc)
 			status = 500;
 	}
 	if (status != 0) {
-		if ((err = conn_error(hc, status, !keep, m.allow, head_only)) != 0)
+		if ((err = conn_error(hc, status, 0, m.allow, head_only)) != 0)
 			return err;
 	} else {
 		/* Head and body together, so they never straddle a flush. */
 		if ((err = conn_reserve(hc, 1024 + (size_t)blen)) != 0)
 			return err;
 		before = hc->out_len;
-		if ((err = conn_head_ok(hc, ctype, (size_t)blen, keep, "")) != 0)
+		if ((err = conn_head_ok(hc, ctype, (size_t)blen, "")) != 0)
 			return err;
 		if (!head_only) {
 			memcpy(hc->out + hc->out_len, body, (size_t)blen);
@@ -527,7 +551,7 @@ conn_request(struct http_conn *hc)
 		http__access_log(s, &hc->peer, reqline, reqlen, status,
 		    hc->out_len >= before ? hc->out_len - before : 0, ref, reflen,
 		    ua, ualen);
-	return keep;
+	return hc->keep;
 }
 
 int
@@ -547,8 +571,14 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 	hc.peerlen = c->peerlen;
 	hc.headers = http__buf_get(s, 0);
 	hc.out = http__buf_get(s, 1);
-	if (hc.headers == NULL || hc.out == NULL)
-		goto close;
+	if (hc.headers == NULL || hc.out == NULL) {
+		/* No memory for this connection's buffers: say so, rather
+		 * than close it without a word. */
+		http__idle_release(s, hc.fd);
+		http__busy(s, hc.fd, -ENOMEM);
+		hc.fd = -1;
+		goto done;
+	}
 	/* One pooled block: the header array, then the bytes. */
 	hc.in = (char *)(hc.headers + s->conf->limits.max_headers);
 	http_parser_init(&hc.p, &s->conf->limits, hc.headers);

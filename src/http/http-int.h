@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include "http.h"
+#include "logfmt.h"
 
 #define HTTP__OUT_CAP		(32 * 1024)	/* a batch of pipelined responses */
 #define HTTP__ALOG_CAP		(64 * 1024)	/* access log buffer */
@@ -82,6 +83,11 @@ struct http_server {
 	char			*alog;
 	size_t			 alog_len;
 	ev_timer		 alog_timer;
+	uint64_t		 alog_dropped;	/* bytes lost to write errors */
+
+	/* Repeated errors, said once per period (rt_ratelimit). */
+	struct rt_ratelimit	 alog_errlim, stats_errlim, accept_errlim,
+				 nomem_errlim;
 };
 
 /* conn.c: the connection task's body, for fresh and resumed connections. */
@@ -108,6 +114,14 @@ ssize_t	http__error_response(const struct http_server *s, char *buf,
 /* stats.c: the body of GET stats_path (JSON) or metrics_path. */
 ssize_t	http__stats_body(const struct http_cluster_stats *cs, int metrics,
 	    char *buf, size_t cap);
+
+/* server.c: answers 503 and closes fd (no allocation, no wait); why is 0
+ * at the connection cap, or the error that stopped us serving it. */
+void	http__busy(struct http_server *s, int fd, int why);
+/* server.c: conf->log(level, ...) at most once per rl's period; the repeats
+ * held back are counted in the next line said. */
+void	http__log_limited(struct http_server *s, struct rt_ratelimit *rl,
+	    int level, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* access.c */
 void	http__access_log(struct http_server *s,

@@ -1,13 +1,22 @@
-# src/http: the request parser.  It builds alone: its include path is
-# src/http and nothing else, no runtime, no libev.
+# src/http: the pure pieces, the request parser and the access log's line
+# formatter.  They build alone: the include path is src/http and nothing
+# else, no runtime, no libev (so both are fuzzed on their own).
 noinst_LIBRARIES += src/http/libhttpparser.a
 src_http_libhttpparser_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/http
 src_http_libhttpparser_a_SOURCES = \
 	src/http/parser.h \
-	src/http/parser.c
+	src/http/parser.c \
+	src/http/logfmt.h \
+	src/http/logfmt.c
 
 check_PROGRAMS += tests/unit/test-http-parser
 TESTS += tests/unit/test-http-parser
 tests_unit_test_http_parser_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/http
 tests_unit_test_http_parser_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_http_parser_LDADD = src/http/libhttpparser.a $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test-http-logfmt
+TESTS += tests/unit/test-http-logfmt
+tests_unit_test_http_logfmt_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/http
+tests_unit_test_http_logfmt_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_http_logfmt_LDADD = src/http/libhttpparser.a $(CMOCKA_LIBS)

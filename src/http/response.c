@@ -26,7 +26,7 @@ http__date(void)
 	    "Fri", "Sat" };
 	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May",
 	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t now = (time_t)ev_now(rt_loop_ev());
+	time_t now = (time_t)rt_loop_wall();
 	struct tm tm;
 
 	if (now == date_sec)

@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,29 @@
 #include <unistd.h>
 
 #include "http-int.h"
+
+/* ---- the error log -------------------------------------------------------- */
+
+void
+http__log_limited(struct http_server *s, struct rt_ratelimit *rl, int level,
+    const char *fmt, ...)
+{
+	unsigned long held;
+	char msg[512];
+	va_list ap;
+
+	if (s->conf->log == NULL || !rt_ratelimit(rl, &held))
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);	/* cut: still one line */
+	va_end(ap);
+	if (held > 0)
+		s->conf->log(level, "%s (and %lu more like it in the last "
+		    "%g s)", msg, held, rl->period > 0 ? rl->period :
+		    RT_RATELIMIT_PERIOD);
+	else
+		s->conf->log(level, "%s", msg);
+}
 
 /* ---- buffers ------------------------------------------------------------- */
 
@@ -254,19 +278,24 @@ conn_handler(struct rt_conn *c, void *arg)
 }
 
 /*
- * Over the cap: a 503 with Connection: close, sent without waiting (a new
- * socket's send buffer is empty, so it fits), then close.
+ * A connection we cannot serve gets a 503 with Connection: close, sent
+ * without waiting (a new socket's send buffer is empty, so it fits), and is
+ * closed.  The response is formatted on the stack: this runs when the
+ * worker is at its connection cap, or out of memory for a task (why
+ * -ENOMEM), when nothing may be allocated.
  */
-static void
-overload_cb(int fd, void *arg)
+void
+http__busy(struct http_server *s, int fd, int why)
 {
-	struct http_server *s = arg;
 	char buf[512];
 	ssize_t n;
 
 	s->st.overloaded++;
 	s->st.requests++;
 	s->st.errors++;
+	if (why != 0)
+		http__log_limited(s, &s->nomem_errlim, 0, "cannot serve a "
+		    "connection: %s: answered 503", rt_strerror(why));
 	n = http__error_response(s, buf, sizeof(buf), 503, 1, 0, 0);
 	if (n > 0)
 		(void)send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -278,6 +307,41 @@ overload_cb(int fd, void *arg)
 	    i++)
 		;
 	(void)close(fd);
+}
+
+static void
+overload_cb(int fd, int why, void *arg)
+{
+	http__busy(arg, fd, why);
+}
+
+/* How many idle keep-alive connections one accept failure may close. */
+#define DRAIN_IDLE	32
+
+/*
+ * accept() failed for want of descriptors or memory.  Said once per
+ * period, with nginx's wording; then, as nginx drains its reusable
+ * connections, the oldest idle keep-alive connections are closed to make
+ * room (their clients reconnect, as they do after the keep-alive timeout):
+ * a new client is worth more than one that sent nothing for a while.
+ * Fresh connections, whose first request may be on its way, are kept.
+ */
+static int
+accept_error_cb(int err, void *arg)
+{
+	struct http_server *s = arg;
+	int n = 0;
+
+	while (n < DRAIN_IDLE && s->q[HTTP__Q_KEEPALIVE].head != NULL) {
+		idle_close(s, s->q[HTTP__Q_KEEPALIVE].head);
+		n++;
+	}
+	if (n > 0)
+		idle_rearm(s);
+	http__log_limited(s, &s->accept_errlim, 0, "accept() failed (%d: %s)"
+	    "%s", -err, rt_strerror(err), n > 0 ? "; closed idle keep-alive "
+	    "connections to make room" : "; accepting pauses");
+	return n > 0;
 }
 
 static void
@@ -308,6 +372,7 @@ http_server_new(const struct http_server_conf *conf)
 	memset(&opts, 0, sizeof(opts));
 	opts.max_conns = conf->max_conns;
 	opts.overload = overload_cb;
+	opts.accept_error = accept_error_cb;
 	rt_server_init(&s->tcp, &opts);
 	/* The input buffer holds one whole request head, and at least a
 	 * page so a body streams through in useful pieces. */

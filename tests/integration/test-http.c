@@ -197,6 +197,7 @@ struct srv {
 	int		 port;
 	int		 err_fd;	/* its stderr */
 	char		 conf[PATH_MAX];
+	char		 alog[PATH_MAX];	/* its access log */
 	char		 log[16384];	/* its stderr so far */
 	size_t		 log_len;
 };
@@ -237,12 +238,19 @@ tmp_path(char *buf, size_t cap, const char *name)
 		fail_msg("temp path too long");
 }
 
+/*
+ * Every server logs its accesses to a file of its own: each wire-level
+ * test then also drives the access log's formatter with what it sends,
+ * under the sanitizers in CI.
+ */
 static int
 srv_write_conf(struct srv *s, const char *name, const struct srv_opts *o)
 {
-	char text[2048];
+	char text[8192], alog[PATH_MAX];
 
 	tmp_path(s->conf, sizeof(s->conf), name);
+	(void)snprintf(alog, sizeof(alog), "%s.access", name);
+	tmp_path(s->alog, sizeof(s->alog), alog);
 	(void)snprintf(text, sizeof(text),
 	    "# written by test-http\n"
 	    "listen = [ \"%s:0\" ];\n"
@@ -251,7 +259,7 @@ srv_write_conf(struct srv *s, const char *name, const struct srv_opts *o)
 	    "header_count = %d; body = %d; };\n"
 	    "timeouts = { header = %.3f; body = %.3f; keepalive = %.3f; "
 	    "send = %.3f; shutdown = 5.0; };\n"
-	    "log = { error = \"stderr\"; level = \"info\"; access = \"off\"; };\n"
+	    "log = { error = \"stderr\"; level = \"info\"; access = \"%s\"; };\n"
 	    "routes = (\n"
 	    "  { path = \"/\"; handler = \"index\"; delay = 0.0; },\n"
 	    "  { path = \"/hello/{name}\"; handler = \"hello\"; delay = 0.0; },\n"
@@ -262,7 +270,7 @@ srv_write_conf(struct srv *s, const char *name, const struct srv_opts *o)
 	    o->ipv6 ? "[::1]" : "127.0.0.1",
 	    o->max_connections, o->request_line, o->header_size,
 	    o->header_count, o->body, o->t_header, o->t_body, o->t_keepalive,
-	    o->t_send);
+	    o->t_send, s->alog);
 	return write_file(s->conf, text);
 }
 
@@ -281,6 +289,9 @@ srv_stop(struct srv *s)
 	if (s->conf[0] != '\0')
 		(void)unlink(s->conf);
 	s->conf[0] = '\0';
+	if (s->alog[0] != '\0')
+		(void)unlink(s->alog);
+	s->alog[0] = '\0';
 }
 
 /* Starts asyncd on s's config; 0, or -1 with the reason printed. */
@@ -918,6 +929,116 @@ test_get_hello_escapes_script(void **state)
 	    HTML, "<h1>hello, &lt;script&gt;!</h1>");
 	get_expect(srv_app.port, "/hello/%22%27x", "HTTP/1.1 200 OK", HTML,
 	    "<h1>hello, &quot;&#39;x!</h1>");
+}
+
+/*
+ * Waits up to ms for a line holding needle in the access log at path (the
+ * server writes it about once a second); the line, NUL-terminated in buf,
+ * or fails the test.
+ */
+static void
+alog_wait_line(const char *path, const char *needle, char *buf, size_t cap,
+    long ms)
+{
+	long end = now_ms() + ms;
+	char *at, *bol, *eol;
+	size_t len;
+	FILE *fp;
+
+	for (;;) {
+		len = 0;
+		if ((fp = fopen(path, "r")) != NULL) {
+			len = fread(buf, 1, cap - 1, fp);
+			(void)fclose(fp);
+		}
+		buf[len] = '\0';
+		if ((at = strstr(buf, needle)) != NULL &&
+		    (eol = strchr(at, '\n')) != NULL) {
+			for (bol = at; bol > buf && bol[-1] != '\n'; bol--)
+				;
+			*eol = '\0';
+			memmove(buf, bol, (size_t)(eol - bol) + 1);
+			return;
+		}
+		if (now_ms() >= end)
+			fail_msg("no line with \"%s\" in %s within %ld ms; it "
+			    "holds %zu bytes", needle, path, ms, len);
+		sleep_ms(20);
+	}
+}
+
+/* The length of the quoted field that starts after the k-th '"' of line
+ * (k = 1, 3, 5: request, Referer, User-Agent). */
+static size_t
+alog_field_len(const char *line, int k)
+{
+	const char *p = line, *end;
+
+	for (; k > 0; k--)
+		if ((p = strchr(p, '"')) == NULL)
+			fail_msg("no field %d in \"%s\"", k, line);
+		else
+			p++;
+	if ((end = strchr(p, '"')) == NULL)
+		fail_msg("field unterminated in \"%s\"", line);
+	return (size_t)(end - p);
+}
+
+/*
+ * The attack run's overflow: "abc" and 300 bytes 0xff in User-Agent (and
+ * Referer, and the request target) escape to 1,203 bytes, which must be cut
+ * within the field's 1,024 bytes.  Under ASan the old code aborted the
+ * worker here; the line must be one line, escaped, every field cut with
+ * "...", and the worker alive.
+ */
+static void
+test_access_log_cuts_hostile_fields(void **state)
+{
+	char req[4096], junk[301], *line;
+	struct response r;
+	struct client *c;
+	size_t o, i, len;
+
+	(void)state;
+	memset(junk, 0xff, 300);
+	junk[300] = '\0';
+	o = (size_t)snprintf(req, sizeof(req), "GET /hello/alog%%ff");
+	for (i = 0; i < 300; i++)
+		o += (size_t)snprintf(req + o, sizeof(req) - o, "%%ff");
+	(void)snprintf(req + o, sizeof(req) - o, " HTTP/1.1\r\nHost: a\r\n"
+	    "User-Agent: abc%s\r\nReferer: abc%s\r\n\r\n", junk, junk);
+	c = exchange(srv_app.port, req, &r);
+	assert_int_equal(r.status, 200);
+	client_close(c);
+	line = malloc(1 << 20);
+	assert_non_null(line);
+	alog_wait_line(srv_app.alog, "GET /hello/alog%ff", line, 1 << 20,
+	    IO_MS);
+	len = strlen(line);
+	for (i = 0; i < len; i++)
+		if ((unsigned char)line[i] < 0x20 ||
+		    (unsigned char)line[i] > 0x7e)
+			fail_msg("byte 0x%02x in the access log line",
+			    (unsigned char)line[i]);
+	for (i = 1; i <= 5; i += 2) {
+		size_t fl = alog_field_len(line, (int)i);
+		const char *q = line;
+		int k;
+
+		if (fl > 1024)
+			fail_msg("field %zu is %zu bytes: \"%s\"", i, fl,
+			    show(line, len));
+		for (k = 0; k < (int)i; k++)
+			q = strchr(q, '"') + 1;
+		if (i > 1 && (fl < 3 || memcmp(q, "abc\\xff", 7) != 0 ||
+		    memcmp(q + fl - 3, "...", 3) != 0))
+			fail_msg("field %zu not cut with \"...\": \"%s\"", i,
+			    show(q, fl));
+	}
+	free(line);
+	/* The worker lived through it. */
+	get_expect(srv_app.port, "/", "HTTP/1.1 200 OK", HTML,
+	    "<h1>Index</h1>");
 }
 
 static void
@@ -2161,6 +2282,7 @@ main(void)
 		T(test_get_index),
 		T(test_get_hello_world),
 		T(test_get_hello_escapes_script),
+		T(test_access_log_cuts_hostile_fields),
 		T(test_get_healthz),
 		T(test_unknown_path_is_404),
 		T(test_post_index_is_405_with_allow),
