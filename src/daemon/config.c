@@ -12,10 +12,15 @@
  *	asyncd.conf:12: timeouts.keepalive: must be a number between 0.001
  *	and 86400, not "fast"
  *
- * One libconfig 1.5 trap is closed before the walk: an integer literal past
- * 32 bits without the L suffix is silently wrapped (body = 5000000000 reads
- * as 705032704).  conf_scan() lexes the files for such literals and rejects
- * them, so no out-of-range value can wrap into range.
+ * libconfig never reads a file: conftext.c reads the file and its
+ * @includes (libconfig 1.5 exits on an @include of a directory and blocks
+ * on a FIFO), and libconfig parses the one string that makes; the text's
+ * line map turns every line number back into the FILE:LINE it came from.
+ *
+ * One more libconfig 1.5 trap is closed before the walk: an integer literal
+ * past 32 bits without the L suffix is silently wrapped (body = 5000000000
+ * reads as 705032704).  conf_scan() lexes the text for such literals and
+ * rejects them, so no out-of-range value can wrap into range.
  *
  * Nothing here touches the network, the log files or the pid file:
  * conf_load() is what `asyncd -t` runs, and it can run as any user.  It
@@ -61,7 +66,7 @@
 struct conf_ctx {
 	struct asyncd_conf	*conf;
 	const char		*path;
-	const char		*dir;		/* of path; NULL: the cwd */
+	const struct conf_text	*text;		/* what libconfig parsed */
 	char			*err;
 	size_t			 errlen;
 	gid_t			 user_gid;	/* the user's primary group */
@@ -197,22 +202,6 @@ conf_value(const config_setting_t *s, char *buf, size_t len)
 }
 
 /*
- * The name of a file libconfig read: path itself, or an @include as written
- * in the file, which libconfig opened relative to dir; say which one.
- */
-static void
-conf_file_name(const struct conf_ctx *x, const char *file, char *buf,
-    size_t len)
-{
-	if (file == NULL)
-		file = x->path;
-	if (file[0] == '/' || x->dir == NULL || strcmp(file, x->path) == 0)
-		(void)snprintf(buf, len, "%s", file);
-	else
-		(void)snprintf(buf, len, "%s/%s", x->dir, file);
-}
-
-/*
  * Sets the error "FILE:LINE: NAME: message" for setting s and returns -1.
  * Elements libconfig gives no line (0) borrow their parent's.  The line is
  * libconfig's: that of the token after the value, which is the value's own
@@ -223,20 +212,17 @@ conf_fail(struct conf_ctx *x, const config_setting_t *s, const char *fmt,
     ...)
 {
 	const config_setting_t *at;
-	const char *file = NULL;
-	char name[256], fname[PATH_MAX];
+	const char *fname = x->path;
+	char name[256];
 	unsigned line = 0;
 	size_t n;
 	va_list ap;
 
-	for (at = s; at != NULL; at = config_setting_parent(at)) {
-		line = config_setting_source_line(at);
-		if (line != 0) {
-			file = config_setting_source_file(at);
+	for (at = s; at != NULL; at = config_setting_parent(at))
+		if ((line = config_setting_source_line(at)) != 0)
 			break;
-		}
-	}
-	conf_file_name(x, file, fname, sizeof(fname));
+	if (line != 0)
+		fname = conf_text_where(x->text, line, &line);
 	conf_name(s, name, sizeof(name));
 	if (line != 0)
 		n = (size_t)snprintf(x->err, x->errlen, "%s:%u: ", fname, line);
@@ -1004,41 +990,17 @@ conf_set_routes(struct conf_ctx *x, const config_setting_t *s)
 /* ---- 32-bit integer literals ---------------------------------------------- */
 
 /*
- * Lexes file (already parsed by libconfig, so well-formed) for integer
+ * Lexes the text (already parsed by libconfig, so well-formed) for integer
  * literals that libconfig 1.5 would wrap: decimal above INT32_MAX or hex
- * above 0x7fffffff, without the L suffix.  Follows @include like libconfig,
- * relative to dir.  0, or -1 with the error set.
+ * above 0x7fffffff, without the L suffix.  0, or -1 with the error set.
  */
 static int
-conf_scan(struct conf_ctx *x, const char *file, const char *dir, int depth)
+conf_scan(struct conf_ctx *x)
 {
-	FILE *fp;
-	char *buf = NULL, inc[PATH_MAX];
-	size_t len = 0, cap = 0, n, i, start, end;
-	unsigned line = 1;
-	int rc = -1, hex;
-
-	if (depth > CONF_INCLUDE_DEPTH)
-		return 0;	/* libconfig refused it already */
-	if ((fp = fopen(file, "r")) == NULL)
-		return 0;	/* libconfig read it: a race, not ours */
-	for (;;) {
-		if (len + 4096 + 1 > cap) {
-			char *nb = realloc(buf, cap = (cap + 4096) * 2);
-
-			if (nb == NULL) {
-				(void)snprintf(x->err, x->errlen,
-				    "%s: out of memory", file);
-				goto out;
-			}
-			buf = nb;
-		}
-		n = fread(buf + len, 1, cap - len - 1, fp);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	buf[len] = '\0';
+	const char *buf = x->text->buf, *file;
+	size_t len = x->text->len, i, start, end;
+	unsigned line = 1, fline;
+	int hex;
 
 	for (i = 0; i < len; ) {
 		char c = buf[i];
@@ -1063,21 +1025,6 @@ conf_scan(struct conf_ctx *x, const char *file, const char *dir, int depth)
 					line++;
 			}
 			i++;
-		} else if (c == '@' && strncmp(buf + i, "@include", 8) == 0) {
-			char *q = strchr(buf + i, '"'), *qe;
-
-			if (q == NULL || (qe = strchr(q + 1, '"')) == NULL)
-				break;
-			*qe = '\0';
-			if (q[1] == '/' || dir == NULL)
-				(void)snprintf(inc, sizeof(inc), "%s", q + 1);
-			else
-				(void)snprintf(inc, sizeof(inc), "%s/%s", dir,
-				    q + 1);
-			*qe = '"';
-			if (conf_scan(x, inc, dir, depth + 1) == -1)
-				goto out;
-			i = (size_t)(qe - buf) + 1;
 		} else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 		    c == '*') {
 			/* A name (or true/false): its digits are not numbers. */
@@ -1123,22 +1070,20 @@ conf_scan(struct conf_ctx *x, const char *file, const char *dir, int depth)
 				errno = 0;
 				v = strtoull(num, NULL, hex ? 16 : 10);
 				if (errno == ERANGE || v > INT32_MAX) {
+					file = conf_text_where(x->text, line,
+					    &fline);
 					(void)snprintf(x->err, x->errlen,
 					    "%s:%u: %s is too large for a "
 					    "32-bit integer (libconfig would "
 					    "wrap it; write %sL if you mean "
-					    "it)", file, line, num, num);
-					goto out;
+					    "it)", file, fline, num, num);
+					return -1;
 				}
 			}
 		} else
 			i++;
 	}
-	rc = 0;
-out:
-	(void)fclose(fp);
-	free(buf);
-	return rc;
+	return 0;
 }
 
 /* ---- load, dump, free ----------------------------------------------------- */
@@ -1203,59 +1148,42 @@ conf_load(const char *path, struct asyncd_conf *conf, char *err,
     size_t errlen)
 {
 	struct asyncd_conf c;
-	struct conf_ctx x = { &c, path, NULL, err, errlen, 0, { NULL, NULL } };
-	char fname[PATH_MAX];
+	struct conf_text text;
+	struct conf_ctx x = { &c, path, &text, err, errlen, 0, { NULL, NULL } };
 	config_t cf;
 	const config_setting_t *root, *s;
-	char *dir = NULL, *slash;
-	struct stat st;
-	FILE *fp;
+	const char *file;
+	unsigned line;
 	int i, k;
 
 	memset(conf, 0, sizeof(*conf));
+	if (conf_text_read(&text, path, err, errlen) == -1)
+		return -1;
 	if (conf_init(&c) == -1) {
 		(void)snprintf(err, errlen, "%s: out of memory", path);
+		conf_text_free(&text);
 		return -1;
 	}
 	config_init(&cf);
+	/*
+	 * conftext.c expanded every @include; should libconfig still see
+	 * one, it must fail to open it, never open a directory (and exit)
+	 * or a FIFO (and block): nothing can be opened under /dev/null.
+	 */
+	config_set_include_dir(&cf, "/dev/null");
 
-	/* libconfig says only "file I/O error": find out why ourselves. */
-	if ((fp = fopen(path, "r")) == NULL) {
-		(void)snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
-		(void)fclose(fp);
-		(void)snprintf(err, errlen, "%s: %s", path, strerror(EISDIR));
-		goto fail;
-	}
-	(void)fclose(fp);
-
-	if ((c.path = strdup(path)) == NULL || (dir = strdup(path)) == NULL) {
+	if ((c.path = strdup(path)) == NULL) {
 		(void)snprintf(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
-	if ((slash = strrchr(dir, '/')) == NULL) {
-		free(dir);
-		dir = NULL;		/* relative to the cwd, like path */
-	} else
-		slash[slash == dir] = '\0';	/* "/x.conf" -> "/" */
-	if (dir != NULL)
-		config_set_include_dir(&cf, dir);
-	x.dir = dir;
-
-	if (config_read_file(&cf, path) == CONFIG_FALSE) {
-		conf_file_name(&x, config_error_file(&cf), fname,
-		    sizeof(fname));
-		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
-			(void)snprintf(err, errlen, "%s: cannot read the file",
-			    fname);
-		else
-			(void)snprintf(err, errlen, "%s:%d: %s", fname,
-			    config_error_line(&cf), config_error_text(&cf));
+	if (config_read_string(&cf, text.buf) == CONFIG_FALSE) {
+		file = conf_text_where(&text, (unsigned)config_error_line(&cf),
+		    &line);
+		(void)snprintf(err, errlen, "%s:%u: %s", file, line,
+		    config_error_text(&cf));
 		goto fail;
 	}
-	if (conf_scan(&x, path, dir, 0) == -1)
+	if (conf_scan(&x) == -1)
 		goto fail;
 
 	root = config_root_setting(&cf);
@@ -1275,12 +1203,12 @@ conf_load(const char *path, struct asyncd_conf *conf, char *err,
 	}
 
 	config_destroy(&cf);
-	free(dir);
+	conf_text_free(&text);
 	*conf = c;
 	return 0;
 fail:
 	config_destroy(&cf);
-	free(dir);
+	conf_text_free(&text);
 	conf_free(&c);
 	return -1;
 }

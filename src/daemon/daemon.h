@@ -145,6 +145,31 @@ void	conf_dump(FILE *fp, const struct asyncd_conf *conf);
 /* Frees the strings conf owns and leaves it empty; safe to call twice. */
 void	conf_free(struct asyncd_conf *conf);
 
+/*
+ * The text of a configuration (conftext.c): the file with its @includes
+ * expanded, each file opened without blocking and checked to be a regular
+ * file (libconfig 1.5 exits or hangs on a directory or a FIFO), and a map
+ * from each line of the text back to its file and line.  conf_load() hands
+ * libconfig the text, never a file.
+ */
+struct conf_text {
+	char		*buf;		/* NUL-terminated */
+	size_t		 len;
+	struct conf_text_line *lines;	/* one per line of buf */
+	size_t		 nlines;
+	char		**files;	/* [0] the main file, then includes */
+	size_t		 nfiles;
+};
+
+/* Reads path and its @includes.  0, or -1 with "FILE[:LINE]: why" in err
+ * and nothing to free. */
+int	conf_text_read(struct conf_text *t, const char *path, char *err,
+	    size_t errlen);
+/* The file that line (1-based, of t->buf) came from, and its line there. */
+const char *conf_text_where(const struct conf_text *t, unsigned line,
+	    unsigned *file_line);
+void	conf_text_free(struct conf_text *t);
+
 /* ==== logs (log.c) ======================================================== */
 /*
  * The error log: one line per message,

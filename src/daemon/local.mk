@@ -11,6 +11,7 @@ src_daemon_libdaemon_a_CPPFLAGS = $(DAEMON_CPPFLAGS)
 src_daemon_libdaemon_a_SOURCES = \
 	src/daemon/daemon.h \
 	src/daemon/config.c \
+	src/daemon/conftext.c \
 	src/daemon/log.c \
 	src/daemon/master.c \
 	src/daemon/worker.c \

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -34,6 +35,17 @@ write_file(const char *path, const char *text)
 
 	assert_non_null(fp);
 	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* len bytes of data, NULs and all. */
+static void
+write_file_len(const char *path, const char *data, size_t len)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_int_equal(fwrite(data, 1, len, fp), len);
 	assert_int_equal(fclose(fp), 0);
 }
 
@@ -982,9 +994,99 @@ test_conf_reports_unreadable_files(void **state)
 	conf_free(&c);
 
 	assert_int_equal(conf_load(tmpdir, &c, err, sizeof(err)), -1);
-	(void)snprintf(want, sizeof(want), "%s: Is a directory", tmpdir);
+	(void)snprintf(want, sizeof(want), "%s: a directory, not a "
+	    "configuration file", tmpdir);
 	assert_string_equal(err, want);
 	conf_free(&c);
+}
+
+/*
+ * What libconfig 1.5 did with an @include of something that is not a
+ * regular file, and what we say now.  It called exit(2) for a directory or
+ * "" (a reload with such a file killed the master), blocked in open() on a
+ * FIFO, and could not open an absolute path at all.  Each row is loaded in
+ * this process, under an alarm: an exit or a hang fails the test program.
+ */
+static void
+test_conf_include_targets_are_checked(void **state)
+{
+	struct asyncd_conf c;
+	char inc[512], fifo[512], text[1200], err[1024], want[1200];
+
+	(void)state;
+	(void)snprintf(fifo, sizeof(fifo), "%s/fifo", tmpdir);
+	(void)unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	alarm(10);
+
+	assert_int_equal(load("@include \"\"\n", &c, err, sizeof(err)), -1);
+	(void)snprintf(want, sizeof(want), "%s:1: @include: an empty file "
+	    "name", conf_path);
+	assert_string_equal(err, want);
+
+	assert_int_equal(load("workers = 2;\n @include \".\"\n", &c, err,
+	    sizeof(err)), -1);
+	(void)snprintf(want, sizeof(want), "%s:2: @include %s/.: a directory, "
+	    "not a configuration file", conf_path, tmpdir);
+	assert_string_equal(err, want);
+
+	assert_int_equal(load("@include \"fifo\"\n", &c, err, sizeof(err)),
+	    -1);
+	(void)snprintf(want, sizeof(want), "%s:1: @include %s: a FIFO, not a "
+	    "configuration file", conf_path, fifo);
+	assert_string_equal(err, want);
+
+	assert_int_equal(load("@include \"/dev/zero\"\n", &c, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "a device"));
+
+	assert_int_equal(load("@include \"missing.conf\"\n", &c, err,
+	    sizeof(err)), -1);
+	(void)snprintf(want, sizeof(want), "%s:1: @include %s/missing.conf: No "
+	    "such file or directory", conf_path, tmpdir);
+	assert_string_equal(err, want);
+
+	/* An absolute path works, and the rest of its line is kept. */
+	(void)snprintf(inc, sizeof(inc), "%s/abs.conf", tmpdir);
+	write_file(inc, "workers = 3;");	/* no newline at the end */
+	(void)snprintf(text, sizeof(text), "@include \"%s\" # workers\n"
+	    "max_connections = 7;\n", inc);
+	load_ok(text, &c);
+	assert_int_equal(c.workers, 3);
+	assert_int_equal(c.max_connections, 7);
+	conf_free(&c);
+
+	/* Lines after an include are the main file's own. */
+	(void)snprintf(text, sizeof(text), "@include \"%s\"\n\n"
+	    "max_connections = 0;\n", inc);
+	assert_int_equal(load(text, &c, err, sizeof(err)), -1);
+	(void)snprintf(want, sizeof(want), "%s:3: max_connections:",
+	    conf_path);
+	assert_memory_equal(err, want, strlen(want));
+
+	/* A file that includes itself stops at the depth limit. */
+	(void)snprintf(text, sizeof(text), "@include \"%s\"\n", inc);
+	write_file(inc, text);
+	assert_int_equal(load(text, &c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "nested more than 10 deep"));
+
+	/* Inside a comment or a string, @include is text (the string then
+	 * fails for its newline, proof that it was read as one). */
+	load_ok("/*\n@include \"nope\"\n*/\n# @include \"nope\"\n", &c);
+	conf_free(&c);
+	assert_int_equal(load("server_name = \"a\n@include \\\"nope\\\"\";\n",
+	    &c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ": server_name: "));
+
+	/* A NUL byte makes a file something else than a configuration. */
+	write_file_len(inc, "workers = 1;\n\0x", 15);
+	(void)snprintf(text, sizeof(text), "@include \"%s\"\n", inc);
+	assert_int_equal(load(text, &c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "a NUL byte"));
+
+	alarm(0);
+	(void)unlink(inc);
+	(void)unlink(fifo);
 }
 
 /* @include resolves against the including file's directory, and errors
@@ -1221,6 +1323,7 @@ main(void)
 		cmocka_unit_test(
 		    test_conf_reports_syntax_errors_with_their_line),
 		cmocka_unit_test(test_conf_reports_unreadable_files),
+		cmocka_unit_test(test_conf_include_targets_are_checked),
 		cmocka_unit_test(
 		    test_conf_include_is_relative_and_named_in_errors),
 		cmocka_unit_test(test_conf_error_is_truncated_to_errlen),
