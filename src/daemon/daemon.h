@@ -279,4 +279,12 @@ int	proctitle_init(int argc, char **argv);
 void	proctitle_set(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
 
+/*
+ * Ignores every asynchronous signal without an effect on the calling
+ * process (signals.c lists them), except those in keep (may be NULL): the
+ * master calls it before it installs its watchers, each worker after fork.
+ * 0 or -errno.
+ */
+int	signals_ignore(const sigset_t *keep);
+
 #endif /* ASYNCD_DAEMON_H */

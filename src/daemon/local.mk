@@ -15,7 +15,8 @@ src_daemon_libdaemon_a_SOURCES = \
 	src/daemon/log.c \
 	src/daemon/master.c \
 	src/daemon/worker.c \
-	src/daemon/proctitle.c
+	src/daemon/proctitle.c \
+	src/daemon/signals.c
 
 # libdaemon.a needs the router (libhttpapp.a) and libconfig.
 DAEMON_LIBS = src/daemon/libdaemon.a src/daemon/libdaemonproto.a

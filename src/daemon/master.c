@@ -9,33 +9,56 @@
  * fork() is only ever called from a callback, never from a task, so a
  * child never starts life on a coroutine stack it would then free.
  *
- * Workers come in generations.  Start and reload (SIGHUP) fork a whole
- * generation and wait until every one of its workers has said READY; only
- * then does a reload tell the previous generation to QUIT.  The listening
- * sockets belong to the master and outlive generations, so connections
- * waiting in the kernel's accept queue during a reload are simply accepted
- * by the new workers: a reload drops nothing.  (With reuseport each worker
- * gets its own SO_REUSEPORT socket instead, which spreads accepts more
- * evenly, but the connections queued on a closing worker's socket at
- * reload are lost: that is the trade-off, and why it is off by default.)
+ * Workers come in generations, numbered from 1 and never reused: m.cur is
+ * the one serving, m.next a reload's while it starts (0: none).  Start and
+ * reload (SIGHUP) fork a whole generation and wait until every one of its
+ * workers has said READY; only then does a reload tell the previous
+ * generation to QUIT and the new one become m.cur.  A reload that fails at
+ * any step (the file, a listener, a fork, a worker dying or late before
+ * READY) kills what it started and leaves exactly the old workers and
+ * listeners; its number is spent, so the stragglers of an aborted
+ * generation can never be counted as a later one's.
+ *
+ * The listening sockets belong to the master and outlive generations, so
+ * connections waiting in the kernel's accept queue during a reload are
+ * simply accepted by the new workers: a reload drops nothing.  Each
+ * listener records which of the two live configurations use it (USE_CUR,
+ * USE_NEXT): a reload marks or opens what it needs, and either commits
+ * (what only the old one used is closed) or rolls back (what only the new
+ * one used is closed); a respawned worker of m.cur gets exactly m.cur's.
+ * (With reuseport each worker gets its own SO_REUSEPORT socket instead,
+ * which spreads accepts more evenly, but the connections queued on a
+ * closing worker's socket at reload are lost: that is the trade-off, and
+ * why it is off by default.)
  *
  * Supervision:
- *   CHLD   a worker that exits without being told to is respawned after
- *          a backoff doubling from 0.1 s to 5 s.  One that dies before its
- *          READY, or more than BREAKER_CRASHES crashes within
- *          BREAKER_WINDOW seconds, trips the breaker: the master stops
- *          everything and exits 1 rather than fork in a loop.
+ *   CHLD   a worker that dies without being told to is replaced after a
+ *          backoff doubling from BACKOFF_MIN to BACKOFF_MAX, forever, as
+ *          nginx and gunicorn do: an OOM killer or an operator's kill -9
+ *          must not stop the service.  The backoff starts again from the
+ *          bottom once the dead worker had served for HEALTHY_AFTER.  The
+ *          breaker is for workers that fail before READY, a broken config
+ *          or environment, where respawning is a fork loop: at the first
+ *          start, one failure stops the master (exit 1); a reload's failure
+ *          aborts the reload; replacements failing BREAKER_STARTS times in
+ *          a row stop the master.
  *   PING   every heartbeat/4 seconds; a worker whose answer is older than
  *          the heartbeat timeout gets SIGABRT (a core to debug), and
  *          SIGKILL 2 s later; CHLD then replaces it.
+ * A worker the master told to go (QUIT, TERMINATE, SIGKILL of an aborted
+ * reload) dies as expected: its exit and its channel's reset are logged at
+ * the debug level, not as errors.
  *
  * Listeners are bound by the master, or adopted from systemd socket
  * activation (LISTEN_FDS) when one is bound to a listen address.
  *
  * Signals: TERM, INT, QUIT graceful stop (QUIT with the shutdown timeout to
  * every worker, SIGKILL for what remains one second after it); a second
- * TERM or INT is a fast stop (TERMINATE, then SIGKILL).  HUP reload, USR1
- * reopen logs (ours, then the workers').
+ * TERM or INT is a fast stop (TERMINATE, then SIGKILL one second later).
+ * HUP reload, USR1 reopen logs (ours, then the workers').  Every other
+ * catchable signal is ignored (master_signals_ignore: a stray one must not
+ * kill the service); USR2 and WINCH, which operators send to nginx by
+ * habit, are logged as ignored.
  */
 #include "config.h"
 
@@ -57,12 +80,19 @@
 #include "notify.h"
 #include "pidfile.h"
 
-#define SLOTS_MAX		(2 * CONF_WORKERS_MAX)	/* two generations */
+/* Two generations, and the stragglers of a third (draining, or killed
+ * by an aborted reload and not yet reaped). */
+#define SLOTS_MAX		(3 * CONF_WORKERS_MAX)
 #define BACKOFF_MIN		0.1
 #define BACKOFF_MAX		5.0
-#define BREAKER_CRASHES		5
-#define BREAKER_WINDOW		30.0
+#define HEALTHY_AFTER		10.0	/* served this long: backoff resets */
+#define BREAKER_STARTS		5	/* replacements failing before READY */
 #define KILL_GRACE		2.0	/* SIGABRT, then SIGKILL this late */
+#define STOP_GRACE		1.0	/* after the deadline: SIGKILL */
+
+/* Which live configuration uses a listener. */
+#define USE_CUR			0x1	/* the generation serving */
+#define USE_NEXT		0x2	/* a reload's, until it commits */
 
 /* One listening socket, shared by every worker (or, with reuseport, one
  * per worker slot). */
@@ -70,7 +100,7 @@ struct listener {
 	char		 addr[CONF_ADDR_MAX];
 	int		 fd;
 	int		 slot;		/* reuseport: the slot it serves; else -1 */
-	int		 gen;		/* the newest generation using it */
+	unsigned	 use;		/* USE_* */
 };
 
 /* One worker process, from fork to reaped. */
@@ -80,6 +110,7 @@ struct slot {
 	int		 index;		/* worker number, 1-based */
 	pid_t		 pid;
 	int		 ready;
+	double		 ready_at;	/* when it said READY */
 	int		 quitting;	/* told to stop: its exit is expected */
 	struct chan	 ch;
 	int		 chan_open;
@@ -90,11 +121,13 @@ struct slot {
 };
 
 static struct master {
-	struct asyncd_conf	 conf;		/* the generation serving */
-	struct asyncd_conf	 next;		/* a reload's, until it is READY */
-	int			 have_next;
+	struct asyncd_conf	 conf;		/* m.cur's */
+	struct asyncd_conf	 next;		/* m.next's, while it starts */
 	const char		*path;
-	int			 gen;		/* the newest generation */
+	int			 gen;		/* the last number given */
+	int			 cur;		/* the generation serving */
+	int			 next_gen;	/* a reload's; 0: none */
+	int			 logs_moved;	/* the reload reopened the logs */
 	struct listener		 ls[CONF_LISTEN_MAX * (CONF_WORKERS_MAX + 1)];
 	size_t			 nls;
 	struct slot		 slots[SLOTS_MAX];
@@ -103,18 +136,18 @@ static struct master {
 	int			 started;	/* first generation was READY */
 	int			 pid_written;
 	int			 exit_status;
-	double			 crash_times[BREAKER_CRASHES];
-	size_t			 ncrash;
+	unsigned		 start_failures; /* in a row, of replacements */
 	double			 backoff;
 	int			 respawn_pending;
 	ev_timer		 heartbeat, ready_timer, kill_timer, respawn_timer,
 				 watchdog;
-	struct rt_signal	 sig[5];
+	struct rt_signal	 sig[7];
 	ev_child		 child;
 } m;
 
 /* Signals with a watcher of ours; SIGCHLD is libev's (ev_child below). */
-static const int handled[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1 };
+static const int handled[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1,
+    SIGUSR2, SIGWINCH };
 
 static int	master_spawn(int gen, int index, const struct asyncd_conf *conf);
 
@@ -316,41 +349,44 @@ listener_port(int fd)
 }
 
 /*
- * Makes sure every address of conf has its sockets (for generation gen),
- * reusing open ones.  Returns 0, or -1 (logged) if one cannot be bound.
+ * Marks every socket conf needs with use (USE_CUR at the first start,
+ * USE_NEXT for a reload), opening those no live configuration has yet.
+ * Returns 0, or -1 (logged) if one cannot be bound: the caller then rolls
+ * back with listeners_drop(use).
  */
 static int
-listeners_prepare(const struct asyncd_conf *conf, int gen)
+listeners_prepare(const struct asyncd_conf *conf, unsigned use)
 {
 	int nslots = conf->reuseport ? workers_wanted(conf) : 1;
+	struct listener *l;
 	size_t i, j;
-	int s, fd, found;
+	int s, fd, slot;
 
 	for (i = 0; i < conf->nlisten; i++) {
 		for (s = 0; s < nslots; s++) {
-			found = 0;
-			for (j = 0; j < m.nls; j++) {
+			slot = conf->reuseport ? s : -1;
+			for (j = 0; j < m.nls; j++)
 				if (strcmp(m.ls[j].addr, conf->listen[i].addr)
-				    != 0 || m.ls[j].slot !=
-				    (conf->reuseport ? s : -1))
-					continue;
-				m.ls[j].gen = gen;
-				found = 1;
-				break;
-			}
-			if (found)
+				    == 0 && m.ls[j].slot == slot)
+					break;
+			if (j < m.nls) {
+				m.ls[j].use |= use;
 				continue;
-			if (m.nls == sizeof(m.ls) / sizeof(m.ls[0]))
+			}
+			if (m.nls == sizeof(m.ls) / sizeof(m.ls[0])) {
+				log_error("cannot listen on %s: too many "
+				    "sockets", conf->listen[i].addr);
 				return -1;
+			}
 			if ((fd = listener_open(&conf->listen[i],
 			    conf->reuseport)) == -1)
 				return -1;
-			snprintf(m.ls[m.nls].addr, sizeof(m.ls[m.nls].addr),
-			    "%s", conf->listen[i].addr);
-			m.ls[m.nls].fd = fd;
-			m.ls[m.nls].slot = conf->reuseport ? s : -1;
-			m.ls[m.nls].gen = gen;
-			m.nls++;
+			l = &m.ls[m.nls++];
+			(void)snprintf(l->addr, sizeof(l->addr), "%s",
+			    conf->listen[i].addr);
+			l->fd = fd;
+			l->slot = slot;
+			l->use = use;
 			/* Tests read the real port of ":0" from this line. */
 			log_info("listening on %s:%d", conf->listen[i].host,
 			    listener_port(fd));
@@ -359,21 +395,39 @@ listeners_prepare(const struct asyncd_conf *conf, int gen)
 	return 0;
 }
 
-/* Closes the sockets no generation newer than gen uses. */
+/*
+ * Forgets use on every socket and closes those no live configuration uses
+ * any more: listeners_drop(USE_NEXT) rolls a failed reload back,
+ * listeners_drop(USE_CUR) then the move of USE_NEXT to USE_CUR commits a
+ * good one.
+ */
 static void
-listeners_prune(int gen)
+listeners_drop(unsigned use)
 {
 	size_t i = 0;
 
 	while (i < m.nls) {
-		if (m.ls[i].gen >= gen) {
+		m.ls[i].use &= ~use;
+		if (m.ls[i].use != 0) {
 			i++;
 			continue;
 		}
+		log_info("closed the listener on %s", m.ls[i].addr);
 		/* A listener: closing it cannot lose data. */
 		(void)close(m.ls[i].fd);
 		m.ls[i] = m.ls[--m.nls];
 	}
+}
+
+/* A reload's listeners become the serving ones. */
+static void
+listeners_commit(void)
+{
+	size_t i;
+
+	listeners_drop(USE_CUR);
+	for (i = 0; i < m.nls; i++)
+		m.ls[i].use = USE_CUR;
 }
 
 /* ---- workers ------------------------------------------------------------- */
@@ -435,10 +489,17 @@ worker_msg_cb(struct chan *c, const struct chan_hdr *hdr, const void *payload,
 	switch (hdr->type) {
 	case CHAN_READY:
 		sl->ready = 1;
-		log_debug("worker %d (pid %ld) ready", sl->index, (long)sl->pid);
-		if (slots_ready(sl->gen) == slots_alive(sl->gen) &&
+		sl->ready_at = now_mono();
+		log_debug("worker %d (pid %ld, generation %d) ready", sl->index,
+		    (long)sl->pid, sl->gen);
+		if (sl->quitting)
+			break;		/* an aborted reload's straggler */
+		if (sl->gen == m.cur)
+			m.start_failures = 0;
+		if ((sl->gen == m.next_gen || (sl->gen == m.cur && !m.started))
+		    && slots_ready(sl->gen) == slots_alive(sl->gen) &&
 		    slots_alive(sl->gen) == (size_t)workers_wanted(
-		    sl->gen == m.gen && m.have_next ? &m.next : &m.conf))
+		    sl->gen == m.next_gen ? &m.next : &m.conf))
 			master_gen_ready(sl->gen);
 		break;
 	case CHAN_PONG:
@@ -483,12 +544,19 @@ worker_close_cb(struct chan *c, int err, void *arg)
 
 	(void)c;
 	sl->chan_open = 0;
-	if (err != 0) {
-		/* A broken protocol is fatal for that channel and worker. */
-		log_error("worker %d (pid %ld): channel: %s: killing it",
-		    sl->index, (long)sl->pid, rt_strerror(err));
-		(void)kill(sl->pid, SIGKILL);
+	if (err == 0)
+		return;
+	/* A worker we told to go may reset its end as it exits, with our
+	 * last messages unread: expected, not an error. */
+	if (sl->quitting || m.stopping) {
+		log_debug("worker %d (pid %ld): channel: %s", sl->index,
+		    (long)sl->pid, rt_strerror(err));
+		return;
 	}
+	/* A broken protocol is fatal for that channel and worker. */
+	log_error("worker %d (pid %ld): channel: %s: killing it", sl->index,
+	    (long)sl->pid, rt_strerror(err));
+	(void)kill(sl->pid, SIGKILL);
 }
 
 /* In the child: never returns. */
@@ -506,7 +574,8 @@ child_start(struct slot *sl, int chan_fd, const struct asyncd_conf *conf,
 		    m.slots[i].chan_open)
 			(void)close(m.slots[i].ch.fd);
 	for (i = 0; i < m.nls; i++) {
-		if (m.ls[i].gen == sl->gen && (m.ls[i].slot == -1 ||
+		if ((m.ls[i].use & (sl->gen == m.next_gen ? USE_NEXT :
+		    USE_CUR)) && (m.ls[i].slot == -1 ||
 		    m.ls[i].slot == sl->index - 1) && n < CONF_LISTEN_MAX)
 			fds[n++] = m.ls[i].fd;
 		else
@@ -603,6 +672,8 @@ gen_spawn(int gen, const struct asyncd_conf *conf)
 	for (i = 1; i <= n; i++)
 		if (master_spawn(gen, i, conf) != 0)
 			return -1;
+	/* libev forbids setting an active timer. */
+	ev_timer_stop(rt_loop_ev(), &m.ready_timer);
 	ev_timer_set(&m.ready_timer, conf->timeouts.ready, 0.);
 	ev_timer_start(rt_loop_ev(), &m.ready_timer);
 	return 0;
@@ -616,6 +687,17 @@ master_exit_when_done(void)
 	if (slots_alive(-1) > 0)
 		return;
 	rt_loop_stop();
+}
+
+/* (Re)arms the kill timer after seconds.  libev forbids setting an active
+ * timer: a second TERM during a graceful stop once did, and the fast
+ * stop's SIGKILL fired at once instead of a second later. */
+static void
+kill_timer_arm(double seconds)
+{
+	ev_timer_stop(rt_loop_ev(), &m.kill_timer);
+	ev_timer_set(&m.kill_timer, seconds, 0.);
+	ev_timer_start(rt_loop_ev(), &m.kill_timer);
 }
 
 static void
@@ -636,7 +718,7 @@ master_stop(int fast, const char *why)
 				m.slots[i].quitting = 1;
 				slot_send(&m.slots[i], CHAN_TERMINATE, NULL, 0);
 			}
-		ev_timer_set(&m.kill_timer, 1.0, 0.);
+		kill_timer_arm(STOP_GRACE);
 	} else {
 		log_info("%s: graceful stop (at most %g s)", why,
 		    m.conf.timeouts.shutdown);
@@ -644,10 +726,8 @@ master_stop(int fast, const char *why)
 			if (m.slots[i].used)
 				slot_quit(&m.slots[i], m.conf.timeouts.shutdown,
 				    0);
-		ev_timer_set(&m.kill_timer, m.conf.timeouts.shutdown + 1.0, 0.);
+		kill_timer_arm(m.conf.timeouts.shutdown + STOP_GRACE);
 	}
-	ev_timer_stop(rt_loop_ev(), &m.kill_timer);
-	ev_timer_start(rt_loop_ev(), &m.kill_timer);
 	master_exit_when_done();
 }
 
@@ -668,13 +748,54 @@ kill_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
 static void
 master_trip(const char *why)
 {
+	size_t i;
+
 	log_error("%s: stopping (the breaker tripped; fix the cause, then "
 	    "start again)", why);
 	m.exit_status = 1;
+	for (i = 0; i < SLOTS_MAX; i++)
+		if (m.slots[i].used)
+			m.slots[i].quitting = 1;
 	gen_signal(-1, SIGKILL);
 	m.stopping = 2;
+	ev_timer_stop(rt_loop_ev(), &m.respawn_timer);
+	ev_timer_stop(rt_loop_ev(), &m.ready_timer);
 	(void)notify_stopping();
 	master_exit_when_done();
+}
+
+/*
+ * Opens the logs conf names, if they differ from those open now (a reload
+ * that moves them); 0, or -1 with the reason logged and the old logs kept.
+ */
+static int
+master_logs_open(const struct asyncd_conf *conf, const struct asyncd_conf *old)
+{
+	int err;
+
+	if (strcmp(conf->error_log, old->error_log) != 0 ||
+	    conf->log_level != old->log_level) {
+		if ((err = log_init(conf->error_log, conf->log_level)) != 0) {
+			log_error("cannot open the error log %s: %s",
+			    conf->error_log, strerror(-err));
+			return -1;
+		}
+		log_info("error log: %s, level %s", conf->error_log,
+		    log_level_name(conf->log_level));
+	}
+	if ((conf->access_log == NULL) != (old->access_log == NULL) ||
+	    (conf->access_log != NULL &&
+	    strcmp(conf->access_log, old->access_log) != 0)) {
+		if ((err = log_access_open(conf->access_log)) != 0) {
+			log_error("cannot open the access log %s: %s",
+			    conf->access_log, strerror(-err));
+			(void)log_init(old->error_log, old->log_level);
+			return -1;
+		}
+		log_info("access log: %s", conf->access_log != NULL ?
+		    conf->access_log : "off");
+	}
+	return 0;
 }
 
 /* Every worker of generation gen said READY. */
@@ -707,22 +828,30 @@ master_gen_ready(int gen)
 		master_status();
 		return;
 	}
-	if (!m.have_next || gen != m.gen)
-		return;
 	/* A reload's generation is serving: the old one may go. */
 	for (i = 0; i < SLOTS_MAX; i++)
 		if (m.slots[i].used && m.slots[i].gen != gen)
 			slot_quit(&m.slots[i], m.next.timeouts.shutdown, 1);
 	conf_free(&m.conf);
 	m.conf = m.next;
-	m.have_next = 0;
-	listeners_prune(gen);
+	memset(&m.next, 0, sizeof(m.next));
+	m.cur = gen;
+	m.next_gen = 0;
+	m.logs_moved = 0;
+	listeners_commit();
+	/* The heartbeat's period follows the new configuration. */
+	m.heartbeat.repeat = m.conf.timeouts.heartbeat / 4;
+	ev_timer_again(rt_loop_ev(), &m.heartbeat);
 	log_info("reloaded: generation %d serving with %d worker%s", gen,
 	    workers_wanted(&m.conf), workers_wanted(&m.conf) == 1 ? "" : "s");
 	(void)notify_ready("reloaded");
 	master_status();
 }
 
+/*
+ * A reload failed: kill what it started and leave exactly the old workers,
+ * listeners and logs.  Its generation's number is not given back.
+ */
 static void
 reload_abort(const char *why)
 {
@@ -730,15 +859,22 @@ reload_abort(const char *why)
 
 	log_error("reload failed: %s; the previous configuration keeps "
 	    "serving", why);
+	ev_timer_stop(rt_loop_ev(), &m.ready_timer);
 	for (i = 0; i < SLOTS_MAX; i++)
-		if (m.slots[i].used && m.slots[i].gen == m.gen) {
+		if (m.slots[i].used && m.slots[i].gen == m.next_gen) {
 			m.slots[i].quitting = 1;
 			(void)kill(m.slots[i].pid, SIGKILL);
 		}
+	listeners_drop(USE_NEXT);
+	if (m.logs_moved) {
+		/* The old files are the ones to keep writing. */
+		if (master_logs_open(&m.conf, &m.next) != 0)
+			log_error("the logs stay as the failed reload set "
+			    "them");
+		m.logs_moved = 0;
+	}
 	conf_free(&m.next);
-	m.have_next = 0;
-	m.gen--;
-	listeners_prune(m.gen);
+	m.next_gen = 0;
 	(void)notify_send("READY=1\nSTATUS=reload failed: %s", why);
 }
 
@@ -750,7 +886,7 @@ ready_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
 	(void)revents;
 	if (!m.started)
 		master_trip("workers did not become ready in time");
-	else if (m.have_next)
+	else if (m.next_gen != 0)
 		reload_abort("the new workers did not become ready in time");
 }
 
@@ -761,7 +897,11 @@ master_reload(void)
 
 	if (m.stopping)
 		return;
-	if (m.have_next) {
+	if (!m.started) {
+		log_warn("SIGHUP: still starting; reload ignored");
+		return;
+	}
+	if (m.next_gen != 0) {
 		log_warn("SIGHUP: a reload is already in progress");
 		return;
 	}
@@ -773,14 +913,34 @@ master_reload(void)
 		(void)notify_send("READY=1\nSTATUS=reload failed: %s", err);
 		return;
 	}
-	m.have_next = 1;
-	m.gen++;
-	if (listeners_prepare(&m.next, m.gen) != 0) {
+	m.next_gen = ++m.gen;
+	if (listeners_prepare(&m.next, USE_NEXT) != 0) {
 		reload_abort("cannot listen on a new address");
 		return;
 	}
-	if (gen_spawn(m.gen, &m.next) != 0)
+	if (master_logs_open(&m.next, &m.conf) != 0) {
+		reload_abort("cannot open the new logs");
+		return;
+	}
+	m.logs_moved = 1;
+	if (gen_spawn(m.next_gen, &m.next) != 0)
 		reload_abort("cannot start the new workers");
+}
+
+/* Schedules the refill of m.cur's empty places after the backoff; the
+ * seconds until it happens (sooner if one was already scheduled). */
+static double
+respawn_later(void)
+{
+	m.backoff = m.backoff == 0 ? BACKOFF_MIN : m.backoff * 2;
+	if (m.backoff > BACKOFF_MAX)
+		m.backoff = BACKOFF_MAX;
+	if (m.respawn_pending)
+		return ev_timer_remaining(rt_loop_ev(), &m.respawn_timer);
+	m.respawn_pending = 1;
+	ev_timer_set(&m.respawn_timer, m.backoff, 0.);
+	ev_timer_start(rt_loop_ev(), &m.respawn_timer);
+	return m.backoff;
 }
 
 static void
@@ -796,64 +956,67 @@ respawn_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
 	m.respawn_pending = 0;
 	if (m.stopping)
 		return;
-	/* Fill the current generation's empty worker numbers. */
+	/* Fill the serving generation's empty worker numbers. */
 	for (index = 1; index <= wanted; index++) {
 		have = 0;
 		for (i = 0; i < SLOTS_MAX; i++)
-			if (m.slots[i].used && m.slots[i].gen == m.gen &&
+			if (m.slots[i].used && m.slots[i].gen == m.cur &&
 			    m.slots[i].index == index)
 				have = 1;
-		if (!have && master_spawn(m.gen, index, m.have_next ?
-		    &m.next : &m.conf) != 0)
-			master_trip("cannot respawn a worker");
+		if (have)
+			continue;
+		if (master_spawn(m.cur, index, &m.conf) != 0) {
+			/* fork or socketpair failed (EAGAIN, ENOMEM): try
+			 * again later, counted like a failed start. */
+			if (++m.start_failures >= BREAKER_STARTS) {
+				master_trip("cannot respawn a worker");
+				return;
+			}
+			(void)respawn_later();
+			return;
+		}
 	}
 }
 
 static void
 worker_died(struct slot *sl, int status)
 {
-	double now = now_mono();
-	char how[64];
-	size_t i, recent = 0;
+	double now = now_mono(), in;
+	char how[96];
 
 	if (WIFSIGNALED(status))
-		snprintf(how, sizeof(how), "killed by signal %d%s",
-		    WTERMSIG(status), WCOREDUMP(status) ? " (core dumped)" : "");
+		(void)snprintf(how, sizeof(how), "killed by signal %d (%s)%s",
+		    WTERMSIG(status), strsignal(WTERMSIG(status)),
+		    WCOREDUMP(status) ? ", core dumped" : "");
 	else
-		snprintf(how, sizeof(how), "exited with status %d",
+		(void)snprintf(how, sizeof(how), "exited with status %d",
 		    WEXITSTATUS(status));
 	if (sl->quitting || m.stopping) {
-		log_debug("worker %d (pid %ld) %s", sl->index, (long)sl->pid,
-		    how);
+		log_debug("worker %d (pid %ld, generation %d) %s", sl->index,
+		    (long)sl->pid, sl->gen, how);
 		return;
 	}
-	log_error("worker %d (pid %ld) %s", sl->index, (long)sl->pid, how);
 	if (!sl->ready) {
-		if (!m.started)
-			master_trip("a worker failed during startup");
-		else if (m.have_next && sl->gen == m.gen)
+		log_error("worker %d (pid %ld) %s before it was ready",
+		    sl->index, (long)sl->pid, how);
+		if (sl->gen == m.next_gen)
 			reload_abort("a new worker failed during startup");
+		else if (!m.started)
+			master_trip("a worker failed during startup");
+		else if (++m.start_failures >= BREAKER_STARTS)
+			master_trip("replacement workers fail during startup");
 		else
-			master_trip("a respawned worker failed during startup");
+			(void)respawn_later();
 		return;
 	}
-	/* Crashes within the window, this one included. */
-	m.crash_times[m.ncrash++ % BREAKER_CRASHES] = now;
-	for (i = 0; i < BREAKER_CRASHES && i < m.ncrash; i++)
-		if (now - m.crash_times[i] <= BREAKER_WINDOW)
-			recent++;
-	if (recent >= BREAKER_CRASHES) {
-		master_trip("workers crash repeatedly");
-		return;
-	}
-	m.backoff = m.backoff == 0 ? BACKOFF_MIN : m.backoff * 2;
-	if (m.backoff > BACKOFF_MAX)
-		m.backoff = BACKOFF_MAX;
-	if (!m.respawn_pending) {
-		m.respawn_pending = 1;
-		ev_timer_set(&m.respawn_timer, m.backoff, 0.);
-		ev_timer_start(rt_loop_ev(), &m.respawn_timer);
-	}
+	/* It served: replace it, forever, with a backoff that starts again
+	 * from the bottom when this one had served for a while. */
+	if (now - sl->ready_at >= HEALTHY_AFTER)
+		m.backoff = 0;
+	in = respawn_later();
+	log_error("worker %d (pid %ld) %s after serving %.1f s; replacing it "
+	    "in %.1f s", sl->index, (long)sl->pid, how, now - sl->ready_at,
+	    in);
 }
 
 /*
@@ -953,6 +1116,13 @@ signal_cb(struct rt_signal *s, int signum)
 				slot_send(&m.slots[i], CHAN_REOPEN_LOGS, NULL, 0);
 		log_info("SIGUSR1: log files reopened");
 		break;
+	case SIGUSR2:
+	case SIGWINCH:
+		/* nginx's binary upgrade and its "stop the old workers":
+		 * operators send them by habit; say that nothing happened. */
+		log_warn("%s: ignored (asyncd(8) lists the signals it acts on)",
+		    signum == SIGUSR2 ? "SIGUSR2" : "SIGWINCH");
+		break;
 	}
 }
 
@@ -972,6 +1142,8 @@ master_run(struct asyncd_conf *conf, const char *path)
 	if ((err = notify_init()) < 0)
 		log_warn("NOTIFY_SOCKET unusable: %s", rt_strerror(err));
 
+	if ((err = signals_ignore(NULL)) != 0)
+		fatalx(EX_OSERR, "cannot ignore signals: %s", rt_strerror(err));
 	sigemptyset(&m.handled_set);
 	sigaddset(&m.handled_set, SIGCHLD);
 	for (i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
@@ -992,14 +1164,13 @@ master_run(struct asyncd_conf *conf, const char *path)
 		ev_timer_again(rt_loop_ev(), &m.watchdog);
 	}
 
-	m.gen = 1;
+	m.gen = m.cur = 1;
 	activated_init();
-	if (listeners_prepare(&m.conf, m.gen) != 0)
+	if (listeners_prepare(&m.conf, USE_CUR) != 0)
 		return EX_OSERR;
 	activated_close_unused();
-	if (gen_spawn(m.gen, &m.conf) != 0) {
+	if (gen_spawn(m.cur, &m.conf) != 0)
 		master_trip("cannot start the workers");
-	}
 
 	(void)rt_loop_run();
 
@@ -1008,7 +1179,7 @@ master_run(struct asyncd_conf *conf, const char *path)
 	if (m.pid_written)
 		(void)pidfile_remove(m.conf.pid_file);
 	log_info("stopped%s", m.exit_status != 0 ? " (breaker)" : "");
-	if (m.have_next)
+	if (m.next_gen != 0)
 		conf_free(&m.next);
 	*conf = m.conf;
 	return m.exit_status;

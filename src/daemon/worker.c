@@ -14,16 +14,19 @@
  * Commands arrive over the channel (chan.c): PING (answer PONG with our
  * counters), QUIT (graceful stop within a deadline: stop accepting, finish
  * in-flight requests, close idle connections), TERMINATE (now),
- * REOPEN_LOGS.  SIGTERM sent to a worker directly is a QUIT with the
- * configured shutdown timeout; SIGINT is ignored, since a terminal's ^C
- * reaches the whole process group and the master decides.  EOF on the
- * channel means the master is gone: the worker exits at once.
+ * REOPEN_LOGS.  SIGTERM or SIGQUIT sent to a worker directly is a QUIT
+ * with the configured shutdown timeout; SIGINT is ignored, since a
+ * terminal's ^C reaches the whole process group and the master decides;
+ * HUP and USR1 go to the master, which relays what workers must do; every
+ * other asynchronous signal is ignored (signals.c).  EOF on the channel
+ * means the master is gone: the worker exits at once.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <grp.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -44,79 +47,99 @@ static struct worker {
 	int			 quitting;
 	double			 quit_deadline;
 	int			 quit_reload;
-	struct rt_signal	 sigterm;
+	struct rt_signal	 sigterm, sigquit;
 } w;
 
 /*
- * Requests for the aggregated counters, waiting for the master's STATS
- * reply.  A few at most are in flight (one per stats page being served);
- * the id pairs a reply with its request, and a reply for a request that
- * gave up (timeout) finds no slot and is dropped.
+ * The aggregated counters, for the stats pages: the master has every
+ * worker's, so a page asks it over the channel (STATS_REQ) and waits for
+ * the answer (STATS).  Questions coalesce: while one is out, every page
+ * being served waits for its answer rather than asking again, so any
+ * number of connections pipelining /metrics cost one round trip per
+ * answer and never fail for want of a slot (a fixed table of 16 questions
+ * answered 503, and logged it, 1.5 million times in 13 s).  A question
+ * unanswered for longer than a page waits (the master stopped, say) is
+ * asked again by the next page.
  */
-#define STATS_PENDING	16
+static struct {
+	uint32_t		 asked;		/* the question out; 0: none */
+	double			 asked_at;
+	uint32_t		 answered;	/* the snapshot's question */
+	uint32_t		 next_id;
+	struct rt_event		 news;		/* set by each answer */
+	struct http_cluster_stats snap;
+} stats;
 
-static struct stats_wait {
-	int			 used;
-	uint32_t		 id;
-	struct rt_future	 done;
-	struct http_cluster_stats *out;
-} stats_waits[STATS_PENDING];
-static uint32_t		 stats_next_id;
+/* Whether round a is b or later (ids wrap). */
+static int
+stats_round_reached(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) >= 0;
+}
 
-/* http_server_conf.stats: asks the master; suspends up to timeout. */
+/* http_server_conf.stats: asks the master, or joins the question out;
+ * suspends up to timeout. */
 static int
 worker_stats(void *arg, struct http_cluster_stats *out, double timeout)
 {
-	struct stats_wait *sw = NULL;
-	size_t i;
+	double end = rt_loop_time() + timeout, left;
+	uint32_t round;
 	int err;
 
 	(void)arg;
-	for (i = 0; i < STATS_PENDING && sw == NULL; i++)
-		if (!stats_waits[i].used)
-			sw = &stats_waits[i];
-	if (sw == NULL)
-		return -EBUSY;
-	sw->used = 1;
-	sw->id = ++stats_next_id;
-	sw->out = out;
-	rt_future_init(&sw->done);
-	err = chan_send(&w.ch, CHAN_STATS_REQ, sw->id, getpid(), NULL, 0);
-	if (err == 0)
-		err = rt_future_await(&sw->done, NULL, timeout);
-	sw->used = 0;
-	return err;
+	if (stats.asked == 0 || rt_loop_time() - stats.asked_at > timeout) {
+		if (++stats.next_id == 0)
+			stats.next_id = 1;
+		round = stats.next_id;
+		rt_event_clear(&stats.news);
+		if ((err = chan_send(&w.ch, CHAN_STATS_REQ, round, getpid(),
+		    NULL, 0)) != 0)
+			return err;
+		stats.asked = round;
+		stats.asked_at = rt_loop_time();
+	}
+	round = stats.asked;
+	while (stats.answered == 0 ||
+	    !stats_round_reached(stats.answered, round)) {
+		if ((left = end - rt_loop_time()) <= 0)
+			return -ETIMEDOUT;
+		if ((err = rt_event_wait(&stats.news, left)) != 0)
+			return err;
+		rt_event_clear(&stats.news);
+	}
+	memcpy(out, &stats.snap, sizeof(*out));
+	return 0;
 }
 
 static void
 worker_stats_reply(const struct chan_hdr *hdr, const void *payload)
 {
 	const struct chan_stats *st = payload;
-	struct http_cluster_stats *out;
-	size_t i;
+	struct http_cluster_stats *out = &stats.snap;
 
-	for (i = 0; i < STATS_PENDING; i++) {
-		if (!stats_waits[i].used || stats_waits[i].id != hdr->id)
-			continue;
-		out = stats_waits[i].out;
-		memset(&out->total, 0, sizeof(out->total));
-		out->total.open = st->total.conns_open;
-		out->total.active = st->total.conns_active;
-		out->total.requests = st->total.requests;
-		out->total.errors = st->total.errors;
-		out->n = st->nworkers < HTTP_STATS_WORKERS_MAX ?
-		    st->nworkers : HTTP_STATS_WORKERS_MAX;
-		for (size_t k = 0; k < out->n; k++) {
-			out->w[k].pid = st->w[k].pid;
-			out->w[k].slot = st->w[k].slot;
-			out->w[k].open = st->w[k].c.conns_open;
-			out->w[k].active = st->w[k].c.conns_active;
-			out->w[k].requests = st->w[k].c.requests;
-			out->w[k].errors = st->w[k].c.errors;
-		}
-		(void)rt_future_set_result(&stats_waits[i].done, NULL);
+	/* An answer to an abandoned question is still news. */
+	if (stats.answered != 0 && !stats_round_reached(hdr->id,
+	    stats.answered))
 		return;
+	memset(&out->total, 0, sizeof(out->total));
+	out->total.open = st->total.conns_open;
+	out->total.active = st->total.conns_active;
+	out->total.requests = st->total.requests;
+	out->total.errors = st->total.errors;
+	out->n = st->nworkers < HTTP_STATS_WORKERS_MAX ? st->nworkers :
+	    HTTP_STATS_WORKERS_MAX;
+	for (size_t k = 0; k < out->n; k++) {
+		out->w[k].pid = st->w[k].pid;
+		out->w[k].slot = st->w[k].slot;
+		out->w[k].open = st->w[k].c.conns_open;
+		out->w[k].active = st->w[k].c.conns_active;
+		out->w[k].requests = st->w[k].c.requests;
+		out->w[k].errors = st->w[k].c.errors;
 	}
+	stats.answered = hdr->id;
+	if (hdr->id == stats.asked)
+		stats.asked = 0;
+	rt_event_set(&stats.news);
 }
 
 static void
@@ -219,12 +242,42 @@ worker_close_cb(struct chan *c, int err, void *arg)
 	_exit(err != 0 ? EX_PROTOCOL : 0);
 }
 
+/* SIGTERM or SIGQUIT sent to the worker itself. */
 static void
 worker_sigterm_cb(struct rt_signal *s, int signum)
 {
 	(void)s;
 	(void)signum;
 	worker_quit(w.conf->timeouts.shutdown, 0);
+}
+
+/*
+ * The integration tests' way to make workers fail at startup
+ * (tests/integration/test-daemon.c): with ASYNCD_TEST_WORKER_FAIL=1 every
+ * worker fails; with a path, a worker fails while that file exists, and
+ * hangs instead (never READY) if the file says "hang".
+ */
+static void
+worker_test_hook(int slot)
+{
+	const char *v = getenv("ASYNCD_TEST_WORKER_FAIL");
+	char how[8] = "";
+	FILE *fp;
+
+	if (v == NULL)
+		return;
+	if (v[0] == '/') {
+		if ((fp = fopen(v, "r")) == NULL)
+			return;
+		if (fgets(how, sizeof(how), fp) == NULL)
+			how[0] = '\0';
+		(void)fclose(fp);
+		if (strncmp(how, "hang", 4) == 0)
+			for (;;)
+				(void)pause();
+	}
+	fatalx(EX_SOFTWARE, "worker %d: failing at startup "
+	    "(ASYNCD_TEST_WORKER_FAIL is set)", slot);
 }
 
 /* Drops root for the configured user and group (never back). */
@@ -251,8 +304,7 @@ void
 worker_main(const struct worker_args *a)
 {
 	const struct asyncd_conf *conf = a->conf;
-	static const int reset[] = { SIGTERM, SIGQUIT, SIGCHLD, SIGUSR1,
-	    SIGUSR2, SIGALRM };
+	sigset_t keep;
 	size_t i;
 	int err;
 
@@ -264,13 +316,20 @@ worker_main(const struct worker_args *a)
 	/* The master's loop is ours by fork only: destroy it (its signal
 	 * fd, epoll fd, timers) and make our own. */
 	rt_loop_close();
-	for (i = 0; i < sizeof(reset) / sizeof(reset[0]); i++)
-		(void)signal(reset[i], SIG_DFL);
-	/* ^C reaches the whole group: the master decides.  HUP and USR1 go
-	 * to the master, which relays what workers must do. */
-	(void)signal(SIGINT, SIG_IGN);
-	(void)signal(SIGHUP, SIG_IGN);
-	(void)signal(SIGUSR1, SIG_IGN);
+	/* Every handler of the master's goes: ours are TERM and QUIT (set
+	 * below, and left alone here so that one already sent and still
+	 * blocked is not discarded), CHLD is the default; the rest of what
+	 * the master handles (^C reaches the whole group, HUP and USR1 are
+	 * relayed by the master) is ignored with everything else. */
+	(void)sigemptyset(&keep);
+	(void)sigaddset(&keep, SIGTERM);
+	(void)sigaddset(&keep, SIGQUIT);
+	(void)signal(SIGTERM, SIG_DFL);
+	(void)signal(SIGQUIT, SIG_DFL);
+	(void)signal(SIGCHLD, SIG_DFL);
+	if ((err = signals_ignore(&keep)) != 0)
+		fatalx(EX_OSERR, "worker %d: cannot ignore signals: %s",
+		    a->slot, rt_strerror(err));
 	notify_unset();
 
 	/* Die with the master, and check it did not die first. */
@@ -282,11 +341,7 @@ worker_main(const struct worker_args *a)
 	if ((err = rt_loop_init(NULL)) != 0)
 		fatalx(EX_OSERR, "worker %d: cannot start the runtime: %s",
 		    a->slot, rt_strerror(err));
-	/* For the master's breaker test (tests/integration/test-daemon.c):
-	 * a worker that fails during startup, on demand. */
-	if (getenv("ASYNCD_TEST_WORKER_FAIL") != NULL)
-		fatalx(EX_SOFTWARE, "worker %d: failing at startup "
-		    "(ASYNCD_TEST_WORKER_FAIL is set)", a->slot);
+	worker_test_hook(a->slot);
 	worker_drop_privileges(conf);
 
 	memset(&w.hc, 0, sizeof(w.hc));
@@ -303,6 +358,7 @@ worker_main(const struct worker_args *a)
 	w.hc.stats_path = conf->stats_path;
 	w.hc.metrics_path = conf->metrics_path;
 	w.hc.stats = worker_stats;
+	rt_event_init(&stats.news);
 	if ((w.server = http_server_new(&w.hc)) == NULL)
 		fatalx(EX_OSERR, "worker %d: out of memory", a->slot);
 	for (i = 0; i < a->nfds; i++)
@@ -318,6 +374,7 @@ worker_main(const struct worker_args *a)
 		fatalx(EX_OSERR, "worker %d: channel: %s", a->slot,
 		    rt_strerror(err));
 	rt_signal_start(&w.sigterm, SIGTERM, worker_sigterm_cb, NULL);
+	rt_signal_start(&w.sigquit, SIGQUIT, worker_sigterm_cb, NULL);
 	if ((err = chan_send(&w.ch, CHAN_READY, 0, getpid(), NULL, 0)) != 0)
 		fatalx(EX_OSERR, "worker %d: cannot tell the master: %s",
 		    a->slot, rt_strerror(err));

@@ -43,6 +43,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -478,6 +479,8 @@ struct srv_conf {
 	const char	*access_log;	/* NULL: off */
 	const char	*extra;		/* a last line, as is */
 	const char	*listen;	/* instead of "127.0.0.1:0" */
+	double		 ready;		/* timeouts.ready; 0: 5 s */
+	const char	*error_log;	/* NULL: stderr */
 };
 
 /* The running server; one per test. */
@@ -524,9 +527,10 @@ conf_write(const struct srv_conf *c, int *extra_line)
 	    "listen = [ \"%s\"%s ];\n"
 	    "workers = %d;\n"
 	    "timeouts = { header = 5.0; body = 5.0; keepalive = 10.0; "
-	    "send = 5.0; shutdown = 5.0; ready = 5.0;",
+	    "send = 5.0; shutdown = 5.0; ready = %.3f;",
 	    c->listen != NULL ? c->listen : "127.0.0.1:0",
-	    c->second_listen ? ", \"127.0.0.2:0\"" : "", c->workers);
+	    c->second_listen ? ", \"127.0.0.2:0\"" : "", c->workers,
+	    c->ready > 0 ? c->ready : 5.0);
 	if (c->heartbeat > 0)
 		o += (size_t)snprintf(text + o, sizeof(text) - o,
 		    " heartbeat = %.3f;", c->heartbeat);
@@ -534,8 +538,8 @@ conf_write(const struct srv_conf *c, int *extra_line)
 	(void)snprintf(opt, sizeof(opt), "\"%s\"",
 	    c->access_log != NULL ? c->access_log : "off");
 	o += (size_t)snprintf(text + o, sizeof(text) - o,
-	    "log = { error = \"stderr\"; level = \"info\"; access = %s; };\n",
-	    opt);
+	    "log = { error = \"%s\"; level = \"info\"; access = %s; };\n",
+	    c->error_log != NULL ? c->error_log : "stderr", opt);
 	(void)snprintf(opt, sizeof(opt), "\"%s\"",
 	    c->pid_file != NULL ? c->pid_file : "off");
 	o += (size_t)snprintf(text + o, sizeof(text) - o,
@@ -659,6 +663,8 @@ srv_wait_exit(long ms)
 static const char *srv_extra_env;
 /* A listening socket to pass as systemd does (fd 3, LISTEN_FDS), or -1. */
 static int srv_activation_fd = -1;
+/* RLIMIT_NOFILE for the next start, or 0 to keep ours. */
+static rlim_t srv_nofile;
 
 static char **
 srv_env(const char *notify, int fail)
@@ -744,6 +750,12 @@ srv_start(const struct srv_conf *c, int fail)
 			_exit(127);
 		(void)signal(SIGPIPE, SIG_DFL);
 		(void)signal(SIGALRM, SIG_DFL);
+		if (srv_nofile != 0) {
+			struct rlimit rl = { srv_nofile, srv_nofile };
+
+			if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+				_exit(127);
+		}
 		if ((devnull = open("/dev/null", O_RDWR)) == -1 ||
 		    dup2(devnull, STDIN_FILENO) == -1 ||
 		    dup2(devnull, STDOUT_FILENO) == -1 ||
@@ -1271,13 +1283,16 @@ static int
 test_teardown(void **state)
 {
 	static const char *const leftovers[] = { "asyncd.conf.new",
-	    "access.log", "access.log.1", "asyncd.pid" };
+	    "access.log", "access.log.1", "asyncd.pid", "worker-fail",
+	    "worker-fail.new", "fifo", "a1.log", "a2.log", "e2.log" };
 	char path[PATH_MAX];
 	struct load_thread sum;
 	size_t i;
 	int ret = 0;
 
 	(void)state;
+	srv_extra_env = NULL;
+	srv_nofile = 0;
 	if (load.running)
 		load_stop(&sum);
 	if (srv_kill() != 0)
@@ -1996,6 +2011,838 @@ test_stats_and_metrics_cover_every_worker(void **state)
 	stop_or_fail(5000);
 }
 
+/* ==== 14. what an attack run broke (supervision, reloads, signals) ========== */
+
+/*
+ * SIGHUP and the READY=1 that ends that reload: 0 if it worked, 1 if it
+ * says "reload failed"; fails the test if none comes within ms.
+ */
+static int
+reload_wait(long ms)
+{
+	size_t from = notif_count();
+	long ri, rd;
+
+	assert_int_equal(kill(srv.pid, SIGHUP), 0);
+	if ((ri = notif_wait(from, "RELOADING=1", IO_MS)) < 0)
+		fail_msg("no RELOADING=1: %s", notif_dump());
+	if ((rd = notif_wait((size_t)ri + 1, "READY=1", ms)) < 0) {
+		srv_read_log();
+		fail_msg("no READY=1 after RELOADING=1: %s\nlog:\n%s",
+		    notif_dump(), log_tail());
+	}
+	return strstr(nt.note[rd], "reload failed") != NULL;
+}
+
+/* Waits for a worker index whose pid is not old, the others serving too;
+ * its pid. */
+static pid_t
+worker_replaced(size_t n, int index, pid_t old)
+{
+	struct workers w;
+	long end = now_ms() + IO_MS + 5500;	/* the backoff reaches 5 s */
+
+	for (;;) {
+		workers_scan(srv.pid, &w);
+		if (workers_exactly(&w, n, 1) && w.pid[index - 1] != old)
+			return w.pid[index - 1];
+		if (srv_wait_exit(0) != -1)
+			fail_msg("the master exited (status 0x%x):\n%s",
+			    srv.status, log_tail());
+		if (now_ms() >= end) {
+			srv_read_log();
+			fail_msg("no new worker %d (killed pid %ld): %s\nlog:\n%s",
+			    index, (long)old, w.titles, log_tail());
+		}
+		sleep_ms(10);
+	}
+}
+
+/* The delay the master logged for the replacement of pid: "replacing it
+ * in X s"; fails the test if the line does not come. */
+static double
+replace_delay(pid_t pid)
+{
+	char needle[64];
+	const char *at, *in = NULL;
+
+	(void)snprintf(needle, sizeof(needle), "(pid %ld) killed by signal",
+	    (long)pid);
+	if (srv_wait_log(0, needle, IO_MS) != 0)
+		fail_msg("no \"%s\" in the log:\n%s", needle, log_tail());
+	at = strstr(srv.log, needle);
+	if (srv_wait_log((size_t)(at - srv.log), "s\n", IO_MS) == 0)
+		in = strstr(at, "replacing it in ");
+	if (in == NULL || strchr(at, '\n') < in) {
+		fail_msg("no delay for pid %ld in the log:\n%s", (long)pid,
+		    log_tail());
+		return 0;
+	}
+	return strtod(in + strlen("replacing it in "), NULL);
+}
+
+/*
+ * An OOM killer or an operator kills READY workers again and again: each
+ * is replaced, with a growing backoff, and the breaker (which is for
+ * workers failing before READY) never trips.  The attack run stopped the
+ * service at the fifth kill.
+ */
+static void
+test_killed_workers_are_replaced_forever(void **state)
+{
+	static const double delays[] = { 0.1, 0.2, 0.4, 0.8, 1.6, 3.2 };
+	struct srv_conf c = { .workers = 2 };
+	struct workers w;
+	pid_t pid;
+	double d;
+	size_t k;
+
+	(void)state;
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	assert_int_equal(workers_wait(2, 0, IO_MS, &w), 0);
+	pid = w.pid[0];
+	for (k = 0; k < sizeof(delays) / sizeof(delays[0]); k++) {
+		assert_int_equal(kill(pid, SIGKILL), 0);
+		d = replace_delay(pid);
+		if (d < delays[k] - 0.01 || d > delays[k] + 0.01)
+			fail_msg("kill %zu: replaced in %g s, expected %g s:\n%s",
+			    k + 1, d, delays[k], log_tail());
+		pid = worker_replaced(2, 1, pid);
+		get_ok(srv.port, "/", 2);
+	}
+	if (strstr(srv.log, "breaker") != NULL)
+		fail_msg("the breaker tripped:\n%s", log_tail());
+	if (strstr(srv.log, "killed by signal 9 (Killed)") == NULL)
+		fail_msg("the deaths are not logged with their cause:\n%s",
+		    log_tail());
+	stop_or_fail(5000);
+}
+
+/* A worker that served for HEALTHY_AFTER (10 s) before it died is
+ * replaced after the shortest backoff again. */
+static void
+test_respawn_backoff_resets_after_healthy_period(void **state)
+{
+	struct srv_conf c = { .workers = 1 };
+	struct workers w;
+	pid_t pid;
+	double d;
+
+	(void)state;
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	assert_int_equal(workers_wait(1, 0, IO_MS, &w), 0);
+	pid = w.pid[0];
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_true(replace_delay(pid) < 0.15);
+	pid = worker_replaced(1, 1, pid);
+	get_ok(srv.port, "/", 1);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	if ((d = replace_delay(pid)) < 0.15)
+		fail_msg("a quick second death: backoff %g s, not doubled",
+		    d);
+	pid = worker_replaced(1, 1, pid);
+	get_ok(srv.port, "/", 1);
+	/* What is waited for is the master's own period, not its state. */
+	sleep_ms(10500);
+	get_ok(srv.port, "/", 1);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	if ((d = replace_delay(pid)) > 0.15)
+		fail_msg("after 10 s of service: backoff %g s, not reset:\n%s",
+		    d, log_tail());
+	(void)worker_replaced(1, 1, pid);
+	stop_or_fail(5000);
+}
+
+/* A listening socket of the test's own: its port. */
+static int
+port_taken(int *fd)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+
+	*fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(*fd >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(*fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(*fd, 1), 0);
+	assert_int_equal(getsockname(*fd, (struct sockaddr *)&sin, &len), 0);
+	return ntohs(sin.sin_port);
+}
+
+/*
+ * A reload that cannot bind its new address fails; the workers then
+ * replaced must still get the old listener.  (The attack run: the
+ * replacement inherited none, "cannot start serving", breaker, exit 1.)
+ */
+static void
+test_failed_reload_leaves_listeners_for_respawns(void **state)
+{
+	struct srv_conf c = { .workers = 2 };
+	char listen[64];
+	struct workers w;
+	int taken, q;
+	pid_t pid;
+
+	(void)state;
+	q = port_taken(&taken);
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	assert_int_equal(workers_wait(2, 0, IO_MS, &w), 0);
+	(void)snprintf(listen, sizeof(listen), "127.0.0.1:0\", \"127.0.0.1:%d",
+	    q);
+	c.listen = listen;
+	assert_int_equal(conf_write(&c, NULL), 0);
+	if (reload_wait(IO_MS) != 1)
+		fail_msg("the reload with a taken port worked:\n%s",
+		    log_tail());
+	if (srv_wait_log(0, "Address already in use", IO_MS) != 0)
+		fail_msg("no bind error in the log:\n%s", log_tail());
+	pid = w.pid[0];
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	(void)worker_replaced(2, 1, pid);
+	get_ok(srv.port, "/", 10);
+	srv_read_log();
+	if (strstr(srv.log, "cannot start serving") != NULL ||
+	    strstr(srv.log, "breaker") != NULL)
+		fail_msg("the replacement could not serve:\n%s", log_tail());
+	(void)close(taken);
+	stop_or_fail(5000);
+}
+
+/* Whether a connect to ip:port is refused. */
+static int
+refused(const char *ip, int port)
+{
+	int fd = tcp_connect(ip, port);
+
+	if (fd >= 0) {
+		(void)close(fd);
+		return 0;
+	}
+	return fd == -ECONNREFUSED;
+}
+
+/*
+ * [A] -> [A, B, C] where C is taken: the reload fails, and B, opened on
+ * the way, is closed again; the next good reload back to [A] gets a new
+ * generation that does not serve B either.
+ */
+static void
+test_failed_reload_closes_listeners_it_opened(void **state)
+{
+	struct srv_conf c = { .workers = 2 };
+	char listen[96], *at;
+	struct workers w;
+	int taken, q, portb;
+	size_t logfrom;
+
+	(void)state;
+	q = port_taken(&taken);
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	assert_int_equal(workers_wait(2, 0, IO_MS, &w), 0);
+	srv_read_log();
+	logfrom = srv.log_len;
+	(void)snprintf(listen, sizeof(listen), "127.0.0.1:0\", "
+	    "\"127.0.0.2:0\", \"127.0.0.1:%d", q);
+	c.listen = listen;
+	assert_int_equal(conf_write(&c, NULL), 0);
+	if (reload_wait(IO_MS) != 1)
+		fail_msg("the reload with a taken port worked:\n%s",
+		    log_tail());
+	if (srv_wait_log(logfrom, "listening on 127.0.0.2:", IO_MS) != 0)
+		fail_msg("B was never opened:\n%s", log_tail());
+	at = strstr(srv.log + logfrom, "listening on 127.0.0.2:");
+	portb = atoi(at + strlen("listening on 127.0.0.2:"));
+	if (!refused("127.0.0.2", portb))
+		fail_msg("127.0.0.2:%d still accepts after the failed reload:"
+		    "\n%s", portb, log_tail());
+	c.listen = NULL;
+	assert_int_equal(conf_write(&c, NULL), 0);
+	if (reload_wait(READY_MS) != 0)
+		fail_msg("the good reload failed:\n%s", log_tail());
+	if (srv_wait_log(logfrom, "reloaded: generation 3 serving",
+	    IO_MS) != 0)
+		fail_msg("the good reload is not generation 3 (2 failed):\n%s",
+		    log_tail());
+	if (!refused("127.0.0.2", portb))
+		fail_msg("127.0.0.2:%d accepts after the good reload",
+		    portb);
+	get_ok(srv.port, "/", 6);
+	(void)close(taken);
+	stop_or_fail(5000);
+}
+
+/*
+ * A reload whose workers never say READY is aborted; a second reload right
+ * after it must not reuse the aborted generation's number (whose killed
+ * workers may still be unreaped) and must succeed.
+ */
+static void
+test_reload_after_aborted_reload_uses_new_generation(void **state)
+{
+	struct srv_conf c = { .workers = 2, .ready = 0.3 };
+	char flag[PATH_MAX], env[PATH_MAX + 32];
+	struct workers w;
+	size_t logfrom;
+
+	(void)state;
+	(void)snprintf(flag, sizeof(flag), "%s/worker-fail", tmpdir);
+	(void)unlink(flag);
+	(void)snprintf(env, sizeof(env), "ASYNCD_TEST_WORKER_FAIL=%s", flag);
+	srv_extra_env = env;
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	srv_extra_env = NULL;
+	(void)ready_or_fail(0);
+	assert_int_equal(workers_wait(2, 0, IO_MS, &w), 0);
+	srv_read_log();
+	logfrom = srv.log_len;
+	assert_int_equal(write_file_atomic(flag, "hang\n"), 0);
+	if (reload_wait(IO_MS) != 1)
+		fail_msg("a reload whose workers hang worked:\n%s",
+		    log_tail());
+	assert_int_equal(unlink(flag), 0);
+	if (reload_wait(READY_MS) != 0)
+		fail_msg("the reload after the aborted one failed:\n%s",
+		    log_tail());
+	if (srv_wait_log(logfrom, "reloaded: generation 3 serving",
+	    IO_MS) != 0)
+		fail_msg("not generation 3 after the aborted 2:\n%s",
+		    log_tail());
+	assert_int_equal(workers_wait(2, 0, IO_MS, &w), 0);
+	get_ok(srv.port, "/", 6);
+	if (strstr(srv.log + logfrom, "channel:") != NULL)
+		fail_msg("workers the master killed logged as errors:\n%s",
+		    log_tail());
+	stop_or_fail(5000);
+}
+
+/*
+ * libconfig 1.5 exited (and with it the master) on an @include of a
+ * directory, and blocked on a FIFO: a reload with either fails cleanly,
+ * the old workers serve on, and the master still obeys SIGTERM.
+ */
+static void
+test_reload_with_bad_include_keeps_serving(void **state)
+{
+	struct srv_conf c = { .workers = 1 };
+	char fifo[PATH_MAX], extra[PATH_MAX + 32];
+	struct workers before, after;
+
+	(void)state;
+	(void)snprintf(fifo, sizeof(fifo), "%s/fifo", tmpdir);
+	(void)unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	assert_int_equal(workers_wait(1, 0, IO_MS, &before), 0);
+	c.extra = "@include \".\"";
+	assert_int_equal(conf_write(&c, NULL), 0);
+	if (reload_wait(IO_MS) != 1)
+		fail_msg("a reload including \".\" worked:\n%s", log_tail());
+	if (srv_wait_log(0, "a directory, not a configuration file",
+	    IO_MS) != 0)
+		fail_msg("no reason in the log:\n%s", log_tail());
+	(void)snprintf(extra, sizeof(extra), "@include \"%s\"", fifo);
+	c.extra = extra;
+	assert_int_equal(conf_write(&c, NULL), 0);
+	if (reload_wait(IO_MS) != 1)
+		fail_msg("a reload including a FIFO worked:\n%s", log_tail());
+	if (srv_wait_log(0, "a FIFO, not a configuration file", IO_MS) != 0)
+		fail_msg("no reason in the log:\n%s", log_tail());
+	get_ok(srv.port, "/", 4);
+	workers_scan(srv.pid, &after);
+	if (!workers_exactly(&after, 1, 0) || after.pid[0] != before.pid[0])
+		fail_msg("the worker changed: %s", after.titles);
+	stop_or_fail(5000);
+	(void)unlink(fifo);
+}
+
+/*
+ * Every asynchronous signal without an effect of its own, sent to the
+ * master and to the worker: both live on and serve.  The master confirms
+ * each one by logging the SIGUSR2 sent after it (one pending signal at a
+ * time: two of a kind would merge); the worker, by answering a request
+ * after it (one worker: it is the one serving).
+ */
+static void
+test_signals_without_effect_are_ignored(void **state)
+{
+	static const int to_master[] = { SIGPIPE, SIGALRM,
+#ifdef SIGSTKFLT
+	    SIGSTKFLT,
+#endif
+	    SIGCHLD, SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGXCPU,
+	    SIGXFSZ, SIGVTALRM, SIGPROF, SIGWINCH, SIGIO,
+#ifdef SIGPWR
+	    SIGPWR,
+#endif
+	};
+	static const int to_worker[] = { SIGHUP, SIGINT, SIGUSR1, SIGUSR2,
+	    SIGPIPE, SIGALRM,
+#ifdef SIGSTKFLT
+	    SIGSTKFLT,
+#endif
+	    SIGCHLD, SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGXCPU,
+	    SIGXFSZ, SIGVTALRM, SIGPROF, SIGWINCH, SIGIO,
+#ifdef SIGPWR
+	    SIGPWR,
+#endif
+	};
+	struct srv_conf c = { .workers = 1 };
+	struct workers before, after;
+	const char *p;
+	size_t k, n;
+	long end;
+
+	(void)state;
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	assert_int_equal(workers_wait(1, 0, IO_MS, &before), 0);
+	for (k = 0; k < sizeof(to_master) / sizeof(to_master[0]); k++) {
+		assert_int_equal(kill(srv.pid, to_master[k]), 0);
+		assert_int_equal(kill(srv.pid, SIGUSR2), 0);
+		end = now_ms() + IO_MS;
+		for (;;) {
+			srv_read_log();
+			for (n = 0, p = srv.log; (p = strstr(p,
+			    "SIGUSR2: ignored")) != NULL; p++)
+				n++;
+			if (n >= k + 1)
+				break;
+			if (srv_wait_exit(0) != -1)
+				fail_msg("the master died of %s (status 0x%x):"
+				    "\n%s", strsignal(to_master[k]),
+				    srv.status, log_tail());
+			if (now_ms() >= end)
+				fail_msg("the master did not log SIGUSR2 "
+				    "after %s:\n%s", strsignal(to_master[k]),
+				    log_tail());
+			(void)srv_drain(now_ms() + 20);
+		}
+		get_ok(srv.port, "/", 1);
+	}
+	if (strstr(srv.log, "SIGWINCH: ignored") == NULL)
+		fail_msg("SIGWINCH not logged:\n%s", log_tail());
+	for (k = 0; k < sizeof(to_worker) / sizeof(to_worker[0]); k++) {
+		assert_int_equal(kill(before.pid[0], to_worker[k]), 0);
+		get_ok(srv.port, "/", 1);
+		if (!worker_alive(before.pid[0]))
+			fail_msg("the worker died of %s:\n%s",
+			    strsignal(to_worker[k]), log_tail());
+	}
+	workers_scan(srv.pid, &after);
+	if (!workers_exactly(&after, 1, 0) || after.pid[0] != before.pid[0])
+		fail_msg("the worker changed: %s\n%s", after.titles,
+		    log_tail());
+	if (strstr(srv.log, "[error]") != NULL)
+		fail_msg("errors logged:\n%s", log_tail());
+	stop_or_fail(5000);
+}
+
+/* ---- keep-alive clients ---- */
+
+/* Sends GET target on fd, keep-alive. */
+static void
+ka_send(int fd, const char *target)
+{
+	char req[512];
+
+	(void)snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n",
+	    target);
+	assert_int_equal(send_all(fd, req, strlen(req)), 0);
+}
+
+/*
+ * Reads one whole response on fd within ms: its status (0 for a
+ * malformed one, -errno for EOF (-ENODATA), a reset or a timeout), and
+ * whether it said Connection: close.
+ */
+static int
+ka_read(int fd, int *closes, long ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	long end = now_ms() + ms;
+	char buf[4096], *he, *cl;
+	size_t len = 0, want = 0;
+	ssize_t n;
+	int r;
+
+	*closes = 0;
+	for (;;) {
+		if (want == 0 && (he = memmem(buf, len, "\r\n\r\n", 4)) !=
+		    NULL) {
+			buf[len] = '\0';
+			if ((cl = strcasestr(buf, "\r\nContent-Length:")) ==
+			    NULL || cl > he)
+				return 0;
+			want = (size_t)(he + 4 - buf) + strtoul(cl + 17, NULL,
+			    10);
+			cl = strcasestr(buf, "\r\nConnection: close\r\n");
+			*closes = cl != NULL && cl < he;
+		}
+		if (want != 0 && len >= want)
+			return strncmp(buf, "HTTP/1.1 ", 9) == 0 ?
+			    atoi(buf + 9) : 0;
+		if (len >= sizeof(buf) - 1)
+			return 0;
+		r = poll(&pfd, 1, (int)(end - now_ms() < 0 ? 0 :
+		    end - now_ms()));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == 0)
+			return -ETIMEDOUT;
+		n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -errno;
+		if (n == 0)
+			return -ENODATA;
+		len += (size_t)n;
+	}
+}
+
+/* A connection that has been served once (so the worker accepted it and
+ * holds it, parked between requests). */
+static int
+ka_open(int port)
+{
+	int fd = tcp_connect("127.0.0.1", port), closes;
+
+	if (fd < 0)
+		fail_msg("connect: %s", strerror(-fd));
+	ka_send(fd, "/hello/warm");
+	if (ka_read(fd, &closes, IO_MS) != 200 || closes)
+		fail_msg("the warm-up request failed");
+	return fd;
+}
+
+/* Whether fd ends in an orderly EOF within ms (not a reset). */
+static int
+ka_eof(int fd, long ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char c;
+
+	if (poll(&pfd, 1, (int)ms) <= 0)
+		return 0;
+	return recv(fd, &c, 1, 0) == 0;
+}
+
+/*
+ * A request in flight when a reload begins is answered with Connection:
+ * close, since its connection will not stay (the old worker drains), and
+ * then closed in order.  The attack run's server answered keep-alive and
+ * then closed: the client's next request met EOF.
+ */
+static void
+test_request_in_flight_at_reload_says_close(void **state)
+{
+	struct srv_conf c = { .workers = 1, .delay_root = 0.5 };
+	int fd, st, closes;
+
+	(void)state;
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	fd = ka_open(srv.port);
+	ka_send(fd, "/");		/* answered in 0.5 s */
+	if (reload_wait(READY_MS) != 0)
+		fail_msg("the reload failed:\n%s", log_tail());
+	st = ka_read(fd, &closes, IO_MS);
+	if (st != 200 || !closes)
+		fail_msg("the request in flight at the reload: status %d, %s",
+		    st, closes ? "close" : "keep-alive");
+	if (!ka_eof(fd, IO_MS))
+		fail_msg("no orderly EOF after Connection: close");
+	(void)close(fd);
+	get_ok(srv.port, "/hello/after", 2);
+	stop_or_fail(5000);
+}
+
+/*
+ * The README's promise on the slow app: keep-alive clients loading the
+ * 0.5 s route through two reloads see no failure, and no connection closed
+ * under them without Connection: close (which the load counts as a retry
+ * after EOF on a reused connection).
+ */
+static void
+test_slow_reload_under_load_drops_nothing(void **state)
+{
+	struct srv_conf c = { .workers = 2, .delay_root = 0.5 };
+	struct load_thread sum;
+	unsigned long failed = 0;
+	int step;
+	size_t k;
+
+	(void)state;
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	load_start(srv.port);
+	for (step = 0; step < 2; step++) {
+		sleep_ms(700);		/* requests in flight, on purpose */
+		if (reload_wait(READY_MS) != 0)
+			fail_msg("reload %d failed:\n%s", step + 1, log_tail());
+	}
+	sleep_ms(700);
+	load_stop(&sum);
+	for (k = 1; k < LR_KINDS; k++)
+		failed += sum.kind[k];
+	print_message("slow reload under load: %lu ok, %lu retried after EOF "
+	    "on a reused connection, %lu reset, %lu connect errors, %lu "
+	    "failed\n", sum.ok, sum.retried, sum.reset_reused, sum.conn_fail,
+	    failed);
+	if (failed != 0 || sum.retried != 0 || sum.reset_reused != 0 ||
+	    sum.conn_fail != 0)
+		fail_msg("slow reload under load: %lu failed, %lu closed under "
+		    "a keep-alive client, %lu reset, %lu connect errors (last: "
+		    "%s, %s)\nlog:\n%s", failed, sum.retried, sum.reset_reused,
+		    sum.conn_fail, lr_name[sum.last_kind < 0 ? 0 :
+		    sum.last_kind], strerror(sum.last_err), log_tail());
+	assert_true(sum.ok >= 16);
+	stop_or_fail(5000);
+}
+
+/* Lines of path that contain needle. */
+static size_t
+file_count(const char *path, const char *needle)
+{
+	static char buf[1 << 18];
+	const char *p = buf;
+	size_t n = 0;
+
+	(void)file_wait(path, "", 0, buf, sizeof(buf));
+	while ((p = strstr(p, needle)) != NULL) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
+/*
+ * A second TERM during a graceful stop: a fast stop, whose SIGKILL waits
+ * its second (it fired at once: ev_timer_set on the active kill timer);
+ * the workers, told to TERMINATE, exit without an error logged for their
+ * channels, and every response they sent has its access-log line.
+ */
+static void
+test_fast_stop_during_graceful_stop_keeps_logs(void **state)
+{
+	struct srv_conf c = { .workers = 1, .delay_root = 0.3,
+	    .delay_slow = 5.0 };
+	char access[PATH_MAX];
+	int fds[10], slow, i, st, closes, status;
+
+	(void)state;
+	(void)snprintf(access, sizeof(access), "%s/access.log", tmpdir);
+	(void)unlink(access);
+	c.access_log = access;
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	slow = ka_open(srv.port);
+	for (i = 0; i < 10; i++)
+		fds[i] = ka_open(srv.port);
+	ka_send(slow, "/slow");		/* holds the worker in its drain */
+	for (i = 0; i < 10; i++)
+		ka_send(fds[i], "/");
+	assert_int_equal(kill(srv.pid, SIGTERM), 0);
+	for (i = 0; i < 10; i++) {
+		st = ka_read(fds[i], &closes, IO_MS);
+		if (st != 200 || !closes)
+			fail_msg("request %d during the drain: %d%s", i, st,
+			    closes ? "" : " without Connection: close");
+		(void)close(fds[i]);
+	}
+	if (notif_wait(0, "STOPPING=1", IO_MS) < 0)
+		fail_msg("no STOPPING=1: %s", notif_dump());
+	assert_int_equal(kill(srv.pid, SIGTERM), 0);
+	status = srv_wait_exit(3000);
+	(void)close(slow);
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("status 0x%x after the fast stop:\n%s", status,
+		    log_tail());
+	if (strstr(srv.log, "SIGKILL") != NULL ||
+	    strstr(srv.log, "[error]") != NULL)
+		fail_msg("the fast stop killed or logged errors:\n%s",
+		    log_tail());
+	if ((st = (int)file_count(access, "\"GET / HTTP/1.1\" 200")) != 10)
+		fail_msg("%d access-log lines for the 10 responses sent", st);
+	(void)unlink(access);
+}
+
+/*
+ * A reload that changes log.error and log.access moves both (the logs were
+ * opened once, in main()); one that names a log it cannot open fails and
+ * keeps the logs it had.
+ */
+static void
+test_reload_moves_logs(void **state)
+{
+	struct srv_conf c = { .workers = 1 };
+	char a1[PATH_MAX], a2[PATH_MAX], e2[PATH_MAX], buf[16384];
+
+	(void)state;
+	(void)snprintf(a1, sizeof(a1), "%s/a1.log", tmpdir);
+	(void)snprintf(a2, sizeof(a2), "%s/a2.log", tmpdir);
+	(void)snprintf(e2, sizeof(e2), "%s/e2.log", tmpdir);
+	(void)unlink(a1);
+	(void)unlink(a2);
+	(void)unlink(e2);
+	c.access_log = a1;
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	get_ok(srv.port, "/hello/one", 1);
+	if (file_wait(a1, "GET /hello/one ", 3000, buf, sizeof(buf)) != 0)
+		fail_msg("%s: no line for /hello/one", a1);
+
+	c.access_log = a2;
+	c.error_log = e2;
+	assert_int_equal(conf_write(&c, NULL), 0);
+	if (reload_wait(READY_MS) != 0)
+		fail_msg("the reload failed:\n%s", log_tail());
+	get_ok(srv.port, "/hello/two", 1);
+	if (file_wait(a2, "GET /hello/two ", 3000, buf, sizeof(buf)) != 0)
+		fail_msg("%s: no line for /hello/two", a2);
+	if (file_wait(a1, "/hello/two", 0, buf, sizeof(buf)) == 0)
+		fail_msg("%s still gets lines", a1);
+	if (file_wait(e2, "reloaded: generation 2", IO_MS, buf,
+	    sizeof(buf)) != 0)
+		fail_msg("%s: no \"reloaded\" line: \"%s\"", e2, buf);
+
+	c.access_log = "/nonexistent-asyncd-dir/a.log";
+	assert_int_equal(conf_write(&c, NULL), 0);
+	if (reload_wait(IO_MS) != 1)
+		fail_msg("a reload with an access log it cannot open worked");
+	if (file_wait(e2, "cannot open the access log", IO_MS, buf,
+	    sizeof(buf)) != 0)
+		fail_msg("%s: the failure is not logged: \"%s\"", e2, buf);
+	get_ok(srv.port, "/hello/three", 1);
+	if (file_wait(a2, "GET /hello/three ", 3000, buf, sizeof(buf)) != 0)
+		fail_msg("%s: no line for /hello/three after the failed "
+		    "reload", a2);
+	stop_or_fail(5000);
+	(void)unlink(a1);
+	(void)unlink(a2);
+	(void)unlink(e2);
+}
+
+/*
+ * Clients that pipeline /metrics and never read: their pages share the
+ * master's answers instead of failing for want of a slot (1.5 million
+ * "stats unavailable" lines in 13 s in the attack run), and others are
+ * served meanwhile.
+ */
+static void
+test_stalled_stats_pipelines_cost_nothing_to_others(void **state)
+{
+	static const char req[] = "GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n";
+	struct srv_conf c = { .workers = 1 };
+	char *batch;
+	int fds[20], i, k;
+
+	(void)state;
+	batch = malloc(300 * (sizeof(req) - 1));
+	assert_non_null(batch);
+	for (k = 0; k < 300; k++)
+		memcpy(batch + (size_t)k * (sizeof(req) - 1), req,
+		    sizeof(req) - 1);
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	for (i = 0; i < 20; i++) {
+		fds[i] = tcp_connect("127.0.0.1", srv.port);
+		assert_true(fds[i] >= 0);
+		assert_int_equal(send_all(fds[i], batch, 300 *
+		    (sizeof(req) - 1)), 0);
+	}
+	free(batch);
+	get_ok(srv.port, "/hello/meanwhile", 5);
+	for (i = 0; i < 20; i++)
+		(void)close(fds[i]);
+	get_ok(srv.port, "/hello/after", 1);
+	srv_read_log();
+	if (strstr(srv.log, "stats unavailable") != NULL)
+		fail_msg("stats pages failed:\n%s", log_tail());
+	stop_or_fail(5000);
+}
+
+/*
+ * Out of descriptors (ulimit -n 64): accept() fails with EMFILE.  The
+ * worker says so once, in nginx's words, and closes idle keep-alive
+ * connections to make room, so new clients are served instead of waiting
+ * in the backlog until they time out.
+ */
+static void
+test_fd_limit_makes_room_for_new_clients(void **state)
+{
+	struct srv_conf c = { .workers = 1 };
+	int fds[80], i, n;
+	const char *p;
+
+	(void)state;
+	srv_nofile = 64;
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	srv_nofile = 0;
+	(void)ready_or_fail(0);
+	for (i = 0; i < 80; i++)
+		fds[i] = ka_open(srv.port);	/* fails the test on a hang */
+	for (i = 0; i < 80; i++)
+		(void)close(fds[i]);
+	srv_read_log();
+	for (n = 0, p = srv.log; (p = strstr(p, "accept() failed (24: ")) !=
+	    NULL; p++)
+		n++;
+	if (n < 1 || n > 2)
+		fail_msg("%d \"accept() failed (24: ...)\" lines:\n%s", n,
+		    log_tail());
+	stop_or_fail(5000);
+}
+
+/*
+ * An access log on a full disk (/dev/full): requests are served, and the
+ * error log says so once, not once per flush.
+ */
+static void
+test_full_disk_access_log_is_said_once(void **state)
+{
+	struct srv_conf c = { .workers = 1, .access_log = "/dev/full" };
+	long end;
+	int n = 0, k;
+	const char *p;
+
+	(void)state;
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	/* Flushes happen once a second: three or more of them fail. */
+	end = now_ms() + 2600;
+	for (k = 0; k < 5000 && now_ms() < end; k++)
+		get_ok(srv.port, "/hello/full", 1);
+	stop_or_fail(5000);
+	for (p = srv.log; (p = strstr(p, "access log write failed")) != NULL;
+	    p++)
+		n++;
+	if (n != 1)
+		fail_msg("%d \"access log write failed\" lines:\n%s", n,
+		    log_tail());
+}
+
 /* ==== main ======================================================================== */
 
 #define T(f)	cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
@@ -2020,6 +2867,20 @@ main(void)
 		T(test_workers_drop_privileges),
 		T(test_socket_activation_is_adopted),
 		T(test_stats_and_metrics_cover_every_worker),
+		T(test_killed_workers_are_replaced_forever),
+		T(test_respawn_backoff_resets_after_healthy_period),
+		T(test_failed_reload_leaves_listeners_for_respawns),
+		T(test_failed_reload_closes_listeners_it_opened),
+		T(test_reload_after_aborted_reload_uses_new_generation),
+		T(test_reload_with_bad_include_keeps_serving),
+		T(test_signals_without_effect_are_ignored),
+		T(test_request_in_flight_at_reload_says_close),
+		T(test_slow_reload_under_load_drops_nothing),
+		T(test_fast_stop_during_graceful_stop_keeps_logs),
+		T(test_reload_moves_logs),
+		T(test_stalled_stats_pipelines_cost_nothing_to_others),
+		T(test_fd_limit_makes_room_for_new_clients),
+		T(test_full_disk_access_log_is_said_once),
 	};
 	char tmpl[256], *real;
 	const char *base;
