@@ -87,7 +87,7 @@ struct http_server {
 
 	/* Repeated errors, said once per period (rt_ratelimit). */
 	struct rt_ratelimit	 alog_errlim, stats_errlim, accept_errlim,
-				 nomem_errlim;
+				 busy_errlim;
 };
 
 /* conn.c: the connection task's body, for fresh and resumed connections. */

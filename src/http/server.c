@@ -281,8 +281,9 @@ conn_handler(struct rt_conn *c, void *arg)
  * A connection we cannot serve gets a 503 with Connection: close, sent
  * without waiting (a new socket's send buffer is empty, so it fits), and is
  * closed.  The response is formatted on the stack: this runs when the
- * worker is at its connection cap, or out of memory for a task (why
- * -ENOMEM), when nothing may be allocated.
+ * worker is at its connection cap, out of memory for a task (why
+ * -ENOMEM) or out of descriptors (why -EMFILE, through the runtime's
+ * reserve), when nothing may be allocated.
  */
 void
 http__busy(struct http_server *s, int fd, int why)
@@ -294,7 +295,7 @@ http__busy(struct http_server *s, int fd, int why)
 	s->st.requests++;
 	s->st.errors++;
 	if (why != 0)
-		http__log_limited(s, &s->nomem_errlim, 0, "cannot serve a "
+		http__log_limited(s, &s->busy_errlim, 0, "cannot serve a "
 		    "connection: %s: answered 503", rt_strerror(why));
 	n = http__error_response(s, buf, sizeof(buf), 503, 1, 0, 0);
 	if (n > 0)
@@ -340,7 +341,7 @@ accept_error_cb(int err, void *arg)
 		idle_rearm(s);
 	http__log_limited(s, &s->accept_errlim, 0, "accept() failed (%d: %s)"
 	    "%s", -err, rt_strerror(err), n > 0 ? "; closed idle keep-alive "
-	    "connections to make room" : "; accepting pauses");
+	    "connections to make room" : "; new connections get 503");
 	return n > 0;
 }
 

@@ -590,9 +590,12 @@ struct rt_server_opts {
 	 * accept() failed for want of a resource (-EMFILE, -ENFILE, -ENOBUFS,
 	 * -ENOMEM): accept_error(err, arg) may say so and free some (close
 	 * idle connections of its own).  It returns 1 if it freed some, and
-	 * accept is tried again at once (once per wake-up); otherwise, or
-	 * without the hook, accepting pauses for emfile_pause.  Must not
-	 * suspend.
+	 * accept is tried again at once (once per wake-up).  Otherwise, out
+	 * of descriptors and with an overload hook, the server spends a
+	 * descriptor it keeps in reserve to accept each waiting connection
+	 * and hand it to overload(fd, err, arg) (libuv's EMFILE trick, but
+	 * answered instead of closed); then accepting pauses for
+	 * emfile_pause.  Must not suspend.
 	 */
 	int		(*accept_error)(int err, void *arg);
 };
@@ -609,6 +612,7 @@ struct rt_server {
 	int		 accepting;	/* watchers started */
 	int		 paused;	/* EMFILE backoff or at the cap */
 	int		 closing;
+	int		 reserve_fd;	/* spent to answer at EMFILE; -1 */
 	ev_timer	 pause_timer;
 	rt_conn_fn	 handler;
 	void		*arg;

@@ -12,9 +12,12 @@
  * listener spin: the pending connection stays in the backlog and the fd
  * stays readable.  So the owner's accept_error hook hears of it first (to
  * log it, and to free descriptors by closing idle connections, as nginx
- * drains its reusable ones); if it freed some, accept is tried once more,
- * else accepting pauses for emfile_pause seconds (a timer, not a busy
- * loop), then resumes; connections wait in the kernel's backlog meanwhile.
+ * drains its reusable ones); if it freed some, accept is tried once more.
+ * Otherwise the descriptor kept in reserve (/dev/null, opened at start) is
+ * closed to accept one waiting connection after another and hand each to
+ * the overload hook (an HTTP server answers 503), so that clients learn
+ * at once instead of waiting in the backlog until they time out; then
+ * accepting pauses for emfile_pause seconds (a timer, not a busy loop).
  * At max_conns accepting pauses until a connection ends, or, with an
  * overload hook, the connection is handed to it (an HTTP server answers
  * 503 without waiting and closes); so is one whose task finds no memory.
@@ -42,6 +45,7 @@ void
 rt_server_init(struct rt_server *s, const struct rt_server_opts *opts)
 {
 	memset(s, 0, sizeof(*s));
+	s->reserve_fd = -1;
 	if (opts != NULL)
 		s->opts = *opts;
 	/* The kernel caps it at net.core.somaxconn (4096 since Linux 5.4);
@@ -260,6 +264,31 @@ conn_spawn(struct rt_server *s, int fd, const struct sockaddr *peer,
 	return 0;
 }
 
+/*
+ * Out of descriptors: spends the reserve to accept one waiting connection
+ * and hand it to the overload hook with err, then takes the reserve back.
+ * 0 if one was handed over (the caller tries for the next), -1 if there
+ * was none, or no reserve or hook.
+ */
+static int
+accept_spare(struct rt_server *s, int lfd, int err)
+{
+	int fd;
+
+	if (s->reserve_fd < 0 || s->opts.overload == NULL)
+		return -1;
+	(void)close(s->reserve_fd);	/* /dev/null: nothing to lose */
+	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd >= 0) {
+		s->accepted++;
+		s->overloaded++;
+		s->opts.overload(fd, err, s->arg);	/* closes fd */
+	}
+	/* The descriptor just freed is the lowest: open gets it back. */
+	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return fd >= 0 ? 0 : -1;
+}
+
 static void
 accept_cb(struct rt_watch *w, int revents)
 {
@@ -284,6 +313,9 @@ accept_cb(struct rt_watch *w, int revents)
 					retried = 1;
 					continue;
 				}
+				if ((err == -EMFILE || err == -ENFILE) &&
+				    accept_spare(s, w->io.fd, err) == 0)
+					continue;
 				/* Out of descriptors or memory: back off. */
 				s->emfile_pauses++;
 				s->paused = 1;
@@ -365,6 +397,9 @@ rt_server_start(struct rt_server *s, rt_conn_fn handler, void *arg)
 		return -EINVAL;
 	s->handler = handler;
 	s->arg = arg;
+	/* Spent when descriptors run out (accept_spare); best effort. */
+	if (s->reserve_fd < 0)
+		s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	for (i = 0; i < s->nfds; i++) {
 		rt__watch_init(&s->w[i], s->fds[i], EV_READ, accept_cb, s);
 	}
@@ -419,6 +454,9 @@ rt_server_close(struct rt_server *s)
 		s->fds[i] = -1;
 	}
 	s->nfds = 0;
+	if (s->reserve_fd >= 0)
+		(void)close(s->reserve_fd);	/* /dev/null */
+	s->reserve_fd = -1;
 	while ((c = s->free_conns) != NULL) {
 		s->free_conns = c->next;
 		free(c);
