@@ -227,29 +227,45 @@ chan_dispatch(struct chan *c)
 	}
 }
 
-static void
-chan_read_cb(struct rt_watch *w, int revents)
+/* One read, and the frames it completes.  1 if something was read and c
+ * is still open; 0 if nothing was there, or c was closed meanwhile. */
+static int
+chan_read(struct chan *c)
 {
-	struct chan *c = w->arg;
+	unsigned closes = c->closes;
 	ssize_t n;
 
-	(void)revents;
 	do
 		n = read(c->fd, c->rbuf + c->rlen, CHAN_RBUF - c->rlen);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return;		/* woken for EV_WRITE or spuriously */
+			return 0;	/* woken for EV_WRITE or spuriously */
 		chan_fail(c, -errno);
-		return;
+		return 0;
 	}
 	if (n == 0) {
 		/* Bytes left over are a frame the peer never finished. */
 		chan_fail(c, c->rlen > 0 ? -EPROTO : 0);
-		return;
+		return 0;
 	}
 	c->rlen += (size_t)n;
 	chan_dispatch(c);
+	return c->closes == closes;
+}
+
+static void
+chan_read_cb(struct rt_watch *w, int revents)
+{
+	(void)revents;
+	(void)chan_read(w->arg);
+}
+
+void
+chan_drain(struct chan *c)
+{
+	while (c->fd >= 0 && chan_read(c))
+		;
 }
 
 /* ---- writing ------------------------------------------------------------ */

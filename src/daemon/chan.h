@@ -191,6 +191,14 @@ size_t	chan_pending(const struct chan *c);
  * buffers; on_close is not called.  Safe on a closed channel. */
 void	chan_close(struct chan *c);
 
+/*
+ * Reads and dispatches every message the peer sent until nothing more is
+ * there (or until EOF, which closes c and calls on_close).  For a peer
+ * known to be gone: its last messages (a READY just before it died) are
+ * heard before its death is handled.
+ */
+void	chan_drain(struct chan *c);
+
 /* "READY", "PONG"...; "?" for an unknown type. */
 const char *chan_type_name(unsigned type);
 

@@ -127,12 +127,20 @@ log_format(char *buf, size_t cap, int level, const char *msg)
 	struct timespec ts;
 	struct tm tm;
 	size_t o = 0;
+	int n;
 
 	if (clock_gettime(CLOCK_REALTIME, &ts) == 0 &&
 	    gmtime_r(&ts.tv_sec, &tm) != NULL)
 		o = strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ ", &tm);
-	o += (size_t)snprintf(buf + o, cap - o, "[%s] " LOG_IDENT "[%ld]: ",
+	n = snprintf(buf + o, cap - o, "[%s] " LOG_IDENT "[%ld]: ",
 	    log_levels[level], (long)getpid());
+	/* snprintf says what it would have written: never step past cap
+	 * (the prefix is short, but this is the shape that overflowed the
+	 * access log). */
+	if (n > 0)
+		o += (size_t)n;
+	if (o > cap - 8)
+		o = cap - 8;	/* log_escape's "..." and the newline fit */
 	log_escape(buf, &o, cap, msg);
 	buf[o++] = '\n';
 	return o;

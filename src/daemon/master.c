@@ -111,6 +111,7 @@ struct slot {
 	pid_t		 pid;
 	int		 ready;
 	double		 ready_at;	/* when it said READY */
+	pid_t		 replaces;	/* the dead worker it replaces, or 0 */
 	int		 quitting;	/* told to stop: its exit is expected */
 	struct chan	 ch;
 	int		 chan_open;
@@ -139,6 +140,8 @@ static struct master {
 	unsigned		 start_failures; /* in a row, of replacements */
 	double			 backoff;
 	int			 respawn_pending;
+	pid_t			 dead[CONF_WORKERS_MAX + 1]; /* by index: the
+						   last of m.cur's to die */
 	ev_timer		 heartbeat, ready_timer, kill_timer, respawn_timer,
 				 watchdog;
 	struct rt_signal	 sig[7];
@@ -149,7 +152,8 @@ static struct master {
 static const int handled[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1,
     SIGUSR2, SIGWINCH };
 
-static int	master_spawn(int gen, int index, const struct asyncd_conf *conf);
+static struct slot *master_spawn(int gen, int index,
+		    const struct asyncd_conf *conf);
 
 static double
 now_mono(void)
@@ -494,6 +498,9 @@ worker_msg_cb(struct chan *c, const struct chan_hdr *hdr, const void *payload,
 		    (long)sl->pid, sl->gen);
 		if (sl->quitting)
 			break;		/* an aborted reload's straggler */
+		if (sl->replaces != 0)
+			log_info("worker %d (pid %ld) ready, replacing pid %ld",
+			    sl->index, (long)sl->pid, (long)sl->replaces);
 		if (sl->gen == m.cur)
 			m.start_failures = 0;
 		if ((sl->gen == m.next_gen || (sl->gen == m.cur && !m.started))
@@ -592,8 +599,8 @@ child_start(struct slot *sl, int chan_fd, const struct asyncd_conf *conf,
 	worker_main(&a);
 }
 
-/* Forks worker index of generation gen.  0 or -1 (logged). */
-static int
+/* Forks worker index of generation gen.  Its slot, or NULL (logged). */
+static struct slot *
 master_spawn(int gen, int index, const struct asyncd_conf *conf)
 {
 	struct slot *sl = NULL;
@@ -607,11 +614,11 @@ master_spawn(int gen, int index, const struct asyncd_conf *conf)
 			sl = &m.slots[i];
 	if (sl == NULL) {
 		log_error("no free worker slot");
-		return -1;
+		return NULL;
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_error("socketpair: %s", strerror(errno));
-		return -1;
+		return NULL;
 	}
 	memset(sl, 0, sizeof(*sl));
 	sl->used = 1;
@@ -631,7 +638,7 @@ master_spawn(int gen, int index, const struct asyncd_conf *conf)
 		(void)close(sv[1]);
 		sl->used = 0;
 		log_error("sigprocmask: %s", strerror(err));
-		return -1;
+		return NULL;
 	}
 	pid = fork();
 	if (pid == 0) {
@@ -646,7 +653,7 @@ master_spawn(int gen, int index, const struct asyncd_conf *conf)
 		(void)close(sv[1]);
 		sl->used = 0;
 		log_error("fork: %s", strerror(err));
-		return -1;
+		return NULL;
 	}
 	(void)close(sv[1]);
 	sl->pid = pid;
@@ -656,12 +663,12 @@ master_spawn(int gen, int index, const struct asyncd_conf *conf)
 		(void)close(sv[0]);
 		(void)kill(pid, SIGKILL);
 		sl->quitting = 1;	/* reaped by CHLD */
-		return -1;
+		return NULL;
 	}
 	sl->chan_open = 1;
 	log_debug("worker %d started (pid %ld, generation %d)", index,
 	    (long)pid, gen);
-	return 0;
+	return sl;
 }
 
 static int
@@ -670,7 +677,7 @@ gen_spawn(int gen, const struct asyncd_conf *conf)
 	int i, n = workers_wanted(conf);
 
 	for (i = 1; i <= n; i++)
-		if (master_spawn(gen, i, conf) != 0)
+		if (master_spawn(gen, i, conf) == NULL)
 			return -1;
 	/* libev forbids setting an active timer. */
 	ev_timer_stop(rt_loop_ev(), &m.ready_timer);
@@ -947,6 +954,7 @@ static void
 respawn_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
 {
 	int index, wanted = workers_wanted(&m.conf);
+	struct slot *sl;
 	size_t i;
 	int have;
 
@@ -965,16 +973,18 @@ respawn_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
 				have = 1;
 		if (have)
 			continue;
-		if (master_spawn(m.cur, index, &m.conf) != 0) {
-			/* fork or socketpair failed (EAGAIN, ENOMEM): try
-			 * again later, counted like a failed start. */
-			if (++m.start_failures >= BREAKER_STARTS) {
-				master_trip("cannot respawn a worker");
-				return;
-			}
-			(void)respawn_later();
+		if ((sl = master_spawn(m.cur, index, &m.conf)) != NULL) {
+			sl->replaces = m.dead[index];
+			continue;
+		}
+		/* fork or socketpair failed (EAGAIN, ENOMEM): try again
+		 * later, counted like a failed start. */
+		if (++m.start_failures >= BREAKER_STARTS) {
+			master_trip("cannot respawn a worker");
 			return;
 		}
+		(void)respawn_later();
+		return;
 	}
 }
 
@@ -996,6 +1006,8 @@ worker_died(struct slot *sl, int status)
 		    (long)sl->pid, sl->gen, how);
 		return;
 	}
+	if (sl->gen == m.cur)
+		m.dead[sl->index] = sl->pid;
 	if (!sl->ready) {
 		log_error("worker %d (pid %ld) %s before it was ready",
 		    sl->index, (long)sl->pid, how);
@@ -1033,6 +1045,9 @@ child_cb(struct ev_loop *ev, ev_child *w, int revents)
 	(void)revents;
 	if ((sl = slot_by_pid(w->rpid)) == NULL)
 		return;
+	/* What it said last (READY, then died) counts before its death. */
+	if (sl->chan_open)
+		chan_drain(&sl->ch);
 	if (sl->chan_open) {
 		chan_close(&sl->ch);
 		sl->chan_open = 0;

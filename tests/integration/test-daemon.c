@@ -424,6 +424,8 @@ note_has(const char *text, const char *key)
 	}
 }
 
+static int	srv_drain(long end_ms);
+
 /* The index of the first message at or after from with a line starting
  * with key, waiting up to ms; -1 if none came. */
 static long
@@ -438,7 +440,10 @@ notif_wait(size_t from, const char *key, long ms)
 				return (long)i;
 		if (now_ms() >= end)
 			return -1;
-		sleep_ms(2);
+		/* Keep reading its stderr: a full pipe would block the
+		 * master in a write, not in what the test waits for. */
+		if (srv_drain(now_ms() + 2) != 1)
+			sleep_ms(2);
 	}
 }
 
@@ -492,6 +497,9 @@ static struct srv {
 	char		 conf[PATH_MAX];
 	char		 log[65536];	/* its stderr so far */
 	size_t		 log_len;
+	char		 tail[1024];	/* the newest bytes, a ring */
+	size_t		 tail_len;	/* bytes ever put in the ring */
+	size_t		 total;		/* bytes read in all */
 } srv = { .err_fd = -1, .status = -1 };
 
 static int
@@ -591,6 +599,10 @@ srv_drain(long end_ms)
 	memcpy(srv.log + srv.log_len, sink, room);
 	srv.log_len += room;
 	srv.log[srv.log_len] = '\0';
+	/* Past the log's room the newest bytes still show in failures. */
+	for (ssize_t i = 0; i < n; i++)
+		srv.tail[srv.tail_len++ % sizeof(srv.tail)] = sink[i];
+	srv.total += (size_t)n;
 	return 1;
 }
 
@@ -599,8 +611,22 @@ srv_drain(long end_ms)
 static const char *
 log_tail(void)
 {
+	static char out[sizeof(srv.tail) + 64];
+	size_t i, n, o;
 	const char *p;
 
+	if (srv.total > srv.log_len) {
+		/* The log overflowed: the ring has the newest bytes. */
+		o = (size_t)snprintf(out, sizeof(out), "[%zu bytes in all; the "
+		    "last %zu:]\n", srv.total, sizeof(srv.tail));
+		n = srv.tail_len < sizeof(srv.tail) ? srv.tail_len :
+		    sizeof(srv.tail);
+		for (i = 0; i < n && o < sizeof(out) - 1; i++)
+			out[o++] = srv.tail[(srv.tail_len - n + i) %
+			    sizeof(srv.tail)];
+		out[o] = '\0';
+		return out;
+	}
 	if (srv.log_len <= 640)
 		return srv.log;
 	p = srv.log + srv.log_len - 640;
@@ -2034,18 +2060,26 @@ reload_wait(long ms)
 	return strstr(nt.note[rd], "reload failed") != NULL;
 }
 
-/* Waits for a worker index whose pid is not old, the others serving too;
- * its pid. */
+/* Waits for a worker index whose pid is not old, the others serving too,
+ * and for the master's word that it is ready; its pid. */
 static pid_t
 worker_replaced(size_t n, int index, pid_t old)
 {
 	struct workers w;
 	long end = now_ms() + IO_MS + 5500;	/* the backoff reaches 5 s */
+	char ready[96];
 
 	for (;;) {
 		workers_scan(srv.pid, &w);
-		if (workers_exactly(&w, n, 1) && w.pid[index - 1] != old)
+		if (workers_exactly(&w, n, 1) && w.pid[index - 1] != old) {
+			(void)snprintf(ready, sizeof(ready), "worker %d (pid "
+			    "%ld) ready, replacing", index,
+			    (long)w.pid[index - 1]);
+			if (srv_wait_log(0, ready, end - now_ms()) != 0)
+				fail_msg("no \"%s\" in the log:\n%s", ready,
+				    log_tail());
 			return w.pid[index - 1];
+		}
 		if (srv_wait_exit(0) != -1)
 			fail_msg("the master exited (status 0x%x):\n%s",
 			    srv.status, log_tail());
@@ -2791,8 +2825,9 @@ static void
 test_fd_limit_makes_room_for_new_clients(void **state)
 {
 	struct srv_conf c = { .workers = 1 };
-	int fds[80], i, n;
+	int fds[80], i, n, st;
 	const char *p;
+	long end;
 
 	(void)state;
 	srv_nofile = 64;
@@ -2800,10 +2835,34 @@ test_fd_limit_makes_room_for_new_clients(void **state)
 	start_or_fail(&c);
 	srv_nofile = 0;
 	(void)ready_or_fail(0);
+	/*
+	 * Slow clients (half a request head each) hold descriptors that
+	 * cannot be taken back: a new client gets a 503 at once, not a wait
+	 * in the backlog until it gives up.
+	 */
+	for (i = 0; i < 80; i++) {
+		fds[i] = tcp_connect("127.0.0.1", srv.port);
+		assert_true(fds[i] >= 0);
+		assert_int_equal(send_all(fds[i], "GET / HTTP/1.1\r\n", 16), 0);
+	}
+	st = http_get("127.0.0.1", srv.port, "/hello/late", IO_MS);
+	if (st != 503)
+		fail_msg("a client past the descriptor limit got %d, not 503",
+		    st);
+	for (i = 0; i < 80; i++)
+		(void)close(fds[i]);
+	/* The worker has its descriptors back once it answers again. */
+	end = now_ms() + IO_MS;
+	while ((st = http_get("127.0.0.1", srv.port, "/hello/x", IO_MS)) !=
+	    200 && now_ms() < end)
+		sleep_ms(10);
+	assert_int_equal(st, 200);
+	/* Idle keep-alive clients hold them: the oldest make room. */
 	for (i = 0; i < 80; i++)
 		fds[i] = ka_open(srv.port);	/* fails the test on a hang */
 	for (i = 0; i < 80; i++)
 		(void)close(fds[i]);
+	get_ok(srv.port, "/hello/again", 1);
 	srv_read_log();
 	for (n = 0, p = srv.log; (p = strstr(p, "accept() failed (24: ")) !=
 	    NULL; p++)

@@ -716,6 +716,51 @@ test_chan_eof_calls_on_close_once(void **state)
 	assert_int_equal(nclose, 1);
 }
 
+/*
+ * chan_drain, without the loop: a peer that said READY and died, its
+ * messages read and dispatched in order before its EOF closes the
+ * channel (the master drains a dead worker's channel before it handles
+ * the death).
+ */
+static void
+test_chan_drain_reads_all_then_eof(void **state)
+{
+	unsigned char buf[4096];
+	size_t n = 0;
+	struct chan a;
+	int i;
+
+	(void)state;
+	reset();
+	pair_open();
+	assert_int_equal(chan_init(&a, sp[0], on_msg, on_close, NULL), 0);
+	sp[0] = -1;
+	for (i = 0; i < RECS_MAX; i++)
+		put_msg(buf, &n, CHAN_READY, (uint32_t)i, NULL, 0);
+	write_all(sp[1], buf, n);
+	pair_close();
+	chan_drain(&a);
+	assert_int_equal(nrecs, RECS_MAX);
+	for (i = 0; i < RECS_MAX; i++)
+		assert_int_equal(recs[i].h.id, (uint32_t)i);
+	assert_int_equal(nclose, 1);
+	assert_int_equal(close_err, 0);
+	assert_int_equal(a.fd, -1);
+	chan_drain(&a);		/* closed: nothing */
+	assert_int_equal(nclose, 1);
+
+	/* A live peer that sent nothing: drain returns at once. */
+	reset();
+	pair_open();
+	assert_int_equal(chan_init(&a, sp[0], on_msg, on_close, NULL), 0);
+	sp[0] = -1;
+	chan_drain(&a);
+	assert_int_equal(nrecs, 0);
+	assert_int_equal(nclose, 0);
+	chan_close(&a);
+	pair_close();
+}
+
 /* The peer dies with our frames unread: an I/O error, reported once. */
 static void
 test_chan_io_error_calls_on_close_once(void **state)
@@ -926,6 +971,7 @@ main(void)
 		RT_TEST(test_chan_queue_bound_is_enobufs),
 		RT_TEST(test_chan_flush_writes_now),
 		RT_TEST(test_chan_eof_calls_on_close_once),
+		RT_TEST(test_chan_drain_reads_all_then_eof),
 		RT_TEST(test_chan_io_error_calls_on_close_once),
 		RT_TEST(test_chan_on_msg_may_close),
 		RT_TEST(test_chan_malformed_frames_are_eproto),
