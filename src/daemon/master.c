@@ -9,11 +9,11 @@
  * fork() is only ever called from a callback, never from a task, so a
  * child never starts life on a coroutine stack it would then free.
  *
- * Workers come in generations, numbered from 1 and never reused: m.cur is
- * the one serving, m.next a reload's while it starts (0: none).  Start and
- * reload (SIGHUP) fork a whole generation and wait until every one of its
- * workers has said READY; only then does a reload tell the previous
- * generation to QUIT and the new one become m.cur.  A reload that fails at
+ * Workers come in generations, numbered from 1 and never reused: m.cur
+ * is the one serving, m.next_gen a reload's while it starts (0: none).
+ * Start and reload (SIGHUP) fork a whole generation and wait until every
+ * one of its workers has said READY; only then does a reload tell the
+ * previous generation to QUIT and the new one become m.cur.  A reload that fails at
  * any step (the file, a listener, a fork, a worker dying or late before
  * READY) kills what it started and leaves exactly the old workers and
  * listeners; its number is spent, so the stragglers of an aborted
@@ -56,7 +56,7 @@
  * every worker, SIGKILL for what remains one second after it); a second
  * TERM or INT is a fast stop (TERMINATE, then SIGKILL one second later).
  * HUP reload, USR1 reopen logs (ours, then the workers').  Every other
- * catchable signal is ignored (master_signals_ignore: a stray one must not
+ * catchable signal is ignored (signals_ignore: a stray one must not
  * kill the service); USR2 and WINCH, which operators send to nginx by
  * habit, are logged as ignored.
  */
