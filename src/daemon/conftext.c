@@ -260,8 +260,8 @@ conf_text_file(struct conf_reader *r, const char *path, const char *where,
 	enum { NORMAL, STRING, LINE_COMMENT, BLOCK_COMMENT } state = NORMAL;
 	struct conf_text *t = r->t;
 	uint32_t fi, line = 1, eline = 1;
-	size_t len, i, seg = 0;
-	char *src, **files;
+	size_t len = 0, i, seg = 0;
+	char *src = NULL, **files;
 	int bol = 1, rc = -1;
 	const char *shown;
 
