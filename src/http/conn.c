@@ -620,10 +620,19 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 				}
 				if (http__idle_park(s, hc.fd, &hc.peer,
 				    hc.peerlen, hc.served > 0 ?
-				    HTTP__Q_KEEPALIVE : HTTP__Q_FRESH) != 0)
-					goto close;
-				hc.fd = -1;
-				goto done;
+				    HTTP__Q_KEEPALIVE : HTTP__Q_FRESH) == 0) {
+					hc.fd = -1;
+					goto done;
+				}
+				/* No memory for a parking record: wait here,
+				 * on the stack and buffers we already have,
+				 * as long as the record would have. */
+				n = conn_read(&hc, hc.served > 0 ?
+				    s->conf->timeouts.keepalive :
+				    s->conf->timeouts.header);
+				if (n > 0)
+					continue;
+				goto close;
 			}
 			/*
 			 * A partial head.  Send what we owe first: the header

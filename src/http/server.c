@@ -53,6 +53,20 @@ http__log_limited(struct http_server *s, struct rt_ratelimit *rl, int level,
 
 /* ---- buffers ------------------------------------------------------------- */
 
+/* realloc, and once more after the runtime gave back what it keeps for
+ * speed: under an address-space limit, pooled stacks are what ran out. */
+static void *
+server_realloc(void *p, size_t size)
+{
+	void *np;
+
+	if ((np = realloc(p, size)) == NULL) {
+		rt_loop_release_memory();
+		np = realloc(p, size);
+	}
+	return np;
+}
+
 void *
 http__buf_get(struct http_server *s, int out)
 {
@@ -63,8 +77,9 @@ http__buf_get(struct http_server *s, int out)
 		*head = b->next;
 		return b;
 	}
-	/* An input block carries the parser's header array before the bytes. */
-	return malloc(out ? HTTP__OUT_CAP : s->in_cap +
+	/* An input block carries the parser's header array before the
+	 * bytes. */
+	return server_realloc(NULL, out ? HTTP__OUT_CAP : s->in_cap +
 	    s->conf->limits.max_headers * sizeof(struct http_header));
 }
 
@@ -234,7 +249,8 @@ http__idle_park(struct http_server *s, int fd,
 			n = s->nbyfd != 0 ? s->nbyfd : 1024;
 			while (n <= (size_t)fd)
 				n *= 2;
-			if ((tab = realloc(s->byfd, n * sizeof(*tab))) == NULL)
+			if ((tab = server_realloc(s->byfd, n * sizeof(*tab)))
+			    == NULL)
 				return -ENOMEM;
 			memset(tab + s->nbyfd, 0, (n - s->nbyfd) * sizeof(*tab));
 			s->byfd = tab;
@@ -242,7 +258,7 @@ http__idle_park(struct http_server *s, int fd,
 		}
 		if ((id = s->idle_free) != NULL)
 			s->idle_free = id->next;
-		else if ((id = malloc(sizeof(*id))) == NULL)
+		else if ((id = server_realloc(NULL, sizeof(*id))) == NULL)
 			return -ENOMEM;
 		ev_io_init(&id->io, idle_ready_cb, fd, EV_READ);
 		s->byfd[fd] = id;

@@ -44,8 +44,14 @@ ev_realloc_cb(void *ptr, long size)
 	}
 	if ((p = realloc(ptr, (size_t)size)) != NULL)
 		return p;
-	coro_stack_pool_drain();
+	rt_loop_release_memory();
 	return realloc(ptr, (size_t)size);
+}
+
+void
+rt_loop_release_memory(void)
+{
+	coro_stack_pool_drain();
 }
 
 static void

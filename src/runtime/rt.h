@@ -106,6 +106,14 @@ double	rt_loop_time(void);
  * stamps.  Not for deadlines: it jumps when the clock is set. */
 double	rt_loop_wall(void);
 
+/*
+ * Gives back the memory the runtime keeps only for speed (the pooled task
+ * stacks), for a caller whose allocation just failed to try again: under
+ * an address-space limit it is their mappings that ran out.  Does not
+ * suspend.
+ */
+void	rt_loop_release_memory(void);
+
 /* Runs fn(arg) from the loop soon, in FIFO order with ready tasks
  * (asyncio's call_soon).  Returns 0 or -ENOMEM. */
 int	rt_loop_call_soon(void (*fn)(void *), void *arg);
