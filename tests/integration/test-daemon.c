@@ -737,11 +737,16 @@ static int
 srv_start(const struct srv_conf *c, int fail)
 {
 	static const char tag[] = "listening on 127.0.0.1:";
-	char *argv[4], **env, *at;
+	char *argv[7], **env, *at, limits[160], nofile_s[24], as_s[24];
 	int errp[2], devnull;
 	pid_t pid, parent = getpid();
 	long end = now_ms() + STARTUP_MS;
 	int r;
+
+	(void)snprintf(nofile_s, sizeof(nofile_s), "%lu",
+	    (unsigned long)srv_nofile);
+	(void)snprintf(as_s, sizeof(as_s), "%lu",
+	    (unsigned long)(srv_as / 1024));
 
 	srv.pid = 0;
 	srv.status = -1;
@@ -764,6 +769,26 @@ srv_start(const struct srv_conf *c, int fail)
 	argv[1] = (char *)"-c";
 	argv[2] = srv.conf;
 	argv[3] = NULL;
+	if (srv_nofile != 0 || srv_as != 0) {
+		/*
+		 * Limits are set by a shell that then execs asyncd (same pid),
+		 * not by setrlimit in our child: under valgrind, which runs
+		 * the test program and reserves descriptors of its own, that
+		 * setrlimit fails.
+		 */
+		(void)snprintf(limits, sizeof(limits), "%s%s%s%s%s%s exec "
+		    "\"$0\" \"$@\"", srv_nofile ? "ulimit -n " : "",
+		    srv_nofile ? nofile_s : "", srv_nofile ? " || exit 127;" :
+		    "", srv_as ? "ulimit -v " : "", srv_as ? as_s : "",
+		    srv_as ? " || exit 127;" : "");
+		argv[0] = (char *)"/bin/sh";
+		argv[1] = (char *)"-c";
+		argv[2] = limits;
+		argv[3] = (char *)asyncd_path;
+		argv[4] = (char *)"-c";
+		argv[5] = srv.conf;
+		argv[6] = NULL;
+	}
 	if ((pid = fork()) == -1) {
 		free(env);
 		(void)close(errp[0]);
@@ -776,18 +801,6 @@ srv_start(const struct srv_conf *c, int fail)
 			_exit(127);
 		(void)signal(SIGPIPE, SIG_DFL);
 		(void)signal(SIGALRM, SIG_DFL);
-		if (srv_nofile != 0) {
-			struct rlimit rl = { srv_nofile, srv_nofile };
-
-			if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-				_exit(127);
-		}
-		if (srv_as != 0) {
-			struct rlimit rl = { srv_as, srv_as };
-
-			if (setrlimit(RLIMIT_AS, &rl) == -1)
-				_exit(127);
-		}
 		if ((devnull = open("/dev/null", O_RDWR)) == -1 ||
 		    dup2(devnull, STDIN_FILENO) == -1 ||
 		    dup2(devnull, STDOUT_FILENO) == -1 ||
