@@ -52,7 +52,7 @@
 #include <unistd.h>
 
 #include "coro.h"
-#include "rt.h"
+#include <asyncd/rt.h>
 
 #define REPS		7
 #define MIN_REPS	3

@@ -37,7 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "rt.h"
+#include <asyncd/rt.h>
 
 #define MSG_LEN		64
 #define MAX_CONNS	100

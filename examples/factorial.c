@@ -29,7 +29,7 @@
  */
 #include <stdio.h>
 
-#include "rt.h"
+#include <asyncd/rt.h>
 #include "example.h"
 
 struct factorial {

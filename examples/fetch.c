@@ -33,7 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "rt.h"
+#include <asyncd/rt.h>
 #include "http.h"
 #include "example.h"
 

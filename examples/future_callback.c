@@ -28,7 +28,7 @@
  */
 #include <stdio.h>
 
-#include "rt.h"
+#include <asyncd/rt.h>
 #include "example.h"
 
 static char	result_text[] = "Future is done!";

@@ -19,7 +19,7 @@
  */
 #include <stdio.h>
 
-#include "rt.h"
+#include <asyncd/rt.h>
 #include "example.h"
 
 static int

@@ -25,7 +25,7 @@
  */
 #include <stdio.h>
 
-#include "rt.h"
+#include <asyncd/rt.h>
 #include "example.h"
 
 struct coro {

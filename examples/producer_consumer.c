@@ -34,7 +34,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "rt.h"
+#include <asyncd/rt.h>
 #include "example.h"
 
 static void *

@@ -30,7 +30,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "rt.h"
+#include <asyncd/rt.h>
 #include "example.h"
 
 static void

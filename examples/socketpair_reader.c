@@ -38,7 +38,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "rt.h"
+#include <asyncd/rt.h>
 #include "example.h"
 
 static int	socks[2];	/* [0] rsock, [1] wsock */

@@ -39,7 +39,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rt.h"
+#include <asyncd/rt.h>
 #include "example.h"
 
 #define WGET_TIMEOUT	10.0	/* each connect, write, line */

@@ -9,14 +9,14 @@ TESTS += tests/unit/test-http-fuzz-replay
 tests_unit_test_http_fuzz_replay_SOURCES = fuzz/fuzz-parser.c
 tests_unit_test_http_fuzz_replay_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/src/http -DFUZZ_REPLAY
-tests_unit_test_http_fuzz_replay_LDADD = src/http/libhttpparser.a
+tests_unit_test_http_fuzz_replay_LDADD = src/http/libhttpparser.la
 
 check_PROGRAMS += tests/unit/test-http-logfmt-replay
 TESTS += tests/unit/test-http-logfmt-replay
 tests_unit_test_http_logfmt_replay_SOURCES = fuzz/fuzz-logfmt.c
 tests_unit_test_http_logfmt_replay_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/src/http -DFUZZ_REPLAY
-tests_unit_test_http_logfmt_replay_LDADD = src/http/libhttpparser.a
+tests_unit_test_http_logfmt_replay_LDADD = src/http/libhttpparser.la
 
 EXTRA_DIST += fuzz/http.dict fuzz/run.sh fuzz/corpus/parser \
 	fuzz/corpus/logfmt

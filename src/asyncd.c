@@ -26,7 +26,7 @@
 
 #include "daemon.h"
 #include "http.h"
-#include "rt.h"
+#include <asyncd/rt.h>
 
 #ifndef ASYNCD_CONF_PATH
 #define ASYNCD_CONF_PATH	"/etc/asyncd/asyncd.conf"

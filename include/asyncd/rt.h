@@ -1,5 +1,5 @@
 /*
- * rt.h - the asyncd runtime: Python asyncio's programming model in C.
+ * asyncd/rt.h - the asyncd runtime: Python asyncio's programming model in C.
  *
  * One loop per process wraps a libev loop.  A task is a C function running on
  * its own stack; it runs until it waits, and every waiting call suspends only
@@ -31,9 +31,14 @@
 #include <stdio.h>
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <netdb.h>
 
 #include <ev.h>
+
+#include <asyncd/version.h>
+
+ASYNCD_BEGIN_DECLS
+
+struct addrinfo;	/* <netdb.h>: rt_resolve's result */
 
 #define RT_FOREVER	(-1.0)
 
@@ -53,7 +58,7 @@ struct rt_cb {
 	void		*arg;
 };
 
-void	rt_cb_remove(struct rt_cb *cb);	/* no-op when not linked */
+ASYNCD_API void	rt_cb_remove(struct rt_cb *cb);	/* no-op when not linked */
 
 /* ---- the loop ------------------------------------------------------ */
 
@@ -75,36 +80,36 @@ struct rt_loop_opts {
  * -EEXIST if a loop exists, -ENOMEM, or the stack configuration's error.
  * opts may be NULL.
  */
-int	rt_loop_init(const struct rt_loop_opts *opts);
+ASYNCD_API int	rt_loop_init(const struct rt_loop_opts *opts);
 
 /* Runs until rt_loop_stop() or until nothing is left to do (no ready task
  * and no active watcher).  Returns 0. */
-int	rt_loop_run(void);
+ASYNCD_API int	rt_loop_run(void);
 
 /* Runs until task t is done (or the loop is stopped); 0 if t is done,
  * -EAGAIN if the loop stopped first or nothing could make t progress. */
-int	rt_loop_run_until(struct rt_task *t);
+ASYNCD_API int	rt_loop_run_until(struct rt_task *t);
 
 /* Makes rt_loop_run() return once the current step ends.  From a callback
  * or a task. */
-void	rt_loop_stop(void);
+ASYNCD_API void	rt_loop_stop(void);
 
 /* Frees the loop.  Tasks still alive are abandoned (their stacks freed, no
  * code of theirs runs): cancel and join them first. */
-void	rt_loop_close(void);
+ASYNCD_API void	rt_loop_close(void);
 
 /* The libev loop, to attach watchers of one's own. */
-struct ev_loop *rt_loop_ev(void);
+ASYNCD_API struct ev_loop *rt_loop_ev(void);
 
 /* The monotonic clock in seconds (CLOCK_MONOTONIC, read at each call, as
  * asyncio's loop.time()): the base of every deadline and timeout.  Not the
  * wall clock. */
-double	rt_loop_time(void);
+ASYNCD_API double	rt_loop_time(void);
 
 /* The wall clock in seconds since the epoch, as of the loop's last poll
  * (libev's ev_now): cached, no system call, for Date headers and log
  * stamps.  Not for deadlines: it jumps when the clock is set. */
-double	rt_loop_wall(void);
+ASYNCD_API double	rt_loop_wall(void);
 
 /*
  * Gives back the memory the runtime keeps only for speed (the pooled task
@@ -112,11 +117,11 @@ double	rt_loop_wall(void);
  * an address-space limit it is their mappings that ran out.  Does not
  * suspend.
  */
-void	rt_loop_release_memory(void);
+ASYNCD_API void	rt_loop_release_memory(void);
 
 /* Runs fn(arg) from the loop soon, in FIFO order with ready tasks
  * (asyncio's call_soon).  Returns 0 or -ENOMEM. */
-int	rt_loop_call_soon(void (*fn)(void *), void *arg);
+ASYNCD_API int	rt_loop_call_soon(void (*fn)(void *), void *arg);
 
 /* ---- tasks ----------------------------------------------------------- */
 
@@ -143,18 +148,18 @@ struct rt_task_opts {
  * (rt_task_spawn_error() then says why, e.g. the mapping cap), or -EINVAL.
  * Callable from anywhere, does not suspend.
  */
-int	rt_task_spawn(struct rt_task **tp, const char *name, rt_task_fn fn,
+ASYNCD_API int	rt_task_spawn(struct rt_task **tp, const char *name, rt_task_fn fn,
 	    void *arg);
-int	rt_task_spawn_opts(struct rt_task **tp, const char *name, rt_task_fn fn,
+ASYNCD_API int	rt_task_spawn_opts(struct rt_task **tp, const char *name, rt_task_fn fn,
 	    void *arg, const struct rt_task_opts *opts);
-const char *rt_task_spawn_error(void);
+ASYNCD_API const char *rt_task_spawn_error(void);
 
 /* Drops a reference; the task's stack is recycled once it is done and
  * unreferenced. */
-void	rt_task_release(struct rt_task *t);
+ASYNCD_API void	rt_task_release(struct rt_task *t);
 
 /* The running task, or NULL when called from a callback. */
-struct rt_task *rt_task_current(void);
+ASYNCD_API struct rt_task *rt_task_current(void);
 
 /*
  * Suspends until t is done (or the timeout / cancellation); on success
@@ -163,48 +168,48 @@ struct rt_task *rt_task_current(void);
  * Returns -ETIMEDOUT or -ECANCELED for the waiter's own wait; t keeps
  * running then.  -EDEADLK when t is the caller.
  */
-int	rt_task_join(struct rt_task *t, void **result, double timeout);
+ASYNCD_API int	rt_task_join(struct rt_task *t, void **result, double timeout);
 
 /* Requests cancellation (see the top of this file).  Returns 0, or
  * -EALREADY when t is done.  Never suspends. */
-int	rt_task_cancel(struct rt_task *t);
+ASYNCD_API int	rt_task_cancel(struct rt_task *t);
 
 /* 1 if a cancellation of t is pending or was delivered and t has not
  * finished (asyncio's cancelling()). */
-int	rt_task_cancelling(const struct rt_task *t);
+ASYNCD_API int	rt_task_cancelling(const struct rt_task *t);
 
-void	rt_task_set_result(void *result);	/* of the running task */
-int	rt_task_status(const struct rt_task *t);	/* valid once done */
-void	*rt_task_result(const struct rt_task *t);
-enum rt_task_state rt_task_state(const struct rt_task *t);
-const char *rt_task_name(const struct rt_task *t);
-uint64_t rt_task_id(const struct rt_task *t);
-int	rt_task_done(const struct rt_task *t);
+ASYNCD_API void	rt_task_set_result(void *result);	/* of the running task */
+ASYNCD_API int	rt_task_status(const struct rt_task *t);	/* valid once done */
+ASYNCD_API void	*rt_task_result(const struct rt_task *t);
+ASYNCD_API enum rt_task_state rt_task_state(const struct rt_task *t);
+ASYNCD_API const char *rt_task_name(const struct rt_task *t);
+ASYNCD_API uint64_t rt_task_id(const struct rt_task *t);
+ASYNCD_API int	rt_task_done(const struct rt_task *t);
 
 /* Adds a done callback: fn(cb, t) runs when t finishes, or at once if it
  * already has.  cb stays owned by the caller. */
-void	rt_task_add_done_cb(struct rt_task *t, struct rt_cb *cb);
+ASYNCD_API void	rt_task_add_done_cb(struct rt_task *t, struct rt_cb *cb);
 
 /*
  * Registers fn(arg) to run when the running task ends, last in first out
  * (lwan's coro_defer): the place to free what a task acquired, so that
  * cancellation cannot leak it.  Returns 0 or -ENOMEM.
  */
-int	rt_task_defer(void (*fn)(void *), void *arg);
+ASYNCD_API int	rt_task_defer(void (*fn)(void *), void *arg);
 
 /* Introspection (asyncio's all_tasks / print_stack / "asyncio ps"). */
-const char *rt_task_waiting_on(const struct rt_task *t);  /* "" if not */
-void	rt_task_foreach(void (*fn)(struct rt_task *t, void *arg), void *arg);
-size_t	rt_task_count(void);
+ASYNCD_API const char *rt_task_waiting_on(const struct rt_task *t);  /* "" if not */
+ASYNCD_API void	rt_task_foreach(void (*fn)(struct rt_task *t, void *arg), void *arg);
+ASYNCD_API size_t	rt_task_count(void);
 /* One line per live task: id, state, name, what it waits on. */
-void	rt_task_dump(FILE *fp);
-const char *rt_task_state_name(enum rt_task_state s);
+ASYNCD_API void	rt_task_dump(FILE *fp);
+ASYNCD_API const char *rt_task_state_name(enum rt_task_state s);
 
 /* ---- sleeping, yielding, deadlines ------------------------------------ */
 
 /* Suspends for at least seconds; rt_sleep(0) lets every other ready task
  * run once first.  0, -ECANCELED or -ETIMEDOUT (from a deadline scope). */
-int	rt_sleep(double seconds);
+ASYNCD_API int	rt_sleep(double seconds);
 
 /*
  * A deadline scope (aiohttp's Timeout, asyncio's timeout()): between enter
@@ -218,8 +223,8 @@ struct rt_scope {
 	double		 deadline;	/* absolute, rt_loop_time() base */
 };
 
-void	rt_scope_enter(struct rt_scope *s, double timeout);
-int	rt_scope_exit(struct rt_scope *s);
+ASYNCD_API void	rt_scope_enter(struct rt_scope *s, double timeout);
+ASYNCD_API int	rt_scope_exit(struct rt_scope *s);
 
 /* ---- gather, wait, wait_for --------------------------------------------- */
 
@@ -230,7 +235,7 @@ int	rt_scope_exit(struct rt_scope *s);
  * unfinished tasks are cancelled too (asyncio's gather) and -ECANCELED or
  * -ETIMEDOUT is returned once they have finished.
  */
-int	rt_gather(struct rt_task **tasks, size_t n, double timeout);
+ASYNCD_API int	rt_gather(struct rt_task **tasks, size_t n, double timeout);
 
 enum rt_wait_mode {
 	RT_ALL_COMPLETED,
@@ -246,7 +251,7 @@ enum rt_wait_mode {
  * here (asyncio's wait): it returns with a smaller done set.  Pending tasks
  * keep running.
  */
-ssize_t	rt_wait(struct rt_task **tasks, size_t n, enum rt_wait_mode mode,
+ASYNCD_API ssize_t	rt_wait(struct rt_task **tasks, size_t n, enum rt_wait_mode mode,
 	    double timeout);
 
 /*
@@ -254,7 +259,7 @@ ssize_t	rt_wait(struct rt_task **tasks, size_t n, enum rt_wait_mode mode,
  * for it to finish and returns -ETIMEDOUT.  Otherwise returns what
  * rt_task_join would.
  */
-int	rt_wait_for(struct rt_task *t, void **result, double timeout);
+ASYNCD_API int	rt_wait_for(struct rt_task *t, void **result, double timeout);
 
 /* ---- task groups (asyncio's TaskGroup) ----------------------------------- */
 
@@ -271,16 +276,16 @@ struct rt_group {
 	struct rt_task	*children;	/* linked through the child tasks */
 };
 
-void	rt_group_init(struct rt_group *g);
+ASYNCD_API void	rt_group_init(struct rt_group *g);
 /* Spawns a child in g; 0, -ENOMEM, or -ECANCELED if g already failed. */
-int	rt_group_spawn(struct rt_group *g, const char *name, rt_task_fn fn,
+ASYNCD_API int	rt_group_spawn(struct rt_group *g, const char *name, rt_task_fn fn,
 	    void *arg);
 /* Suspends until all children are done.  Returns 0, the first child's
  * failure, or -ECANCELED if the owner was cancelled (children cancelled and
  * awaited first).  Releases every child. */
-int	rt_group_wait(struct rt_group *g);
+ASYNCD_API int	rt_group_wait(struct rt_group *g);
 /* Cancels every child (asyncio's TaskGroup.cancel()). */
-void	rt_group_cancel(struct rt_group *g);
+ASYNCD_API void	rt_group_cancel(struct rt_group *g);
 
 /* ---- futures ------------------------------------------------------------- */
 
@@ -296,15 +301,15 @@ struct rt_future {
 	struct rt_cb	*cbs;		/* done callbacks and waiting tasks */
 };
 
-void	rt_future_init(struct rt_future *f);
+ASYNCD_API void	rt_future_init(struct rt_future *f);
 /* 0, or -EINVAL if already done. */
-int	rt_future_set_result(struct rt_future *f, void *result);
-int	rt_future_set_error(struct rt_future *f, int error);
+ASYNCD_API int	rt_future_set_result(struct rt_future *f, void *result);
+ASYNCD_API int	rt_future_set_error(struct rt_future *f, int error);
 /* Suspends until f is done; returns f's error (0 on a result, stored in
  * *result), -ETIMEDOUT or -ECANCELED. */
-int	rt_future_await(struct rt_future *f, void **result, double timeout);
-void	rt_future_add_done_cb(struct rt_future *f, struct rt_cb *cb);
-int	rt_future_done(const struct rt_future *f);
+ASYNCD_API int	rt_future_await(struct rt_future *f, void **result, double timeout);
+ASYNCD_API void	rt_future_add_done_cb(struct rt_future *f, struct rt_cb *cb);
+ASYNCD_API int	rt_future_done(const struct rt_future *f);
 
 /* ---- generators -------------------------------------------------------- */
 
@@ -320,7 +325,7 @@ typedef void *(*rt_gen_fn)(struct rt_gen *g, void *arg);
 
 /* Creates a generator that will run fn(g, arg) at the first send.  NULL on
  * ENOMEM.  stack_size 0 = the loop's default. */
-struct rt_gen *rt_gen_new(rt_gen_fn fn, void *arg, size_t stack_size);
+ASYNCD_API struct rt_gen *rt_gen_new(rt_gen_fn fn, void *arg, size_t stack_size);
 
 /*
  * Resumes g with value (the first send's value is ignored, as Python
@@ -328,21 +333,21 @@ struct rt_gen *rt_gen_new(rt_gen_fn fn, void *arg, size_t stack_size);
  * returns (1, *out = its return value: Python's StopIteration).  -EINVAL if g
  * has finished or is running.
  */
-int	rt_gen_send(struct rt_gen *g, void *value, void **out);
+ASYNCD_API int	rt_gen_send(struct rt_gen *g, void *value, void **out);
 
 /*
  * Inside a generator: hands value to the sender and suspends until the next
  * send.  Returns 0 with the sent value in *sent, or -ECANCELED when the
  * generator is being closed: the body should clean up and return.
  */
-int	rt_gen_yield(void *value, void **sent);
+ASYNCD_API int	rt_gen_yield(void *value, void **sent);
 
 /* Closes g (Python's close): a suspended generator is resumed with
  * -ECANCELED from its yield and must return; 0, or -EINVAL if it yielded
  * again instead (it is abandoned then). */
-int	rt_gen_close(struct rt_gen *g);
-void	rt_gen_free(struct rt_gen *g);	/* closes first if needed */
-int	rt_gen_finished(const struct rt_gen *g);
+ASYNCD_API int	rt_gen_close(struct rt_gen *g);
+ASYNCD_API void	rt_gen_free(struct rt_gen *g);	/* closes first if needed */
+ASYNCD_API int	rt_gen_finished(const struct rt_gen *g);
 
 /* ---- synchronisation primitives ------------------------------------------ */
 
@@ -360,47 +365,47 @@ struct rt_lock {
 	struct rt_task	*owner;
 	struct rt_wq	 waiters;
 };
-void	rt_lock_init(struct rt_lock *l);
-int	rt_lock_acquire(struct rt_lock *l, double timeout);   /* suspends */
-int	rt_lock_try(struct rt_lock *l);		/* 0 or -EBUSY */
+ASYNCD_API void	rt_lock_init(struct rt_lock *l);
+ASYNCD_API int	rt_lock_acquire(struct rt_lock *l, double timeout);   /* suspends */
+ASYNCD_API int	rt_lock_try(struct rt_lock *l);		/* 0 or -EBUSY */
 /* 0, or -EPERM if the caller does not hold it. */
-int	rt_lock_release(struct rt_lock *l);
-int	rt_lock_locked(const struct rt_lock *l);
+ASYNCD_API int	rt_lock_release(struct rt_lock *l);
+ASYNCD_API int	rt_lock_locked(const struct rt_lock *l);
 
 struct rt_sem {
 	unsigned	 value;
 	struct rt_wq	 waiters;
 };
-void	rt_sem_init(struct rt_sem *s, unsigned value);
-int	rt_sem_acquire(struct rt_sem *s, double timeout);     /* suspends */
-int	rt_sem_try(struct rt_sem *s);		/* 0 or -EAGAIN */
-void	rt_sem_release(struct rt_sem *s);
-unsigned rt_sem_value(const struct rt_sem *s);
+ASYNCD_API void	rt_sem_init(struct rt_sem *s, unsigned value);
+ASYNCD_API int	rt_sem_acquire(struct rt_sem *s, double timeout);     /* suspends */
+ASYNCD_API int	rt_sem_try(struct rt_sem *s);		/* 0 or -EAGAIN */
+ASYNCD_API void	rt_sem_release(struct rt_sem *s);
+ASYNCD_API unsigned rt_sem_value(const struct rt_sem *s);
 
 struct rt_event {
 	int		 set;
 	struct rt_wq	 waiters;
 };
-void	rt_event_init(struct rt_event *e);
-void	rt_event_set(struct rt_event *e);	/* wakes every waiter */
-void	rt_event_clear(struct rt_event *e);
-int	rt_event_is_set(const struct rt_event *e);
-int	rt_event_wait(struct rt_event *e, double timeout);    /* suspends */
+ASYNCD_API void	rt_event_init(struct rt_event *e);
+ASYNCD_API void	rt_event_set(struct rt_event *e);	/* wakes every waiter */
+ASYNCD_API void	rt_event_clear(struct rt_event *e);
+ASYNCD_API int	rt_event_is_set(const struct rt_event *e);
+ASYNCD_API int	rt_event_wait(struct rt_event *e, double timeout);    /* suspends */
 
 /* Condition over a caller-owned lock (asyncio.Condition(lock)). */
 struct rt_cond {
 	struct rt_lock	*lock;
 	struct rt_wq	 waiters;
 };
-void	rt_cond_init(struct rt_cond *c, struct rt_lock *lock);
+ASYNCD_API void	rt_cond_init(struct rt_cond *c, struct rt_lock *lock);
 /*
  * With c->lock held: releases it, suspends until notified, re-acquires it
  * (always, even when the wait itself failed: the caller holds the lock when
  * this returns, as in asyncio).  0, -ETIMEDOUT or -ECANCELED.
  */
-int	rt_cond_wait(struct rt_cond *c, double timeout);
-void	rt_cond_notify(struct rt_cond *c, size_t n);
-void	rt_cond_notify_all(struct rt_cond *c);
+ASYNCD_API int	rt_cond_wait(struct rt_cond *c, double timeout);
+ASYNCD_API void	rt_cond_notify(struct rt_cond *c, size_t n);
+ASYNCD_API void	rt_cond_notify_all(struct rt_cond *c);
 
 /*
  * Bounded FIFO queue of pointers.  rt_queue_init allocates the ring (the
@@ -411,13 +416,13 @@ struct rt_queue {
 	size_t		 cap, head, len;
 	struct rt_wq	 getters, putters;
 };
-int	rt_queue_init(struct rt_queue *q, size_t capacity);	/* 0/-ENOMEM/-EINVAL */
-void	rt_queue_destroy(struct rt_queue *q);
-int	rt_queue_put(struct rt_queue *q, void *item, double timeout); /* suspends */
-int	rt_queue_get(struct rt_queue *q, void **item, double timeout); /* suspends */
-int	rt_queue_put_nowait(struct rt_queue *q, void *item);	/* -EAGAIN if full */
-int	rt_queue_get_nowait(struct rt_queue *q, void **item);	/* -EAGAIN if empty */
-size_t	rt_queue_len(const struct rt_queue *q);
+ASYNCD_API int	rt_queue_init(struct rt_queue *q, size_t capacity);	/* 0/-ENOMEM/-EINVAL */
+ASYNCD_API void	rt_queue_destroy(struct rt_queue *q);
+ASYNCD_API int	rt_queue_put(struct rt_queue *q, void *item, double timeout); /* suspends */
+ASYNCD_API int	rt_queue_get(struct rt_queue *q, void **item, double timeout); /* suspends */
+ASYNCD_API int	rt_queue_put_nowait(struct rt_queue *q, void *item);	/* -EAGAIN if full */
+ASYNCD_API int	rt_queue_get_nowait(struct rt_queue *q, void **item);	/* -EAGAIN if empty */
+ASYNCD_API size_t	rt_queue_len(const struct rt_queue *q);
 
 /* ---- errors -------------------------------------------------------------- */
 
@@ -429,7 +434,7 @@ size_t	rt_queue_len(const struct rt_queue *q);
 #define RT_EAI_BASE		10000
 #define RT_EAI(code)		((code) - RT_EAI_BASE)
 #define RT_IS_EAI(err)		((err) <= -RT_EAI_BASE)
-const char *rt_strerror(int err);
+ASYNCD_API const char *rt_strerror(int err);
 
 /* ---- rate-limited messages ----------------------------------------------- */
 
@@ -454,7 +459,7 @@ struct rt_ratelimit {
  * were held back since the last one said; 0 to hold this one back (it is
  * counted).  Reads the monotonic clock; does not suspend.
  */
-int	rt_ratelimit(struct rt_ratelimit *rl, unsigned long *suppressed);
+ASYNCD_API int	rt_ratelimit(struct rt_ratelimit *rl, unsigned long *suppressed);
 
 /* ---- fd readiness and signals -------------------------------------------- */
 
@@ -465,7 +470,7 @@ int	rt_ratelimit(struct rt_ratelimit *rl, unsigned long *suppressed);
  */
 #define RT_READ		EV_READ
 #define RT_WRITE	EV_WRITE
-int	rt_fd_wait(int fd, int events, double timeout);
+ASYNCD_API int	rt_fd_wait(int fd, int events, double timeout);
 
 /*
  * A plain callback watcher on an fd (asyncio's add_reader with a callback).
@@ -477,9 +482,9 @@ struct rt_watch {
 	void		(*cb)(struct rt_watch *w, int revents);
 	void		*arg;
 };
-void	rt_watch_start(struct rt_watch *w, int fd, int events,
+ASYNCD_API void	rt_watch_start(struct rt_watch *w, int fd, int events,
 	    void (*cb)(struct rt_watch *w, int revents), void *arg);
-void	rt_watch_stop(struct rt_watch *w);
+ASYNCD_API void	rt_watch_stop(struct rt_watch *w);
 
 /*
  * A signal handler that runs in the loop like any callback, never in signal
@@ -491,9 +496,9 @@ struct rt_signal {
 	void		(*cb)(struct rt_signal *s, int signum);
 	void		*arg;
 };
-void	rt_signal_start(struct rt_signal *s, int signum,
+ASYNCD_API void	rt_signal_start(struct rt_signal *s, int signum,
 	    void (*cb)(struct rt_signal *s, int signum), void *arg);
-void	rt_signal_stop(struct rt_signal *s);
+ASYNCD_API void	rt_signal_stop(struct rt_signal *s);
 
 /* ---- streams ------------------------------------------------------------- */
 
@@ -528,37 +533,37 @@ struct rt_stream {
 /* Takes ownership of fd (made non-blocking) on success only: on failure
  * the caller still owns it and closes it.  rbuf/wbuf sizes 0 = defaults.
  * 0, -ENOMEM or -errno. */
-int	rt_stream_init(struct rt_stream *s, int fd, size_t rbuf, size_t wbuf);
+ASYNCD_API int	rt_stream_init(struct rt_stream *s, int fd, size_t rbuf, size_t wbuf);
 /* Up to n bytes, at least 1 unless EOF (0).  Suspends. */
-ssize_t	rt_stream_read(struct rt_stream *s, void *buf, size_t n, double timeout);
+ASYNCD_API ssize_t	rt_stream_read(struct rt_stream *s, void *buf, size_t n, double timeout);
 /* Exactly n bytes into buf; 0 or an error.  Suspends. */
-int	rt_stream_readexactly(struct rt_stream *s, void *buf, size_t n,
+ASYNCD_API int	rt_stream_readexactly(struct rt_stream *s, void *buf, size_t n,
 	    double timeout);
 /*
  * Up to and including the separator, copied into buf (at most max bytes,
  * max <= the read buffer size); returns the length.  At EOF with a partial
  * line: readline returns it (asyncio's readline); readuntil returns -ENODATA.
  */
-ssize_t	rt_stream_readline(struct rt_stream *s, char *buf, size_t max,
+ASYNCD_API ssize_t	rt_stream_readline(struct rt_stream *s, char *buf, size_t max,
 	    double timeout);
-ssize_t	rt_stream_readuntil(struct rt_stream *s, const char *sep, size_t seplen,
+ASYNCD_API ssize_t	rt_stream_readuntil(struct rt_stream *s, const char *sep, size_t seplen,
 	    char *buf, size_t max, double timeout);
 /*
  * Queues n bytes for sending: sends at once what the kernel takes when
  * nothing is queued, buffers the rest, and suspends only while the bounded
  * buffer is too full to take the remainder (backpressure).  0 or an error.
  */
-int	rt_stream_write(struct rt_stream *s, const void *buf, size_t n,
+ASYNCD_API int	rt_stream_write(struct rt_stream *s, const void *buf, size_t n,
 	    double timeout);
 /* Suspends until every queued byte has been taken by the kernel. */
-int	rt_stream_drain(struct rt_stream *s, double timeout);
+ASYNCD_API int	rt_stream_drain(struct rt_stream *s, double timeout);
 /* Drains, then half-closes (shutdown SHUT_WR). */
-int	rt_stream_write_eof(struct rt_stream *s, double timeout);
+ASYNCD_API int	rt_stream_write_eof(struct rt_stream *s, double timeout);
 /* Unsent bytes queued. */
-size_t	rt_stream_pending(const struct rt_stream *s);
+ASYNCD_API size_t	rt_stream_pending(const struct rt_stream *s);
 /* Frees the buffers and closes the fd (queued bytes are dropped: drain
  * first).  Safe to call twice. */
-void	rt_stream_close(struct rt_stream *s);
+ASYNCD_API void	rt_stream_close(struct rt_stream *s);
 
 /* ---- TCP ----------------------------------------------------------------- */
 
@@ -633,25 +638,25 @@ struct rt_server {
 	struct rt_wq	 idle_waiters;	/* rt_server_wait_idle */
 };
 
-void	rt_server_init(struct rt_server *s, const struct rt_server_opts *opts);
+ASYNCD_API void	rt_server_init(struct rt_server *s, const struct rt_server_opts *opts);
 /*
  * Binds and listens on host:port (numeric IPv4 or IPv6, or NULL/"*" for all
  * IPv4 addresses, "::" for all IPv6), SO_REUSEADDR, IPV6_V6ONLY for IPv6.
  * Port "0" picks an ephemeral port (rt_server_port tells which).  Blocking:
  * call at startup.  0 or -errno / RT_EAI(code).
  */
-int	rt_server_listen(struct rt_server *s, const char *host, const char *port);
+ASYNCD_API int	rt_server_listen(struct rt_server *s, const char *host, const char *port);
 /* Adopts an already listening socket (a daemon's or systemd's). */
-int	rt_server_adopt(struct rt_server *s, int fd);
+ASYNCD_API int	rt_server_adopt(struct rt_server *s, int fd);
 /* The local port of listener i. */
-int	rt_server_port(const struct rt_server *s, size_t i);
+ASYNCD_API int	rt_server_port(const struct rt_server *s, size_t i);
 /* Starts accepting: each connection runs handler(conn, arg) in a task. */
-int	rt_server_start(struct rt_server *s, rt_conn_fn handler, void *arg);
+ASYNCD_API int	rt_server_start(struct rt_server *s, rt_conn_fn handler, void *arg);
 /* Stops accepting; listeners stay open (graceful shutdown, then close). */
-void	rt_server_stop_accepting(struct rt_server *s);
-size_t	rt_server_connections(const struct rt_server *s);
+ASYNCD_API void	rt_server_stop_accepting(struct rt_server *s);
+ASYNCD_API size_t	rt_server_connections(const struct rt_server *s);
 /* Suspends until no connection task is left. */
-int	rt_server_wait_idle(struct rt_server *s, double timeout);
+ASYNCD_API int	rt_server_wait_idle(struct rt_server *s, double timeout);
 /*
  * Connections parked outside a task: a handler that keeps its connection
  * open after returning (an idle keep-alive connection watched by a callback
@@ -661,15 +666,15 @@ int	rt_server_wait_idle(struct rt_server *s, double timeout);
  * over the hold (rt_server_resume; on failure the fd is closed and the hold
  * dropped), or drops it (rt_server_unhold, after closing the fd itself).
  */
-void	rt_server_hold(struct rt_server *s);
-void	rt_server_unhold(struct rt_server *s);
-int	rt_server_resume(struct rt_server *s, int fd,
+ASYNCD_API void	rt_server_hold(struct rt_server *s);
+ASYNCD_API void	rt_server_unhold(struct rt_server *s);
+ASYNCD_API int	rt_server_resume(struct rt_server *s, int fd,
 	    const struct sockaddr *peer, socklen_t len);
 /* Cancels every connection task (fast stop). */
-void	rt_server_cancel_all(struct rt_server *s);
+ASYNCD_API void	rt_server_cancel_all(struct rt_server *s);
 /* Stops accepting, closes the listeners, frees recycled records.  Live
  * connection tasks must have ended (wait_idle) first. */
-void	rt_server_close(struct rt_server *s);
+ASYNCD_API void	rt_server_close(struct rt_server *s);
 
 /*
  * Resolves host:port without blocking the loop: getaddrinfo runs on a small
@@ -677,7 +682,7 @@ void	rt_server_close(struct rt_server *s);
  * *res is freed with freeaddrinfo.  0, RT_EAI(code), -ETIMEDOUT,
  * -ECANCELED, -ENOMEM.
  */
-int	rt_resolve(const char *host, const char *port, int socktype,
+ASYNCD_API int	rt_resolve(const char *host, const char *port, int socktype,
 	    struct addrinfo **res, double timeout);
 
 /*
@@ -686,6 +691,8 @@ int	rt_resolve(const char *host, const char *port, int socktype,
  * non-blocking fd with TCP_NODELAY, or the last error (-ECONNREFUSED,
  * -ETIMEDOUT, RT_EAI(...), -ECANCELED).  Suspends.
  */
-int	rt_tcp_connect(const char *host, const char *port, double timeout);
+ASYNCD_API int	rt_tcp_connect(const char *host, const char *port, double timeout);
+
+ASYNCD_END_DECLS
 
 #endif /* ASYNCD_RT_H */

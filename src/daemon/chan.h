@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "rt.h"
+#include <asyncd/rt.h>
 
 /* The header.  len counts the payload only (imsg counts the header too). */
 struct chan_hdr {

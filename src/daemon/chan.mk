@@ -5,9 +5,9 @@
 # src/daemon/local.mk with daemon.h.
 DAEMONPROTO_CPPFLAGS = $(RT_CPPFLAGS) -I$(top_srcdir)/src/daemon
 
-noinst_LIBRARIES += src/daemon/libdaemonproto.a
-src_daemon_libdaemonproto_a_CPPFLAGS = $(DAEMONPROTO_CPPFLAGS)
-src_daemon_libdaemonproto_a_SOURCES = \
+noinst_LTLIBRARIES += src/daemon/libdaemonproto.la
+src_daemon_libdaemonproto_la_CPPFLAGS = $(DAEMONPROTO_CPPFLAGS)
+src_daemon_libdaemonproto_la_SOURCES = \
 	src/daemon/chan.h \
 	src/daemon/chan.c \
 	src/daemon/notify.h \
@@ -15,7 +15,7 @@ src_daemon_libdaemonproto_a_SOURCES = \
 	src/daemon/pidfile.h \
 	src/daemon/pidfile.c
 
-DAEMONPROTO_LIBS = src/daemon/libdaemonproto.a $(RT_LIBS)
+DAEMONPROTO_LIBS = src/daemon/libdaemonproto.la $(RT_LIBS)
 
 # chan.c over real socketpairs and the real loop.
 check_PROGRAMS += tests/unit/test-daemon-chan

@@ -6,9 +6,9 @@
 DAEMON_CPPFLAGS = $(RT_CPPFLAGS) -I$(top_srcdir)/src/http \
 	-I$(top_srcdir)/src/daemon $(LIBCONFIG_CFLAGS)
 
-noinst_LIBRARIES += src/daemon/libdaemon.a
-src_daemon_libdaemon_a_CPPFLAGS = $(DAEMON_CPPFLAGS)
-src_daemon_libdaemon_a_SOURCES = \
+noinst_LTLIBRARIES += src/daemon/libdaemon.la
+src_daemon_libdaemon_la_CPPFLAGS = $(DAEMON_CPPFLAGS)
+src_daemon_libdaemon_la_SOURCES = \
 	src/daemon/daemon.h \
 	src/daemon/config.c \
 	src/daemon/conftext.c \
@@ -18,8 +18,8 @@ src_daemon_libdaemon_a_SOURCES = \
 	src/daemon/proctitle.c \
 	src/daemon/signals.c
 
-# libdaemon.a needs the router (libhttpapp.a) and libconfig.
-DAEMON_LIBS = src/daemon/libdaemon.a src/daemon/libdaemonproto.a
+# libdaemon.la needs the router (libhttpapp.la) and libconfig.
+DAEMON_LIBS = src/daemon/libdaemon.la src/daemon/libdaemonproto.la
 
 sbin_PROGRAMS += asyncd
 asyncd_SOURCES = src/asyncd.c
@@ -63,7 +63,7 @@ check_PROGRAMS += tests/unit/test-daemon-config
 TESTS += tests/unit/test-daemon-config
 tests_unit_test_daemon_config_CPPFLAGS = $(DAEMON_CPPFLAGS)
 tests_unit_test_daemon_config_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_daemon_config_LDADD = $(DAEMON_LIBS) src/http/libhttpapp.a \
+tests_unit_test_daemon_config_LDADD = $(DAEMON_LIBS) src/http/libhttpapp.la \
 	$(LIBCONFIG_LIBS) $(CMOCKA_LIBS)
 
 # log.c: lines, levels, escaping, reopening.

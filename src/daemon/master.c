@@ -63,6 +63,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <fcntl.h>
 #include <math.h>
 #include <netinet/in.h>

@@ -5,14 +5,14 @@
 # The HTTP layer sees its own header and the runtime's (STYLE.md §1).
 HTTP_CPPFLAGS = $(RT_CPPFLAGS) -I$(top_srcdir)/src/http
 
-noinst_LIBRARIES += src/http/libhttpclient.a
-src_http_libhttpclient_a_CPPFLAGS = $(HTTP_CPPFLAGS)
-src_http_libhttpclient_a_SOURCES = \
+noinst_LTLIBRARIES += src/http/libhttpclient.la
+src_http_libhttpclient_la_CPPFLAGS = $(HTTP_CPPFLAGS)
+src_http_libhttpclient_la_SOURCES = \
 	src/http/http.h \
 	src/http/client.c
 
 # What a program using the client links, in dependency order.
-HTTP_CLIENT_LIBS = src/http/libhttpclient.a $(RT_LIBS)
+HTTP_CLIENT_LIBS = src/http/libhttpclient.la $(RT_LIBS)
 
 # Against an rt_server on 127.0.0.1 serving canned responses.
 check_PROGRAMS += tests/unit/test-http-client

@@ -49,7 +49,7 @@
  *                     was complete
  * After any error the connection is closed; the next request reconnects.
  */
-#include "rt.h"
+#include <asyncd/rt.h>
 
 /*
  * Limits.  HEAD_MAX bounds the status line and every field together (aiohttp

@@ -1,9 +1,9 @@
 # src/http: the pure pieces, the request parser and the access log's line
 # formatter.  They build alone: the include path is src/http and nothing
 # else, no runtime, no libev (so both are fuzzed on their own).
-noinst_LIBRARIES += src/http/libhttpparser.a
-src_http_libhttpparser_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/http
-src_http_libhttpparser_a_SOURCES = \
+noinst_LTLIBRARIES += src/http/libhttpparser.la
+src_http_libhttpparser_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/http
+src_http_libhttpparser_la_SOURCES = \
 	src/http/parser.h \
 	src/http/parser.c \
 	src/http/logfmt.h \
@@ -13,10 +13,10 @@ check_PROGRAMS += tests/unit/test-http-parser
 TESTS += tests/unit/test-http-parser
 tests_unit_test_http_parser_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/http
 tests_unit_test_http_parser_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_http_parser_LDADD = src/http/libhttpparser.a $(CMOCKA_LIBS)
+tests_unit_test_http_parser_LDADD = src/http/libhttpparser.la $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/unit/test-http-logfmt
 TESTS += tests/unit/test-http-logfmt
 tests_unit_test_http_logfmt_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/http
 tests_unit_test_http_logfmt_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_http_logfmt_LDADD = src/http/libhttpparser.a $(CMOCKA_LIBS)
+tests_unit_test_http_logfmt_LDADD = src/http/libhttpparser.la $(CMOCKA_LIBS)

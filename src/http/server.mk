@@ -1,8 +1,8 @@
 # src/http: the HTTP/1.1 server (connections, parking, responses, access
 # log) on the runtime.
-noinst_LIBRARIES += src/http/libhttpserver.a
-src_http_libhttpserver_a_CPPFLAGS = $(HTTP_CPPFLAGS)
-src_http_libhttpserver_a_SOURCES = \
+noinst_LTLIBRARIES += src/http/libhttpserver.la
+src_http_libhttpserver_la_CPPFLAGS = $(HTTP_CPPFLAGS)
+src_http_libhttpserver_la_SOURCES = \
 	src/http/http-int.h \
 	src/http/server.c \
 	src/http/conn.c \
@@ -11,5 +11,5 @@ src_http_libhttpserver_a_SOURCES = \
 	src/http/stats.c
 
 # What a program serving HTTP links, in dependency order.
-HTTP_SERVER_LIBS = src/http/libhttpserver.a src/http/libhttpapp.a \
-	src/http/libhttpparser.a
+HTTP_SERVER_LIBS = src/http/libhttpserver.la src/http/libhttpapp.la \
+	src/http/libhttpparser.la

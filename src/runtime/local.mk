@@ -1,8 +1,8 @@
 # src/runtime: the loop, tasks and asyncio's primitives.
-noinst_LIBRARIES += src/runtime/librt.a
-src_runtime_librt_a_CPPFLAGS = $(RT_CPPFLAGS)
-src_runtime_librt_a_SOURCES = \
-	src/runtime/rt.h \
+noinst_LTLIBRARIES += src/runtime/libruntime.la
+src_runtime_libruntime_la_CPPFLAGS = $(RT_CPPFLAGS)
+src_runtime_libruntime_la_SOURCES = \
+	include/asyncd/rt.h \
 	src/runtime/rt-int.h \
 	src/runtime/loop.c \
 	src/runtime/task.c \
@@ -19,4 +19,4 @@ src_runtime_librt_a_SOURCES = \
 	src/runtime/ratelimit.c
 
 # What a program using the runtime links, in dependency order.
-RT_LIBS = src/runtime/librt.a src/coro/libcoro.a $(EV_LIBS) -lm $(PTHREAD_LIBS)
+RT_LIBS = src/runtime/libruntime.la src/coro/libcoro.la $(EV_LIBS) -lm $(PTHREAD_LIBS)

@@ -1,5 +1,5 @@
 # src/runtime: synchronisation primitives (lock, semaphore, event, condition, queue).
-src_runtime_librt_a_SOURCES += \
+src_runtime_libruntime_la_SOURCES += \
 	src/runtime/lock.c \
 	src/runtime/sem.c \
 	src/runtime/event.c \

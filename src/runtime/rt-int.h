@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "coro.h"
-#include "rt.h"
+#include <asyncd/rt.h>
 
 /*
  * How many ready items (tasks and call_soon callbacks) may run before libev

@@ -25,7 +25,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "rt.h"
+#include <asyncd/rt.h>
 
 #define FIXTURE_MAX_BYTES	(4 * 1024 * 1024)
 #define FIXTURE_TIMEOUT		10.0

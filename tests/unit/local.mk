@@ -8,7 +8,7 @@ check_PROGRAMS += tests/unit/test-coro-switch
 TESTS += tests/unit/test-coro-switch
 tests_unit_test_coro_switch_CPPFLAGS = $(CORO_CPPFLAGS)
 tests_unit_test_coro_switch_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_coro_switch_LDADD = src/coro/libcoro.a $(CMOCKA_LIBS) -lm
+tests_unit_test_coro_switch_LDADD = src/coro/libcoro.la $(CMOCKA_LIBS) -lm
 
 # stack.c's overflow reports name the task: these tests spawn real tasks.
 check_PROGRAMS += tests/unit/test-coro-stack

@@ -27,7 +27,7 @@
 
 #include <cmocka.h>
 
-#include "rt.h"
+#include <asyncd/rt.h>
 
 #define PRIMS_NTASKS	8
 

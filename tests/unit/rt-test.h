@@ -32,7 +32,7 @@
 #include <cmocka.h>
 
 #include "coro.h"
-#include "rt.h"
+#include <asyncd/rt.h>
 
 static char rt_test_failure[512];
 

@@ -40,7 +40,7 @@
 #endif
 
 #include "coro.h"
-#include "rt.h"
+#include <asyncd/rt.h>
 
 /* ---- forked children ------------------------------------------------- */
 

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "rt.h"
+#include <asyncd/rt.h>
 
 /* Sleeps until rt_loop_time() has moved past t. */
 static void
