@@ -76,9 +76,22 @@ struct rt_loop_opts {
 
 /*
  * Creates the process's loop over libev's default loop (the only libev loop
- * that handles signals) and installs the stack-overflow reporter.  Returns 0,
- * -EEXIST if a loop exists, -ENOMEM, or the stack configuration's error.
- * opts may be NULL.
+ * that handles signals).  Returns 0, -EEXIST if a loop exists, -ENOMEM, or
+ * the stack configuration's error.  opts may be NULL.
+ *
+ * What it does to the process, for good (rt_loop_close undoes none of it):
+ *   - SIGPIPE is ignored (SIG_IGN): a peer that closes early costs a write
+ *     -EPIPE, never the process.  Restore it yourself before exec'ing a
+ *     program that expects the default.
+ *   - SIGSEGV and SIGBUS get a handler, on an alternate signal stack of
+ *     64 KiB (sigaltstack) that it installs: a fault in a task's guard
+ *     page is reported as "stack overflow in task NAME" before the process
+ *     aborts; any other fault is passed on to the handler that was there
+ *     before (the default, or a sanitizer's), after rt_fault_hook's.
+ *   - libev's allocator is set (ev_set_allocator) and its default loop
+ *     created: libev's child and signal watchers belong to this loop.
+ *   - Task stacks are mmap'd with a guard page each (two mappings per
+ *     stack: mind vm.max_map_count with many thousands of tasks).
  */
 ASYNCD_API int	rt_loop_init(const struct rt_loop_opts *opts);
 
@@ -183,6 +196,10 @@ ASYNCD_API int	rt_task_status(const struct rt_task *t);	/* valid once done */
 ASYNCD_API void	*rt_task_result(const struct rt_task *t);
 ASYNCD_API enum rt_task_state rt_task_state(const struct rt_task *t);
 ASYNCD_API const char *rt_task_name(const struct rt_task *t);
+/* Renames t (copied, cut at 47 bytes): what rt_task_dump and a stack
+ * overflow or crash report show.  A server names a request's task after
+ * its route while the handler runs. */
+ASYNCD_API void	rt_task_set_name(struct rt_task *t, const char *name);
 ASYNCD_API uint64_t rt_task_id(const struct rt_task *t);
 ASYNCD_API int	rt_task_done(const struct rt_task *t);
 
@@ -435,6 +452,31 @@ ASYNCD_API size_t	rt_queue_len(const struct rt_queue *q);
 #define RT_EAI(code)		((code) - RT_EAI_BASE)
 #define RT_IS_EAI(err)		((err) <= -RT_EAI_BASE)
 ASYNCD_API const char *rt_strerror(int err);
+
+/* ---- shielding from cancellation ------------------------------------------ */
+
+/*
+ * Between rt_shield_enter() and rt_shield_exit() the running task cannot be
+ * cancelled: rt_task_cancel() is held back, and the first wait after the
+ * last exit returns -ECANCELED instead (asyncio.shield for a critical
+ * section, such as a write that must not be cut in half).  Deadline scopes
+ * still apply.  Pairs nest, up to 65,535 deep.  From a task; neither call
+ * suspends.
+ */
+ASYNCD_API void	rt_shield_enter(void);
+ASYNCD_API void	rt_shield_exit(void);
+
+/* ---- crash reports ---------------------------------------------------------- */
+
+/*
+ * fn is called when the process is about to die of a fault (SIGSEGV,
+ * SIGBUS) or a task's stack overflow, with the signal and the name of the
+ * task that was running (NULL: none), before the process dies as it would
+ * have.  It runs in a signal handler on the alternate stack: it may only
+ * do async-signal-safe work (write(2) a message, for a supervisor to log).
+ * NULL removes it.
+ */
+ASYNCD_API void	rt_fault_hook(void (*fn)(int signo, const char *task));
 
 /* ---- rate-limited messages ----------------------------------------------- */
 

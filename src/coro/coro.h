@@ -145,6 +145,14 @@ void	coro_stack_check(const struct coro_stack *st);
  */
 int	coro_overflow_handler_install(void);
 
+/*
+ * fn(signo, task) is called by that handler, and by a failed canary check,
+ * before the process dies: signo is SIGSEGV or SIGBUS (SIGABRT for an
+ * overflow), task the running task's name or NULL.  Async-signal-safe code
+ * only.  NULL removes it.
+ */
+void	coro_fault_hook(void (*fn)(int signo, const char *task));
+
 /* The stack now executing, for the overflow handler; set by coro_transfer. */
 extern struct coro_stack *coro__current_stack;
 

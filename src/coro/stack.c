@@ -381,6 +381,14 @@ coro_stack_check(const struct coro_stack *st)
 	coro__stack_check_inline(st);
 }
 
+static void	(*fault_hook)(int signo, const char *task);
+
+void
+coro_fault_hook(void (*fn)(int signo, const char *task))
+{
+	fault_hook = fn;
+}
+
 /* Async-signal-safe output: write(2) only, no stdio. */
 static void
 report(const char *what, const char *name)
@@ -405,6 +413,8 @@ void
 coro__canary_fail(const struct coro_stack *st)
 {
 	report("stack overflow in task ", st->name);
+	if (fault_hook != NULL)
+		fault_hook(SIGABRT, st->name);
 	abort();
 }
 
@@ -414,7 +424,9 @@ coro__canary_fail(const struct coro_stack *st)
  * can skip the guard page; gcc's -fstack-clash-protection, on in our build,
  * makes frames touch every page so they cannot), is an overflow: report it
  * and abort.  Anything else goes to the handler that was there before us (the
- * default one, or a sanitizer's).
+ * default one, or a sanitizer's).  A SIGSEGV sent by kill(2) or raise(3)
+ * (si_code <= 0) is no fault: its si_addr is meaningless, never an
+ * overflow.
  */
 static void
 overflow_handler(int sig, siginfo_t *si, void *uctx)
@@ -429,15 +441,21 @@ overflow_handler(int sig, siginfo_t *si, void *uctx)
 	 * its mapping into unmapped memory faults here before any canary
 	 * check could see it, and is just as much an overflow (lo == map).
 	 */
-	if (st != NULL && addr < st->lo &&
+	if (si->si_code > 0 && st != NULL && addr < st->lo &&
 	    addr >= (char *)st->map - st->size) {
 		report("stack overflow in task ", st->name);
+		if (fault_hook != NULL)
+			fault_hook(SIGABRT, st->name);
 		memset(&dfl, 0, sizeof(dfl));
 		dfl.sa_handler = SIG_DFL;
 		(void)sigaction(SIGABRT, &dfl, NULL);
 		abort();
 	}
 
+	/* Any other fault: say which task it hit (a handler's, named after
+	 * its route) before the process dies of it. */
+	if (fault_hook != NULL)
+		fault_hook(sig, st != NULL ? st->name : NULL);
 	old = sig == SIGSEGV ? &old_segv : &old_bus;
 	if (old->sa_flags & SA_SIGINFO) {
 		if (old->sa_sigaction != NULL) {
@@ -449,8 +467,12 @@ overflow_handler(int sig, siginfo_t *si, void *uctx)
 		return;
 	}
 	/* Default action: reinstall it and let the faulting instruction
-	 * fault again on return, which kills us with the right signal. */
+	 * fault again on return, which kills us with the right signal.  A
+	 * signal sent by a process (kill, raise: si_code <= 0) has no
+	 * faulting instruction: send it again, pending until we return. */
 	(void)sigaction(sig, old, NULL);
+	if (si->si_code <= 0)
+		(void)raise(sig);
 }
 
 int

@@ -36,6 +36,7 @@
 
 	.text
 	.globl	coro__switch
+	.hidden	coro__switch		/* libasyncd exports only its public API */
 	.type	coro__switch, %function
 	.p2align 4
 coro__switch:
@@ -86,6 +87,7 @@ coro__switch:
  * (coro_transfer_exit): nothing of it is worth saving.
  */
 	.globl	coro__jump
+	.hidden	coro__jump		/* libasyncd exports only its public API */
 	.type	coro__jump, %function
 	.p2align 4
 coro__jump:
@@ -108,6 +110,7 @@ coro__jump:
  * debuggers' backtraces.
  */
 	.globl	coro__entry
+	.hidden	coro__entry		/* libasyncd exports only its public API */
 	.type	coro__entry, %function
 	.p2align 4
 coro__entry:

@@ -37,6 +37,7 @@
 
 	.text
 	.globl	coro__switch
+	.hidden	coro__switch		/* libasyncd exports only its public API */
 	.type	coro__switch, @function
 	.p2align 4
 coro__switch:
@@ -93,6 +94,7 @@ coro__switch:
  * machine's EPYC (microcoded), of every task's last switch.
  */
 	.globl	coro__jump
+	.hidden	coro__jump		/* libasyncd exports only its public API */
 	.type	coro__jump, @function
 	.p2align 4
 coro__jump:
@@ -121,6 +123,7 @@ coro__jump:
  * caller: backtraces of a task end here instead of wandering into garbage.
  */
 	.globl	coro__entry
+	.hidden	coro__entry		/* libasyncd exports only its public API */
 	.type	coro__entry, @function
 	.p2align 4
 coro__entry:

@@ -99,6 +99,8 @@ struct rt_task {
 	unsigned		 cancelling:1;		/* cancel() was called */
 	unsigned		 has_result:1;		/* result is set */
 	unsigned		 io_active:1;		/* io is started */
+	unsigned		 shield_depth:16;	/* rt_shield_enter nesting:
+							   cancellation held */
 
 	/* Line 2: set by spawn. */
 	_Alignas(64) char	 name[48];

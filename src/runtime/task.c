@@ -279,6 +279,41 @@ rt_task_name(const struct rt_task *t)
 	return t->name;
 }
 
+void
+rt_task_set_name(struct rt_task *t, const char *name)
+{
+	size_t len = strnlen(name, sizeof(t->name) - 1);
+
+	memcpy(t->name, name, len);
+	t->name[len] = '\0';
+}
+
+void
+rt_shield_enter(void)
+{
+	struct rt_task *t = rt__loop->current;
+
+	/* Deeper than the field holds is a runaway recursion: stay
+	 * shielded rather than wrap to unshielded. */
+	if (t != NULL && t->shield_depth < 0xffff)
+		t->shield_depth++;
+}
+
+void
+rt_shield_exit(void)
+{
+	struct rt_task *t = rt__loop->current;
+
+	if (t != NULL && t->shield_depth > 0)
+		t->shield_depth--;
+}
+
+void
+rt_fault_hook(void (*fn)(int signo, const char *task))
+{
+	coro_fault_hook(fn);
+}
+
 uint64_t
 rt_task_id(const struct rt_task *t)
 {

@@ -78,7 +78,7 @@ rt__wait(struct rt_wq *wq, const char *what, double timeout, unsigned flags)
 	if (t == NULL || l->gen_current != NULL)
 		return -EPERM;
 	if (!(flags & RT__WAIT_SHIELD)) {
-		if (t->cancel_pending) {
+		if (t->cancel_pending && t->shield_depth == 0) {
 			t->cancel_pending = 0;
 			return -ECANCELED;
 		}
@@ -96,7 +96,8 @@ rt__wait(struct rt_wq *wq, const char *what, double timeout, unsigned flags)
 	if (wq != NULL)
 		wq_append(wq, t);
 	t->waiting_on = what;
-	t->shielded = (flags & RT__WAIT_SHIELD) != 0;
+	/* A shielded section holds cancellation back, not deadlines. */
+	t->shielded = (flags & RT__WAIT_SHIELD) != 0 || t->shield_depth > 0;
 	t->wake_status = 0;
 	t->state = RT_TASK_WAITING;
 	rt__task_suspend(t);
@@ -216,7 +217,7 @@ rt_sleep(double seconds)
 	}
 
 	/* sleep(0): to the back of the ready queue, once around. */
-	if (t->cancel_pending) {
+	if (t->cancel_pending && t->shield_depth == 0) {
 		t->cancel_pending = 0;
 		return -ECANCELED;
 	}
@@ -227,7 +228,7 @@ rt_sleep(double seconds)
 	t->wake_status = 0;
 	rt__ready_push(t);
 	rt__task_suspend(t);
-	if (t->cancel_pending) {
+	if (t->cancel_pending && t->shield_depth == 0) {
 		t->cancel_pending = 0;
 		return -ECANCELED;
 	}

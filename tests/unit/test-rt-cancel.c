@@ -3,7 +3,8 @@
  * delivery): a task cancelled in each kind of wait (sleep, join, gather,
  * wait, future) sees -ECANCELED once, can clean up and wait again; a ready
  * or running task gets it at its next wait; a done task cannot be
- * cancelled; rt_task_cancelling tracks the request until the task ends.
+ * cancelled; rt_task_cancelling tracks the request until the task ends;
+ * rt_shield_enter/exit hold a cancellation back until the last exit.
  */
 #include "config.h"
 
@@ -300,6 +301,84 @@ test_cancel_can_be_ignored_by_task(void **state)
 	assert_int_equal(slept, 1);
 }
 
+/* What the shielded task saw. */
+struct shielded {
+	int		 inner, outer, after, deadline;
+};
+
+static int
+shielded_body(void *arg)
+{
+	struct shielded *sh = arg;
+	struct rt_scope sc;
+
+	rt_shield_enter();
+	rt_shield_enter();
+	sh->inner = rt_sleep(0.05);		/* cancelled meanwhile */
+	rt_shield_exit();
+	sh->outer = rt_sleep(0.01);		/* still shielded */
+	/* A deadline scope still applies inside a shield. */
+	rt_scope_enter(&sc, 0.01);
+	sh->deadline = rt_sleep(10);
+	(void)rt_scope_exit(&sc);
+	rt_shield_exit();
+	sh->after = rt_sleep(10);		/* delivered here, at once */
+	return 0;
+}
+
+static int
+shield_run(void *arg)
+{
+	struct rt_task *t;
+	double t0;
+
+	TCHECK_INT(rt_task_spawn(&t, "shielded", shielded_body, arg), 0);
+	TCHECK_INT(rt_sleep(0.01), 0);
+	TCHECK_INT(rt_task_state(t), RT_TASK_WAITING);
+	t0 = rt_loop_time();
+	TCHECK_INT(rt_task_cancel(t), 0);
+	TCHECK_INT(rt_task_cancelling(t), 1);
+	TCHECK_INT(rt_task_join(t, NULL, RT_FOREVER), 0);
+	TCHECK(rt_loop_time() - t0 < 5.0);	/* not the 10 s sleep */
+	rt_task_release(t);
+	return 0;
+}
+
+static void
+test_shield_holds_cancel_until_last_exit(void **state)
+{
+	struct shielded sh = { 1, 1, 1, 1 };
+
+	(void)state;
+	assert_int_equal(rt_test_run(shield_run, &sh), 0);
+	assert_int_equal(sh.inner, 0);
+	assert_int_equal(sh.outer, 0);
+	assert_int_equal(sh.deadline, -ETIMEDOUT);
+	assert_int_equal(sh.after, -ECANCELED);
+}
+
+static int
+named(void *arg)
+{
+	char *seen = arg;
+
+	rt_task_set_name(rt_task_current(), "a name longer than the forty-"
+	    "seven bytes a task's name holds");
+	(void)snprintf(seen, 64, "%s", rt_task_name(rt_task_current()));
+	return 0;
+}
+
+static void
+test_task_set_name_truncates(void **state)
+{
+	char seen[64] = "";
+
+	(void)state;
+	assert_int_equal(rt_test_run(named, seen), 0);
+	assert_int_equal(strlen(seen), 47);
+	assert_int_equal(strncmp(seen, "a name longer than", 18), 0);
+}
+
 int
 main(void)
 {
@@ -314,6 +393,8 @@ main(void)
 		RT_TEST(test_cancel_running_task_delivered_at_next_wait),
 		RT_TEST(test_cancel_done_task_is_ealready),
 		RT_TEST(test_cancel_can_be_ignored_by_task),
+		RT_TEST(test_shield_holds_cancel_until_last_exit),
+		RT_TEST(test_task_set_name_truncates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
