@@ -34,7 +34,7 @@
 #include <stdlib.h>
 
 #include <asyncd/rt.h>
-#include "http.h"
+#include <asyncd/http.h>
 #include "example.h"
 
 struct fetch_job {

@@ -4,6 +4,8 @@
 # main().
 #   fuzz-parser   the request parser (src/http/parser.c)
 #   fuzz-logfmt   the access log's line (src/http/logfmt.c)
+#   fuzz-router   route matching, parameter and query decoding (what the
+#                 handler's accessors return: src/http/router.c)
 check_PROGRAMS += tests/unit/test-http-fuzz-replay
 TESTS += tests/unit/test-http-fuzz-replay
 tests_unit_test_http_fuzz_replay_SOURCES = fuzz/fuzz-parser.c
@@ -18,8 +20,15 @@ tests_unit_test_http_logfmt_replay_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/src/http -DFUZZ_REPLAY
 tests_unit_test_http_logfmt_replay_LDADD = src/http/libhttpparser.la
 
+check_PROGRAMS += tests/unit/test-http-router-replay
+TESTS += tests/unit/test-http-router-replay
+tests_unit_test_http_router_replay_SOURCES = fuzz/fuzz-router.c
+tests_unit_test_http_router_replay_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/src/http -DFUZZ_REPLAY
+tests_unit_test_http_router_replay_LDADD = src/http/libhttpparser.la
+
 EXTRA_DIST += fuzz/http.dict fuzz/run.sh fuzz/corpus/parser \
-	fuzz/corpus/logfmt
+	fuzz/corpus/logfmt fuzz/corpus/router
 
 # `make fuzz`: clang with libFuzzer, ASan and UBSan, whatever CC configure
 # chose.  fuzz/run.sh SECONDS builds the same way and runs each target.
@@ -41,6 +50,14 @@ fuzz/fuzz-logfmt: $(top_srcdir)/fuzz/fuzz-logfmt.c \
 		-o $@ $(top_srcdir)/fuzz/fuzz-logfmt.c \
 		$(top_srcdir)/src/http/logfmt.c
 
-fuzz: fuzz/fuzz-parser fuzz/fuzz-logfmt
+fuzz/fuzz-router: $(top_srcdir)/fuzz/fuzz-router.c \
+    $(top_srcdir)/src/http/router.c $(top_srcdir)/src/http/router.h \
+    $(top_srcdir)/src/http/parser.c $(top_srcdir)/src/http/parser.h
+	@$(MKDIR_P) fuzz
+	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(top_srcdir)/src/http \
+		-o $@ $(top_srcdir)/fuzz/fuzz-router.c \
+		$(top_srcdir)/src/http/router.c $(top_srcdir)/src/http/parser.c
+
+fuzz: fuzz/fuzz-parser fuzz/fuzz-logfmt fuzz/fuzz-router
 .PHONY: fuzz
-CLEANFILES += fuzz/fuzz-parser fuzz/fuzz-logfmt
+CLEANFILES += fuzz/fuzz-parser fuzz/fuzz-logfmt fuzz/fuzz-router

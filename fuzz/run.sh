@@ -2,14 +2,15 @@
 # fuzz/run.sh SECONDS [TARGET...] - build the fuzzers with clang (libFuzzer,
 # ASan, UBSan) and run each for SECONDS (default 60) on a copy of its seed
 # corpus, so new inputs never land in the checked-in one.  Targets: parser
-# (the request parser) and logfmt (the access log's line); default both.
+# (the request parser), logfmt (the access log's line) and router (route
+# matching, parameter and query decoding); default all three.
 # Crashes are kept in $FUZZ_OUT (default: a fresh directory under /tmp), and
 # the exit status is non-zero when any target found a crash or a broken
 # invariant.
 set -eu
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-parser logfmt}
+targets=${*:-parser logfmt router}
 src=$(cd "$(dirname "$0")/.." && pwd)
 out=${FUZZ_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/asyncd-fuzz.XXXXXX")}
 cc=${FUZZ_CC:-clang}
@@ -19,6 +20,8 @@ for t in $targets; do
 	parser)	srcs="$src/src/http/parser.c"; dict="-dict=$src/fuzz/http.dict"
 		maxlen=4096 ;;
 	logfmt)	srcs="$src/src/http/logfmt.c"; dict=; maxlen=8192 ;;
+	router)	srcs="$src/src/http/router.c $src/src/http/parser.c"; dict=
+		maxlen=4096 ;;
 	*)	echo "fuzz/run.sh: unknown target $t" >&2; exit 2 ;;
 	esac
 	mkdir -p "$out/corpus-$t"

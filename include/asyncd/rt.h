@@ -197,9 +197,16 @@ ASYNCD_API void	*rt_task_result(const struct rt_task *t);
 ASYNCD_API enum rt_task_state rt_task_state(const struct rt_task *t);
 ASYNCD_API const char *rt_task_name(const struct rt_task *t);
 /* Renames t (copied, cut at 47 bytes): what rt_task_dump and a stack
- * overflow or crash report show.  A server names a request's task after
- * its route while the handler runs. */
+ * overflow or crash report show. */
 ASYNCD_API void	rt_task_set_name(struct rt_task *t, const char *name);
+/*
+ * Shows label instead of t's name (rt_task_name, rt_task_dump, crash and
+ * overflow reports) until rt_task_set_label(t, NULL): what the task does
+ * for a while, for two stores (the HTTP server labels a connection's task
+ * with the route whose handler it runs).  Not copied: label must outlive
+ * its use.
+ */
+ASYNCD_API void	rt_task_set_label(struct rt_task *t, const char *label);
 ASYNCD_API uint64_t rt_task_id(const struct rt_task *t);
 ASYNCD_API int	rt_task_done(const struct rt_task *t);
 

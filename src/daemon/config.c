@@ -46,6 +46,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "router.h"
 
 /* Ranges of the settings (conf/asyncd.conf says why each one). */
 #define CONF_MAX_CONNECTIONS_MAX	1000000
@@ -57,7 +58,10 @@
 #define CONF_BODY_MAX			(1024 * 1024 * 1024)	/* 1 GiB */
 #define CONF_TIMEOUT_MIN		0.001
 #define CONF_TIMEOUT_MAX		86400.0
-#define CONF_DELAY_MAX			3600.0
+#define CONF_APP_TIMEOUT_MAX		86400.0
+#define CONF_STATS_PATH_MAX		128
+#define CONF_APP_STACK_MIN		(16 * 1024)
+#define CONF_APP_STACK_MAX		(64 * 1024 * 1024)
 #define CONF_MASTER_TIMEOUT_MIN		0.1	/* heartbeat, ready */
 #define CONF_MASTER_TIMEOUT_MAX		3600.0
 #define CONF_INCLUDE_DEPTH		10	/* libconfig's own limit */
@@ -70,7 +74,8 @@ struct conf_ctx {
 	char			*err;
 	size_t			 errlen;
 	gid_t			 user_gid;	/* the user's primary group */
-	const config_setting_t	*stats_s[2];	/* stats.path, .metrics */
+	const config_setting_t	*stats_s[3];	/* stats.path, .metrics,
+						   .healthz, as set */
 };
 
 typedef int (*conf_set_fn)(struct conf_ctx *, const config_setting_t *);
@@ -82,7 +87,7 @@ static int	conf_set_max_connections(struct conf_ctx *,
 static int	conf_set_limits(struct conf_ctx *, const config_setting_t *);
 static int	conf_set_timeouts(struct conf_ctx *, const config_setting_t *);
 static int	conf_set_log(struct conf_ctx *, const config_setting_t *);
-static int	conf_set_routes(struct conf_ctx *, const config_setting_t *);
+static int	conf_set_apps(struct conf_ctx *, const config_setting_t *);
 static int	conf_set_server_name(struct conf_ctx *,
 		    const config_setting_t *);
 static int	conf_set_reuseport(struct conf_ctx *,
@@ -95,14 +100,14 @@ static int	conf_set_stats(struct conf_ctx *, const config_setting_t *);
 /* The root's settings, in the order conf_dump() prints them. */
 static const char *const conf_root_names[] = {
 	"listen", "workers", "reuseport", "user", "group", "pid_file",
-	"max_connections", "limits", "timeouts", "log", "stats", "routes",
+	"max_connections", "limits", "timeouts", "log", "stats", "apps",
 	"server_name", NULL
 };
 static const conf_set_fn conf_root_fns[] = {
 	conf_set_listen, conf_set_workers, conf_set_reuseport, conf_set_user,
 	conf_set_group, conf_set_pid_file, conf_set_max_connections,
 	conf_set_limits, conf_set_timeouts, conf_set_log, conf_set_stats,
-	conf_set_routes, conf_set_server_name
+	conf_set_apps, conf_set_server_name
 };
 
 static const char *const conf_limits_names[] = {
@@ -115,11 +120,12 @@ static const char *const conf_timeouts_names[] = {
 static const char *const conf_log_names[] = {
 	"error", "level", "access", NULL
 };
-static const char *const conf_route_names[] = {
-	"path", "handler", "delay", NULL
+static const char *const conf_app_names[] = {
+	"module", "mount", "name", "settings", "body", "timeout", "stack_size",
+	"cancel_on_disconnect", NULL
 };
 static const char *const conf_stats_names[] = {
-	"path", "metrics", NULL
+	"path", "metrics", "healthz", NULL
 };
 
 /* ---- error messages ------------------------------------------------------ */
@@ -841,7 +847,7 @@ conf_stats_path(struct conf_ctx *x, const config_setting_t *s, char **dst)
 	if (strcmp(str, "off") == 0)
 		return conf_strset(x, s, dst, NULL);
 	len = strlen(str);
-	if (str[0] != '/' || len >= HTTP_PATTERN_MAX ||
+	if (str[0] != '/' || len >= CONF_STATS_PATH_MAX ||
 	    strspn(str, pchar) != len || strstr(str, "//") != NULL) {
 		conf_value(s, v, sizeof(v));
 		return conf_fail(x, s, "must be %s, not %s", what, v);
@@ -853,11 +859,11 @@ static int
 conf_set_stats(struct conf_ctx *x, const config_setting_t *g)
 {
 	struct asyncd_conf *c = x->conf;
-	char **dst[] = { &c->stats_path, &c->metrics_path };
+	char **dst[] = { &c->stats_path, &c->metrics_path, &c->healthz_path };
 	const config_setting_t *s;
 	int i, k;
 
-	if (conf_group(x, g, "path; metrics;") == -1)
+	if (conf_group(x, g, "path; metrics; healthz;") == -1)
 		return -1;
 	for (i = 0; (s = config_setting_get_elem(g, (unsigned)i)) != NULL;
 	    i++) {
@@ -871,120 +877,452 @@ conf_set_stats(struct conf_ctx *x, const config_setting_t *g)
 }
 
 /*
- * The stats pages share the URL space with the routes: a stats path that a
- * route matches would hide one of the two, and so would equal stats paths.
- * Checked once the whole file is read, since routes may come after stats
- * (or be the defaults).  The error points at what the file set: the stats
- * setting, else the route.
+ * The built-in app's pages differ from each other (a route of an app on
+ * one of them is refused when the apps load, with both routes named).
+ * The error points at what the file set.
  */
 static int
-conf_check_stats(struct conf_ctx *x, const config_setting_t *root)
+conf_check_stats(struct conf_ctx *x)
 {
-	static const char *const names[] = { "stats.path", "stats.metrics" };
-	struct asyncd_conf *c = x->conf;
-	const char *paths[2] = { c->stats_path, c->metrics_path };
-	const config_setting_t *at = NULL, *routes;
-	struct http_match m;
-	size_t ri;
-	int k;
+	static const char *const names[] = { "stats.path", "stats.metrics",
+	    "stats.healthz" };
+	const struct asyncd_conf *c = x->conf;
+	const char *paths[3] = { c->stats_path, c->metrics_path,
+	    c->healthz_path };
+	int i, j, k;
 
-	if (paths[0] != NULL && paths[1] != NULL &&
-	    strcmp(paths[0], paths[1]) == 0) {
-		k = x->stats_s[1] != NULL;	/* the defaults differ */
-		return conf_fail(x, x->stats_s[k], "\"%s\" is also %s",
-		    paths[k], names[!k]);
+	for (i = 0; i < 3; i++)
+		for (j = i + 1; j < 3; j++) {
+			if (paths[i] == NULL || paths[j] == NULL ||
+			    strcmp(paths[i], paths[j]) != 0)
+				continue;
+			k = x->stats_s[j] != NULL ? j : i;
+			return conf_fail(x, x->stats_s[k], "\"%s\" is also %s",
+			    paths[k], names[k == j ? i : j]);
+		}
+	return 0;
+}
+
+/*
+ * The mount prefix of an app: "/" or a pattern's literal segments
+ * ("/api/v1"): no trailing '/', no parameter, nothing to escape.
+ */
+static int
+conf_mount(struct conf_ctx *x, const config_setting_t *s, char **dst)
+{
+	static const char what[] = "\"/\" or a path such as \"/api\"";
+	static const char pchar[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@/";
+	const char *str = NULL;
+	char v[128];
+	size_t len;
+
+	if (conf_string(x, s, what, &str) == -1)
+		return -1;
+	len = strlen(str);
+	if (str[0] != '/' || len >= HTTP_PATTERN_MAX / 2 ||
+	    strspn(str, pchar) != len || strstr(str, "//") != NULL ||
+	    (len > 1 && str[len - 1] == '/')) {
+		conf_value(s, v, sizeof(v));
+		return conf_fail(x, s, "must be %s (no trailing '/'), not %s",
+		    what, v);
 	}
-	for (k = 0; k < 2; k++) {
-		if (paths[k] == NULL || http_router_match(&c->router,
-		    HTTP_M_GET, paths[k], strlen(paths[k]), &m) != 0)
-			continue;
-		ri = (size_t)(m.route - c->router.routes);
-		if (x->stats_s[k] != NULL)
-			return conf_fail(x, x->stats_s[k], "\"%s\" is also "
-			    "matched by routes[%zu] (\"%s\")", paths[k], ri,
-			    m.route->pattern);
-		if ((routes = config_setting_get_member(root, "routes")) !=
-		    NULL && (at = config_setting_get_elem(routes,
-		    (unsigned)ri)) != NULL)
-			at = config_setting_get_member(at, "path");
-		return conf_fail(x, at != NULL ? at : root, "\"%s\" also "
-		    "matches %s (\"%s\", the default): set it to another "
-		    "path or \"off\"", m.route->pattern, names[k], paths[k]);
-	}
+	return conf_strset(x, s, dst, str);
+}
+
+/* An app's name when none is given: the module's file name without
+ * directories and ".so". */
+static int
+conf_app_default_name(struct conf_ctx *x, const config_setting_t *g,
+    struct conf_app *a)
+{
+	const char *base = strrchr(a->module, '/');
+	size_t n;
+
+	base = base != NULL ? base + 1 : a->module;
+	n = strlen(base);
+	if (n >= 3 && strcmp(base + n - 3, ".so") == 0)
+		n -= 3;
+	if (n == 0 || n >= CONF_APP_NAME_MAX)
+		return conf_fail(x, g, "give the app a name (name = \"...\")");
+	if ((a->name = strndup(base, n)) == NULL)
+		return conf_fail(x, g, "out of memory");
 	return 0;
 }
 
 static int
-conf_set_route(struct conf_ctx *x, const config_setting_t *g)
+conf_set_app(struct conf_ctx *x, const config_setting_t *g,
+    struct conf_app *a)
 {
-	const config_setting_t *s, *path_s = NULL, *handler_s = NULL;
-	const char *path = NULL, *handler = NULL;
-	double delay = 0.0;
-	char why[256];
-	int i, k, err;
+	const config_setting_t *s;
+	const char *str = NULL;
+	long long n;
+	char v[128];
+	int i, k;
 
-	if (conf_group(x, g, "path = \"/...\"; handler = \"...\"; "
-	    "delay = SECONDS;") == -1)
+	if (conf_group(x, g, "module = \"...\"; mount = \"/\"; settings = "
+	    "{ ... };") == -1)
 		return -1;
+	a->where = g;
 	for (i = 0; (s = config_setting_get_elem(g, (unsigned)i)) != NULL;
 	    i++) {
-		if ((k = conf_lookup(x, s, conf_route_names)) == -1)
+		if ((k = conf_lookup(x, s, conf_app_names)) == -1)
 			return -1;
 		switch (k) {
 		case 0:
-			if (conf_string(x, s, "a string", &path) == -1)
+			if (conf_string(x, s, "a module's name or path",
+			    &str) == -1)
 				return -1;
-			path_s = s;
+			if (str[0] == '\0' || strlen(str) >= PATH_MAX)
+				return conf_fail(x, s, "must be a module's "
+				    "name or path");
+			if (conf_strset(x, s, &a->module, str) == -1)
+				return -1;
 			break;
 		case 1:
-			if (conf_string(x, s, "a string", &handler) == -1)
+			if (conf_mount(x, s, &a->mount) == -1)
 				return -1;
-			handler_s = s;
+			break;
+		case 2:
+			if (conf_string(x, s, "a name", &str) == -1)
+				return -1;
+			if (str[0] == '\0' || strlen(str) >= CONF_APP_NAME_MAX ||
+			    !http_token(str, strlen(str))) {
+				conf_value(s, v, sizeof(v));
+				return conf_fail(x, s, "must be 1 to %d "
+				    "letters, digits or -._~, not %s",
+				    CONF_APP_NAME_MAX - 1, v);
+			}
+			if (conf_strset(x, s, &a->name, str) == -1)
+				return -1;
+			break;
+		case 3:
+			if (conf_group(x, s, "the app's own settings") == -1)
+				return -1;
+			a->settings = s;
+			break;
+		case 4:
+			if (conf_int(x, s, 0, CONF_BODY_MAX, &n) == -1)
+				return -1;
+			a->opts.body_max = (uint64_t)n;
+			break;
+		case 5:
+			if (conf_number(x, s, 0, CONF_APP_TIMEOUT_MAX,
+			    &a->opts.timeout) == -1)
+				return -1;
+			break;
+		case 6:
+			if (conf_int(x, s, CONF_APP_STACK_MIN,
+			    CONF_APP_STACK_MAX, &n) == -1)
+				return -1;
+			a->opts.stack_size = (size_t)n;
 			break;
 		default:
-			if (conf_number(x, s, 0, CONF_DELAY_MAX, &delay) == -1)
+			if (conf_bool(x, s, &a->opts.cancel_on_disconnect) ==
+			    -1)
 				return -1;
 			break;
 		}
 	}
-	if (path == NULL)
-		return conf_fail(x, g, "missing path");
-	if (handler == NULL)
-		return conf_fail(x, g, "missing handler");
-	why[0] = '\0';
-	err = http_router_add(&x->conf->router, path, handler, delay, why,
-	    sizeof(why));
-	if (err == -ENOSPC)
-		return conf_fail(x, g, "more than %d routes", HTTP_ROUTES_MAX);
-	/* The router's reason goes out as it is; it names the handler or
-	 * else the pattern, so point at that line. */
-	if (err != 0)
-		return conf_fail(x, strstr(why, "handler") != NULL ? handler_s :
-		    path_s, "%s", why[0] != '\0' ? why :
-		    "rejected by the router");
+	if (a->module == NULL)
+		return conf_fail(x, g, "missing module");
+	if (a->mount == NULL && conf_strset(x, g, &a->mount, "/") == -1)
+		return -1;
+	if (a->name == NULL && conf_app_default_name(x, g, a) == -1)
+		return -1;
 	return 0;
 }
 
 static int
-conf_set_routes(struct conf_ctx *x, const config_setting_t *s)
+conf_set_apps(struct conf_ctx *x, const config_setting_t *s)
 {
+	struct asyncd_conf *c = x->conf;
 	const config_setting_t *e;
 	char v[128];
+	size_t k;
 	int i;
 
 	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
 		conf_value(s, v, sizeof(v));
-		return conf_fail(x, s, "must be a list ( { path = ...; "
-		    "handler = ...; }, ... ), not %s", v);
+		return conf_fail(x, s, "must be a list ( { module = ...; "
+		    "mount = ...; }, ... ), not %s", v);
 	}
-	if (config_setting_length(s) == 0)
-		return conf_fail(x, s, "needs at least one route");
-	http_router_init(&x->conf->router);
 	for (i = 0; (e = config_setting_get_elem(s, (unsigned)i)) != NULL;
-	    i++)
-		if (conf_set_route(x, e) == -1)
+	    i++) {
+		if (c->napps == CONF_APPS_MAX)
+			return conf_fail(x, e, "more than %d apps",
+			    CONF_APPS_MAX);
+		/* Counted at once: conf_free frees its strings. */
+		if (conf_set_app(x, e, &c->apps[c->napps++]) == -1)
 			return -1;
+		for (k = 0; k + 1 < c->napps; k++)
+			if (strcmp(c->apps[k].name, c->apps[c->napps - 1].name)
+			    == 0)
+				return conf_fail(x, e, "a second app called "
+				    "\"%s\" (give one another name)",
+				    c->apps[k].name);
+	}
 	return 0;
+}
+
+/* ---- an app's settings ------------------------------------------------------ */
+
+/*
+ * What a module's configure reads through asyncd_settings_*: a group of
+ * the configuration, and where errors go.  Every setting read is marked
+ * (libconfig's hook pointer); conf_settings_finish() then finds those that
+ * were not, which are typos.  The root is made by conf_settings_new; the
+ * elements of lists it hands out are freed with it.
+ */
+struct asyncd_settings {
+	const config_setting_t	*g;		/* NULL: no settings given */
+	const config_setting_t	*where;		/* the app's group */
+	struct conf_ctx		 x;		/* for conf_fail */
+	struct asyncd_settings	*root;
+	struct asyncd_settings	*next;		/* the root's elements */
+};
+
+static char conf_used;		/* the hook's value: "read" */
+
+static void
+conf_unmark(const config_setting_t *g)
+{
+	const config_setting_t *e;
+	int i;
+
+	config_setting_set_hook((config_setting_t *)(uintptr_t)g, NULL);
+	for (i = 0; (e = config_setting_get_elem(g, (unsigned)i)) != NULL;
+	    i++)
+		conf_unmark(e);
+}
+
+static void
+conf_mark(const config_setting_t *s)
+{
+	config_setting_set_hook((config_setting_t *)(uintptr_t)s, &conf_used);
+}
+
+struct asyncd_settings *
+conf_settings_new(const struct asyncd_conf *conf, size_t app, char *err,
+    size_t errlen)
+{
+	struct asyncd_settings *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->g = conf->apps[app].settings;
+	s->where = conf->apps[app].where;
+	s->x.conf = (struct asyncd_conf *)(uintptr_t)conf;
+	s->x.path = conf->path;
+	s->x.text = conf->text;
+	s->x.err = err;
+	s->x.errlen = errlen;
+	s->root = s;
+	if (s->g != NULL)
+		conf_unmark(s->g);
+	return s;
+}
+
+void
+conf_settings_free(struct asyncd_settings *s)
+{
+	struct asyncd_settings *e, *next;
+
+	if (s == NULL)
+		return;
+	for (e = s->next; e != NULL; e = next) {
+		next = e->next;
+		free(e);
+	}
+	free(s);
+}
+
+/* The first setting of g not read (depth first), or NULL. */
+static const config_setting_t *
+conf_unread(const config_setting_t *g)
+{
+	const config_setting_t *e, *u;
+	int i;
+
+	for (i = 0; (e = config_setting_get_elem(g, (unsigned)i)) != NULL;
+	    i++) {
+		if (config_setting_get_hook(e) != &conf_used)
+			return e;
+		if (config_setting_is_aggregate(e) &&
+		    config_setting_type(e) != CONFIG_TYPE_ARRAY &&
+		    (u = conf_unread(e)) != NULL)
+			return u;
+	}
+	return NULL;
+}
+
+int
+conf_settings_finish(struct asyncd_settings *s)
+{
+	const config_setting_t *u;
+
+	if (s->g == NULL || (u = conf_unread(s->g)) == NULL)
+		return 0;
+	/* A list's elements are groups: an unread one was never asked for. */
+	if (config_setting_name(u) == NULL)
+		return conf_fail(&s->x, u, "not read by the app (does it take "
+		    "this list?)");
+	return conf_fail(&s->x, u, "unknown setting of the app");
+}
+
+int
+conf_app_fail(const struct asyncd_conf *conf, size_t app, char *err,
+    size_t errlen, const char *fmt, ...)
+{
+	struct conf_ctx x = { (struct asyncd_conf *)(uintptr_t)conf,
+	    conf->path, conf->text, err, errlen, 0, { NULL } };
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (conf->apps[app].where == NULL) {
+		(void)snprintf(err, errlen, "%s: app %s: %s", conf->path,
+		    conf->apps[app].name, msg);
+		return -1;
+	}
+	return conf_fail(&x, conf->apps[app].where, "app %s: %s",
+	    conf->apps[app].name, msg);
+}
+
+/* The member called name of s's group, marked read; NULL if absent. */
+static const config_setting_t *
+conf_member(const struct asyncd_settings *s, const char *name)
+{
+	const config_setting_t *m;
+
+	if (s->g == NULL || name == NULL ||
+	    (m = config_setting_get_member(s->g, name)) == NULL)
+		return NULL;
+	conf_mark(m);
+	return m;
+}
+
+int
+asyncd_settings_int(const struct asyncd_settings *s, const char *name,
+    long long def, long long lo, long long hi, long long *out)
+{
+	const config_setting_t *m = conf_member(s, name);
+
+	if (m == NULL) {
+		*out = def;
+		return 0;
+	}
+	return conf_int((struct conf_ctx *)(uintptr_t)&s->x, m, lo, hi, out);
+}
+
+int
+asyncd_settings_number(const struct asyncd_settings *s, const char *name,
+    double def, double lo, double hi, double *out)
+{
+	const config_setting_t *m = conf_member(s, name);
+
+	if (m == NULL) {
+		*out = def;
+		return 0;
+	}
+	return conf_number((struct conf_ctx *)(uintptr_t)&s->x, m, lo, hi,
+	    out);
+}
+
+int
+asyncd_settings_bool(const struct asyncd_settings *s, const char *name,
+    int def, int *out)
+{
+	const config_setting_t *m = conf_member(s, name);
+
+	if (m == NULL) {
+		*out = def;
+		return 0;
+	}
+	return conf_bool((struct conf_ctx *)(uintptr_t)&s->x, m, out);
+}
+
+int
+asyncd_settings_string(const struct asyncd_settings *s, const char *name,
+    const char *def, const char **out)
+{
+	const config_setting_t *m = conf_member(s, name);
+
+	if (m == NULL) {
+		*out = def;
+		return 0;
+	}
+	return conf_string((struct conf_ctx *)(uintptr_t)&s->x, m, "a string",
+	    out);
+}
+
+int
+asyncd_settings_count(const struct asyncd_settings *s, const char *name)
+{
+	const config_setting_t *m = conf_member(s, name), *e;
+	char v[128];
+	int i, n;
+
+	if (m == NULL)
+		return 0;
+	if (config_setting_type(m) != CONFIG_TYPE_LIST)
+		goto bad;
+	n = config_setting_length(m);
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(m, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_GROUP)
+			goto bad;
+	}
+	return n;
+bad:
+	conf_value(m, v, sizeof(v));
+	return conf_fail((struct conf_ctx *)(uintptr_t)&s->x, m, "must be a "
+	    "list of groups ( { ... }, ... ), not %s", v);
+}
+
+const struct asyncd_settings *
+asyncd_settings_elem(const struct asyncd_settings *s, const char *name, int i)
+{
+	const config_setting_t *m = conf_member(s, name), *e;
+	struct asyncd_settings *el;
+
+	if (m == NULL || i < 0 || config_setting_type(m) != CONFIG_TYPE_LIST ||
+	    (e = config_setting_get_elem(m, (unsigned)i)) == NULL ||
+	    config_setting_type(e) != CONFIG_TYPE_GROUP)
+		return NULL;
+	if ((el = calloc(1, sizeof(*el))) == NULL)
+		return NULL;
+	conf_mark(e);
+	el->g = e;
+	el->where = s->where;
+	el->x = s->x;
+	el->root = s->root;
+	el->next = s->root->next;
+	s->root->next = el;
+	return el;
+}
+
+int
+asyncd_settings_fail(const struct asyncd_settings *s, const char *name,
+    const char *fmt, ...)
+{
+	const config_setting_t *at = name != NULL && s->g != NULL ?
+	    config_setting_get_member(s->g, name) : NULL;
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (at == NULL)
+		at = s->g;
+	if (at == NULL)
+		return conf_fail((struct conf_ctx *)(uintptr_t)&s->x, s->where,
+		    "settings%s%s: %s", name != NULL ? "." : "", name != NULL ?
+		    name : "", msg);
+	return conf_fail((struct conf_ctx *)(uintptr_t)&s->x, at, "%s", msg);
 }
 
 /* ---- 32-bit integer literals ---------------------------------------------- */
@@ -1091,18 +1429,6 @@ conf_scan(struct conf_ctx *x)
 int
 conf_init(struct asyncd_conf *c)
 {
-	static const struct {
-		const char *path, *handler;
-		double delay;
-	} routes[] = {
-		/* The seed's app: asyncio.sleep(0.5) before answering. */
-		{ "/", "index", 0.5 },
-		{ "/hello/{name}", "hello", 0.5 },
-		{ "/healthz", "healthz", 0.0 },
-	};
-	char why[128];
-	size_t i;
-
 	memset(c, 0, sizeof(*c));
 	(void)snprintf(c->listen[0].addr, sizeof(c->listen[0].addr), "%s",
 	    CONF_DEFAULT_LISTEN);
@@ -1126,17 +1452,14 @@ conf_init(struct asyncd_conf *c)
 	c->timeouts.heartbeat = CONF_DEFAULT_TIMEOUT_HEARTBEAT;
 	c->timeouts.ready = CONF_DEFAULT_TIMEOUT_READY;
 	c->log_level = LOG_LEVEL_INFO;
-	http_router_init(&c->router);
-	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-		if (http_router_add(&c->router, routes[i].path,
-		    routes[i].handler, routes[i].delay, why, sizeof(why)) != 0)
-			return -1;	/* the router and this table disagree */
 	c->error_log = strdup("stderr");
 	c->server_name = strdup(CONF_DEFAULT_SERVER_NAME);
 	c->stats_path = strdup(CONF_DEFAULT_STATS_PATH);
 	c->metrics_path = strdup(CONF_DEFAULT_METRICS_PATH);
+	c->healthz_path = strdup(CONF_DEFAULT_HEALTHZ_PATH);
 	if (c->error_log == NULL || c->server_name == NULL ||
-	    c->stats_path == NULL || c->metrics_path == NULL) {
+	    c->stats_path == NULL || c->metrics_path == NULL ||
+	    c->healthz_path == NULL) {
 		conf_free(c);
 		return -1;
 	}
@@ -1148,45 +1471,55 @@ conf_load(const char *path, struct asyncd_conf *conf, char *err,
     size_t errlen)
 {
 	struct asyncd_conf c;
-	struct conf_text text;
-	struct conf_ctx x = { &c, path, &text, err, errlen, 0, { NULL, NULL } };
-	config_t cf;
+	struct conf_text *tp;
+	struct conf_ctx x = { &c, path, NULL, err, errlen, 0, { NULL } };
+	config_t *cfp;
 	const config_setting_t *root, *s;
 	const char *file;
 	unsigned line;
 	int i, k;
 
 	memset(conf, 0, sizeof(*conf));
-	if (conf_text_read(&text, path, err, errlen) == -1)
-		return -1;
 	if (conf_init(&c) == -1) {
 		(void)snprintf(err, errlen, "%s: out of memory", path);
-		conf_text_free(&text);
 		return -1;
 	}
-	config_init(&cf);
+	/* Kept with the configuration: the apps' settings live in them. */
+	if ((c.text = tp = calloc(1, sizeof(*tp))) == NULL ||
+	    (c.cf = cfp = calloc(1, sizeof(*cfp))) == NULL) {
+		(void)snprintf(err, errlen, "%s: out of memory", path);
+		conf_free(&c);
+		return -1;
+	}
+	config_init(cfp);
+	if (conf_text_read(tp, path, err, errlen) == -1) {
+		conf_free(&c);
+		return -1;
+	}
+	x.text = tp;
+
 	/*
 	 * conftext.c expanded every @include; should libconfig still see
 	 * one, it must fail to open it, never open a directory (and exit)
 	 * or a FIFO (and block): nothing can be opened under /dev/null.
 	 */
-	config_set_include_dir(&cf, "/dev/null");
+	config_set_include_dir(cfp, "/dev/null");
 
 	if ((c.path = strdup(path)) == NULL) {
 		(void)snprintf(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
-	if (config_read_string(&cf, text.buf) == CONFIG_FALSE) {
-		file = conf_text_where(&text, (unsigned)config_error_line(&cf),
+	if (config_read_string(cfp, tp->buf) == CONFIG_FALSE) {
+		file = conf_text_where(tp, (unsigned)config_error_line(cfp),
 		    &line);
 		(void)snprintf(err, errlen, "%s:%u: %s", file, line,
-		    config_error_text(&cf));
+		    config_error_text(cfp));
 		goto fail;
 	}
 	if (conf_scan(&x) == -1)
 		goto fail;
 
-	root = config_root_setting(&cf);
+	root = config_root_setting(cfp);
 	for (i = 0; (s = config_setting_get_elem(root, (unsigned)i)) != NULL;
 	    i++) {
 		if ((k = conf_lookup(&x, s, conf_root_names)) == -1)
@@ -1195,20 +1528,15 @@ conf_load(const char *path, struct asyncd_conf *conf, char *err,
 		if (conf_root_fns[k](&x, s) == -1)
 			goto fail;
 	}
-	if (conf_check_stats(&x, root) == -1)
+	if (conf_check_stats(&x) == -1)
 		goto fail;
 	if (c.have_uid && !c.have_gid) {
 		c.gid = x.user_gid;
 		c.have_gid = 1;
 	}
-
-	config_destroy(&cf);
-	conf_text_free(&text);
 	*conf = c;
 	return 0;
 fail:
-	config_destroy(&cf);
-	conf_text_free(&text);
 	conf_free(&c);
 	return -1;
 }
@@ -1246,6 +1574,62 @@ conf_dump_number(FILE *fp, double d)
 	if (prec == 17)
 		(void)snprintf(buf, sizeof(buf), "%.17g", d);
 	(void)fprintf(fp, "%s%s", buf, strpbrk(buf, ".eE") ? "" : ".0");
+}
+
+/* A setting's value (an app's settings) in libconfig syntax, recursively;
+ * depth is the indentation of the line it is on. */
+static void
+conf_dump_setting(FILE *fp, const config_setting_t *s, int depth)
+{
+	const config_setting_t *e;
+	int i, n, t = config_setting_type(s), j;
+
+	switch (t) {
+	case CONFIG_TYPE_INT:
+		(void)fprintf(fp, "%d", config_setting_get_int(s));
+		break;
+	case CONFIG_TYPE_INT64:
+		(void)fprintf(fp, "%lldL",
+		    (long long)config_setting_get_int64(s));
+		break;
+	case CONFIG_TYPE_FLOAT:
+		conf_dump_number(fp, config_setting_get_float(s));
+		break;
+	case CONFIG_TYPE_BOOL:
+		(void)fprintf(fp, "%s", config_setting_get_bool(s) ? "true" :
+		    "false");
+		break;
+	case CONFIG_TYPE_STRING:
+		conf_dump_string(fp, config_setting_get_string(s));
+		break;
+	case CONFIG_TYPE_GROUP:
+		(void)fprintf(fp, "{\n");
+		n = config_setting_length(s);
+		for (i = 0; i < n; i++) {
+			e = config_setting_get_elem(s, (unsigned)i);
+			for (j = 0; j <= depth; j++)
+				(void)fputc('\t', fp);
+			(void)fprintf(fp, "%s = ", config_setting_name(e));
+			conf_dump_setting(fp, e, depth + 1);
+			(void)fprintf(fp, ";\n");
+		}
+		for (j = 0; j < depth; j++)
+			(void)fputc('\t', fp);
+		(void)fprintf(fp, "}");
+		break;
+	case CONFIG_TYPE_ARRAY:
+	case CONFIG_TYPE_LIST:
+		(void)fprintf(fp, "%s", t == CONFIG_TYPE_ARRAY ? "[ " : "( ");
+		n = config_setting_length(s);
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				(void)fprintf(fp, ", ");
+			conf_dump_setting(fp, config_setting_get_elem(s,
+			    (unsigned)i), depth + 1);
+		}
+		(void)fprintf(fp, "%s", t == CONFIG_TYPE_ARRAY ? " ]" : " )");
+		break;
+	}
 }
 
 void
@@ -1306,19 +1690,43 @@ conf_dump(FILE *fp, const struct asyncd_conf *c)
 	(void)fprintf(fp, ";\n\tmetrics = ");
 	conf_dump_string(fp, c->metrics_path != NULL ? c->metrics_path :
 	    "off");
+	(void)fprintf(fp, ";\n");
+	(void)fprintf(fp, "\thealthz = ");
+	conf_dump_string(fp, c->healthz_path != NULL ? c->healthz_path :
+	    "off");
 	(void)fprintf(fp, ";\n};\n");
-	(void)fprintf(fp, "routes = (\n");
-	for (i = 0; i < c->router.n; i++) {
-		const struct http_route *r = &c->router.routes[i];
+	(void)fprintf(fp, "apps = (");
+	for (i = 0; i < c->napps; i++) {
+		const struct conf_app *a = &c->apps[i];
 
-		(void)fprintf(fp, "\t{ path = ");
-		conf_dump_string(fp, r->pattern);
-		(void)fprintf(fp, "; handler = \"%s\"; delay = ",
-		    http_handler_name(r->handler));
-		conf_dump_number(fp, r->delay);
-		(void)fprintf(fp, "; }%s\n", i + 1 < c->router.n ? "," : "");
+		(void)fprintf(fp, "%s\n\t{\n\t\tname = ", i ? "," : "");
+		conf_dump_string(fp, a->name);
+		(void)fprintf(fp, ";\n\t\tmodule = ");
+		conf_dump_string(fp, a->module);
+		(void)fprintf(fp, ";\n\t\tmount = ");
+		conf_dump_string(fp, a->mount);
+		(void)fprintf(fp, ";\n");
+		if (a->opts.body_max != 0)
+			(void)fprintf(fp, "\t\tbody = %lluL;\n",
+			    (unsigned long long)a->opts.body_max);
+		if (a->opts.timeout != 0) {
+			(void)fprintf(fp, "\t\ttimeout = ");
+			conf_dump_number(fp, a->opts.timeout);
+			(void)fprintf(fp, ";\n");
+		}
+		if (a->opts.stack_size != 0)
+			(void)fprintf(fp, "\t\tstack_size = %zu;\n",
+			    a->opts.stack_size);
+		if (a->opts.cancel_on_disconnect)
+			(void)fprintf(fp, "\t\tcancel_on_disconnect = true;\n");
+		if (a->settings != NULL) {
+			(void)fprintf(fp, "\t\tsettings = ");
+			conf_dump_setting(fp, a->settings, 2);
+			(void)fprintf(fp, ";\n");
+		}
+		(void)fprintf(fp, "\t}");
 	}
-	(void)fprintf(fp, ");\n");
+	(void)fprintf(fp, "%s);\n", c->napps > 0 ? "\n" : "");
 	(void)fprintf(fp, "server_name = ");
 	conf_dump_string(fp, c->server_name != NULL ? c->server_name : "");
 	(void)fprintf(fp, ";\n");
@@ -1327,6 +1735,8 @@ conf_dump(FILE *fp, const struct asyncd_conf *c)
 void
 conf_free(struct asyncd_conf *c)
 {
+	size_t i;
+
 	free(c->path);
 	free(c->error_log);
 	free(c->access_log);
@@ -1336,5 +1746,19 @@ conf_free(struct asyncd_conf *c)
 	free(c->pid_file);
 	free(c->stats_path);
 	free(c->metrics_path);
+	free(c->healthz_path);
+	for (i = 0; i < c->napps; i++) {
+		free(c->apps[i].name);
+		free(c->apps[i].module);
+		free(c->apps[i].mount);
+	}
+	if (c->cf != NULL) {
+		config_destroy(c->cf);
+		free(c->cf);
+	}
+	if (c->text != NULL) {
+		conf_text_free(c->text);
+		free(c->text);
+	}
 	memset(c, 0, sizeof(*c));
 }

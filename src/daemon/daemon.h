@@ -21,7 +21,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "http.h"
+#include <asyncd/app.h>
+
+#include "server.h"
 
 /* ==== configuration (config.c) ========================================== */
 /*
@@ -57,6 +59,9 @@
 #define CONF_DEFAULT_TIMEOUT_READY	10.0
 #define CONF_DEFAULT_STATS_PATH		"/stats"
 #define CONF_DEFAULT_METRICS_PATH	"/metrics"
+#define CONF_DEFAULT_HEALTHZ_PATH	"/healthz"
+#define CONF_APPS_MAX			32
+#define CONF_APP_NAME_MAX		64
 #define CONF_DEFAULT_SERVER_NAME	"asyncd"
 
 /* One listen address, as validated: host is "*", dotted IPv4 or a
@@ -66,6 +71,26 @@ struct conf_listen {
 						   http_server_listen() */
 	char		 host[CONF_HOST_MAX];
 	unsigned	 port;			/* 0: ephemeral */
+};
+
+/*
+ * One app of apps = ( ... ): the module it loads, where it is mounted, its
+ * settings (the libconfig group, read by the module's configure through
+ * asyncd_settings_*) and the defaults of its routes.
+ */
+struct conf_app {
+	char			*name;		/* "seed": for logs and metrics */
+	char			*module;	/* a linked-in module's name, a
+						   file name in the module
+						   directories, or a path */
+	char			*mount;		/* "/", "/api" */
+	const void		*settings;	/* the group (libconfig's), NULL
+						   when absent; lives as long as
+						   the configuration */
+	const void		*where;		/* the app's own group, for
+						   messages */
+	struct http_route_opts	 opts;		/* body, timeout, stack_size,
+						   cancel_on_disconnect */
 };
 
 struct conf_timeouts {
@@ -82,7 +107,7 @@ struct conf_timeouts {
 /*
  * The whole configuration.  Owned by whoever loaded it; conf_free() frees
  * the strings.  Read-only once loaded: the server keeps pointers into it
- * (the router, the server name), so it must outlive the server.
+ * (the server name, the apps' settings), so it must outlive the server.
  */
 struct asyncd_conf {
 	char			*path;		/* the file it came from */
@@ -120,8 +145,14 @@ struct asyncd_conf {
 	 * is matched by a route, and they differ. */
 	char			*stats_path;
 	char			*metrics_path;
-	struct http_router	 router;
+	char			*healthz_path;
+	struct conf_app		 apps[CONF_APPS_MAX];
+	size_t			 napps;
 	char			*server_name;
+	/* Private to config.c: the parsed file, kept for the apps' settings
+	 * and for their messages' FILE:LINE. */
+	void			*cf;		/* config_t * */
+	struct conf_text	*text;
 };
 
 /* Fills conf with the defaults (strings allocated: conf_free() them).
@@ -286,5 +317,101 @@ void	proctitle_set(const char *fmt, ...)
  * 0 or -errno.
  */
 int	signals_ignore(const sigset_t *keep);
+
+/* ==== apps (apps.c, builtin.c, stats.c; settings in config.c) ========== */
+
+/*
+ * The counters of every worker, for the built-in app's stats pages: a
+ * worker asks its master over its channel.
+ */
+#define STATS_WORKERS_MAX	256
+
+struct stats_worker {
+	long		pid;
+	unsigned	slot;		/* worker number, 1-based; 0 for a total */
+	uint64_t	open, active, requests, errors;
+};
+
+struct stats_cluster {
+	struct stats_worker total;
+	size_t		 n;
+	struct stats_worker w[STATS_WORKERS_MAX];
+};
+
+/* The body of the stats page (JSON) or, with metrics, the metrics page
+ * (Prometheus text); its length or -ENOSPC. */
+ssize_t	stats_body(const struct stats_cluster *cs, int metrics, char *buf,
+	    size_t cap);
+
+/* The settings of app i of conf for its module's configure; errors go to
+ * err.  NULL on ENOMEM.  conf_settings_finish: -1 (err set) if a setting
+ * was not read. */
+struct asyncd_settings *conf_settings_new(const struct asyncd_conf *conf,
+	    size_t app, char *err, size_t errlen);
+int	conf_settings_finish(struct asyncd_settings *s);
+void	conf_settings_free(struct asyncd_settings *s);
+/* "FILE:LINE: app NAME: message" at app i's group in err; -1. */
+int	conf_app_fail(const struct asyncd_conf *conf, size_t app, char *err,
+	    size_t errlen, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+
+/* What the built-in app needs from its worker. */
+struct builtin_hooks {
+	/* Fills out with every worker's counters (asks the master);
+	 * suspends up to timeout.  0 or -errno. */
+	int		(*stats)(struct stats_cluster *out, double timeout);
+	/* Whether the worker is stopping or draining (healthz: 503). */
+	int		(*draining)(void);
+};
+
+/*
+ * The built-in app, "asyncd", mounted at "/": GET of conf's healthz, stats
+ * and metrics paths (each may be off).  hooks may be NULL (asyncd -t: the
+ * routes are only checked).  NULL on ENOMEM or a bad path (err set).
+ */
+struct http_app *builtin_app_new(const struct asyncd_conf *conf,
+	    const struct builtin_hooks *hooks, char *err, size_t errlen);
+
+/* The apps of one process (a worker, asyncd -t, the start's check). */
+struct apps {
+	size_t			 n;
+	struct http_app		*app[CONF_APPS_MAX + 1];	/* the built-in
+							   app last */
+	const struct asyncd_module *mod[CONF_APPS_MAX + 1];	/* NULL: the
+							   built-in one */
+	void			*dl[CONF_APPS_MAX + 1];	/* dlopen handles */
+	int			 inited[CONF_APPS_MAX + 1];
+};
+
+/*
+ * The modules linked into the program (asyncd_main's argument), looked up
+ * by name before any file; NULL-terminated, or NULL.
+ */
+extern const struct asyncd_module *const *apps_linked;
+
+/*
+ * Loads conf's apps: each module (linked in, else dlopen'd from its path
+ * or the module directories: $ASYNCD_MODULE_PATH, then the installed one),
+ * its ABI checked, an http_app made at its mount and its configure run
+ * with its settings; then the built-in app (hooks as for builtin_app_new);
+ * then every route of every app checked against the others.  0, or -1 with
+ * "FILE:LINE: ..." in err and what was loaded freed.  Does not suspend.
+ */
+int	apps_load(struct apps *as, const struct asyncd_conf *conf,
+	    const struct builtin_hooks *hooks, char *err, size_t errlen);
+/* Runs each app's init in order; on a failure, cleans up the ones that
+ * succeeded (in reverse) and returns -1 with the reason in err.  From a
+ * task: suspends. */
+int	apps_init(struct apps *as, char *err, size_t errlen);
+/* Stops each app's tasks, then runs the cleanups, in reverse.  From a
+ * task: suspends. */
+void	apps_cleanup(struct apps *as);
+/* Frees the http_apps (not the modules: a worker never dlcloses). */
+void	apps_free(struct apps *as);
+
+/* Drops root for conf's user and group (workers and the start's check);
+ * exits on failure. */
+void	daemon_drop_privileges(const struct asyncd_conf *conf,
+	    const char *who);
 
 #endif /* ASYNCD_DAEMON_H */

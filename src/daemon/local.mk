@@ -1,32 +1,88 @@
-# src/daemon: the daemon layer (configuration, logs; later the master, the
-# workers and their channel), the asyncd program, its configuration files
-# and their tests.
+# src/daemon: the daemon layer (configuration, logs, the master, the
+# workers, the apps they load, asyncd_main), the asyncd program, its
+# configuration files and their tests.
 
 # The daemon sees its own header and those of the layers it drives.
 DAEMON_CPPFLAGS = $(RT_CPPFLAGS) -I$(top_srcdir)/src/http \
 	-I$(top_srcdir)/src/daemon $(LIBCONFIG_CFLAGS)
 
 noinst_LTLIBRARIES += src/daemon/libdaemon.la
-src_daemon_libdaemon_la_CPPFLAGS = $(DAEMON_CPPFLAGS)
+src_daemon_libdaemon_la_CPPFLAGS = $(DAEMON_CPPFLAGS) \
+	-DASYNCD_CONF_PATH='"$(sysconfdir)/asyncd/asyncd.conf"' \
+	-DASYNCD_MODULE_DIR='"$(pkglibdir)"'
 src_daemon_libdaemon_la_SOURCES = \
+	include/asyncd/app.h \
 	src/daemon/daemon.h \
+	src/daemon/main.c \
 	src/daemon/config.c \
 	src/daemon/conftext.c \
 	src/daemon/log.c \
 	src/daemon/master.c \
 	src/daemon/worker.c \
+	src/daemon/apps.c \
+	src/daemon/builtin.c \
+	src/daemon/stats.c \
 	src/daemon/proctitle.c \
 	src/daemon/signals.c
 
-# libdaemon.la needs the router (libhttpapp.la) and libconfig.
-DAEMON_LIBS = src/daemon/libdaemon.la src/daemon/libdaemonproto.la
+# What a program of the daemon layer links (tests), in dependency order.
+DAEMON_LIBS = src/daemon/libdaemon.la src/daemon/libdaemonproto.la \
+	$(HTTP_SERVER_LIBS) $(RT_LIBS) $(LIBCONFIG_LIBS) -ldl
+
+# libasyncd: every layer in one installed library, exporting only what the
+# public headers mark ASYNCD_API (everything is built with
+# -fvisibility=hidden).  Its version is ASYNCD_LT_VERSION (configure.ac),
+# libtool's current:revision:age: a release that changes the library's
+# code bumps revision; one that adds to the interface bumps current and
+# age and zeroes revision; one that breaks it bumps current, zeroes
+# revision and age, and so changes the soname (libasyncd.so.N) and
+# ASYNCD_ABI_VERSION in include/asyncd/version.h with it.
+lib_LTLIBRARIES += libasyncd.la
+libasyncd_la_SOURCES =
+libasyncd_la_LIBADD = src/daemon/libdaemon.la src/daemon/libdaemonproto.la \
+	src/http/libhttpserver.la src/http/libhttpclient.la \
+	src/http/libhttpparser.la src/runtime/libruntime.la \
+	src/coro/libcoro.la $(EV_LIBS) $(LIBCONFIG_LIBS) -ldl -lm \
+	$(PTHREAD_LIBS)
+libasyncd_la_LDFLAGS = -version-info $(ASYNCD_LT_VERSION) -no-undefined \
+	-Wl,-z,defs
+
+# libasyncd.a: visibility does not apply to an archive, so every internal
+# symbol (conf_load, chan_send...) would be global in it and could clash
+# with an app's own.  At install its objects are linked into one (ld -r)
+# and the hidden symbols made local (objcopy --localize-hidden): the
+# installed archive defines the public API only, as the .so does.
+install-exec-hook: install-asyncd-archive
+install-asyncd-archive:
+	@a='$(DESTDIR)$(libdir)/libasyncd.a'; t="$$a.d"; \
+	if test -f "$$a"; then \
+	  echo " localizing the internal symbols of $$a"; \
+	  rm -rf "$$t" && mkdir "$$t" && \
+	  $(LD) -r -o "$$t/libasyncd.o" --whole-archive "$$a" && \
+	  $(OBJCOPY) --localize-hidden "$$t/libasyncd.o" && \
+	  $(AR) rc "$$t/libasyncd.a" "$$t/libasyncd.o" && \
+	  $(RANLIB) "$$t/libasyncd.a" && mv -f "$$t/libasyncd.a" "$$a" && \
+	  rm -rf "$$t" || { rm -rf "$$t"; exit 1; }; \
+	fi
+.PHONY: install-asyncd-archive
+
+# pkg-config's file: flags, and moduledir for app modules.
+pkgconfigdir = $(libdir)/pkgconfig
+pkgconfig_DATA = asyncd.pc
+EXTRA_DIST += asyncd.pc.in
+
+# The public headers, installed as <asyncd/...>.
+asyncdincludedir = $(includedir)/asyncd
+asyncdinclude_HEADERS = \
+	include/asyncd/asyncd.h \
+	include/asyncd/version.h \
+	include/asyncd/rt.h \
+	include/asyncd/http.h \
+	include/asyncd/app.h
 
 sbin_PROGRAMS += asyncd
 asyncd_SOURCES = src/asyncd.c
-asyncd_CPPFLAGS = $(DAEMON_CPPFLAGS) \
-	-DASYNCD_CONF_PATH='"$(sysconfdir)/asyncd/asyncd.conf"'
-asyncd_LDADD = $(DAEMON_LIBS) $(HTTP_SERVER_LIBS) $(RT_LIBS) \
-	$(LIBCONFIG_LIBS)
+asyncd_LDADD = libasyncd.la
 
 # The configuration: asyncd.conf documents every setting; asyncd-fast.conf
 # is the same app without delays, for benchmarks.  `make install` puts
@@ -63,8 +119,7 @@ check_PROGRAMS += tests/unit/test-daemon-config
 TESTS += tests/unit/test-daemon-config
 tests_unit_test_daemon_config_CPPFLAGS = $(DAEMON_CPPFLAGS)
 tests_unit_test_daemon_config_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_daemon_config_LDADD = $(DAEMON_LIBS) src/http/libhttpapp.la \
-	$(LIBCONFIG_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_daemon_config_LDADD = $(DAEMON_LIBS) $(CMOCKA_LIBS)
 
 # log.c: lines, levels, escaping, reopening.
 check_PROGRAMS += tests/unit/test-daemon-log

@@ -1014,8 +1014,13 @@ worker_died(struct slot *sl, int status)
 		    sl->index, (long)sl->pid, how);
 		if (sl->gen == m.next_gen)
 			reload_abort("a new worker failed during startup");
-		else if (!m.started)
+		else if (!m.started) {
 			master_trip("a worker failed during startup");
+			/* An app's bad setting is a configuration error. */
+			if (WIFEXITED(status) && WEXITSTATUS(status) ==
+			    EX_CONFIG)
+				m.exit_status = EX_CONFIG;
+		}
 		else if (++m.start_failures >= BREAKER_STARTS)
 			master_trip("replacement workers fail during startup");
 		else

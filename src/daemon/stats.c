@@ -2,9 +2,9 @@
  * stats.c - the stats (JSON) and metrics (Prometheus text format) bodies.
  *
  * Both show the daemon's workers together and one by one.  The numbers
- * come from the daemon (http_server_conf.stats): the worker serving the
- * request asks its master, which answers with every worker's counters as
- * of its last heartbeat.  These pages are for monitoring, not the hot path:
+ * come from the master: the worker serving the request asks it
+ * (worker.c), and it answers with every worker's counters as of its last
+ * heartbeat.  These pages are for monitoring, not the hot path:
  * the body is formatted into a buffer allocated for the request.
  */
 #include "config.h"
@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "http-int.h"
+#include "daemon.h"
 
 struct out {
 	char	*buf;
@@ -40,7 +40,7 @@ put(struct out *o, const char *fmt, ...)
 }
 
 static void
-json_counters(struct out *o, const struct http_worker_stats *w)
+json_counters(struct out *o, const struct stats_worker *w)
 {
 	put(o, "\"connections\": %llu, \"active\": %llu, \"requests\": %llu, "
 	    "\"errors\": %llu", (unsigned long long)w->open,
@@ -49,7 +49,7 @@ json_counters(struct out *o, const struct http_worker_stats *w)
 }
 
 static void
-metric(struct out *o, const struct http_cluster_stats *cs, const char *name,
+metric(struct out *o, const struct stats_cluster *cs, const char *name,
     const char *type, const char *help, size_t off)
 {
 	size_t i;
@@ -66,7 +66,7 @@ metric(struct out *o, const struct http_cluster_stats *cs, const char *name,
 }
 
 ssize_t
-http__stats_body(const struct http_cluster_stats *cs, int metrics, char *buf,
+stats_body(const struct stats_cluster *cs, int metrics, char *buf,
     size_t cap)
 {
 	struct out o = { .buf = buf, .cap = cap };
@@ -74,16 +74,16 @@ http__stats_body(const struct http_cluster_stats *cs, int metrics, char *buf,
 
 	if (metrics) {
 		metric(&o, cs, "connections", "gauge", "Open connections.",
-		    offsetof(struct http_worker_stats, open));
+		    offsetof(struct stats_worker, open));
 		metric(&o, cs, "connections_active", "gauge",
 		    "Connections inside a request.",
-		    offsetof(struct http_worker_stats, active));
+		    offsetof(struct stats_worker, active));
 		metric(&o, cs, "requests_total", "counter",
 		    "Requests answered.",
-		    offsetof(struct http_worker_stats, requests));
+		    offsetof(struct stats_worker, requests));
 		metric(&o, cs, "errors_total", "counter",
 		    "Requests answered with a 4xx or 5xx status.",
-		    offsetof(struct http_worker_stats, errors));
+		    offsetof(struct stats_worker, errors));
 		put(&o, "# HELP asyncd_workers Worker processes.\n"
 		    "# TYPE asyncd_workers gauge\nasyncd_workers %zu\n", cs->n);
 	} else {

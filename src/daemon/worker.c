@@ -44,6 +44,10 @@ static struct worker {
 	struct chan		 ch;
 	struct http_server	*server;
 	struct http_server_conf	 hc;
+	struct apps		 apps;
+	int			 ready;		/* the apps' init is done */
+	struct rt_event		 ready_ev;	/* set when it is done, or
+						   failed */
 	int			 quitting;
 	double			 quit_deadline;
 	int			 quit_reload;
@@ -67,7 +71,7 @@ static struct {
 	uint32_t		 answered;	/* the snapshot's question */
 	uint32_t		 next_id;
 	struct rt_event		 news;		/* set by each answer */
-	struct http_cluster_stats snap;
+	struct stats_cluster snap;
 } stats;
 
 /* Whether round a is b or later (ids wrap). */
@@ -77,16 +81,15 @@ stats_round_reached(uint32_t a, uint32_t b)
 	return (int32_t)(a - b) >= 0;
 }
 
-/* http_server_conf.stats: asks the master, or joins the question out;
- * suspends up to timeout. */
+/* The built-in app's stats hook: asks the master, or joins the question
+ * out; suspends up to timeout. */
 static int
-worker_stats(void *arg, struct http_cluster_stats *out, double timeout)
+worker_stats(struct stats_cluster *out, double timeout)
 {
 	double end = rt_loop_time() + timeout, left;
 	uint32_t round;
 	int err;
 
-	(void)arg;
 	if (stats.asked == 0 || rt_loop_time() - stats.asked_at > timeout) {
 		if (++stats.next_id == 0)
 			stats.next_id = 1;
@@ -115,7 +118,7 @@ static void
 worker_stats_reply(const struct chan_hdr *hdr, const void *payload)
 {
 	const struct chan_stats *st = payload;
-	struct http_cluster_stats *out = &stats.snap;
+	struct stats_cluster *out = &stats.snap;
 
 	/* An answer to an abandoned question is still news. */
 	if (stats.answered != 0 && !stats_round_reached(hdr->id,
@@ -126,8 +129,8 @@ worker_stats_reply(const struct chan_hdr *hdr, const void *payload)
 	out->total.active = st->total.conns_active;
 	out->total.requests = st->total.requests;
 	out->total.errors = st->total.errors;
-	out->n = st->nworkers < HTTP_STATS_WORKERS_MAX ? st->nworkers :
-	    HTTP_STATS_WORKERS_MAX;
+	out->n = st->nworkers < STATS_WORKERS_MAX ? st->nworkers :
+	    STATS_WORKERS_MAX;
 	for (size_t k = 0; k < out->n; k++) {
 		out->w[k].pid = st->w[k].pid;
 		out->w[k].slot = st->w[k].slot;
@@ -154,6 +157,18 @@ worker_counters(struct chan_counters *c)
 	c->errors = st.errors;
 }
 
+/* The built-in app's health hook. */
+static int
+worker_draining(void)
+{
+	return w.quitting;
+}
+
+/*
+ * The graceful stop: the server drains, then the apps' tasks are stopped
+ * and their cleanups run (they may wait: a database's goodbye), then the
+ * loop ends.  If the apps' init is still running, it is let finish first.
+ */
 static int
 worker_quit_task(void *arg)
 {
@@ -161,13 +176,83 @@ worker_quit_task(void *arg)
 
 	(void)arg;
 	proctitle_set("asyncd: worker %d (draining)", w.slot);
+	while (!rt_event_is_set(&w.ready_ev))
+		(void)rt_event_wait(&w.ready_ev, RT_FOREVER);
 	cancelled = http_server_shutdown(w.server, w.quit_deadline,
 	    w.quit_reload);
 	if (cancelled > 0)
 		log_warn("worker %d: %d connection%s cancelled at the deadline",
 		    w.slot, cancelled, cancelled == 1 ? "" : "s");
+	if (w.ready)
+		apps_cleanup(&w.apps);
 	rt_loop_stop();
 	return 0;
+}
+
+/*
+ * The start, in a task since the apps' init may wait: init each app, then
+ * serve and tell the master.  An init that fails fails the worker: at a
+ * reload the old generation keeps serving.
+ */
+static int
+worker_start_task(void *arg)
+{
+	char err[1024];
+	int rc;
+
+	(void)arg;
+	if (apps_init(&w.apps, err, sizeof(err)) != 0) {
+		log_error("worker %d: %s", w.slot, err);
+		(void)chan_send(&w.ch, CHAN_FATAL, 0, getpid(), err,
+		    strlen(err) > 0 ? strlen(err) : 1);
+		(void)chan_flush(&w.ch);
+		http_server_flush_access(w.server);
+		_exit(EX_SOFTWARE);
+	}
+	if ((rc = http_server_start(w.server)) != 0)
+		fatalx(EX_OSERR, "worker %d: cannot start serving: %s", w.slot,
+		    rt_strerror(rc));
+	w.ready = 1;
+	rt_event_set(&w.ready_ev);
+	if ((rc = chan_send(&w.ch, CHAN_READY, 0, getpid(), NULL, 0)) != 0)
+		fatalx(EX_OSERR, "worker %d: cannot tell the master: %s",
+		    w.slot, rt_strerror(rc));
+	return 0;
+}
+
+/*
+ * A fault is killing us (rt_fault_hook, on the alternate signal stack):
+ * tell the master which task it hit, for its log (a handler's task is
+ * named after its route).  Async-signal-safe: one write(2) of a FATAL
+ * frame built by hand, and only when no frame of ours is half-sent.
+ */
+static void
+worker_fault(int signo, const char *task)
+{
+	static unsigned char frame[CHAN_FRAME_LEN(160)];
+	struct chan_hdr h;
+	char *p = (char *)frame + sizeof(h);
+	const char *what = signo == SIGSEGV ? "SIGSEGV" : signo == SIGBUS ?
+	    "SIGBUS" : "stack overflow";
+	size_t n = 0, k;
+
+	if (w.ch.fd < 0 || chan_pending(&w.ch) != 0)
+		return;
+	for (k = 0; what[k] != '\0'; k++)
+		p[n++] = what[k];
+	if (task != NULL) {
+		for (k = 0; " in task "[k] != '\0'; k++)
+			p[n++] = " in task "[k];
+		for (k = 0; task[k] != '\0' && n < 150; k++)
+			p[n++] = task[k];
+	}
+	memset(&h, 0, sizeof(h));
+	h.type = CHAN_FATAL;
+	h.len = (uint32_t)n;
+	h.pid = getpid();
+	memcpy(frame, &h, sizeof(h));
+	memset(p + n, 0, CHAN_FRAME_LEN(n) - sizeof(h) - n);
+	(void)!write(w.ch.fd, frame, CHAN_FRAME_LEN(n));
 }
 
 static void
@@ -281,8 +366,8 @@ worker_test_hook(int slot)
 }
 
 /* Drops root for the configured user and group (never back). */
-static void
-worker_drop_privileges(const struct asyncd_conf *conf)
+void
+daemon_drop_privileges(const struct asyncd_conf *conf, const char *who)
 {
 	if (geteuid() != 0)
 		return;
@@ -291,19 +376,20 @@ worker_drop_privileges(const struct asyncd_conf *conf)
 		 * root's. */
 		if (conf->have_uid ? initgroups(conf->user, conf->gid) == -1 :
 		    setgroups(0, NULL) == -1)
-			fatal(EX_OSERR, "worker %d: setgroups", w.slot);
+			fatal(EX_OSERR, "%s: setgroups", who);
 		if (setgid(conf->gid) == -1)
-			fatal(EX_OSERR, "worker %d: setgid %s", w.slot,
+			fatal(EX_OSERR, "%s: setgid %s", who,
 			    conf->group);
 	}
 	if (conf->have_uid && setuid(conf->uid) == -1)
-		fatal(EX_OSERR, "worker %d: setuid %s", w.slot, conf->user);
+		fatal(EX_OSERR, "%s: setuid %s", who, conf->user);
 }
 
 void
 worker_main(const struct worker_args *a)
 {
 	const struct asyncd_conf *conf = a->conf;
+	char who[32], err_msg[1024];
 	sigset_t keep;
 	size_t i;
 	int err;
@@ -342,7 +428,19 @@ worker_main(const struct worker_args *a)
 		fatalx(EX_OSERR, "worker %d: cannot start the runtime: %s",
 		    a->slot, rt_strerror(err));
 	worker_test_hook(a->slot);
-	worker_drop_privileges(conf);
+	(void)snprintf(who, sizeof(who), "worker %d", a->slot);
+	daemon_drop_privileges(conf, who);
+
+	/* The apps' code first runs here, without root.  A bad setting is
+	 * a configuration error: at the first start the master then exits
+	 * with EX_CONFIG too. */
+	rt_event_init(&w.ready_ev);
+	rt_event_init(&stats.news);
+	if (apps_load(&w.apps, conf, &(struct builtin_hooks){ worker_stats,
+	    worker_draining }, err_msg, sizeof(err_msg)) != 0) {
+		log_error("worker %d: %s", a->slot, err_msg);
+		_exit(EX_CONFIG);
+	}
 
 	memset(&w.hc, 0, sizeof(w.hc));
 	w.hc.limits = conf->limits;
@@ -351,23 +449,18 @@ worker_main(const struct worker_args *a)
 	w.hc.timeouts.keepalive = conf->timeouts.keepalive;
 	w.hc.timeouts.send = conf->timeouts.send;
 	w.hc.max_conns = conf->max_connections;
-	w.hc.router = &conf->router;
+	w.hc.apps = w.apps.app;
+	w.hc.napps = w.apps.n;
 	w.hc.server_name = conf->server_name;
 	w.hc.access_fd = log_access_fd();
 	w.hc.log = log_msg;
-	w.hc.stats_path = conf->stats_path;
-	w.hc.metrics_path = conf->metrics_path;
-	w.hc.stats = worker_stats;
-	rt_event_init(&stats.news);
-	if ((w.server = http_server_new(&w.hc)) == NULL)
-		fatalx(EX_OSERR, "worker %d: out of memory", a->slot);
+	if ((w.server = http_server_new(&w.hc, err_msg, sizeof(err_msg))) ==
+	    NULL)
+		fatalx(EX_OSERR, "worker %d: %s", a->slot, err_msg);
 	for (i = 0; i < a->nfds; i++)
 		if ((err = http_server_adopt(w.server, a->fds[i])) != 0)
 			fatalx(EX_OSERR, "worker %d: cannot use listener %zu: %s",
 			    a->slot, i, rt_strerror(err));
-	if ((err = http_server_start(w.server)) != 0)
-		fatalx(EX_OSERR, "worker %d: cannot start serving: %s",
-		    a->slot, rt_strerror(err));
 
 	if ((err = chan_init(&w.ch, a->chan_fd, worker_msg_cb,
 	    worker_close_cb, NULL)) != 0)
@@ -375,9 +468,10 @@ worker_main(const struct worker_args *a)
 		    rt_strerror(err));
 	rt_signal_start(&w.sigterm, SIGTERM, worker_sigterm_cb, NULL);
 	rt_signal_start(&w.sigquit, SIGQUIT, worker_sigterm_cb, NULL);
-	if ((err = chan_send(&w.ch, CHAN_READY, 0, getpid(), NULL, 0)) != 0)
-		fatalx(EX_OSERR, "worker %d: cannot tell the master: %s",
-		    a->slot, rt_strerror(err));
+	rt_fault_hook(worker_fault);
+	if ((err = rt_task_spawn(NULL, "start", worker_start_task, NULL)) != 0)
+		fatalx(EX_OSERR, "worker %d: cannot start: %s", a->slot,
+		    rt_strerror(err));
 
 	/* Everything is in place: signals may come now. */
 	if (sigprocmask(SIG_SETMASK, &a->sigmask, NULL) == -1)

@@ -43,7 +43,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "http.h"
+#include <asyncd/http.h>
 
 /* Request bytes: the target plus what build_request() puts around it. */
 #define REQUEST_MAX	(HTTP_CLIENT_URL_MAX + HTTP_CLIENT_HOST_MAX + 128)

@@ -1,6 +1,6 @@
 # src/http/client.mk: the HTTP client (src/http/client.c, the "client"
-# section of http.h) and its unit test.  The server side of src/http/ gets
-# its own fragment.
+# section of <asyncd/http.h>) and its unit test.  The server side of
+# src/http/ has its own fragment.
 
 # The HTTP layer sees its own header and the runtime's (STYLE.md §1).
 HTTP_CPPFLAGS = $(RT_CPPFLAGS) -I$(top_srcdir)/src/http
@@ -8,7 +8,7 @@ HTTP_CPPFLAGS = $(RT_CPPFLAGS) -I$(top_srcdir)/src/http
 noinst_LTLIBRARIES += src/http/libhttpclient.la
 src_http_libhttpclient_la_CPPFLAGS = $(HTTP_CPPFLAGS)
 src_http_libhttpclient_la_SOURCES = \
-	src/http/http.h \
+	include/asyncd/http.h \
 	src/http/client.c
 
 # What a program using the client links, in dependency order.

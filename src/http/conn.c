@@ -2,15 +2,26 @@
  * conn.c - one HTTP/1.1 connection, served by one task.
  *
  * The task reads into a pooled input buffer, parses with the strict parser
- * (parser.c), answers each request into a pooled output buffer, and writes
- * that buffer only when it is about to wait: before reading more bytes,
- * before a handler's simulated I/O, before parking.  So the responses to a
- * batch of pipelined requests that arrived together leave in one send(),
- * in order.
+ * (parser.c), finds the request's route (router.c) and runs its app's
+ * middlewares and its handler right here, in the connection's task, where
+ * they may wait on anything.  Responses go into a pooled output buffer,
+ * written only when the task is about to wait (before reading more bytes,
+ * before a handler's wait, before parking), so the responses to a batch of
+ * pipelined requests that arrived together leave in one send(), in order.
  *
  * When no byte of a next request is buffered, the connection parks
- * (server.c): the task ends, its stack and both buffers go back to their
- * pools, and an ev_io waits for the next request in a few hundred bytes.
+ * (server.c): the task ends, its stack and buffers go back to their pools,
+ * and an ev_io waits for the next request in a few hundred bytes.
+ *
+ * A handler's run, with its route's options: the task is named after the
+ * route ("GET /hello/{name}", what a crash or overflow report and
+ * rt_task_dump show); a timeout is a deadline scope around it; with
+ * cancel_on_disconnect a watcher on the socket cancels it when the client
+ * closes; with a stack_size it runs in a task of its own with that stack,
+ * joined (shielded: its request lives on our stack) before we go on.  What
+ * it returns becomes the response (response.c); what it left unread of the
+ * body is discarded, within the body limit, so the connection can serve
+ * the next request.
  *
  * Timeouts, all from the loop:
  *   header     from the first missing byte of a head to its blank line: a
@@ -19,8 +30,8 @@
  *              A fresh connection waits parked for its first byte as long.
  *   body       each read of a request body; close.
  *   keepalive  parked between requests (server.c's death queue); close.
- *   send       a flush of the output buffer, from the first time the
- *              socket is full until the flush is done; close.
+ *   send       a write to the client, from the first time the socket is
+ *              full until the write is done; close.
  * After a framing error the connection answers and closes: the parser keeps
  * its error, so no byte after it is ever parsed as a request.
  */
@@ -36,36 +47,10 @@
 
 #include "http-int.h"
 
-/* A response body: the longest is hello's, its parameter HTML-escaped
- * (6 bytes per byte at worst). */
-#define BODY_MAX	(HTTP_PARAM_MAX * 6 + 64)
 /* What the access log keeps of a request until its line is written: one
  * byte more than a field can show, so that logfmt.c sees a longer field
  * is longer and marks the cut. */
 #define LOGFIELD_MAX	(HTTP_LOGFMT_FIELD_MAX + 1)
-
-/* Lives on the connection task's stack. */
-struct http_conn {
-	struct http_server	*s;
-	int			 fd;
-	struct sockaddr_storage	 peer;
-	socklen_t		 peerlen;
-	struct http_parser	 p;
-	struct http_header	*headers;
-	char			*in;		/* s->in_cap bytes */
-	size_t			 in_len;
-	char			*out;		/* HTTP__OUT_CAP bytes */
-	size_t			 out_len;
-	size_t			 req_begin;	/* where the next request's bytes
-						   begin: p.pos after init/next (the
-						   parser's pos also moves line by line
-						   inside a head) */
-	unsigned		 served;	/* requests answered */
-	int			 keep;		/* the last response kept the
-						   connection (conn_keep) */
-	int			 linger;	/* closing with request bytes
-						   still unread: conn_linger */
-};
 
 /*
  * Whether the response now being written keeps the connection open.
@@ -75,28 +60,31 @@ struct http_conn {
  * close, since the connection will not stay.  A client told so may
  * already have pipelined its next request: the close lingers over it.
  */
-static int
-conn_keep(struct http_conn *hc)
+int
+http__conn_keep(struct http_conn *hc)
 {
-	hc->keep = hc->p.req.keep_alive && !hc->s->stopping;
+	/* A body the client waits for our word to send, and that no one
+	 * asked for: we cannot tell where the next request starts. */
+	hc->keep = hc->p.req.keep_alive && !hc->s->stopping &&
+	    !hc->rq.continue_due;
 	if (!hc->keep && hc->s->stopping)
 		hc->linger = 1;
 	return hc->keep;
 }
 
-/* Writes the output buffer whole within the send timeout.  0 or error. */
-static int
-conn_flush(struct http_conn *hc)
+int
+http__conn_send(struct http_conn *hc, const void *p, size_t len)
 {
+	const char *b = p;
 	struct rt_scope sc;
 	size_t off = 0;
 	ssize_t n;
 	int err = 0, in_scope = 0;
 
-	if (hc->out_len == 0)
-		return 0;
-	while (off < hc->out_len) {
-		n = send(hc->fd, hc->out + off, hc->out_len - off, MSG_NOSIGNAL);
+	if (hc->broken)
+		return -EPIPE;
+	while (off < len) {
+		n = send(hc->fd, b + off, len - off, MSG_NOSIGNAL);
 		if (n > 0) {
 			off += (size_t)n;
 			continue;
@@ -106,8 +94,8 @@ conn_flush(struct http_conn *hc)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			/*
 			 * The send deadline runs from the first time the
-			 * socket is full, not from the flush's start: the
-			 * sends before it did not wait, and a flush that never
+			 * socket is full, not from the write's start: the
+			 * sends before it did not wait, and a write that never
 			 * waits (nearly all) reads no clock at all.
 			 */
 			if (!in_scope) {
@@ -123,18 +111,41 @@ conn_flush(struct http_conn *hc)
 	}
 	if (in_scope)
 		(void)rt_scope_exit(&sc);
+	if (err != 0)
+		hc->broken = 1;
+	return err;
+}
+
+int
+http__conn_flush(struct http_conn *hc)
+{
+	int err;
+
+	if (hc->out_len == 0)
+		return 0;
+	err = http__conn_send(hc, hc->out, hc->out_len);
 	hc->out_len = 0;
 	return err;
 }
 
-/* Room for n more output bytes, flushing first if needed. */
-static int
-conn_reserve(struct http_conn *hc, size_t n)
+int
+http__conn_write(struct http_conn *hc, const void *p, size_t n)
 {
-	if (n > HTTP__OUT_CAP)
-		return -ENOSPC;
-	if (HTTP__OUT_CAP - hc->out_len < n)
-		return conn_flush(hc);
+	int err;
+
+	if (HTTP__OUT_CAP - hc->out_len < n) {
+		if (p == NULL && n > HTTP__OUT_CAP)
+			return -ENOSPC;
+		if ((err = http__conn_flush(hc)) != 0)
+			return err;
+		/* Large writes go out from the caller's memory. */
+		if (n > HTTP__OUT_CAP / 2 && p != NULL)
+			return http__conn_send(hc, p, n);
+	}
+	if (p != NULL) {
+		memcpy(hc->out + hc->out_len, p, n);
+		hc->out_len += n;
+	}
 	return 0;
 }
 
@@ -143,8 +154,8 @@ conn_reserve(struct http_conn *hc, size_t n)
  * (0: not at all, -EAGAIN if nothing is there).  Returns the bytes read, 0
  * at EOF, or an error.
  */
-static ssize_t
-conn_read(struct http_conn *hc, double timeout)
+ssize_t
+http__conn_read(struct http_conn *hc, double timeout)
 {
 	size_t cap = hc->s->in_cap;
 	ssize_t n;
@@ -176,8 +187,8 @@ conn_read(struct http_conn *hc, double timeout)
 
 /* Drops the consumed bytes in front of the buffer (n <= what the parser
  * allows: see http_parser_shift). */
-static void
-conn_compact(struct http_conn *hc, size_t n)
+void
+http__conn_compact(struct http_conn *hc, size_t n)
 {
 	if (n == 0 || http_parser_shift(&hc->p, n) != 0)
 		return;
@@ -222,27 +233,28 @@ count(struct http_conn *hc, int status)
 }
 
 /* Queues an error response, closing the connection after it if close is
- * set or conn_keep says so; 0 or error. */
-static int
-conn_error(struct http_conn *hc, int status, int close, unsigned allow,
+ * set or http__conn_keep says so; its body's length, or -errno. */
+static ssize_t
+conn_error(struct http_conn *hc, int status, int close, const char *allow,
     int head_only)
 {
 	ssize_t n;
 	int err;
 
-	if ((err = conn_reserve(hc, 1024)) != 0)
+	if ((err = http__conn_write(hc, NULL, 1024)) != 0)
 		return err;
 	if (close)
 		hc->keep = 0;
 	else
-		close = !conn_keep(hc);
+		close = !http__conn_keep(hc);
 	n = http__error_response(hc->s, hc->out + hc->out_len,
 	    HTTP__OUT_CAP - hc->out_len, status, close, allow, head_only);
 	if (n < 0)
-		return (int)n;
+		return n;
 	hc->out_len += (size_t)n;
 	count(hc, status);
-	return 0;
+	/* The page's body: "404 Not Found\n". */
+	return head_only ? 0 : (ssize_t)(strlen(http_reason(status)) + 5);
 }
 
 /*
@@ -272,168 +284,139 @@ conn_linger(struct http_conn *hc)
 	(void)rt_scope_exit(&sc);
 }
 
-/*
- * Reads and drops the request body (no route takes one), so the next
- * pipelined request starts where it should.  0, or an error status (400,
- * 413, 431), or a negative errno for I/O.
- */
-static int
-conn_discard_body(struct http_conn *hc)
+/* ---- running a handler ----------------------------------------------------- */
+
+int
+http_next(struct http_req *rq, struct http_resp *rs)
 {
-	struct http_slice data;
+	const struct http_app *app = rq->route->app;
+	size_t i = rq->mw_next;
+	int ret;
+
+	if (i == app->nmw)
+		return rq->route->fn(rq, rs, rq->route->arg);
+	/* A middleware may call us more than once (a retry): each call runs
+	 * the rest of the chain from the same place. */
+	rq->mw_next = i + 1;
+	ret = app->mw[i].fn(rq, rs, app->mw[i].arg);
+	rq->mw_next = i;
+	return ret;
+}
+
+/* The socket watched while a cancel_on_disconnect handler runs. */
+struct conn_watch {
+	struct rt_watch		 w;
+	struct rt_task		*task;		/* the handler's */
+	int			 on;
+};
+
+/*
+ * Readable while the handler runs: EOF or a reset means the client is
+ * gone, and the handler is cancelled; bytes mean a pipelined request, and
+ * watching stops (its EOF can no longer be told apart).
+ */
+static void
+conn_gone_cb(struct rt_watch *w, int revents)
+{
+	struct conn_watch *cw = w->arg;
+	char c;
 	ssize_t n;
-	int r;
 
-	for (;;) {
-		r = http_parser_body(&hc->p, hc->in, hc->in_len, &data);
-		if (r == HTTP_DONE)
-			return 0;
-		if (r != HTTP_AGAIN)
-			return r;
-		if (data.len > 0)
-			continue;
-		/* All buffered body bytes are consumed: make room. */
-		conn_compact(hc, hc->p.pos);
-		n = conn_read(hc, hc->s->conf->timeouts.body);
-		if (n == 0)
-			return -ENODATA;
-		if (n < 0)
-			return (int)n;
-	}
+	(void)revents;
+	n = recv(w->io.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	rt_watch_stop(w);
+	cw->on = 0;
+	if (n <= 0)
+		(void)rt_task_cancel(cw->task);
 }
 
-static char *
-put_str(char *p, const char *str, size_t len)
+/* The handler with its timeout and disconnect watch, in the calling task. */
+static int
+conn_run(void *arg)
 {
-	memcpy(p, str, len);
-	return p + len;
+	struct http_conn *hc = arg;
+	const struct http_route_opts *o = &hc->rq.route->eff;
+	struct conn_watch cw;
+	struct rt_scope sc;
+	int ret, expired = 0;
+
+	cw.on = 0;
+	if (o->cancel_on_disconnect) {
+		cw.task = rt_task_current();
+		cw.on = 1;
+		rt_watch_start(&cw.w, hc->fd, RT_READ, conn_gone_cb, &cw);
+	}
+	if (o->timeout > 0)
+		rt_scope_enter(&sc, o->timeout);
+	ret = http_next(&hc->rq, &hc->rs);
+	if (o->timeout > 0)
+		expired = rt_scope_exit(&sc);
+	if (cw.on)
+		rt_watch_stop(&cw.w);
+	/* The route's own deadline passed: the gateway's timeout. */
+	if (expired && ret == -ETIMEDOUT)
+		ret = 504;
+	return ret;
 }
 
 /*
- * Queues the head of a 200 response with a body of blen bytes: assembled
- * with memcpy, not snprintf, which was the largest cost of a small
- * response.  extra: more header lines, each ending in CRLF, or "".
- * 0 or -ENOSPC.
+ * Runs the request's middlewares and handler, with its route's options;
+ * what the handler returned.
  */
 static int
-conn_head_ok(struct http_conn *hc, const char *ctype, size_t blen,
-    const char *extra)
+conn_handle(struct http_conn *hc)
 {
-	static const char l1[] = "HTTP/1.1 200 OK\r\nServer: ";
-	static const char l2[] = "\r\nDate: ";
-	static const char l3[] = "\r\nContent-Type: ";
-	static const char l4[] = "\r\nContent-Length: ";
-	static const char close[] = "Connection: close\r\n";
-	static const char ka[] = "Connection: keep-alive\r\n";
-	const char *name = hc->s->conf->server_name;
-	size_t nlen = strlen(name), tlen = strlen(ctype), xlen = strlen(extra);
-	char digits[24], *p, *d = digits + sizeof(digits);
-	int err, keep;
+	const struct http__route *r = hc->rq.route;
+	struct rt_task *self = rt_task_current(), *t;
+	const struct http_route_opts *o = &r->eff;
+	int ret, err;
 
-	do
-		*--d = (char)('0' + blen % 10);
-	while ((blen /= 10) != 0);
-	if ((err = conn_reserve(hc, sizeof(l1) + sizeof(l2) + sizeof(l3) +
-	    sizeof(l4) + sizeof(ka) + nlen + HTTP__DATE_LEN + tlen + xlen +
-	    sizeof(digits) + 4)) != 0)
+	/* Labelled with its route while the handler runs: a crash report
+	 * says which. */
+	rt_task_set_label(self, r->name);
+	if (o->stack_size == 0) {
+		ret = conn_run(hc);
+		rt_task_set_label(self, NULL);
+		return ret;
+	}
+	err = rt_task_spawn_opts(&t, r->name, conn_run, hc,
+	    &(struct rt_task_opts){ .stack_size = o->stack_size });
+	if (err != 0) {
+		rt_task_set_label(self, NULL);
 		return err;
-	keep = conn_keep(hc);
-	p = hc->out + hc->out_len;
-	p = put_str(p, l1, sizeof(l1) - 1);
-	p = put_str(p, name, nlen);
-	p = put_str(p, l2, sizeof(l2) - 1);
-	p = put_str(p, http__date(), HTTP__DATE_LEN);
-	p = put_str(p, l3, sizeof(l3) - 1);
-	p = put_str(p, ctype, tlen);
-	p = put_str(p, l4, sizeof(l4) - 1);
-	p = put_str(p, d, (size_t)(digits + sizeof(digits) - d));
-	p = put_str(p, "\r\n", 2);
-	p = put_str(p, extra, xlen);
-	if (!keep)
-		p = put_str(p, close, sizeof(close) - 1);
-	else if (hc->p.req.version == 10)
-		p = put_str(p, ka, sizeof(ka) - 1);
-	p = put_str(p, "\r\n", 2);
-	hc->out_len = (size_t)(p - hc->out);
-	count(hc, 200);
-	return 0;
+	}
+	ret = rt_task_join(t, NULL, RT_FOREVER);
+	if (ret == -ECANCELED || ret == -ETIMEDOUT) {
+		/* We are cancelled (a fast stop): so is the handler, and we
+		 * wait for it, since its request lives on our stack. */
+		(void)rt_task_cancel(t);
+		rt_shield_enter();
+		ret = rt_task_join(t, NULL, RT_FOREVER);
+		rt_shield_exit();
+	}
+	rt_task_release(t);
+	rt_task_set_label(self, NULL);
+	return ret;
 }
 
-/* Which stats page path is: 0 JSON, 1 metrics, -1 neither. */
+/* What a handler's error becomes when nothing was sent. */
 static int
-conn_stats_kind(const struct http_conn *hc)
+conn_error_status(int ret)
 {
-	const struct http_server_conf *conf = hc->s->conf;
-	const struct http_request *rq = &hc->p.req;
-	const char *path = hc->in + rq->path.off;
-	size_t len = rq->path.len;
-
-	if (conf->stats == NULL)
-		return -1;
-	if (conf->stats_path != NULL && strlen(conf->stats_path) == len &&
-	    memcmp(conf->stats_path, path, len) == 0)
-		return 0;
-	if (conf->metrics_path != NULL && strlen(conf->metrics_path) == len &&
-	    memcmp(conf->metrics_path, path, len) == 0)
-		return 1;
-	return -1;
-}
-
-/*
- * Answers GET of the stats or metrics page: asks the daemon for every
- * worker's counters (this may suspend), formats them into a buffer of its
- * own, sends the head from the output buffer and the body after it.
- * Returns the status sent and the body length in *bytes, or a negative
- * errno for I/O.
- */
-static int
-conn_stats(struct http_conn *hc, int metrics, int head_only, size_t *bytes)
-{
-	struct http_server *s = hc->s;
-	struct http_cluster_stats *cs;
-	char *body, *saved;
-	size_t cap = 64 * 1024;
-	ssize_t blen = -ENOMEM;
-	int err = 0;
-
-	*bytes = 0;
-	cs = malloc(sizeof(*cs));
-	body = malloc(cap);
-	if (cs != NULL && body != NULL) {
-		/* Earlier responses leave before we wait for the master. */
-		if ((err = conn_flush(hc)) != 0) {
-			free(cs);
-			free(body);
-			return err;
-		}
-		err = s->conf->stats(s->conf->stats_arg, cs, 1.0);
-		blen = err != 0 ? err : http__stats_body(cs, metrics, body, cap);
+	switch (ret) {
+	case -EFBIG:
+		return 413;
+	case -EBADMSG:
+	case -EMSGSIZE:
+		return 400;
+	case -ETIMEDOUT:
+		return 408;
+	default:
+		return 500;
 	}
-	free(cs);
-	if (blen < 0) {
-		free(body);
-		http__log_limited(s, &s->stats_errlim, 1,
-		    "stats unavailable: %s", rt_strerror((int)blen));
-		return (err = conn_error(hc, 503, 0, 0, head_only)) != 0 ?
-		    err : 503;
-	}
-	err = conn_head_ok(hc, metrics ?
-	    "text/plain; version=0.0.4; charset=utf-8" : "application/json",
-	    (size_t)blen, "Cache-Control: no-store\r\n");
-	if (err == 0)
-		err = conn_flush(hc);
-	if (err == 0 && !head_only) {
-		/* The body is larger than the output buffer may hold: send it
-		 * from its own buffer. */
-		saved = hc->out;
-		hc->out = body;
-		hc->out_len = (size_t)blen;
-		err = conn_flush(hc);
-		hc->out = saved;
-		*bytes = (size_t)blen;
-	}
-	free(body);
-	return err != 0 ? err : 200;
 }
 
 /*
@@ -446,23 +429,20 @@ conn_request(struct http_conn *hc)
 {
 	struct http_server *s = hc->s;
 	const struct http_request *rq = &hc->p.req;
-	char body[BODY_MAX], reqline[LOGFIELD_MAX], ref[LOGFIELD_MAX],
-	    ua[LOGFIELD_MAX];
-	size_t reqlen = 0, reflen = 0, ualen = 0, before;
-	const char *ctype, *eol;
-	struct http_match m;
-	int status, head_only, err, stats;
-	ssize_t blen = 0;
+	struct http_router_match *m = &hc->rq.m;
+	char reqline[LOGFIELD_MAX], ref[LOGFIELD_MAX], ua[LOGFIELD_MAX];
+	size_t reqlen = 0, reflen = 0, ualen = 0;
+	const char *eol;
+	int status, head_only, ret, st, has_body;
+	ssize_t bytes = 0;
 
 	head_only = rq->method_id == HTTP_M_HEAD;
-	status = http_router_match(s->conf->router, rq->method_id,
-	    hc->in + rq->path.off, rq->path.len, &m);
-	stats = status == 404 ? conn_stats_kind(hc) : -1;
-	if (stats >= 0 && rq->method_id != HTTP_M_GET && !head_only) {
-		status = 405;
-		m.allow = (1u << HTTP_M_GET) | (1u << HTTP_M_HEAD);
-		stats = -1;
-	}
+	has_body = rq->has_content_length ? rq->content_length > 0 :
+	    rq->chunked;
+	hc->rq.continue_due = 0;	/* until a handler's request sets it */
+	status = http_router_match(&s->router, hc->in + rq->method.off,
+	    rq->method.len, rq->method_id, hc->in + rq->path.off,
+	    rq->path.len, m);
 
 	/* What the access log needs, before the body may move the buffer. */
 	if (s->conf->access_fd != NULL && *s->conf->access_fd >= 0) {
@@ -475,82 +455,75 @@ conn_request(struct http_conn *hc)
 		ualen = log_header(hc, "User-Agent", ua);
 	}
 
-	if (rq->has_content_length ? rq->content_length > 0 : rq->chunked) {
-		if (rq->expect_continue && status != 0) {
+	if (status != 0) {
+		if (has_body && rq->expect_continue) {
 			/* RFC 9110 §10.1.1: a final status instead of 100; the
 			 * client then need not send the body, so we cannot
 			 * read past it: close (lingering). */
-			(void)conn_error(hc, status, 1, m.allow, head_only);
+			bytes = conn_error(hc, status, 1, m->allow, head_only);
 			hc->linger = 1;
-			return 0;
+			goto logged;
 		}
-		if (rq->expect_continue) {
-			/* RFC 9110 §10.1.1: earlier responses first. */
-			static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-
-			if ((err = conn_reserve(hc, sizeof(cont))) != 0)
-				return err;
-			memcpy(hc->out + hc->out_len, cont, sizeof(cont) - 1);
-			hc->out_len += sizeof(cont) - 1;
-			if ((err = conn_flush(hc)) != 0)
-				return err;
+		if (has_body) {
+			hc->rq.body_state = 0;
+			hc->rq.pend_len = 0;
+			st = http__req_discard(hc, s->conf->limits.max_body);
+			if (st > 0) {
+				/* Bad framing or too large: answer that, and
+				 * close lingering over what we did not read. */
+				bytes = conn_error(hc, st, 1, NULL, 0);
+				hc->linger = 1;
+				status = st;
+				goto logged;
+			}
+			if (st < 0)
+				return st;
 		}
-		err = conn_discard_body(hc);
-		if (err > 0) {
-			/* Bad chunked framing or too large: answer it and
-			 * close, lingering over the body we did not read. */
-			(void)conn_error(hc, err, 1, 0, 0);
-			hc->linger = 1;
-			return 0;
-		}
-		if (err < 0)
-			return err;
+		bytes = conn_error(hc, status, 0, status == 405 ? m->allow :
+		    NULL, head_only);
+		goto logged;
 	}
 
-	before = hc->out_len;
-	if (stats >= 0) {
-		size_t bytes;
+	http__resp_init(hc, head_only);
+	if ((ret = http__req_begin(hc, m->entry->data)) == 0) {
+		ret = conn_handle(hc);
+		if (ret > 0 && (ret < 200 || ret > 599) && !hc->rs.started) {
+			http__log_limited(s, &hc->rq.route->errlim, 0, "%s: "
+			    "returned %d, not a final status",
+			    hc->rq.route->name, ret);
+			ret = 500;
+		} else if (ret < 0 && !hc->rs.started) {
+			http__log_limited(s, &hc->rq.route->errlim, 0, "%s: %s",
+			    hc->rq.route->name, rt_strerror(ret));
+			ret = conn_error_status(ret);
+		}
+	} else
+		ret = 503;	/* no arena: the server is out of memory */
+	if (hc->broken) {
+		http__req_end(hc);
+		return -EPIPE;
+	}
+	if (http__resp_end(hc, ret) != 0)
+		hc->keep = 0;
+	status = hc->rs.status;
+	bytes = (ssize_t)hc->rs.sent;
+	count(hc, status);
+	if (hc->rq.continue_due && has_body) {
+		/* It was never read, and the client waits for our word
+		 * before sending it: we cannot read past it. */
+		hc->keep = 0;
+		hc->linger = 1;
+	} else if (hc->keep && has_body &&
+	    (st = http__req_discard(hc, hc->rq.body_max)) != 0) {
+		hc->keep = 0;
+		hc->linger = 1;
+	}
+	http__req_end(hc);
 
-		if ((status = conn_stats(hc, stats, head_only, &bytes)) < 0)
-			return status;
-		if (reqlen > 0)
-			http__access_log(s, &hc->peer, reqline, reqlen, status,
-			    bytes, ref, reflen, ua, ualen);
-		return hc->keep;
-	}
-	if (status == 0) {
-		if (m.route->delay > 0) {
-			/* Don't hold earlier responses while we wait. */
-			if ((err = conn_flush(hc)) != 0)
-				return err;
-			before = 0;
-			if ((err = rt_sleep(m.route->delay)) != 0)
-				return err;
-		}
-		blen = http_app_body(&m, body, sizeof(body), &ctype);
-		if (blen < 0)
-			status = 500;
-	}
-	if (status != 0) {
-		if ((err = conn_error(hc, status, 0, m.allow, head_only)) != 0)
-			return err;
-	} else {
-		/* Head and body together, so they never straddle a flush. */
-		if ((err = conn_reserve(hc, 1024 + (size_t)blen)) != 0)
-			return err;
-		before = hc->out_len;
-		if ((err = conn_head_ok(hc, ctype, (size_t)blen, "")) != 0)
-			return err;
-		if (!head_only) {
-			memcpy(hc->out + hc->out_len, body, (size_t)blen);
-			hc->out_len += (size_t)blen;
-		}
-		status = 200;
-	}
+logged:
 	if (reqlen > 0 || s->conf->access_fd != NULL)
 		http__access_log(s, &hc->peer, reqline, reqlen, status,
-		    hc->out_len >= before ? hc->out_len - before : 0, ref, reflen,
-		    ua, ualen);
+		    bytes > 0 ? (size_t)bytes : 0, ref, reflen, ua, ualen);
 	return hc->keep;
 }
 
@@ -562,15 +535,23 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 	int r, in_scope = 0, keep = 1, linger = 0;
 	ssize_t n;
 
-	memset(&hc, 0, sizeof(hc));
+	/* Not memset: the response's field buffer is 4 KiB, and this runs
+	 * for every request of a keep-alive connection. */
+	hc.in_len = hc.out_len = hc.req_begin = 0;
+	hc.served = 0;
+	hc.keep = 1;
+	hc.linger = hc.broken = 0;
+	hc.rq.arena = NULL;
+	hc.rq.body = NULL;
+	hc.rq.continue_due = 0;
 	hc.s = s;
 	hc.fd = c->fd;
 	c->fd = -1;		/* ours now: closed or parked below */
 	http__idle_serving(s, hc.fd);
 	hc.peer = c->peer;
 	hc.peerlen = c->peerlen;
-	hc.headers = http__buf_get(s, 0);
-	hc.out = http__buf_get(s, 1);
+	hc.headers = http__buf_get(s, HTTP__BUF_IN);
+	hc.out = http__buf_get(s, HTTP__BUF_OUT);
 	if (hc.headers == NULL || hc.out == NULL) {
 		/* No memory for this connection's buffers: say so, rather
 		 * than close it without a word. */
@@ -581,7 +562,7 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 	}
 	/* One pooled block: the header array, then the bytes. */
 	hc.in = (char *)(hc.headers + s->conf->limits.max_headers);
-	http_parser_init(&hc.p, &s->conf->limits, hc.headers);
+	http_parser_init(&hc.p, &s->limits, hc.headers);
 
 	for (;;) {
 		r = http_parser_feed(&hc.p, hc.in, hc.in_len);
@@ -590,9 +571,9 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 				/* Between requests: nothing of the next one
 				 * yet.  Send what we owe, then look once more
 				 * without waiting, else park. */
-				conn_compact(&hc, hc.req_begin);
+				http__conn_compact(&hc, hc.req_begin);
 				hc.req_begin = 0;
-				if (conn_flush(&hc) != 0)
+				if (http__conn_flush(&hc) != 0)
 					goto close;
 				/*
 				 * A fresh connection's request has usually
@@ -603,7 +584,7 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 				 * fails with EAGAIN per request.
 				 */
 				if (hc.served == 0 || s->stopping) {
-					n = conn_read(&hc, 0);
+					n = http__conn_read(&hc, 0);
 					if (n > 0)
 						continue;	/* closed after it
 								   if stopping */
@@ -627,7 +608,7 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 				/* No memory for a parking record: wait here,
 				 * on the stack and buffers we already have,
 				 * as long as the record would have. */
-				n = conn_read(&hc, hc.served > 0 ?
+				n = http__conn_read(&hc, hc.served > 0 ?
 				    s->conf->timeouts.keepalive :
 				    s->conf->timeouts.header);
 				if (n > 0)
@@ -643,23 +624,23 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 			 * and without a 408.)  Later rounds here flush nothing:
 			 * no response is made while the head is partial.
 			 */
-			if (conn_flush(&hc) != 0)
+			if (http__conn_flush(&hc) != 0)
 				goto close;
 			if (!in_scope) {
 				rt_scope_enter(&sc, s->conf->timeouts.header);
 				in_scope = 1;
 			}
 			if (hc.in_len == s->in_cap) {
-				conn_compact(&hc, hc.req_begin);
+				http__conn_compact(&hc, hc.req_begin);
 				hc.req_begin = 0;
 			}
-			n = conn_read(&hc, RT_FOREVER);
+			n = http__conn_read(&hc, RT_FOREVER);
 			if (n > 0)
 				continue;
 			(void)rt_scope_exit(&sc);
 			in_scope = 0;
 			if (n == -ETIMEDOUT) {
-				(void)conn_error(&hc, 408, 1, 0, 0);
+				(void)conn_error(&hc, 408, 1, NULL, 0);
 				linger = 1;
 			}
 			goto close;	/* EOF mid-request, or an error */
@@ -670,7 +651,7 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 		}
 		if (r > 0) {
 			/* A framing error: answer, then close. */
-			(void)conn_error(&hc, r, 1, 0, 0);
+			(void)conn_error(&hc, r, 1, NULL, 0);
 			linger = 1;
 			goto close;
 		}
@@ -687,7 +668,7 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 close:
 	if (in_scope)
 		(void)rt_scope_exit(&sc);
-	if (keep >= 0 && conn_flush(&hc) == 0 && linger)
+	if (keep >= 0 && http__conn_flush(&hc) == 0 && linger)
 		conn_linger(&hc);
 	if (hc.fd >= 0) {
 		http__idle_release(s, hc.fd);
@@ -696,7 +677,7 @@ close:
 		hc.fd = -1;
 	}
 done:
-	http__buf_put(s, hc.headers, 0);
-	http__buf_put(s, hc.out, 1);
+	http__buf_put(s, hc.headers, HTTP__BUF_IN);
+	http__buf_put(s, hc.out, HTTP__BUF_OUT);
 	return 0;
 }

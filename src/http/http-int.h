@@ -1,28 +1,168 @@
 /*
  * http-int.h - what the server's files share (server.c, conn.c,
- * response.c, access.c), and nothing else may include.
+ * request.c, response.c, app.c, access.c), and nothing else may include.
  *
  * Memory per connection, by state:
- *   active  a task (pooled stack) + a struct http_conn on that stack + one
- *           pooled input buffer (limits.max_head bytes) + one pooled output
- *           buffer (HTTP__OUT_CAP);
+ *   active  a task (pooled stack) + a struct http_conn on that stack (with
+ *           the request and response, HTTP_RESP_HEAD_MAX of fields) + one
+ *           pooled input buffer (the head and body bytes) + one pooled
+ *           output buffer (HTTP__OUT_CAP) + while a handler runs, one
+ *           pooled arena (a copy of the head, and what accessors decode);
  *   idle    (between keep-alive requests) only a struct http_idle: no task,
  *           no stack, no buffer.  Its fd is watched by a callback; the next
  *           request's first bytes resume it in a new task.
  * So 10,000 idle keep-alive connections cost 10,000 small records, not
- * 10,000 stacks and buffers.
+ * 10,000 stacks and buffers, and a GET costs no malloc: every buffer comes
+ * from a pool.
  */
 #ifndef ASYNCD_HTTP_INT_H
 #define ASYNCD_HTTP_INT_H
 
 #include <sys/socket.h>
 
-#include "http.h"
+#include <asyncd/http.h>
+
 #include "logfmt.h"
+#include "parser.h"
+#include "router.h"
+#include "server.h"
 
 #define HTTP__OUT_CAP		(32 * 1024)	/* a batch of pipelined responses */
 #define HTTP__ALOG_CAP		(64 * 1024)	/* access log buffer */
 #define HTTP__DATE_LEN		29		/* "Fri, 27 Nov 2026 05:40:00 GMT" */
+#define HTTP__BODY_ROOM		4096		/* input room past a whole head */
+
+/* ---- apps and routes (app.c) --------------------------------------------- */
+
+/* A route of an app.  Owned by its app. */
+struct http__route {
+	struct http_app		*app;
+	char			*method;	/* NULL: any */
+	char			*full;		/* the app's prefix + pattern */
+	http_handler_fn		 fn;
+	void			*arg;
+	struct http_route_opts	 opts;		/* as given */
+	struct http_route_opts	 eff;		/* opts with the app's and the
+						   server's defaults filled in,
+						   by http_server_new */
+	const char		*file;		/* where it was added */
+	int			 line;
+	char			 name[48];	/* "GET /hello/{name}": the task's
+						   name while it runs */
+	/* Its handler's errors are logged at most once a second, each
+	 * route on its own: a route failing at full load cannot flood the
+	 * log, nor hide another route's first error. */
+	struct rt_ratelimit	 errlim;
+};
+
+struct http__mw {
+	http_middleware_fn	 fn;
+	void			*arg;
+};
+
+/* An app: owned by its creator (http_app_new). */
+struct http_app {
+	char			*name;
+	char			*prefix;	/* "" for "/" */
+	void			*data;
+	struct http_route_opts	 defaults;
+	struct http__route	**routes;
+	size_t			 nroutes;
+	struct http_router	 router;	/* its own: duplicates are found
+						   as they are added */
+	struct http__mw		*mw;
+	size_t			 nmw;
+	struct rt_task		**tasks;	/* http_app_spawn's, with refs */
+	size_t			 ntasks;
+	char			 err[512];
+};
+
+/* ---- a request and its response (request.c, response.c) --------------- */
+
+struct http_conn;
+
+/* The request a handler serves.  Lives in its struct http_conn. */
+struct http_req {
+	struct http_conn	*hc;
+	struct http__route	*route;
+	struct http_router_match m;
+	size_t			 mw_next;	/* http_next: the next middleware */
+	/* The head, copied into the arena when the handler starts: the input
+	 * buffer moves while a body is read, this copy does not.  Parser
+	 * slices minus head_base index it; method, path and query are
+	 * NUL-terminated in place. */
+	char			*head;
+	uint32_t		 head_base;
+	const char		*method, *path, *query;
+	char			*target;	/* copied when asked */
+	const char		*param[HTTP_PARAMS_MAX];	/* decoded */
+	/* The query, parsed on first use. */
+	int			 qstate;	/* 0 not yet, 1 parsed, < 0 error */
+	size_t			 nq;
+	const char		**qkey, **qval;
+	/* The arena: a pooled block, bump-allocated, reset per request. */
+	char			*arena;
+	size_t			 arena_len;
+	/* The body. */
+	uint64_t		 body_max;
+	uint64_t		 body_read;
+	int			 body_state;	/* 0 more to come, 1 done, < 0 the
+						   error that ended it */
+	int			 continue_due;	/* 100 Continue not yet sent */
+	uint32_t		 pend_off, pend_len;	/* parsed body bytes not
+						   yet handed out */
+	char			*body;		/* http_req_body's: in the arena
+						   or malloc'd (body_arena) */
+	size_t			 body_len;
+	int			 body_whole;
+	int			 body_arena;	/* body is in the arena */
+	int			 fields_done;	/* header fields NUL-terminated */
+};
+
+/* Its response.  Lives in its struct http_conn. */
+struct http_resp {
+	struct http_conn	*hc;
+	int			 status;
+	char			 reason[64];	/* "" for the standard one */
+	int			 started;
+	int			 finished;
+	int			 chunked;	/* the body goes in chunks */
+	int			 until_close;	/* HTTP/1.0 without a length */
+	int			 head_only;	/* HEAD: no body bytes at all */
+	int64_t			 length;	/* declared, or -1 */
+	uint64_t		 sent;		/* body bytes given to write */
+	size_t			 hdr_len;
+	char			 hdr[HTTP_RESP_HEAD_MAX];	/* "Name: v\r\n"... */
+};
+
+/* ---- a connection (conn.c) --------------------------------------------- */
+
+/* Lives on the connection task's stack. */
+struct http_conn {
+	struct http_server	*s;
+	int			 fd;
+	struct sockaddr_storage	 peer;
+	socklen_t		 peerlen;
+	struct http_parser	 p;
+	struct http_header	*headers;
+	char			*in;		/* s->in_cap bytes */
+	size_t			 in_len;
+	char			*out;		/* HTTP__OUT_CAP bytes */
+	size_t			 out_len;
+	size_t			 req_begin;	/* where the next request's bytes
+						   begin: p.pos after init/next (the
+						   parser's pos also moves line by line
+						   inside a head) */
+	unsigned		 served;	/* requests answered */
+	int			 keep;		/* the last response kept the
+						   connection (conn_keep) */
+	int			 linger;	/* closing with request bytes
+						   still unread: conn_linger */
+	int			 broken;	/* a write failed: the client is
+						   gone, close */
+	struct http_req		 rq;
+	struct http_resp	 rs;
+};
 
 /* A parked keep-alive (or fresh) connection.  Owned by the server. */
 struct http_idle {
@@ -63,11 +203,29 @@ struct http__buf {
 	struct http__buf	*next;
 };
 
+enum {
+	HTTP__BUF_IN,
+	HTTP__BUF_OUT,
+	HTTP__BUF_ARENA,
+	HTTP__BUF_KINDS
+};
+
 struct http_server {
 	const struct http_server_conf *conf;
+	/* "HTTP/1.1 200 OK\r\nServer: NAME\r\nDate: DATE\r\n", for the
+	 * usual head in one copy; rebuilt when the second changes. */
+	size_t			 name_len;	/* of conf->server_name */
+	char			 head200[160];
+	size_t			 head200_len;
+	time_t			 head200_sec;
 	struct rt_server	 tcp;
 	struct http_stats	 st;
 	int			 stopping;	/* graceful shutdown began */
+	struct http_router	 router;	/* every app's routes; entries'
+						   data: struct http__route */
+	struct http_limits	 limits;	/* conf's, with max_body the
+						   largest of any route's (routes
+						   check their own) */
 
 	struct http__queue	 q[HTTP__Q_COUNT];
 	ev_timer		 idle_timer;
@@ -77,7 +235,8 @@ struct http_server {
 	size_t			 nidle;		/* parked now */
 
 	size_t			 in_cap;	/* input buffer bytes */
-	struct http__buf	*in_free, *out_free;
+	size_t			 arena_cap;	/* arena bytes */
+	struct http__buf	*free[HTTP__BUF_KINDS];
 
 	/* Access log: lines gather here, written when full and each second. */
 	char			*alog;
@@ -86,40 +245,67 @@ struct http_server {
 	uint64_t		 alog_dropped;	/* bytes lost to write errors */
 
 	/* Repeated errors, said once per period (rt_ratelimit). */
-	struct rt_ratelimit	 alog_errlim, stats_errlim, accept_errlim,
+	struct rt_ratelimit	 alog_errlim, accept_errlim,
 				 busy_errlim;
 };
 
 /* conn.c: the connection task's body, for fresh and resumed connections. */
 int	http__conn_serve(struct http_server *s, struct rt_conn *c);
+/* Sends n bytes of p whole within the send timeout (the output buffer
+ * first); 0 or -errno.  Suspends. */
+int	http__conn_send(struct http_conn *hc, const void *p, size_t n);
+/* Queues n bytes for the client, flushing first when they do not fit;
+ * 0 or -errno.  Suspends. */
+int	http__conn_write(struct http_conn *hc, const void *p, size_t n);
+/* Writes the output buffer whole.  0 or -errno.  Suspends. */
+int	http__conn_flush(struct http_conn *hc);
+/* Reads once more into the input buffer (see conn.c).  Suspends. */
+ssize_t	http__conn_read(struct http_conn *hc, double timeout);
+/* Drops n consumed bytes in front of the input buffer. */
+void	http__conn_compact(struct http_conn *hc, size_t n);
+/* Whether the response now being written keeps the connection. */
+int	http__conn_keep(struct http_conn *hc);
 
-/* server.c: park a connection (takes its fd); 0 or -ENOMEM. */
+/* request.c */
+/* Sets up rq for the route m matched: copies the head into an arena. */
+int	http__req_begin(struct http_conn *hc, struct http__route *route);
+/* After the handler: drops what the request holds (arena, body). */
+void	http__req_end(struct http_conn *hc);
+/* Reads and drops what is left of the body, at most limit bytes more:
+ * 0, or an error status (400, 413, 431) or -errno. */
+int	http__req_discard(struct http_conn *hc, uint64_t limit);
+/* The effective options of a route (route's, else app's, else server's). */
+void	http__route_opts(const struct http_server *s,
+	    const struct http__route *r, struct http_route_opts *out);
+
+/* response.c */
+const char *http__date(void);		/* cached, refreshed once a second */
+void	http__resp_init(struct http_conn *hc, int head_only);
+/* Ends the response after the handler returned ret: 0, or -1 if the
+ * connection must close (a body left incomplete). */
+int	http__resp_end(struct http_conn *hc, int ret);
+/* Appends a whole error response (status, text body, Connection: close
+ * when close, Allow when allow is not NULL) to buf; returns the length or
+ * -ENOSPC. */
+ssize_t	http__error_response(const struct http_server *s, char *buf,
+	    size_t cap, int status, int close, const char *allow,
+	    int head_only);
+
+/* server.c */
+/* Parks a connection (takes its fd); 0 or -ENOMEM. */
 int	http__idle_park(struct http_server *s, int fd,
 	    const struct sockaddr_storage *peer, socklen_t peerlen, int queue);
 /* Forgets fd's parking record: call before closing a connection's fd. */
 void	http__idle_release(struct http_server *s, int fd);
 /* The connection's task has started: it reads what is there now. */
 void	http__idle_serving(struct http_server *s, int fd);
-void	*http__buf_get(struct http_server *s, int out);
-void	http__buf_put(struct http_server *s, void *b, int out);
-
-/* response.c */
-const char *http__date(void);		/* cached, refreshed once a second */
-const char *http__reason(int status);
-/* Appends a whole error response (status, text body, Connection: close
- * when close) to buf; returns the length or -ENOSPC. */
-ssize_t	http__error_response(const struct http_server *s, char *buf,
-	    size_t cap, int status, int close, unsigned allow, int head_only);
-
-/* stats.c: the body of GET stats_path (JSON) or metrics_path. */
-ssize_t	http__stats_body(const struct http_cluster_stats *cs, int metrics,
-	    char *buf, size_t cap);
-
-/* server.c: answers 503 and closes fd (no allocation, no wait); why is 0
- * at the connection cap, or the error that stopped us serving it. */
+void	*http__buf_get(struct http_server *s, int kind);
+void	http__buf_put(struct http_server *s, void *b, int kind);
+/* Answers 503 and closes fd (no allocation, no wait); why is 0 at the
+ * connection cap, or the error that stopped us serving it. */
 void	http__busy(struct http_server *s, int fd, int why);
-/* server.c: conf->log(level, ...) at most once per rl's period; the repeats
- * held back are counted in the next line said. */
+/* conf->log(level, ...) at most once per rl's period; the repeats held
+ * back are counted in the next line said. */
 void	http__log_limited(struct http_server *s, struct rt_ratelimit *rl,
 	    int level, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

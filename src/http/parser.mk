@@ -1,13 +1,15 @@
-# src/http: the pure pieces, the request parser and the access log's line
-# formatter.  They build alone: the include path is src/http and nothing
-# else, no runtime, no libev (so both are fuzzed on their own).
+# src/http: the pure pieces, the request parser, the router and the access
+# log's line formatter.  They build alone: the include path is src/http and
+# nothing else, no runtime, no libev (so each is fuzzed on its own).
 noinst_LTLIBRARIES += src/http/libhttpparser.la
 src_http_libhttpparser_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/http
 src_http_libhttpparser_la_SOURCES = \
 	src/http/parser.h \
 	src/http/parser.c \
 	src/http/logfmt.h \
-	src/http/logfmt.c
+	src/http/logfmt.c \
+	src/http/router.h \
+	src/http/router.c
 
 check_PROGRAMS += tests/unit/test-http-parser
 TESTS += tests/unit/test-http-parser
@@ -20,3 +22,9 @@ TESTS += tests/unit/test-http-logfmt
 tests_unit_test_http_logfmt_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/http
 tests_unit_test_http_logfmt_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_http_logfmt_LDADD = src/http/libhttpparser.la $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test-http-router
+TESTS += tests/unit/test-http-router
+tests_unit_test_http_router_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/http
+tests_unit_test_http_router_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_http_router_LDADD = src/http/libhttpparser.la $(CMOCKA_LIBS)

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,32 +68,44 @@ server_realloc(void *p, size_t size)
 	return np;
 }
 
-void *
-http__buf_get(struct http_server *s, int out)
+/* Bytes of a pooled buffer of kind. */
+static size_t
+buf_size(const struct http_server *s, int kind)
 {
-	struct http__buf **head = out ? &s->out_free : &s->in_free;
+	switch (kind) {
+	case HTTP__BUF_IN:
+		/* An input block carries the parser's header array before
+		 * the bytes. */
+		return s->in_cap +
+		    s->limits.max_headers * sizeof(struct http_header);
+	case HTTP__BUF_OUT:
+		return HTTP__OUT_CAP;
+	default:
+		return s->arena_cap;
+	}
+}
+
+void *
+http__buf_get(struct http_server *s, int kind)
+{
 	struct http__buf *b;
 
-	if ((b = *head) != NULL) {
-		*head = b->next;
+	if ((b = s->free[kind]) != NULL) {
+		s->free[kind] = b->next;
 		return b;
 	}
-	/* An input block carries the parser's header array before the
-	 * bytes. */
-	return server_realloc(NULL, out ? HTTP__OUT_CAP : s->in_cap +
-	    s->conf->limits.max_headers * sizeof(struct http_header));
+	return server_realloc(NULL, buf_size(s, kind));
 }
 
 void
-http__buf_put(struct http_server *s, void *p, int out)
+http__buf_put(struct http_server *s, void *p, int kind)
 {
-	struct http__buf **head = out ? &s->out_free : &s->in_free;
 	struct http__buf *b = p;
 
 	if (b == NULL)
 		return;
-	b->next = *head;
-	*head = b;
+	b->next = s->free[kind];
+	s->free[kind] = b;
 }
 
 /* ---- parked connections ----------------------------------------------------- */
@@ -373,59 +386,77 @@ alog_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
 		http__access_flush(s);
 }
 
+/*
+ * Puts every app's routes, under their prefixes, into the server's router;
+ * notes the largest body any route takes (the parser's limit: each route
+ * checks its own).  0, or -1 with the reason in err.
+ */
+static int
+server_routes(struct http_server *s, char *err, size_t errlen)
+{
+	const struct http_server_conf *conf = s->conf;
+	struct http__route *r;
+	size_t a, i;
+	char why[512];
+
+	http_router_init(&s->router);
+	for (a = 0; a < conf->napps; a++) {
+		for (i = 0; i < conf->apps[a]->nroutes; i++) {
+			r = conf->apps[a]->routes[i];
+			if (http_router_add(&s->router, r->method, r->full,
+			    (void *)(uintptr_t)r, r->file, r->line, why,
+			    sizeof(why)) != 0) {
+				(void)snprintf(err, errlen, "app %s: %s",
+				    conf->apps[a]->name, why);
+				return -1;
+			}
+			http__route_opts(s, r, &r->eff);
+			if (r->eff.body_max > s->limits.max_body)
+				s->limits.max_body = r->eff.body_max;
+		}
+	}
+	return 0;
+}
+
 struct http_server *
-http_server_new(const struct http_server_conf *conf)
+http_server_new(const struct http_server_conf *conf, char *err,
+    size_t errlen)
 {
 	struct rt_server_opts opts;
 	struct http_server *s;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return NULL;
-	if ((s->alog = malloc(HTTP__ALOG_CAP)) == NULL) {
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->alog = malloc(HTTP__ALOG_CAP)) == NULL) {
 		free(s);
+		(void)snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	s->conf = conf;
+	s->limits = conf->limits;
+	s->name_len = strlen(conf->server_name);
+	s->head200_sec = -2;	/* no head cached yet */
+	if (server_routes(s, err, errlen) != 0) {
+		http_router_free(&s->router);
+		free(s->alog);
+		free(s);
+		return NULL;
+	}
 	memset(&opts, 0, sizeof(opts));
 	opts.max_conns = conf->max_conns;
 	opts.overload = overload_cb;
 	opts.accept_error = accept_error_cb;
 	rt_server_init(&s->tcp, &opts);
-	/* The input buffer holds one whole request head, and at least a
-	 * page so a body streams through in useful pieces. */
-	s->in_cap = conf->limits.max_head > 4096 ? conf->limits.max_head : 4096;
+	/* The input buffer holds one whole request head and a page more, so
+	 * that a body streams through in useful pieces while the head stays
+	 * where it is. */
+	s->in_cap = (conf->limits.max_head > 4096 ? conf->limits.max_head :
+	    4096) + HTTP__BODY_ROOM;
+	/* The arena holds a copy of the head and what accessors decode of
+	 * it (each at most as long as the head). */
+	s->arena_cap = 2 * (size_t)conf->limits.max_head + 8192;
 	ev_timer_init(&s->idle_timer, idle_timer_cb, 0., 0.);
 	ev_timer_init(&s->alog_timer, alog_timer_cb, 1., 1.);
 	return s;
-}
-
-int
-http_server_listen(struct http_server *s, const char *addr)
-{
-	char host[64], *colon;
-	const char *port, *h = addr;
-	size_t len;
-
-	/* "[v6]:port", "v4:port", "*:port" */
-	if (addr[0] == '[') {
-		const char *end = strchr(addr, ']');
-
-		if (end == NULL || end[1] != ':')
-			return -EINVAL;
-		len = (size_t)(end - addr - 1);
-		h = addr + 1;
-		port = end + 2;
-	} else {
-		if ((colon = strrchr(addr, ':')) == NULL)
-			return -EINVAL;
-		len = (size_t)(colon - addr);
-		port = colon + 1;
-	}
-	if (len >= sizeof(host) || *port == '\0')
-		return -EINVAL;
-	memcpy(host, h, len);
-	host[len] = '\0';
-	return rt_server_listen(&s->tcp, host, port);
 }
 
 int
@@ -435,9 +466,9 @@ http_server_adopt(struct http_server *s, int fd)
 }
 
 int
-http_server_port(const struct http_server *s, size_t i)
+http_server_stopping(const struct http_server *s)
 {
-	return rt_server_port(&s->tcp, i);
+	return s->stopping;
 }
 
 int
@@ -506,6 +537,7 @@ http_server_free(struct http_server *s)
 {
 	struct http_idle *id;
 	struct http__buf *b;
+	int k;
 
 	if (s == NULL)
 		return;
@@ -519,14 +551,12 @@ http_server_free(struct http_server *s)
 	for (size_t i = 0; i < s->nbyfd; i++)
 		free(s->byfd[i]);
 	free(s->byfd);
-	while ((b = s->in_free) != NULL) {
-		s->in_free = b->next;
-		free(b);
-	}
-	while ((b = s->out_free) != NULL) {
-		s->out_free = b->next;
-		free(b);
-	}
+	for (k = 0; k < HTTP__BUF_KINDS; k++)
+		while ((b = s->free[k]) != NULL) {
+			s->free[k] = b->next;
+			free(b);
+		}
+	http_router_free(&s->router);
 	free(s->alog);
 	free(s);
 }

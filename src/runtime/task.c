@@ -276,7 +276,7 @@ rt_task_state(const struct rt_task *t)
 const char *
 rt_task_name(const struct rt_task *t)
 {
-	return t->name;
+	return t->has_label ? t->label : t->name;
 }
 
 void
@@ -286,6 +286,15 @@ rt_task_set_name(struct rt_task *t, const char *name)
 
 	memcpy(t->name, name, len);
 	t->name[len] = '\0';
+}
+
+void
+rt_task_set_label(struct rt_task *t, const char *label)
+{
+	t->label = label;
+	t->has_label = label != NULL;
+	/* The overflow and fault reports read the stack's name. */
+	coro_ctx_stack(&t->ctx)->name = label != NULL ? label : t->name;
 }
 
 void
@@ -396,7 +405,7 @@ dump_one(struct rt_task *t, void *arg)
 	FILE *fp = arg;
 
 	fprintf(fp, "%8llu  %-8s  %-32s  %s%s\n", (unsigned long long)t->id,
-	    rt_task_state_name(t->state), t->name, rt_task_waiting_on(t),
+	    rt_task_state_name(t->state), rt_task_name(t), rt_task_waiting_on(t),
 	    t->cancelling ? " (cancelling)" : "");
 }
 

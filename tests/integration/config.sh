@@ -71,7 +71,7 @@ expect 78 "missing.conf"
 contains "$tmp/err" "$tmp/missing.conf: No such file or directory" "missing.conf"
 
 # -T: every setting, defaults filled in, as a file -t accepts.
-printf 'workers = "auto";\n' >"$tmp/small.conf"
+printf 'workers = "auto";\napps = ( { module = "seed"; settings = {\n  routes = ( { path = "/"; handler = "index"; delay = 0.5; } ); }; } );\n' >"$tmp/small.conf"
 run -T -c "$tmp/small.conf"
 expect 0 "-T"
 for s in 'listen = [ "127.0.0.1:8000" ];' 'workers = "auto";' \
@@ -79,9 +79,9 @@ for s in 'listen = [ "127.0.0.1:8000" ];' 'workers = "auto";' \
     'header_size = 16384;' 'header_count = 100;' 'body = 1048576;' \
     'header = 10.0;' 'body = 10.0;' 'keepalive = 75.0;' 'send = 10.0;' \
     'shutdown = 10.0;' 'error = "stderr";' 'level = "info";' \
-    'access = "off";' '{ path = "/"; handler = "index"; delay = 0.5; }' \
-    '{ path = "/hello/{name}"; handler = "hello"; delay = 0.5; }' \
-    '{ path = "/healthz"; handler = "healthz"; delay = 0.0; }' \
+    'access = "off";' 'healthz = "/healthz";' 'module = "seed";' \
+    'mount = "/";' 'name = "seed";' \
+    'path = "/";' 'handler = "index";' 'delay = 0.5;' \
     'server_name = "asyncd";'; do
 	contains "$tmp/out" "$s" "-T"
 done

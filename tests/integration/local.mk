@@ -9,9 +9,14 @@ TESTS += tests/integration/test-http
 tests_integration_test_http_CPPFLAGS = $(AM_CPPFLAGS)
 tests_integration_test_http_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_integration_test_http_LDADD = $(CMOCKA_LIBS)
-EXTRA_tests_integration_test_http_DEPENDENCIES = asyncd$(EXEEXT)
+EXTRA_tests_integration_test_http_DEPENDENCIES = asyncd$(EXEEXT) \
+	apps/seed/seed.la apps/echo/echo.la apps/gather/gather.la \
+	tests/apps/testapp1.la \
+	tests/apps/testapp2.la
 AM_TESTS_ENVIRONMENT += \
-	ASYNCD='$(abs_top_builddir)/asyncd$(EXEEXT)'; export ASYNCD;
+	ASYNCD='$(abs_top_builddir)/asyncd$(EXEEXT)'; export ASYNCD; \
+	ASYNCD_MODULE_PATH='$(abs_top_builddir)/apps/seed/.libs:$(abs_top_builddir)/apps/echo/.libs:$(abs_top_builddir)/apps/gather/.libs:$(abs_top_builddir)/tests/apps/.libs'; \
+	export ASYNCD_MODULE_PATH;
 
 # test-daemon.c: the process model (master, workers, signals, reload,
 # supervision, systemd notify), with the real binary found through $ASYNCD
@@ -21,4 +26,5 @@ TESTS += tests/integration/test-daemon
 tests_integration_test_daemon_CPPFLAGS = $(AM_CPPFLAGS)
 tests_integration_test_daemon_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_integration_test_daemon_LDADD = $(CMOCKA_LIBS) $(PTHREAD_LIBS)
-EXTRA_tests_integration_test_daemon_DEPENDENCIES = asyncd$(EXEEXT)
+EXTRA_tests_integration_test_daemon_DEPENDENCIES = asyncd$(EXEEXT) \
+	apps/seed/seed.la tests/apps/testapp1.la tests/apps/testapp2.la

@@ -71,8 +71,8 @@ stopped() {
 cat >"$tmp/a.conf" <<EOC
 listen = [ "127.0.0.1:0" ];
 log = { access = "$tmp/access.log"; };
-routes = ( { path = "/"; handler = "index"; delay = 0.5; },
-	   { path = "/healthz"; handler = "healthz"; } );
+apps = ( { module = "seed"; settings = { routes = (
+	   { path = "/"; handler = "index"; delay = 0.5; } ); }; } );
 EOC
 
 # Serves; SIGTERM during a 0.5 s request: the request completes, exit 0.

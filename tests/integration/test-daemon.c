@@ -486,6 +486,7 @@ struct srv_conf {
 	const char	*listen;	/* instead of "127.0.0.1:0" */
 	double		 ready;		/* timeouts.ready; 0: 5 s */
 	const char	*error_log;	/* NULL: stderr */
+	const char	*app;		/* another app, after the seed's */
 };
 
 /* The running server; one per test. */
@@ -552,11 +553,12 @@ conf_write(const struct srv_conf *c, int *extra_line)
 	    c->pid_file != NULL ? c->pid_file : "off");
 	o += (size_t)snprintf(text + o, sizeof(text) - o,
 	    "pid_file = %s;\n"
-	    "routes = (\n"
+	    "apps = ( { module = \"seed\"; settings = { routes = (\n"
 	    "  { path = \"/\"; handler = \"index\"; delay = %.3f; },\n"
 	    "  { path = \"/hello/{name}\"; handler = \"hello\"; delay = 0.0; },\n"
 	    "  { path = \"/slow\"; handler = \"index\"; delay = %.3f; }\n"
-	    ");\n", opt, c->delay_root, c->delay_slow);
+	    "); }; }%s%s );\n", opt, c->delay_root, c->delay_slow,
+	    c->app != NULL ? ",\n  " : "", c->app != NULL ? c->app : "");
 	for (p = text; p < text + o; p++)
 		if (*p == '\n')
 			line++;
@@ -713,6 +715,11 @@ srv_env(const char *notify, int fail)
 		for (j = 0; j < sizeof(drop) / sizeof(drop[0]); j++)
 			if (strncmp(environ[i], drop[j], strlen(drop[j])) == 0)
 				skip = 1;
+		/* srv_extra_env replaces a variable of the same name. */
+		if (srv_extra_env != NULL && strchr(srv_extra_env, '=') !=
+		    NULL && strncmp(environ[i], srv_extra_env, (size_t)(
+		    strchr(srv_extra_env, '=') - srv_extra_env) + 1) == 0)
+			skip = 1;
 		if (!skip)
 			env[k++] = environ[i];
 	}
@@ -1146,16 +1153,18 @@ struct load_thread {
 
 static struct load {
 	volatile int		 stop;
+	char			 req[256];	/* the request, sent again
+						   and again */
 	struct load_thread	 t[LOAD_THREADS];
 	int			 running;
 } load;
 
-/* One keep-alive GET / on fd; R_*; *closes when the response says
- * Connection: close. */
+/* One keep-alive GET (load.req) on fd; R_*; *closes when the response
+ * says Connection: close. */
 static int
 load_request(int fd, int *closes, int *err)
 {
-	static const char req[] = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+	const char *req = load.req;
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	char buf[2048], *he, *cl;
 	long end = now_ms() + IO_MS;
@@ -1165,7 +1174,7 @@ load_request(int fd, int *closes, int *err)
 
 	*closes = 0;
 	*err = 0;
-	if ((r = send_all(fd, req, sizeof(req) - 1)) != 0) {
+	if ((r = send_all(fd, req, strlen(req))) != 0) {
 		*err = -r;
 		return r == -ECONNRESET ? LR_RESET0 : LR_EOF0;
 	}
@@ -1266,12 +1275,15 @@ again:
 	return NULL;
 }
 
+/* Starts the load threads: GET target on port, again and again. */
 static void
-load_start(int port)
+load_start_target(int port, const char *target)
 {
 	size_t i;
 
 	memset(&load, 0, sizeof(load));
+	(void)snprintf(load.req, sizeof(load.req), "GET %s HTTP/1.1\r\n"
+	    "Host: t\r\n\r\n", target);
 	for (i = 0; i < LOAD_THREADS; i++) {
 		load.t[i].port = port;
 		if (pthread_create(&load.t[i].tid, NULL, load_main,
@@ -1280,6 +1292,12 @@ load_start(int port)
 		load.t[i].started = 1;
 		load.running = 1;
 	}
+}
+
+static void
+load_start(int port)
+{
+	load_start_target(port, "/");
 }
 
 /* Stops and joins the threads; the totals in *sum. */
@@ -1328,6 +1346,7 @@ static int
 test_teardown(void **state)
 {
 	static const char *const leftovers[] = { "asyncd.conf.new",
+	    "testapp.so", "testapp.so.new", "cleanup.log",
 	    "access.log", "access.log.1", "asyncd.pid", "worker-fail",
 	    "worker-fail.new", "fifo", "a1.log", "a2.log", "e2.log" };
 	char path[PATH_MAX];
@@ -2976,6 +2995,470 @@ test_full_disk_access_log_is_said_once(void **state)
 
 /* ==== main ======================================================================== */
 
+/* ==== 12. app modules: lifecycle, replacement, crashes ========================= */
+
+/* tests/apps' testappV.so, found in $ASYNCD_MODULE_PATH, into buf. */
+static void
+testapp_file(int version, char *buf, size_t cap)
+{
+	const char *path = getenv("ASYNCD_MODULE_PATH"), *p, *colon;
+	size_t n;
+
+	for (p = path; p != NULL && *p != '\0'; p = colon + 1) {
+		colon = strchr(p, ':');
+		n = colon != NULL ? (size_t)(colon - p) : strlen(p);
+		(void)snprintf(buf, cap, "%.*s/testapp%d.so", (int)n, p,
+		    version);
+		if (access(buf, R_OK) == 0)
+			return;
+		if (colon == NULL)
+			break;
+	}
+	fail_msg("no testapp%d.so in ASYNCD_MODULE_PATH=%s", version,
+	    path != NULL ? path : "(unset)");
+}
+
+/* Installs testappV.so as tmpdir/testapp.so the way install(1) does: a
+ * new file renamed over the old, whose inode running workers still map. */
+static void
+testapp_install(int version, char *dst, size_t cap)
+{
+	char src[PATH_MAX], tmp[PATH_MAX + 8], buf[65536];
+	int in, out;
+	ssize_t n;
+
+	testapp_file(version, src, sizeof(src));
+	(void)snprintf(dst, cap, "%s/testapp.so", tmpdir);
+	(void)snprintf(tmp, sizeof(tmp), "%s.new", dst);
+	if ((in = open(src, O_RDONLY)) < 0)
+		fail_msg("cannot read %s: %s", src, strerror(errno));
+	if ((out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0755)) < 0) {
+		(void)close(in);
+		fail_msg("cannot create %s: %s", tmp, strerror(errno));
+		return;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			fail_msg("write %s: %s", tmp, strerror(errno));
+	if (n < 0 || close(out) != 0 || close(in) != 0 ||
+	    rename(tmp, dst) != 0)
+		fail_msg("cannot install %s: %s", dst, strerror(errno));
+}
+
+/* GET target with Connection: close: the status, the body in buf. */
+static int
+get_body(int port, const char *target, char *buf, size_t cap)
+{
+	char resp[8192];
+	const char *body;
+	int fd = req_start("127.0.0.1", port, target), err;
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return fd;
+	if ((err = req_read_all(fd, resp, sizeof(resp), IO_MS)) != 0)
+		return err;
+	if (strncmp(resp, "HTTP/1.1 ", 9) != 0 ||
+	    (body = strstr(resp, "\r\n\r\n")) == NULL)
+		return 0;
+	(void)snprintf(buf, cap, "%s", body + 4);
+	return atoi(resp + 9);
+}
+
+/* GET /t/state until its body starts with want, within ms. */
+static void
+state_wait(const char *want, long ms)
+{
+	long end = now_ms() + ms;
+	char body[256];
+	int st;
+
+	for (;;) {
+		st = get_body(srv.port, "/t/state", body, sizeof(body));
+		if (st == 200 && strncmp(body, want, strlen(want)) == 0)
+			return;
+		if (now_ms() >= end) {
+			srv_read_log();
+			fail_msg("GET /t/state: %d \"%s\", expected \"%s\"\n"
+			    "log:\n%s", st, body, want, log_tail());
+		}
+		sleep_ms(20);
+	}
+}
+
+/*
+ * A module file replaced on disk (by rename, as install(1) and package
+ * managers do) is what the next generation loads: SIGHUP upgrades the app,
+ * under load, without a failed request; the old workers keep the code
+ * they mapped until they drain.
+ */
+static void
+test_app_module_replaced_on_disk_is_loaded_by_reload(void **state)
+{
+	struct srv_conf c = { .workers = 2 };
+	char mod[PATH_MAX], app[PATH_MAX + 64];
+	struct load_thread sum;
+	unsigned long failed = 0;
+	size_t k;
+
+	(void)state;
+	testapp_install(1, mod, sizeof(mod));
+	(void)snprintf(app, sizeof(app), "{ module = \"%s\"; mount = \"/t\"; }",
+	    mod);
+	c.app = app;
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	state_wait("version=1 data=initialised", IO_MS);
+	load_start_target(srv.port, "/t/state");
+	sleep_ms(200);
+	testapp_install(2, mod, sizeof(mod));
+	if (reload_wait(READY_MS) != 0)
+		fail_msg("the reload failed:\n%s", log_tail());
+	state_wait("version=2 data=initialised", IO_MS);
+	sleep_ms(200);
+	load_stop(&sum);
+	for (k = 1; k < LR_KINDS; k++)
+		failed += sum.kind[k];
+	print_message("module upgrade under load: %lu requests ok, %lu "
+	    "retried, %lu failed\n", sum.ok, sum.retried, failed);
+	if (failed != 0 || sum.conn_fail != 0 || sum.reset_reused != 0)
+		fail_msg("%lu failed, %lu connect errors, %lu resets (last: "
+		    "%s, %s)\nlog:\n%s", failed, sum.conn_fail,
+		    sum.reset_reused, lr_name[sum.last_kind < 0 ? 0 :
+		    sum.last_kind], strerror(sum.last_err), log_tail());
+	assert_true(sum.ok >= 50);
+	stop_or_fail(5000);
+}
+
+/* An app whose init fails at a reload: the reload fails, and the old
+ * generation, whose init worked, serves on. */
+static void
+test_app_init_failing_at_reload_keeps_old_workers(void **state)
+{
+	struct srv_conf c = { .workers = 2 };
+	struct workers before, after;
+
+	(void)state;
+	c.app = "{ module = \"testapp1\"; mount = \"/t\"; }";
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	assert_int_equal(workers_wait(2, 0, IO_MS, &before), 0);
+	c.app = "{ module = \"testapp1\"; mount = \"/t\"; "
+	    "settings = { init_fail = true; }; }";
+	assert_int_equal(conf_write(&c, NULL), 0);
+	if (reload_wait(READY_MS) != 1)
+		fail_msg("the reload did not fail:\n%s", log_tail());
+	if (srv_wait_log(0, "its init failed", IO_MS) != 0)
+		fail_msg("no \"its init failed\" in the log:\n%s", log_tail());
+	state_wait("version=1 data=initialised", IO_MS);
+	workers_scan(srv.pid, &after);
+	if (!workers_exactly(&after, 2, 0) || after.pid[0] !=
+	    before.pid[0] || after.pid[1] != before.pid[1])
+		fail_msg("workers changed: before [%ld %ld], now %s",
+		    (long)before.pid[0], (long)before.pid[1], after.titles);
+	stop_or_fail(5000);
+}
+
+/* An app's cleanup runs in each worker that drains: at a reload (the old
+ * generation) and at a graceful stop, and it may wait. */
+static void
+test_app_cleanup_runs_when_workers_drain(void **state)
+{
+	struct srv_conf c = { .workers = 2 };
+	char file[PATH_MAX], app[PATH_MAX + 128];
+	struct workers w;
+
+	(void)state;
+	(void)snprintf(file, sizeof(file), "%s/cleanup.log", tmpdir);
+	(void)unlink(file);
+	(void)snprintf(app, sizeof(app), "{ module = \"testapp1\"; mount = "
+	    "\"/t\"; settings = { cleanup_file = \"%s\"; }; }", file);
+	c.app = app;
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	if (reload_wait(READY_MS) != 0)
+		fail_msg("the reload failed:\n%s", log_tail());
+	assert_int_equal(workers_wait(2, 0, IO_MS, &w), 0);
+	if (file_count(file, "cleanup") != 2)
+		fail_msg("%zu cleanups after the old generation exited, "
+		    "expected 2", file_count(file, "cleanup"));
+	stop_or_fail(5000);
+	if (file_count(file, "cleanup") != 4)
+		fail_msg("%zu cleanups after the stop, expected 4",
+		    file_count(file, "cleanup"));
+}
+
+/*
+ * A handler that crashes its worker: the master logs the fault with the
+ * task (named after the route) it hit, and replaces the worker; the
+ * others' requests are not affected.
+ */
+static void
+crash_is_reported(const char *target, const char *route, const char *what)
+{
+	struct srv_conf c = { .workers = 1 };
+	struct workers w;
+	char needle[128];
+	int st;
+
+	c.app = "{ module = \"testapp1\"; mount = \"/t\"; }";
+	/* The crash is the test's: a sanitizer build must not report it. */
+	srv_extra_env = "ASAN_OPTIONS=handle_segv=0:handle_sigbus=0";
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	assert_int_equal(workers_wait(1, 0, IO_MS, &w), 0);
+	st = http_get("127.0.0.1", srv.port, target, IO_MS);
+	if (st > 0)
+		fail_msg("GET %s answered %d", target, st);
+	(void)snprintf(needle, sizeof(needle), "worker 1 (pid %ld): %s in "
+	    "task GET %s", (long)w.pid[0], what, route);
+	if (srv_wait_log(0, needle, IO_MS) != 0)
+		fail_msg("no \"%s\" in the log:\n%s", needle, log_tail());
+	(void)worker_replaced(1, 1, w.pid[0]);
+	state_wait("version=1", IO_MS);
+	stop_or_fail(5000);
+}
+
+static void
+test_crash_in_handler_is_reported_with_its_route(void **state)
+{
+	(void)state;
+	crash_is_reported("/t/crash", "/t/crash", "SIGSEGV");
+}
+
+/* A SIGSEGV sent (raise, kill) rather than caused: it kills as well. */
+static void
+test_sigsegv_sent_to_a_worker_kills_it(void **state)
+{
+	(void)state;
+	crash_is_reported("/t/crash?how=raise", "/t/crash", "SIGSEGV");
+}
+
+static void
+test_stack_overflow_in_handler_is_reported(void **state)
+{
+	(void)state;
+	crash_is_reported("/t/overflow", "/t/overflow", "stack overflow");
+}
+
+/* A module that cannot be found or configured stops the start, with the
+ * configuration's file and line: exit 78 (EX_CONFIG). */
+static void
+test_bad_app_at_start_exits_78(void **state)
+{
+	static const char *const apps[][2] = {
+		{ "{ module = \"nosuchmodule\"; mount = \"/t\"; }",
+		  "no module \"nosuchmodule\"" },
+		{ "{ module = \"testapp1\"; mount = \"/t\"; settings = { "
+		  "init_fail = 3; }; }", "init_fail" },
+		{ "{ module = \"testapp1\"; mount = \"/t\"; settings = { "
+		  "colour = \"red\"; }; }", "colour" },
+	};
+	struct srv_conf c = { .workers = 1 };
+	char where[PATH_MAX + 16];
+	size_t i;
+	int st;
+
+	(void)state;
+	for (i = 0; i < sizeof(apps) / sizeof(apps[0]); i++) {
+		c.app = apps[i][0];
+		if (srv_start(&c, 0) == 0)
+			fail_msg("asyncd started with %s", apps[i][0]);
+		st = srv_wait_exit(IO_MS);
+		if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 78)
+			fail_msg("%s: status 0x%x, expected exit 78:\n%s",
+			    apps[i][0], st, log_tail());
+		(void)snprintf(where, sizeof(where), "%s:", srv.conf);
+		if (strstr(srv.log, where) == NULL ||
+		    strstr(srv.log, apps[i][1]) == NULL)
+			fail_msg("%s: the log does not say \"%s\" at %s:\n%s",
+			    apps[i][0], apps[i][1], where, log_tail());
+		if (srv.err_fd >= 0) {
+			(void)close(srv.err_fd);
+			srv.err_fd = -1;
+		}
+	}
+}
+
+/* The resident size of pid in KiB (VmRSS), or -1. */
+static long
+proc_rss_kib(pid_t pid)
+{
+	char path[64], buf[4096], *at;
+	ssize_t n;
+	int fd;
+
+	(void)snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	(void)close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if ((at = strstr(buf, "VmRSS:")) == NULL)
+		return -1;
+	return strtol(at + 6, NULL, 10);
+}
+
+#define UPLOAD_BYTES	(100L * 1024 * 1024)
+#define UPLOAD_GROWTH	(16 * 1024)	/* KiB the worker may grow by */
+
+/* The byte at offset i of the upload: a pattern no pipeline reorders
+ * unnoticed (251 is prime, so it never lines up with a power of two). */
+#define UPLOAD_BYTE(i)	((char)((i) % 251))
+
+/* A chunked-body reader that checks the bytes as they come. */
+struct unchunk {
+	int		 state;		/* 0 size line, 1 data, 2 CRLF, 3 done */
+	char		 line[32];
+	size_t		 line_len;
+	size_t		 left;		/* of the current chunk */
+	long		 got;		/* data bytes checked */
+	int		 bad;
+};
+
+static void
+unchunk_feed(struct unchunk *u, const char *p, size_t n)
+{
+	size_t k;
+
+	while (n > 0 && u->state != 3 && !u->bad) {
+		switch (u->state) {
+		case 0:
+			if (*p == '\n') {
+				u->line[u->line_len] = '\0';
+				u->left = strtoul(u->line, NULL, 16);
+				u->line_len = 0;
+				u->state = u->left == 0 ? 3 : 1;
+			} else if (u->line_len + 1 < sizeof(u->line))
+				u->line[u->line_len++] = *p;
+			else
+				u->bad = 1;
+			p++;
+			n--;
+			break;
+		case 1:
+			k = n < u->left ? n : u->left;
+			for (size_t i = 0; i < k; i++)
+				if (p[i] != UPLOAD_BYTE(u->got + (long)i))
+					u->bad = 1;
+			u->got += (long)k;
+			u->left -= k;
+			p += k;
+			n -= k;
+			if (u->left == 0)
+				u->state = 2;
+			break;
+		case 2:
+			if (*p == '\n')
+				u->state = 0;
+			p++;
+			n--;
+			break;
+		}
+	}
+}
+
+/*
+ * A 100 MiB upload streamed through apps/echo (POST /echo/stream, read a
+ * piece, write it back): the bytes come back in order, and the worker's
+ * memory stays within a few buffers of where it was, whatever the size.
+ */
+static void
+test_upload_of_100_mib_streams_in_bounded_memory(void **state)
+{
+	static char out[256 * 1024], in[256 * 1024];
+	struct srv_conf c = { .workers = 1 };
+	struct pollfd pfd;
+	struct workers w;
+	struct unchunk u;
+	char head[256];
+	long sent = 0, rss0, rss, peak = 0, end;
+	size_t hlen = 0, k;
+	ssize_t n;
+	int fd, head_done = 0;
+
+	(void)state;
+	c.app = "{ module = \"echo\"; mount = \"/echo\"; body = 104857600L; }";
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	assert_int_equal(workers_wait(1, 0, IO_MS, &w), 0);
+	get_ok(srv.port, "/", 1);		/* warm: buffers allocated */
+	assert_true((rss0 = proc_rss_kib(w.pid[0])) > 0);
+
+	memset(&u, 0, sizeof(u));
+	assert_true((fd = tcp_connect("127.0.0.1", srv.port)) >= 0);
+	(void)snprintf(head, sizeof(head), "POST /echo/stream HTTP/1.1\r\n"
+	    "Host: t\r\nContent-Length: %ld\r\n\r\n", UPLOAD_BYTES);
+	assert_int_equal(send_all(fd, head, strlen(head)), 0);
+	end = now_ms() + 60000;
+	while (u.state != 3) {
+		if (now_ms() > end || u.bad) {
+			(void)close(fd);
+			fail_msg("after %ld bytes sent, %ld back: %s", sent,
+			    u.got, u.bad ? "wrong bytes" : "too slow");
+		}
+		pfd.fd = fd;
+		pfd.events = POLLIN | (sent < UPLOAD_BYTES ? POLLOUT : 0);
+		if (poll(&pfd, 1, IO_MS) <= 0)
+			continue;
+		if ((pfd.revents & POLLOUT) && sent < UPLOAD_BYTES) {
+			k = sizeof(out);
+			if ((long)k > UPLOAD_BYTES - sent)
+				k = (size_t)(UPLOAD_BYTES - sent);
+			for (size_t i = 0; i < k; i++)
+				out[i] = UPLOAD_BYTE(sent + (long)i);
+			n = send(fd, out, k, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n > 0)
+				sent += n;
+			else if (n < 0 && errno != EAGAIN && errno != EINTR)
+				fail_msg("send after %ld bytes: %s", sent,
+				    strerror(errno));
+		}
+		if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		n = recv(fd, in, sizeof(in), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			fail_msg("%s after %ld bytes sent, %ld back",
+			    n == 0 ? "EOF" : strerror(errno), sent, u.got);
+		if (n <= 0)
+			continue;
+		k = 0;
+		if (!head_done) {
+			/* The head: up to its blank line, checked whole. */
+			for (; k < (size_t)n && !head_done; k++) {
+				if (hlen + 1 < sizeof(head))
+					head[hlen++] = in[k];
+				head[hlen] = '\0';
+				head_done = hlen >= 4 &&
+				    strcmp(head + hlen - 4, "\r\n\r\n") == 0;
+			}
+			if (head_done && (strncmp(head, "HTTP/1.1 200 ", 13) !=
+			    0 || strcasestr(head, "chunked") == NULL))
+				fail_msg("response head: %s", head);
+		}
+		unchunk_feed(&u, in + k, (size_t)n - k);
+		if ((u.got & 0xfffff) < (long)sizeof(in) &&
+		    (rss = proc_rss_kib(w.pid[0])) > peak)
+			peak = rss;
+	}
+	(void)close(fd);
+	assert_int_equal(u.got, UPLOAD_BYTES);
+	print_message("100 MiB through POST /echo/stream: worker RSS %ld KiB "
+	    "before, %ld KiB at most during\n", rss0, peak);
+	if (peak - rss0 > UPLOAD_GROWTH)
+		fail_msg("the worker grew by %ld KiB during the upload (%ld "
+		    "-> %ld), more than %d", peak - rss0, rss0, peak,
+		    UPLOAD_GROWTH);
+	stop_or_fail(5000);
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
 
 int
@@ -3013,6 +3496,14 @@ main(void)
 		T(test_fd_limit_makes_room_for_new_clients),
 		T(test_full_disk_access_log_is_said_once),
 		T(test_memory_limit_answers_503),
+		T(test_app_module_replaced_on_disk_is_loaded_by_reload),
+		T(test_app_init_failing_at_reload_keeps_old_workers),
+		T(test_app_cleanup_runs_when_workers_drain),
+		T(test_crash_in_handler_is_reported_with_its_route),
+		T(test_sigsegv_sent_to_a_worker_kills_it),
+		T(test_stack_overflow_in_handler_is_reported),
+		T(test_bad_app_at_start_exits_78),
+		T(test_upload_of_100_mib_streams_in_bounded_memory),
 	};
 	char tmpl[256], *real;
 	const char *base;

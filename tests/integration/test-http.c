@@ -207,6 +207,7 @@ struct srv_opts {
 	int		 max_connections;
 	int		 request_line, header_size, header_count, body;
 	double		 t_header, t_body, t_keepalive, t_send;
+	const char	*app;		/* one more app, as is */
 };
 
 static const struct srv_opts opts_default = {
@@ -246,7 +247,7 @@ tmp_path(char *buf, size_t cap, const char *name)
 static int
 srv_write_conf(struct srv *s, const char *name, const struct srv_opts *o)
 {
-	char text[8192], alog[PATH_MAX];
+	char text[16384], alog[PATH_MAX];
 
 	tmp_path(s->conf, sizeof(s->conf), name);
 	(void)snprintf(alog, sizeof(alog), "%s.access", name);
@@ -260,17 +261,19 @@ srv_write_conf(struct srv *s, const char *name, const struct srv_opts *o)
 	    "timeouts = { header = %.3f; body = %.3f; keepalive = %.3f; "
 	    "send = %.3f; shutdown = 5.0; };\n"
 	    "log = { error = \"stderr\"; level = \"info\"; access = \"%s\"; };\n"
-	    "routes = (\n"
+	    "apps = ( { module = \"seed\"; settings = { routes = (\n"
 	    "  { path = \"/\"; handler = \"index\"; delay = 0.0; },\n"
 	    "  { path = \"/hello/{name}\"; handler = \"hello\"; delay = 0.0; },\n"
-	    "  { path = \"/healthz\"; handler = \"healthz\"; delay = 0.0; },\n"
 	    "  { path = \"/slow\"; handler = \"index\"; delay = 0.5; }\n"
-	    ");\n"
+	    "); }; },\n"
+	    "  { module = \"echo\"; mount = \"/echo\"; },\n"
+	    "  { module = \"testapp1\"; mount = \"/t\"; }%s%s );\n"
 	    "server_name = \"asyncd-test\";\n",
 	    o->ipv6 ? "[::1]" : "127.0.0.1",
 	    o->max_connections, o->request_line, o->header_size,
 	    o->header_count, o->body, o->t_header, o->t_body, o->t_keepalive,
-	    o->t_send, s->alog);
+	    o->t_send, s->alog, o->app != NULL ? ",\n  " : "",
+	    o->app != NULL ? o->app : "");
 	return write_file(s->conf, text);
 }
 
@@ -730,7 +733,8 @@ get_expect(int port, const char *target, const char *sl, const char *ctype,
 
 /* The running group's server: checked after each test, stopped after the
  * group. */
-static struct srv	srv_app, srv_lim, srv_to, srv_cap;
+static struct srv	srv_app, srv_lim, srv_to, srv_cap, srv_api;
+static struct srv	srv_up, srv_gather;	/* an upstream and its client */
 static struct srv	*srv_cur;
 
 /* What a sanitizer build prints when it finds something. */
@@ -838,6 +842,54 @@ group_app_setup(void **state)
 {
 	(void)state;
 	return group_start(&srv_app, "app.conf", &opts_default);
+}
+
+static int
+group_api_setup(void **state)
+{
+	(void)state;
+	return group_start(&srv_api, "api.conf", &opts_default);
+}
+
+/*
+ * Two servers: an upstream (the usual apps: "/" at once, "/slow" in
+ * 0.5 s) and one whose apps/gather fetches from it, mounted twice: at
+ * /gather (three fast URLs), and at /gather-slow (one fast, one slow, a
+ * 0.2 s deadline).
+ */
+static int
+group_gather_setup(void **state)
+{
+	struct srv_opts o = opts_default;
+	char app[1024];
+
+	(void)state;
+	if (srv_start(&srv_up, "upstream.conf", &opts_default) != 0)
+		return -1;
+	(void)snprintf(app, sizeof(app),
+	    "{ module = \"gather\"; mount = \"/gather\"; settings = {\n"
+	    "    upstreams = ( { url = \"http://127.0.0.1:%d/\"; },\n"
+	    "      { url = \"http://127.0.0.1:%d/hello/gather\"; },\n"
+	    "      { url = \"http://127.0.0.1:%d/healthz\"; } ); }; },\n"
+	    "  { module = \"gather\"; name = \"gather-slow\";\n"
+	    "    mount = \"/gather-slow\"; settings = { deadline = 0.2;\n"
+	    "    upstreams = ( { url = \"http://127.0.0.1:%d/\"; },\n"
+	    "      { url = \"http://127.0.0.1:%d/slow\"; } ); }; }",
+	    srv_up.port, srv_up.port, srv_up.port, srv_up.port, srv_up.port);
+	o.app = app;
+	return group_start(&srv_gather, "gather.conf", &o);
+}
+
+static int
+group_gather_teardown(void **state)
+{
+	int ret = group_teardown(state);
+
+	/* The last test stopped it, unless it failed before. */
+	if (srv_up.pid > 0 && srv_finish(&srv_up) != 0)
+		ret = -1;
+	srv_stop(&srv_up);
+	return ret;
 }
 
 static int
@@ -1395,13 +1447,38 @@ expect_continue(const char *head, const char *body, const char *sl,
 	client_close(c);
 }
 
+/* 100 Continue comes when the handler starts reading the body. */
 static void
-test_expect_continue_get_with_body(void **state)
+test_expect_continue_when_the_handler_reads(void **state)
 {
 	(void)state;
-	expect_continue("GET /healthz HTTP/1.1\r\nHost: t\r\n"
+	expect_continue("POST /echo HTTP/1.1\r\nHost: t\r\n"
+	    "Content-Type: " TEXT "\r\n"
 	    "Content-Length: 5\r\nExpect: 100-continue\r\n\r\n", "hello",
-	    "HTTP/1.1 200 OK", TEXT, "ok");
+	    "HTTP/1.1 200 OK", TEXT, "hello");
+}
+
+/*
+ * A handler that never reads the body answers without 100 Continue: the
+ * client then need not send it, so the server cannot know where the next
+ * request starts, and closes after the response.
+ */
+static void
+test_expect_continue_unread_body_gets_final_status(void **state)
+{
+	struct response r;
+	struct client *c;
+
+	(void)state;
+	c = client_open(srv_app.port);
+	client_sends(c, "GET /healthz HTTP/1.1\r\nHost: t\r\n"
+	    "Content-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+	client_response(c, &r, 0, IO_MS);
+	assert_string_equal(r.status_line, "HTTP/1.1 200 OK");
+	assert_non_null(field(&r, "Connection"));
+	assert_string_equal(field(&r, "Connection"), "close");
+	client_expect_eof(c, IO_MS);
+	client_close(c);
 }
 
 /*
@@ -2076,6 +2153,677 @@ test_ipv6_loopback_is_served(void **state)
 	srv_stop(&s);
 }
 
+/* ==== the handler API: tests/apps/testapp.c, mounted at /t ======================== */
+
+/* Waits up to ms for needle in s's log; fails the test with the log if it
+ * does not come. */
+static void
+srv_wait_log(struct srv *s, const char *needle, long ms)
+{
+	long end = now_ms() + ms;
+
+	for (;;) {
+		if (strstr(s->log, needle) != NULL)
+			return;
+		if (now_ms() >= end)
+			fail_msg("no \"%s\" in the log within %ld ms:\n%s",
+			    needle, ms, s->log);
+		(void)drain(s->err_fd, s->log, sizeof(s->log), &s->log_len,
+		    end);
+	}
+}
+
+/* How many fields of r are called name. */
+static int
+field_count(const struct response *r, const char *name)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < r->nfields; i++)
+		n += strcasecmp(r->fields[i].name, name) == 0;
+	return n;
+}
+
+/* Reads exactly len raw bytes from c within ms into out (NUL-terminated,
+ * out holds len + 1); fails the test on EOF or timeout. */
+static void
+client_read_raw(struct client *c, char *out, size_t len, long ms)
+{
+	long end = now_ms() + ms;
+	ssize_t got;
+
+	while (c->len < len) {
+		got = client_fill(c, end - now_ms());
+		if (got <= 0)
+			fail_msg("%s after %zu of %zu bytes: \"%s\"", got == 0 ?
+			    "EOF" : strerror((int)-got), c->len, len,
+			    show(c->buf, c->len));
+	}
+	memcpy(out, c->buf, len);
+	out[len] = '\0';
+	client_consume(c, len);
+}
+
+/* Reads a chunked body from c into out (NUL-terminated), through its last
+ * chunk; fails the test on a framing error, EOF or timeout. */
+static size_t
+client_read_chunked(struct client *c, char *out, size_t cap)
+{
+	char line[32], *end;
+	size_t len = 0, n;
+
+	for (;;) {
+		while (memmem(c->buf, c->len, "\r\n", 2) == NULL)
+			if (client_fill(c, IO_MS) <= 0)
+				fail_msg("EOF or timeout in a chunk size line");
+		end = memmem(c->buf, c->len, "\r\n", 2);
+		n = (size_t)(end - c->buf);
+		assert_true(n > 0 && n < sizeof(line));
+		memcpy(line, c->buf, n);
+		line[n] = '\0';
+		client_consume(c, n + 2);
+		n = strtoul(line, &end, 16);
+		if (*end != '\0')
+			fail_msg("bad chunk size line \"%s\"", line);
+		if (n == 0)
+			break;
+		assert_true(len + n < cap);
+		client_read_raw(c, out + len, n, IO_MS);
+		len += n;
+		client_read_raw(c, line, 2, IO_MS);
+		assert_string_equal(line, "\r\n");
+	}
+	client_read_raw(c, line, 2, IO_MS);	/* no trailers */
+	assert_string_equal(line, "\r\n");
+	out[len] = '\0';
+	return len;
+}
+
+#define TEXT_APP	"text/plain"	/* what testapp's handlers set */
+
+static void
+test_api_path_params_are_decoded(void **state)
+{
+	(void)state;
+	get_expect(srv_api.port, "/t/params/x%20y/%C3%A9/c/d%2Fe",
+	    "HTTP/1.1 200 OK", TEXT_APP,
+	    "a=x y|b=\xc3\xa9|rest=c/d/e|none=NULL");
+	/* {rest...} takes the rest, but not nothing. */
+	get_expect(srv_api.port, "/t/params/1/2/3", "HTTP/1.1 200 OK",
+	    TEXT_APP, "a=1|b=2|rest=3|none=NULL");
+	get_expect(srv_api.port, "/t/params/1/2", "HTTP/1.1 404 Not Found",
+	    TEXT, "404 Not Found\n");
+}
+
+static void
+test_api_query_is_split_and_decoded(void **state)
+{
+	(void)state;
+	get_expect(srv_api.port, "/t/query?x=1&y=a+b&&z=%41%3d&x=2&flag",
+	    "HTTP/1.1 200 OK", TEXT_APP,
+	    "[x]=[1]\n[y]=[a b]\n[z]=[A=]\n[x]=[2]\n[flag]=[]\n"
+	    "end=-2 x=1 raw=x=1&y=a+b&&z=%41%3d&x=2&flag\n");
+	get_expect(srv_api.port, "/t/query", "HTTP/1.1 200 OK", TEXT_APP,
+	    "end=-2 x=NULL raw=\n");
+	/* A bad escape or a NUL fails the parse, not the request: the
+	 * handler decides (EBADMSG). */
+	get_expect(srv_api.port, "/t/query?a=%zz", "HTTP/1.1 200 OK",
+	    TEXT_APP, "end=-74 x=NULL raw=a=%zz\n");
+	get_expect(srv_api.port, "/t/query?a=%00", "HTTP/1.1 200 OK",
+	    TEXT_APP, "end=-74 x=NULL raw=a=%00\n");
+}
+
+static void
+test_api_request_head_accessors(void **state)
+{
+	struct response r;
+	struct client *c;
+
+	(void)state;
+	c = exchange(srv_api.port, "GET /t/head?z=1 HTTP/1.1\r\nHost: t\r\n"
+	    "X-Multi: a\r\nx-multi: b\r\n\r\n", &r);
+	assert_response(&r, "HTTP/1.1 200 OK", TEXT_APP,
+	    "method=GET target=/t/head?z=1 path=/t/head version=11 "
+	    "peer=inet multi=[a, b] fields=3 route=/t/head last=x-multi:b\n");
+	client_close(c);
+}
+
+static void
+test_api_status_reason_and_fields(void **state)
+{
+	struct response r;
+	struct client *c;
+	size_t i;
+	int two = 0;
+
+	(void)state;
+	c = exchange(srv_api.port, "GET /t/status/201 HTTP/1.1\r\nHost: t\r\n"
+	    "\r\n", &r);
+	assert_response(&r, "HTTP/1.1 201 Custom Reason", TEXT_APP, "status");
+	assert_int_equal(field_count(&r, "X-One"), 1);
+	assert_string_equal(field(&r, "X-One"), "replaced");
+	assert_int_equal(field_count(&r, "X-Two"), 2);
+	for (i = 0; i < r.nfields; i++)
+		if (strcmp(r.fields[i].name, "X-Two") == 0)
+			assert_string_equal(r.fields[i].value,
+			    two++ == 0 ? "a" : "b");
+	/* The middleware's fields come with every response. */
+	assert_non_null(field(&r, "X-Request-Id"));
+	assert_true(atoi(field(&r, "X-Request-Id")) > 0);
+	assert_non_null(field(&r, "Server-Timing"));
+	assert_int_equal(strncmp(field(&r, "Server-Timing"), "app;dur=", 8),
+	    0);
+	/* HEAD of the same: the same head, no body, and the connection
+	 * goes on. */
+	client_sends(c, "HEAD /t/status/202 HTTP/1.1\r\nHost: t\r\n\r\n"
+	    "GET /t/status/99 HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_response(c, &r, 1, IO_MS);
+	assert_string_equal(r.status_line, "HTTP/1.1 202 Custom Reason");
+	assert_string_equal(field(&r, "Content-Length"), "6");
+	/* 99 is refused by http_resp_status; the handler said 400. */
+	client_response(c, &r, 0, IO_MS);
+	assert_error(&r, "HTTP/1.1 400 Bad Request", 0);
+	client_close(c);
+}
+
+static void
+test_api_returned_status_gets_the_server_page(void **state)
+{
+	struct response r;
+	struct client *c;
+
+	(void)state;
+	c = exchange(srv_api.port, "GET /t/return/409 HTTP/1.1\r\nHost: t\r\n"
+	    "\r\n", &r);
+	assert_error(&r, "HTTP/1.1 409 Conflict", 0);
+	/* Not a final status: a bug in the handler, answered 500. */
+	client_sends(c, "GET /t/return/150 HTTP/1.1\r\nHost: t\r\n\r\n"
+	    "GET /t/return/1000 HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_response(c, &r, 0, IO_MS);
+	assert_error(&r, "HTTP/1.1 500 Internal Server Error", 0);
+	client_response(c, &r, 0, IO_MS);
+	assert_error(&r, "HTTP/1.1 500 Internal Server Error", 0);
+	client_close(c);
+	srv_wait_log(&srv_api, "GET /t/return/{code}: returned 150, not a "
+	    "final status", IO_MS);
+}
+
+static void
+test_api_error_before_the_head_is_500_and_logged(void **state)
+{
+	struct response r;
+	struct client *c;
+
+	(void)state;
+	c = exchange(srv_api.port, "GET /t/error HTTP/1.1\r\nHost: t\r\n\r\n",
+	    &r);
+	assert_error(&r, "HTTP/1.1 500 Internal Server Error", 0);
+	/* The connection is fine: the next request is served. */
+	client_sends(c, "GET /t/status/200 HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_response(c, &r, 0, IO_MS);
+	assert_response(&r, "HTTP/1.1 200 Custom Reason", TEXT_APP, "status");
+	client_close(c);
+	srv_wait_log(&srv_api, "GET /t/error: Input/output error", IO_MS);
+}
+
+/* After the head, an error can only be told by closing: no last chunk. */
+static void
+test_api_error_after_the_head_closes_without_last_chunk(void **state)
+{
+	struct response r;
+	struct client *c;
+	char body[32];
+
+	(void)state;
+	c = client_open(srv_api.port);
+	client_sends(c, "GET /t/error-after HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_response(c, &r, 1, IO_MS);
+	assert_string_equal(r.status_line, "HTTP/1.1 200 OK");
+	assert_string_equal(field(&r, "Transfer-Encoding"), "chunked");
+	client_read_raw(c, body, 9, IO_MS);
+	assert_string_equal(body, "4\r\npart\r\n");
+	client_expect_eof(c, IO_MS);
+	client_close(c);
+}
+
+/* A Content-Length the handler did not honour: the connection closes. */
+static void
+test_api_short_body_closes(void **state)
+{
+	struct response r;
+	struct client *c;
+	char body[8];
+
+	(void)state;
+	c = client_open(srv_api.port);
+	client_sends(c, "GET /t/short HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_response(c, &r, 1, IO_MS);
+	assert_string_equal(field(&r, "Content-Length"), "10");
+	client_read_raw(c, body, 5, IO_MS);
+	assert_string_equal(body, "12345");
+	client_expect_eof(c, IO_MS);
+	client_close(c);
+}
+
+/* CR, LF and controls cannot reach the wire through the API. */
+static void
+test_api_header_injection_is_refused(void **state)
+{
+	struct response r;
+	struct client *c;
+
+	(void)state;
+	c = exchange(srv_api.port, "GET /t/inject HTTP/1.1\r\nHost: t\r\n\r\n",
+	    &r);
+	assert_response(&r, "HTTP/1.1 200 OK", TEXT_APP,
+	    "crlf=-22 lf=-22 del=-22 late-cr=-22 nul-name=-22 space-name=-22 "
+	    "reserved=-1 ok=0 long-tab=0 status=-22 reason=-22");
+	assert_null(field(&r, "Set-Cookie"));
+	assert_null(field(&r, "X-Bad"));
+	assert_string_equal(field(&r, "X-Good"), "tab\tok");
+	assert_string_equal(field(&r, "X-Long"), "abcdefgh\tijklmnop\xc3\xa9");
+	assert_int_equal(field_count(&r, "Content-Length"), 1);
+	client_close(c);
+}
+
+static void
+test_api_streamed_body_is_chunked(void **state)
+{
+	static const char chunks[] =
+	    "4\r\none,\r\n4\r\ntwo,\r\n5\r\nthree\r\n0\r\n\r\n";
+	struct response r;
+	struct client *c;
+	char body[sizeof(chunks)];
+
+	(void)state;
+	c = client_open(srv_api.port);
+	client_sends(c, "GET /t/chunked HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_response(c, &r, 1, IO_MS);
+	assert_string_equal(r.status_line, "HTTP/1.1 200 OK");
+	assert_string_equal(field(&r, "Transfer-Encoding"), "chunked");
+	assert_null(field(&r, "Content-Length"));
+	client_read_raw(c, body, sizeof(chunks) - 1, IO_MS);
+	assert_string_equal(body, chunks);
+	/* Properly ended: the connection serves the next request. */
+	client_sends(c, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_response(c, &r, 0, IO_MS);
+	assert_response(&r, "HTTP/1.1 200 OK", TEXT, "ok");
+	client_close(c);
+
+	/* HTTP/1.0 has no chunks: the body ends with the connection. */
+	c = client_open(srv_api.port);
+	client_sends(c, "GET /t/chunked HTTP/1.0\r\n\r\n");
+	client_response(c, &r, 1, IO_MS);
+	assert_null(field(&r, "Transfer-Encoding"));
+	assert_string_equal(field(&r, "Connection"), "close");
+	client_read_raw(c, body, 13, IO_MS);
+	assert_string_equal(body, "one,two,three");
+	client_expect_eof(c, IO_MS);
+	client_close(c);
+}
+
+/* http_resp_flush: what was written reaches the client while the handler
+ * still waits (here, for another request). */
+static void
+test_api_flush_sends_what_was_written(void **state)
+{
+	struct response r;
+	struct client *c, *o;
+	char body[64];
+
+	(void)state;
+	c = client_open(srv_api.port);
+	client_sends(c, "GET /t/flush HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_response(c, &r, 1, IO_MS);
+	assert_string_equal(field(&r, "Transfer-Encoding"), "chunked");
+	client_read_raw(c, body, 11, IO_MS);
+	assert_string_equal(body, "6\r\nfirst,\r\n");
+	o = exchange(srv_api.port, "GET /t/release HTTP/1.1\r\nHost: t\r\n"
+	    "\r\n", &r);
+	assert_response(&r, "HTTP/1.1 200 OK", TEXT_APP, "released");
+	client_close(o);
+	assert_int_equal(client_read_chunked(c, body, sizeof(body)), 6);
+	assert_string_equal(body, "second");
+	client_close(c);
+}
+
+/* A body many times the output buffer goes out whole and in order. */
+static void
+test_api_large_body_is_sent_whole(void **state)
+{
+	struct response r;
+	struct client *c;
+	size_t want, got = 0, i, n;
+	ssize_t k;
+
+	(void)state;
+	c = client_open(srv_api.port);
+	client_sends(c, "GET /t/big HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_response(c, &r, 1, IO_MS);
+	want = strtoul(field(&r, "Content-Length"), NULL, 10);
+	assert_int_equal(want, 200 * 1024);
+	while (got < want) {
+		if (c->len == 0 && (k = client_fill(c, IO_MS)) <= 0)
+			fail_msg("%s after %zu of %zu bytes", k == 0 ? "EOF" :
+			    strerror((int)-k), got, want);
+		n = c->len < want - got ? c->len : want - got;
+		for (i = 0; i < n; i++)
+			if (c->buf[i] != (char)('a' + (got + i) % 26))
+				fail_msg("byte %zu is '%c'", got + i,
+				    c->buf[i]);
+		got += n;
+		client_consume(c, n);
+	}
+	client_close(c);
+}
+
+static void
+test_api_method_routes_and_405(void **state)
+{
+	struct response r;
+	struct client *c;
+
+	(void)state;
+	c = exchange(srv_api.port, "DELETE /t/any HTTP/1.1\r\nHost: t\r\n"
+	    "\r\n", &r);
+	assert_response(&r, "HTTP/1.1 200 OK", TEXT_APP, "DELETE");
+	client_sends(c, "PROPFIND /t/any HTTP/1.1\r\nHost: t\r\n\r\n"
+	    "POST /t/params/a/b/c HTTP/1.1\r\nHost: t\r\n"
+	    "Content-Length: 0\r\n\r\n");
+	client_response(c, &r, 0, IO_MS);
+	assert_response(&r, "HTTP/1.1 200 OK", TEXT_APP, "PROPFIND");
+	client_response(c, &r, 0, IO_MS);
+	assert_error(&r, "HTTP/1.1 405 Method Not Allowed", 0);
+	assert_string_equal(field(&r, "Allow"), "GET, HEAD");
+	client_close(c);
+}
+
+/* A middleware answers by itself, and the handler does not run. */
+static void
+test_api_middleware_answers_early(void **state)
+{
+	struct response r;
+	struct client *c;
+
+	(void)state;
+	c = exchange(srv_api.port, "GET /t/crash HTTP/1.1\r\nHost: t\r\n"
+	    "X-Block: 1\r\n\r\n", &r);
+	assert_error(&r, "HTTP/1.1 403 Forbidden", 0);
+	client_close(c);
+}
+
+/* GET /t/last until it says want (the handler before it ran on). */
+static void
+last_expect(const char *want)
+{
+	long end = now_ms() + IO_MS;
+	struct response r;
+	struct client *c;
+
+	for (;;) {
+		c = exchange(srv_api.port, "GET /t/last HTTP/1.1\r\n"
+		    "Host: t\r\n\r\n", &r);
+		client_close(c);
+		if (r.body_len == strlen(want) && memcmp(r.body, want,
+		    r.body_len) == 0)
+			return;
+		if (now_ms() >= end)
+			fail_msg("/t/last says \"%s\", expected \"%s\"",
+			    show(r.body, r.body_len), want);
+		sleep_ms(20);
+	}
+}
+
+/* Requests target and closes at once, before the handler's 0.3 s. */
+static void
+hang_up_on(const char *target)
+{
+	struct client *c = client_open(srv_api.port);
+	char req[256];
+
+	(void)snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n",
+	    target);
+	client_sends(c, req);
+	sleep_ms(50);		/* read by now (a reset before would also do) */
+	client_close(c);
+}
+
+/* By default a handler whose client left runs to its end. */
+static void
+test_api_client_gone_handler_runs_on(void **state)
+{
+	(void)state;
+	hang_up_on("/t/disconnect");
+	last_expect("plain completed");
+}
+
+/* cancel_on_disconnect: its wait returns -ECANCELED... */
+static void
+test_api_client_gone_cancels_when_asked(void **state)
+{
+	(void)state;
+	hang_up_on("/t/disconnect-cancel");
+	last_expect("plain Operation canceled");
+}
+
+/* ...except inside rt_shield_enter()/rt_shield_exit(). */
+static void
+test_api_client_gone_spares_a_shielded_wait(void **state)
+{
+	(void)state;
+	hang_up_on("/t/disconnect-shield");
+	last_expect("shielded completed");
+}
+
+/* A route's timeout cuts the handler's wait short: 504. */
+static void
+test_api_route_timeout_is_504(void **state)
+{
+	struct response r;
+	struct client *c;
+	long t0 = now_ms();
+
+	(void)state;
+	c = exchange(srv_api.port, "GET /t/timeout HTTP/1.1\r\nHost: t\r\n"
+	    "\r\n", &r);
+	assert_error(&r, "HTTP/1.1 504 Gateway Timeout", 0);
+	/* Its 0.2 s, not the handler's 1 s sleep (loosely: CI is slow). */
+	if (now_ms() - t0 >= 900)
+		fail_msg("504 after %ld ms", now_ms() - t0);
+	client_close(c);
+}
+
+/* stack_size: a handler with 512 KiB of locals runs on a stack of its
+ * own (on the connection's it would overflow and kill the worker). */
+static void
+test_api_route_stack_size_gives_a_deep_stack(void **state)
+{
+	(void)state;
+	get_expect(srv_api.port, "/t/bigstack", "HTTP/1.1 200 OK", TEXT_APP,
+	    "deep 0");
+	get_expect(srv_api.port, "/t/bigstack", "HTTP/1.1 200 OK", TEXT_APP,
+	    "deep 0");
+}
+
+/* init ran (the app's data), and its background task runs. */
+static void
+test_api_app_init_and_background_task(void **state)
+{
+	long end = now_ms() + IO_MS;
+	struct response r;
+	struct client *c;
+
+	(void)state;
+	for (;;) {
+		c = exchange(srv_api.port, "GET /t/state HTTP/1.1\r\n"
+		    "Host: t\r\n\r\n", &r);
+		client_close(c);
+		if (strstr(r.body, "ticks=some") != NULL)
+			break;
+		if (now_ms() >= end)
+			fail_msg("/t/state: \"%s\"", show(r.body, r.body_len));
+		sleep_ms(20);
+	}
+	assert_string_equal(r.body, "version=1 data=initialised ticks=some");
+}
+
+/* ==== apps/gather: the HTTP client inside a handler =============================== */
+
+static void
+test_gather_fetches_every_upstream(void **state)
+{
+	struct response r;
+	struct client *c;
+	char want[1024];
+
+	(void)state;
+	(void)snprintf(want, sizeof(want),
+	    "[{\"url\": \"http://127.0.0.1:%d/\", \"status\": 200, "
+	    "\"bytes\": 14},\n"
+	    " {\"url\": \"http://127.0.0.1:%d/hello/gather\", \"status\": 200, "
+	    "\"bytes\": 23},\n"
+	    " {\"url\": \"http://127.0.0.1:%d/healthz\", \"status\": 200, "
+	    "\"bytes\": 2}]\n", srv_up.port, srv_up.port, srv_up.port);
+	c = exchange(srv_gather.port, "GET /gather HTTP/1.1\r\nHost: t\r\n\r\n",
+	    &r);
+	assert_response(&r, "HTTP/1.1 200 OK", "application/json", want);
+	client_close(c);
+}
+
+/* One upstream takes 0.5 s: past the 0.2 s deadline, 504, and the fetch
+ * still running is cancelled (the upstream sees its connection close). */
+static void
+test_gather_past_deadline_is_504(void **state)
+{
+	struct response r;
+	struct client *c;
+
+	(void)state;
+	c = exchange(srv_gather.port, "GET /gather-slow HTTP/1.1\r\n"
+	    "Host: t\r\n\r\n", &r);
+	assert_error(&r, "HTTP/1.1 504 Gateway Timeout", 0);
+	/* The request may shorten the deadline, never lengthen it. */
+	client_sends(c, "GET /gather?deadline=0.000001 HTTP/1.1\r\nHost: t\r\n"
+	    "\r\nGET /gather-slow?deadline=10 HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_response(c, &r, 0, IO_MS);
+	assert_error(&r, "HTTP/1.1 504 Gateway Timeout", 0);
+	client_response(c, &r, 0, IO_MS);
+	assert_error(&r, "HTTP/1.1 504 Gateway Timeout", 0);
+	client_close(c);
+}
+
+/* Upstreams that refuse: 502, with the error in the answer.  (Last: it
+ * stops the upstream.) */
+static void
+test_gather_with_upstreams_down_is_502(void **state)
+{
+	struct response r;
+	struct client *c;
+	char want[512];
+
+	(void)state;
+	(void)snprintf(want, sizeof(want), "[{\"url\": \"http://127.0.0.1:%d/\", "
+	    "\"error\": \"Connection refused\"},\n {\"url\": "
+	    "\"http://127.0.0.1:%d/slow\", \"error\": \"Connection refused\"}]"
+	    "\n", srv_up.port, srv_up.port);
+	if (srv_finish(&srv_up) != 0)	/* nothing listens there now */
+		fail_msg("the upstream did not stop cleanly");
+	c = exchange(srv_gather.port, "GET /gather-slow HTTP/1.1\r\n"
+	    "Host: t\r\n\r\n", &r);
+	assert_response(&r, "HTTP/1.1 502 Bad Gateway", "application/json",
+	    want);
+	client_close(c);
+}
+
+/* ==== request bodies: apps/echo, mounted at /echo ================================= */
+
+static void
+test_echo_json_body_comes_back(void **state)
+{
+	static const char json[] = "{\"name\": \"asyncd\", \"n\": [1, 2, 3]}";
+	struct response r;
+	struct client *c;
+	char req[512];
+
+	(void)state;
+	(void)snprintf(req, sizeof(req), "POST /echo HTTP/1.1\r\nHost: t\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+	    strlen(json), json);
+	c = exchange(srv_api.port, req, &r);
+	assert_response(&r, "HTTP/1.1 200 OK", "application/json", json);
+	client_close(c);
+}
+
+static void
+test_echo_form_becomes_json(void **state)
+{
+	static const char form[] = "a=1&b=x+y&&c=%22q%22%0A&d&a=2";
+	struct response r;
+	struct client *c;
+	char req[512];
+
+	(void)state;
+	(void)snprintf(req, sizeof(req), "POST /echo/form HTTP/1.1\r\n"
+	    "Host: t\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+	    "Content-Length: %zu\r\n\r\n%s", strlen(form), form);
+	c = exchange(srv_api.port, req, &r);
+	assert_response(&r, "HTTP/1.1 200 OK", "application/json",
+	    "{\"a\": \"1\", \"b\": \"x y\", \"c\": \"\\\"q\\\"\\u000a\", "
+	    "\"d\": \"\", \"a\": \"2\"}\n");
+	/* A bad escape is the client's error. */
+	client_sends(c, "POST /echo/form HTTP/1.1\r\nHost: t\r\n"
+	    "Content-Length: 6\r\n\r\na=%zz1");
+	client_response(c, &r, 0, IO_MS);
+	assert_error(&r, "HTTP/1.1 400 Bad Request", 0);
+	client_close(c);
+}
+
+/* A chunked upload streamed back chunked, then the connection goes on. */
+static void
+test_echo_stream_both_ways(void **state)
+{
+	struct response r;
+	struct client *c;
+	char body[256];
+
+	(void)state;
+	c = client_open(srv_api.port);
+	client_sends(c, "POST /echo/stream HTTP/1.1\r\nHost: t\r\n"
+	    "Content-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "5\r\nhello\r\n");
+	client_response(c, &r, 1, IO_MS);
+	assert_string_equal(r.status_line, "HTTP/1.1 200 OK");
+	assert_string_equal(field(&r, "Transfer-Encoding"), "chunked");
+	assert_string_equal(field(&r, "Content-Type"), "text/plain");
+	/* The first piece comes back before the rest is sent. */
+	client_read_raw(c, body, 10, IO_MS);
+	assert_string_equal(body, "5\r\nhello\r\n");
+	client_sends(c, "1\r\n,\r\n6\r\n world\r\n0\r\n\r\n");
+	assert_int_equal(client_read_chunked(c, body, sizeof(body)), 7);
+	assert_string_equal(body, ", world");
+	client_sends(c, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+	client_response(c, &r, 0, IO_MS);
+	assert_response(&r, "HTTP/1.1 200 OK", TEXT, "ok");
+	client_close(c);
+}
+
+/* Over the app's body limit (here the server's, 1 MiB): 413 before any
+ * of the body is read, and the connection closes. */
+static void
+test_echo_body_over_limit_is_413(void **state)
+{
+	struct response r;
+	struct client *c;
+
+	(void)state;
+	c = exchange(srv_api.port, "POST /echo HTTP/1.1\r\nHost: t\r\n"
+	    "Content-Length: 1048577\r\n\r\n", &r);
+	assert_error(&r, "HTTP/1.1 413 Content Too Large", 1);
+	client_expect_eof(c, IO_MS);
+	client_close(c);
+}
+
 /* ==== signals: a graceful stop ==================================================== */
 
 static void
@@ -2205,8 +2953,9 @@ static const struct {
 	  "listen = [ \"127.0.0.1:0\" ];\nlimits = { body = ; };\n",
 	  2, "" },
 	{ "handler.conf",
-	  "routes = (\n\t{ path = \"/\"; handler = \"nope\"; }\n);\n",
-	  2, "nope" },
+	  "apps = ( { module = \"seed\";\n\tsettings = { routes = (\n"
+	  "\t{ path = \"/\"; handler = \"nope\"; }\n); }; } );\n",
+	  3, "nope" },
 };
 
 static void
@@ -2297,10 +3046,42 @@ main(void)
 		T(test_pipelined_during_delay_answered_without_spinning),
 		T(test_request_sent_byte_by_byte),
 		T(test_head_has_no_body),
-		T(test_expect_continue_get_with_body),
+		T(test_expect_continue_when_the_handler_reads),
+		T(test_expect_continue_unread_body_gets_final_status),
 		T(test_expect_continue_post_is_405),
 		T(test_body_discarded_before_pipelined_get),
 		T(test_burst_of_1000_connections),
+	};
+	const struct CMUnitTest api[] = {
+		T(test_api_path_params_are_decoded),
+		T(test_api_query_is_split_and_decoded),
+		T(test_api_request_head_accessors),
+		T(test_api_status_reason_and_fields),
+		T(test_api_returned_status_gets_the_server_page),
+		T(test_api_error_before_the_head_is_500_and_logged),
+		T(test_api_error_after_the_head_closes_without_last_chunk),
+		T(test_api_short_body_closes),
+		T(test_api_header_injection_is_refused),
+		T(test_api_streamed_body_is_chunked),
+		T(test_api_flush_sends_what_was_written),
+		T(test_api_large_body_is_sent_whole),
+		T(test_api_method_routes_and_405),
+		T(test_api_middleware_answers_early),
+		T(test_api_client_gone_handler_runs_on),
+		T(test_api_client_gone_cancels_when_asked),
+		T(test_api_client_gone_spares_a_shielded_wait),
+		T(test_api_route_timeout_is_504),
+		T(test_api_route_stack_size_gives_a_deep_stack),
+		T(test_api_app_init_and_background_task),
+		T(test_echo_json_body_comes_back),
+		T(test_echo_form_becomes_json),
+		T(test_echo_stream_both_ways),
+		T(test_echo_body_over_limit_is_413),
+	};
+	const struct CMUnitTest gather[] = {
+		T(test_gather_fetches_every_upstream),
+		T(test_gather_past_deadline_is_504),
+		T(test_gather_with_upstreams_down_is_502),
 	};
 	const struct CMUnitTest limits[] = {
 		T(test_request_line_too_long_is_414),
@@ -2364,6 +3145,10 @@ main(void)
 
 	failed += cmocka_run_group_tests_name("app", app, group_app_setup,
 	    group_teardown);
+	failed += cmocka_run_group_tests_name("api", api, group_api_setup,
+	    group_teardown);
+	failed += cmocka_run_group_tests_name("gather", gather,
+	    group_gather_setup, group_gather_teardown);
 	failed += cmocka_run_group_tests_name("limits", limits,
 	    group_lim_setup, group_teardown);
 	failed += cmocka_run_group_tests_name("timeouts", timeouts,

@@ -142,16 +142,8 @@ assert_defaults(const struct asyncd_conf *c)
 	assert_null(c->access_log);
 	assert_string_equal(c->stats_path, "/stats");
 	assert_string_equal(c->metrics_path, "/metrics");
-	assert_int_equal(c->router.n, 3);
-	assert_string_equal(c->router.routes[0].pattern, "/");
-	assert_int_equal(c->router.routes[0].handler, HTTP_HANDLER_INDEX);
-	assert_true(c->router.routes[0].delay == 0.5);
-	assert_string_equal(c->router.routes[1].pattern, "/hello/{name}");
-	assert_int_equal(c->router.routes[1].handler, HTTP_HANDLER_HELLO);
-	assert_true(c->router.routes[1].delay == 0.5);
-	assert_string_equal(c->router.routes[2].pattern, "/healthz");
-	assert_int_equal(c->router.routes[2].handler, HTTP_HANDLER_HEALTHZ);
-	assert_true(c->router.routes[2].delay == 0.0);
+	assert_string_equal(c->healthz_path, "/healthz");
+	assert_int_equal(c->napps, 0);
 	assert_string_equal(c->server_name, "asyncd");
 }
 
@@ -184,14 +176,13 @@ test_conf_init_matches_an_empty_file(void **state)
 	conf_free(&c);
 }
 
-/* conf/asyncd.conf shows every default: loading it changes nothing. */
+/* conf/asyncd.conf shows every default and loads the seed's app. */
 static void
 test_conf_shipped_files_load(void **state)
 {
 	const char *top = getenv("top_srcdir");
 	struct asyncd_conf c;
 	char path[1024], err[1024];
-	size_t i;
 
 	(void)state;
 	if (top == NULL)
@@ -201,15 +192,20 @@ test_conf_shipped_files_load(void **state)
 		skip();
 	if (conf_load(path, &c, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
+	assert_int_equal(c.napps, 1);
+	assert_string_equal(c.apps[0].module, "seed");
+	assert_string_equal(c.apps[0].mount, "/");
+	c.napps = 0;		/* the rest is every default */
 	assert_defaults(&c);
+	c.napps = 1;
 	conf_free(&c);
 
 	(void)snprintf(path, sizeof(path), "%s/conf/asyncd-fast.conf", top);
 	if (conf_load(path, &c, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
-	assert_int_equal(c.router.n, 3);
-	for (i = 0; i < c.router.n; i++)
-		assert_true(c.router.routes[i].delay == 0.0);
+	assert_int_equal(c.napps, 1);
+	assert_string_equal(c.apps[0].module, "seed");
+	assert_non_null(c.apps[0].settings);
 	assert_null(c.access_log);
 	conf_free(&c);
 }
@@ -235,11 +231,14 @@ static const char conf_full[] =
     "  ready = 3600; };\n"
     "log = { error = \"/var/log/asyncd/error.log\"; level = \"debug\";\n"
     "  access = \"/var/log/asyncd/access \\\"q\\\".log\"; };\n"
-    "stats = { metrics = \"/_/prom:v1;x=1\"; path = \"off\"; };\n"
-    "routes = (\n"
-    "  { path = \"/hi/{who}\"; handler = \"hello\"; },\n"
-    "  { path = \"/ping\"; handler = \"healthz\"; delay = 3600; },\n"
-    "  { handler = \"index\"; path = \"/\"; delay = 0.125; }\n"
+    "stats = { metrics = \"/_/prom:v1;x=1\"; path = \"off\";\n"
+    "  healthz = \"/hz\"; };\n"
+    "apps = (\n"
+    "  { module = \"/usr/lib/x/seed.so\"; mount = \"/api/v1\";\n"
+    "    name = \"seedy\"; body = 5000000; timeout = 2.5;\n"
+    "    stack_size = 131072; cancel_on_disconnect = true;\n"
+    "    settings = { a = 1; b = \"x\"; c = ( { d = 2.5; } ); }; },\n"
+    "  { module = \"second\"; }\n"
     ");\n"
     "server_name = \"asyncd/0.1 (test)\";\n";
 
@@ -286,13 +285,20 @@ test_conf_every_setting_is_read(void **state)
 	assert_string_equal(c.access_log, "/var/log/asyncd/access \"q\".log");
 	assert_null(c.stats_path);
 	assert_string_equal(c.metrics_path, "/_/prom:v1;x=1");
-	assert_int_equal(c.router.n, 3);
-	assert_string_equal(c.router.routes[0].pattern, "/hi/{who}");
-	assert_int_equal(c.router.routes[0].handler, HTTP_HANDLER_HELLO);
-	assert_true(c.router.routes[0].delay == 0.0);	/* the default */
-	assert_true(c.router.routes[1].delay == 3600.0);
-	assert_string_equal(c.router.routes[2].pattern, "/");
-	assert_true(c.router.routes[2].delay == 0.125);
+	assert_string_equal(c.healthz_path, "/hz");
+	assert_int_equal(c.napps, 2);
+	assert_string_equal(c.apps[0].module, "/usr/lib/x/seed.so");
+	assert_string_equal(c.apps[0].mount, "/api/v1");
+	assert_string_equal(c.apps[0].name, "seedy");
+	assert_int_equal(c.apps[0].opts.body_max, 5000000);
+	assert_true(c.apps[0].opts.timeout == 2.5);
+	assert_int_equal(c.apps[0].opts.stack_size, 131072);
+	assert_int_equal(c.apps[0].opts.cancel_on_disconnect, 1);
+	assert_non_null(c.apps[0].settings);
+	assert_string_equal(c.apps[1].module, "second");
+	assert_string_equal(c.apps[1].mount, "/");	/* the default */
+	assert_string_equal(c.apps[1].name, "second");	/* the module's */
+	assert_null(c.apps[1].settings);
 	assert_string_equal(c.server_name, "asyncd/0.1 (test)");
 	conf_free(&c);
 }
@@ -377,11 +383,13 @@ test_conf_accepts_edge_values(void **state)
 	assert_string_equal(c.stats_path, "/stats");
 	assert_string_equal(c.metrics_path, "/metrics");
 	conf_free(&c);
-	/* "/" is a stats path once no route claims it. */
-	load_ok("routes = ( { path = \"/healthz\"; handler = \"healthz\"; } );"
-	    "\nstats = { path = \"/\"; metrics = \"/m/\"; };\n", &c);
+	/* Any path, "/" included (an app's route there is refused when the
+	 * apps load). */
+	load_ok("stats = { path = \"/\"; metrics = \"/m/\"; healthz = "
+	    "\"off\"; };\n", &c);
 	assert_string_equal(c.stats_path, "/");
 	assert_string_equal(c.metrics_path, "/m/");
+	assert_null(c.healthz_path);
 	conf_free(&c);
 	/* Digits in names and strings are not numbers. */
 	load_ok("server_name = \"99999999999\"; # 99999999999\n"
@@ -460,7 +468,7 @@ test_conf_rejects_unknown_users_and_groups(void **state)
 
 static const struct row stats_rows[] = {
 	{ "stats = \"off\";\n",
-	  "1: stats: must be a group { path; metrics; }, not \"off\"" },
+	  "1: stats: must be a group { path; metrics; healthz; }, not \"off\"" },
 	{ "stats = {\n path = \"stats\";\n};\n",
 	  "2: stats.path: must be \"off\" or an absolute URL path (\"/...\"), "
 	  "not \"stats\"" },
@@ -501,24 +509,9 @@ static const struct row stats_rows[] = {
 	{ "stats = {\n metrics = \"/stats\";\n};\n",
 	  "2: stats.metrics: \"/stats\" is also stats.path" },
 	{ "stats = {\n path = \"/healthz\";\n};\n",
-	  "2: stats.path: \"/healthz\" is also matched by routes[2] "
-	  "(\"/healthz\")" },
-	{ "stats = { metrics = \"/hello/metrics\"; };\n",
-	  "1: stats.metrics: \"/hello/metrics\" is also matched by routes[1] "
-	  "(\"/hello/{name}\")" },
-	/* Routes after stats are checked too. */
-	{ "stats = { path = \"/\"; };\nroutes = (\n"
-	  " { path = \"/\"; handler = \"index\"; }\n);\n",
-	  "1: stats.path: \"/\" is also matched by routes[0] (\"/\")" },
-	/* A route over a default stats path: the route's line. */
-	{ "routes = (\n { path = \"/\"; handler = \"index\"; },\n"
-	  " { path = \"/{x}\"; handler = \"hello\"; }\n);\n",
-	  "3: routes[1].path: \"/{x}\" also matches stats.path (\"/stats\", "
-	  "the default): set it to another path or \"off\"" },
-	{ "routes = (\n { path = \"/metrics\";\n   handler = \"healthz\"; }\n"
-	  ");\n",
-	  "2: routes[0].path: \"/metrics\" also matches stats.metrics "
-	  "(\"/metrics\", the default): set it to another path or \"off\"" },
+	  "2: stats.path: \"/healthz\" is also stats.healthz" },
+	{ "stats = {\n healthz = \"/metrics\";\n};\n",
+	  "2: stats.healthz: \"/metrics\" is also stats.metrics" },
 };
 
 static void
@@ -528,11 +521,10 @@ test_conf_rejects_bad_stats_paths(void **state)
 
 	(void)state;
 	run_rows(stats_rows, ROWS(stats_rows), "stats_rows");
-	/* Off, a page frees its path for a route. */
-	load_ok("stats = { path = \"off\"; };\nroutes = (\n"
-	    " { path = \"/stats\"; handler = \"index\"; }\n);\n", &c);
+	/* Off, a page frees its path. */
+	load_ok("stats = { path = \"off\"; metrics = \"/stats\"; };\n", &c);
 	assert_null(c.stats_path);
-	assert_string_equal(c.router.routes[0].pattern, "/stats");
+	assert_string_equal(c.metrics_path, "/stats");
 	conf_free(&c);
 }
 
@@ -726,15 +718,48 @@ static const struct row type_rows[] = {
 	  "\"*:7\", \"*:8\", \"*:9\", \"*:10\", \"*:11\", \"*:12\", \"*:13\", "
 	  "\"*:14\", \"*:15\", \"*:16\", \"*:17\" ];\n",
 	  "1: listen: at most 16 addresses, not 17" },
-	/* routes' shape */
-	{ "routes = { path = \"/\"; };\n",
-	  "1: routes: must be a list ( { path = ...; handler = ...; }, ... ), "
+	/* apps' shape */
+	{ "apps = { module = \"seed\"; };\n",
+	  "1: apps: must be a list ( { module = ...; mount = ...; }, ... ), "
 	  "not a group" },
-	{ "routes = ( );\n",
-	  "1: routes: needs at least one route" },
-	{ "routes = ( \"/\" );\n",
-	  "1: routes[0]: must be a group { path = \"/...\"; handler = \"...\"; "
-	  "delay = SECONDS; }, not \"/\"" },
+	{ "apps = ( \"seed\" );\n",
+	  "1: apps[0]: must be a group { module = \"...\"; mount = \"/\"; "
+	  "settings = { ... }; }, not \"seed\"" },
+	{ "apps = (\n { mount = \"/\"; }\n);\n",
+	  "2: apps[0]: missing module" },
+	{ "apps = ( { module = \"\"; } );\n",
+	  "1: apps[0].module: must be a module's name or path" },
+	{ "apps = ( { module = 1; } );\n",
+	  "1: apps[0].module: must be a module's name or path, not 1" },
+	{ "apps = ( { module = \"s\"; mount = \"api\"; } );\n",
+	  "1: apps[0].mount: must be \"/\" or a path such as \"/api\" (no "
+	  "trailing '/'), not \"api\"" },
+	{ "apps = ( { module = \"s\"; mount = \"/api/\"; } );\n",
+	  "1: apps[0].mount: must be \"/\" or a path such as \"/api\" (no "
+	  "trailing '/'), not \"/api/\"" },
+	{ "apps = ( { module = \"s\"; mount = \"/{x}\"; } );\n",
+	  "1: apps[0].mount: must be \"/\" or a path such as \"/api\" (no "
+	  "trailing '/'), not \"/{x}\"" },
+	{ "apps = ( { module = \"s\"; name = \"a b\"; } );\n",
+	  "1: apps[0].name: must be 1 to 63 letters, digits or -._~, not "
+	  "\"a b\"" },
+	{ "apps = ( { module = \"s\"; settings = 1; } );\n",
+	  "1: apps[0].settings: must be a group { the app's own settings }, "
+	  "not 1" },
+	{ "apps = ( { module = \"s\"; timeout = -1; } );\n",
+	  "1: apps[0].timeout: must be a number between 0 and 86400, not -1" },
+	{ "apps = ( { module = \"s\"; stack_size = 1024; } );\n",
+	  "1: apps[0].stack_size: must be an integer between 16384 and "
+	  "67108864, not 1024" },
+	{ "apps = ( { module = \"s\"; body = -1; } );\n",
+	  "1: apps[0].body: must be an integer between 0 and 1073741824, "
+	  "not -1" },
+	{ "apps = ( { module = \"s\"; cancel_on_disconnect = 1; } );\n",
+	  "1: apps[0].cancel_on_disconnect: must be true or false, not 1" },
+	{ "apps = (\n { module = \"s\"; },\n { module = \"/x/s.so\"; }\n);\n",
+	  "3: apps[1]: a second app called \"s\" (give one another name)" },
+	{ "apps = ( { module = \"/x/.so\"; } );\n",
+	  "1: apps[0]: give the app a name (name = \"...\")" },
 };
 
 static void
@@ -787,9 +812,9 @@ static const struct row unknown_rows[] = {
 	  "\"header_size\"?)" },
 	{ "log = { level = \"info\";\n  acess = \"off\"; };\n",
 	  "2: log.acess: unknown setting (did you mean \"access\"?)" },
-	{ "routes = (\n  { path = \"/\"; handler = \"index\"; },\n"
-	  "  { path = \"/x\"; handler = \"index\"; dealy = 1; }\n);\n",
-	  "3: routes[1].dealy: unknown setting (did you mean \"delay\"?)" },
+	{ "apps = (\n  { module = \"a\"; },\n"
+	  "  { module = \"b\"; mnt = \"/\"; }\n);\n",
+	  "3: apps[1].mnt: unknown setting (did you mean \"mount\"?)" },
 	/* A setting of one group is unknown in another. */
 	{ "timeouts = { request_line = 1; };\n",
 	  "1: timeouts.request_line: unknown setting" },
@@ -892,66 +917,192 @@ test_conf_rejects_bad_listen_addresses(void **state)
 	run_rows(listen_rows, ROWS(listen_rows), "listen_rows");
 }
 
-/* ---- routes (http_router_add's reasons, with file:line) ------------------- */
+/* ---- apps: modules and their settings (apps.c, config.c) --------------- */
 
-static const struct row route_rows[] = {
-	{ "routes = (\n { path = \"hello\"; handler = \"index\"; }\n);\n",
-	  "2: routes[0].path: pattern must start with '/'" },
-	{ "routes = (\n { path = \"/\";\n   handler = \"nope\"; }\n);\n",
-	  "3: routes[0].handler: unknown handler \"nope\" (want index, hello "
-	  "or healthz)" },
-	{ "routes = ( { path = \"/hello\"; handler = \"hello\"; } );\n",
-	  "1: routes[0].handler: handler hello needs one {param} in its "
-	  "pattern" },
-	{ "routes = ( { path = \"/a/{x}/{y}\"; handler = \"hello\"; } );\n",
-	  "1: routes[0].path: more than one {param} (second at byte 7)" },
-	{ "routes = ( { path = \"/a//b\"; handler = \"index\"; } );\n",
-	  "1: routes[0].path: empty segment (\"//\") at byte 3" },
-	{ "routes = ( { path = \"\"; handler = \"index\"; } );\n",
-	  "1: routes[0].path: empty pattern" },
-	{ "routes = (\n { path = \"/x\"; handler = \"index\"; },\n"
-	  " { path = \"/x\"; handler = \"healthz\"; }\n);\n",
-	  "3: routes[1].path: duplicate route: \"/x\" matches the same paths "
-	  "as \"/x\"" },
-	{ "routes = (\n { handler = \"index\"; }\n);\n",
-	  "2: routes[0]: missing path" },
-	{ "routes = (\n { path = \"/\"; }\n);\n",
-	  "2: routes[0]: missing handler" },
-	{ "routes = ( { path = \"/\"; handler = \"index\"; delay = -1; } );\n",
-	  "1: routes[0].delay: must be a number between 0 and 3600, not -1" },
-	{ "routes = ( { path = \"/\"; handler = \"index\"; delay = 3601; } );\n",
-	  "1: routes[0].delay: must be a number between 0 and 3600, not 3601" },
-	{ "routes = ( { path = \"/\"; handler = \"index\"; delay = \"1s\"; } );"
-	  "\n",
-	  "1: routes[0].delay: must be a number between 0 and 3600, "
-	  "not \"1s\"" },
-	{ "routes = ( { path = 5; handler = \"index\"; } );\n",
-	  "1: routes[0].path: must be a string, not 5" },
-	{ "routes = ( { path = \"/\"; handler = [ \"index\" ]; } );\n",
-	  "1: routes[0].handler: must be a string, not an array" },
-};
+/* What the fake module's configure read. */
+static struct {
+	long long	 n;
+	double		 x;
+	int		 b;
+	char		 str[16];	/* copied: the configuration goes */
+	int		 nitems;
+	long long	 k[4];
+	const char	*route;		/* a pattern to add, or NULL */
+	int		 fail;		/* configure says so itself */
+} fake;
 
-static void
-test_conf_rejects_bad_routes(void **state)
+static int
+fake_handler(struct http_req *rq, struct http_resp *rs, void *arg)
 {
-	(void)state;
-	run_rows(route_rows, ROWS(route_rows), "route_rows");
+	(void)rq;
+	(void)rs;
+	(void)arg;
+	return 0;
+}
+
+static int
+fake_configure(struct http_app *app, const struct asyncd_settings *s)
+{
+	const struct asyncd_settings *e;
+	const char *str;
+	int i;
+
+	if (asyncd_settings_int(s, "n", 7, 0, 10, &fake.n) != 0 ||
+	    asyncd_settings_number(s, "x", 0.5, 0, 1, &fake.x) != 0 ||
+	    asyncd_settings_bool(s, "b", 0, &fake.b) != 0 ||
+	    asyncd_settings_string(s, "s", "dflt", &str) != 0)
+		return -1;
+	(void)snprintf(fake.str, sizeof(fake.str), "%s", str);
+	if ((fake.nitems = asyncd_settings_count(s, "items")) < 0)
+		return -1;
+	for (i = 0; i < fake.nitems && i < 4; i++) {
+		e = asyncd_settings_elem(s, "items", i);
+		assert_non_null(e);
+		if (asyncd_settings_int(e, "k", 0, 0, 100, &fake.k[i]) != 0)
+			return -1;
+	}
+	if (fake.fail)
+		return asyncd_settings_fail(s, "n", "%lld is not lucky",
+		    fake.n);
+	if (fake.route != NULL)
+		return http_app_route(app, "GET", fake.route, fake_handler,
+		    NULL, NULL);
+	return 0;
+}
+
+static const struct asyncd_module fake_module = {
+	.abi = ASYNCD_ABI_VERSION, .size = sizeof(struct asyncd_module),
+	.name = "fake", .configure = fake_configure,
+};
+static const struct asyncd_module old_module = {
+	.abi = ASYNCD_ABI_VERSION + 98, .size = sizeof(struct asyncd_module),
+	.name = "old", .configure = fake_configure,
+};
+static const struct asyncd_module *const linked[] = { &fake_module,
+	&old_module, NULL };
+
+/* Loads text, then its apps: 0, or -1 with the reason in err. */
+static int
+load_apps(const char *text, char *err, size_t errlen)
+{
+	struct asyncd_conf c;
+	struct apps as;
+	int rc;
+
+	if (load(text, &c, err, errlen) != 0)
+		fail_msg("load failed: %s\n--\n%s--", err, text);
+	apps_linked = linked;
+	rc = apps_load(&as, &c, NULL, err, errlen);
+	if (rc == 0)
+		apps_free(&as);
+	apps_linked = NULL;
+	conf_free(&c);
+	return rc;
 }
 
 static void
-test_conf_rejects_more_routes_than_the_router_holds(void **state)
+expect_apps_error(const char *text, const char *want)
 {
-	char text[8192];
-	size_t o, i;
+	char err[1024], full[1024];
+
+	if (load_apps(text, err, sizeof(err)) == 0)
+		fail_msg("apps loaded, expected \"%s\"\n--\n%s--", want, text);
+	(void)snprintf(full, sizeof(full), "%s:%s", conf_path, want);
+	if (strcmp(err, full) != 0 && strstr(err, want) == NULL)
+		fail_msg("error \"%s\", expected \"%s\"", err, full);
+}
+
+static void
+test_conf_app_settings_are_read_and_checked(void **state)
+{
+	char err[1024];
 
 	(void)state;
-	o = (size_t)snprintf(text, sizeof(text), "routes = (\n");
-	for (i = 0; i <= HTTP_ROUTES_MAX; i++)
-		o += (size_t)snprintf(text + o, sizeof(text) - o,
-		    " { path = \"/r%zu\"; handler = \"index\"; }%s\n", i,
-		    i < HTTP_ROUTES_MAX ? "," : "");
-	(void)snprintf(text + o, sizeof(text) - o, ");\n");
-	expect_error_at(text, "34: routes[32]: more than 32 routes", "routes");
+	memset(&fake, 0, sizeof(fake));
+	if (load_apps("apps = ( { module = \"fake\"; settings = {\n"
+	    "  n = 3; x = 0.25; b = true; s = \"str\";\n"
+	    "  items = ( { k = 1; }, { k = 2; } ); }; } );\n", err,
+	    sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(fake.n, 3);
+	assert_true(fake.x == 0.25);
+	assert_int_equal(fake.b, 1);
+	assert_string_equal(fake.str, "str");
+	assert_int_equal(fake.nitems, 2);
+	assert_int_equal(fake.k[1], 2);
+	/* Absent: the defaults. */
+	memset(&fake, 0, sizeof(fake));
+	assert_int_equal(load_apps("apps = ( { module = \"fake\"; } );\n", err,
+	    sizeof(err)), 0);
+	assert_int_equal(fake.n, 7);
+	assert_string_equal(fake.str, "dflt");
+	assert_int_equal(fake.nitems, 0);
+
+	memset(&fake, 0, sizeof(fake));
+	expect_apps_error("apps = ( {\n module = \"fake\";\n settings = {\n"
+	    "  n = \"three\"; }; } );\n", "4: apps[0].settings.n: must be an "
+	    "integer between 0 and 10, not \"three\"");
+	expect_apps_error("apps = ( { module = \"fake\";\n settings = {\n"
+	    "  x = 2; }; } );\n", "3: apps[0].settings.x: must be a number "
+	    "between 0 and 1, not 2");
+	expect_apps_error("apps = ( { module = \"fake\"; settings = {\n"
+	    "  items = ( { k = 1; },\n { k = 200; } ); }; } );\n",
+	    "3: apps[0].settings.items[1].k: must be an integer between 0 and "
+	    "100, not 200");
+	expect_apps_error("apps = ( { module = \"fake\"; settings = {\n"
+	    "  items = 5; }; } );\n", "2: apps[0].settings.items: must be a "
+	    "list of groups ( { ... }, ... ), not 5");
+	/* A setting the app does not read is a typo. */
+	expect_apps_error("apps = ( { module = \"fake\"; settings = {\n"
+	    "  n = 1;\n  nn = 2; }; } );\n", "3: apps[0].settings.nn: unknown "
+	    "setting of the app");
+	expect_apps_error("apps = ( { module = \"fake\"; settings = {\n"
+	    "  items = ( { k = 1;\n kk = 2; } ); }; } );\n",
+	    "3: apps[0].settings.items[0].kk: unknown setting of the app");
+	/* The app's own reasons. */
+	fake.fail = 1;
+	expect_apps_error("apps = ( { module = \"fake\";\n settings = { n = 4; "
+	    "}; } );\n", "2: apps[0].settings.n: 4 is not lucky");
+	fake.fail = 0;
+	fake.route = "/a//b";
+	expect_apps_error("apps = ( { module = \"fake\"; } );\n",
+	    "1: apps[0]: app fake: ");
+	fake.route = NULL;
+}
+
+static void
+test_conf_app_modules_are_found_and_checked(void **state)
+{
+	char err[1024];
+
+	(void)state;
+	memset(&fake, 0, sizeof(fake));
+	expect_apps_error("apps = ( { module = \"nope\"; } );\n",
+	    "1: apps[0]: app nope: no module \"nope\": not linked in");
+	expect_apps_error("apps = ( { module = \"old\"; } );\n",
+	    "1: apps[0]: app old: module old was built for asyncd ABI 99");
+	expect_apps_error("apps = ( { module = \"./missing.so\"; } );\n",
+	    "app missing: cannot load");
+	/* A file that is not an asyncd module. */
+	expect_apps_error("apps = ( { module = \"/lib/x86_64-linux-gnu/libc.so.6\";"
+	    " name = \"libc\"; } );\n", "is not an asyncd module");
+	/* Two apps whose routes match the same paths. */
+	fake.route = "/x/{id}";
+	expect_apps_error("apps = ( { module = \"fake\"; name = \"f1\"; },\n"
+	    "  { module = \"fake\"; name = \"f2\"; } );\n",
+	    "app f2: route GET /x/{id} matches the same paths as GET /x/{id}");
+	/* Under different prefixes they do not. */
+	assert_int_equal(load_apps("apps = ( { module = \"fake\"; name = \"f1\";"
+	    " mount = \"/one\"; },\n  { module = \"fake\"; name = \"f2\"; "
+	    "mount = \"/two\"; } );\n", err, sizeof(err)), 0);
+	/* The built-in pages are routes too. */
+	fake.route = "/stats";
+	expect_apps_error("apps = ( { module = \"fake\"; } );\n",
+	    "app asyncd: route GET /stats matches the same paths as GET "
+	    "/stats");
+	assert_int_equal(load_apps("stats = { path = \"off\"; };\n"
+	    "apps = ( { module = \"fake\"; } );\n", err, sizeof(err)), 0);
+	fake.route = NULL;
 }
 
 /* ---- libconfig's own errors ----------------------------------------------- */
@@ -1183,14 +1334,16 @@ assert_same_conf(const struct asyncd_conf *a, const struct asyncd_conf *b)
 	assert_same_string(a->access_log, b->access_log);
 	assert_same_string(a->stats_path, b->stats_path);
 	assert_same_string(a->metrics_path, b->metrics_path);
-	assert_int_equal(a->router.n, b->router.n);
-	for (i = 0; i < a->router.n; i++) {
-		assert_string_equal(a->router.routes[i].pattern,
-		    b->router.routes[i].pattern);
-		assert_int_equal(a->router.routes[i].handler,
-		    b->router.routes[i].handler);
-		assert_true(a->router.routes[i].delay ==
-		    b->router.routes[i].delay);
+	assert_same_string(a->healthz_path, b->healthz_path);
+	assert_int_equal(a->napps, b->napps);
+	for (i = 0; i < a->napps; i++) {
+		assert_string_equal(a->apps[i].name, b->apps[i].name);
+		assert_string_equal(a->apps[i].module, b->apps[i].module);
+		assert_string_equal(a->apps[i].mount, b->apps[i].mount);
+		assert_memory_equal(&a->apps[i].opts, &b->apps[i].opts,
+		    sizeof(a->apps[i].opts));
+		assert_int_equal(a->apps[i].settings == NULL,
+		    b->apps[i].settings == NULL);
 	}
 	assert_string_equal(a->server_name, b->server_name);
 }
@@ -1249,10 +1402,7 @@ test_conf_dump_names_every_setting(void **state)
 		"group = \"\";", "pid_file = \"off\";", "log = {",
 		"error = \"stderr\";", "level = \"info\";", "access = \"off\";",
 		"stats = {", "path = \"/stats\";", "metrics = \"/metrics\";",
-		"routes = (",
-		"{ path = \"/\"; handler = \"index\"; delay = 0.5; }",
-		"{ path = \"/hello/{name}\"; handler = \"hello\"; delay = 0.5; }",
-		"{ path = \"/healthz\"; handler = \"healthz\"; delay = 0.0; }",
+		"healthz = \"/healthz\";", "apps = ();",
 		"server_name = \"asyncd\";",
 	};
 	struct asyncd_conf c;
@@ -1317,9 +1467,8 @@ main(void)
 		cmocka_unit_test(
 		    test_conf_rejects_unknown_settings_with_their_line),
 		cmocka_unit_test(test_conf_rejects_bad_listen_addresses),
-		cmocka_unit_test(test_conf_rejects_bad_routes),
-		cmocka_unit_test(
-		    test_conf_rejects_more_routes_than_the_router_holds),
+		cmocka_unit_test(test_conf_app_settings_are_read_and_checked),
+		cmocka_unit_test(test_conf_app_modules_are_found_and_checked),
 		cmocka_unit_test(
 		    test_conf_reports_syntax_errors_with_their_line),
 		cmocka_unit_test(test_conf_reports_unreadable_files),

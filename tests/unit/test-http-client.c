@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "rt-test.h"
-#include "http.h"
+#include <asyncd/http.h>
 
 /* ---- the canned server -------------------------------------------------- */
 

@@ -357,26 +357,40 @@ test_shield_holds_cancel_until_last_exit(void **state)
 	assert_int_equal(sh.after, -ECANCELED);
 }
 
+struct names {
+	char	named[64], labelled[64], unlabelled[64];
+};
+
 static int
 named(void *arg)
 {
-	char *seen = arg;
+	struct names *n = arg;
+	struct rt_task *self = rt_task_current();
 
-	rt_task_set_name(rt_task_current(), "a name longer than the forty-"
-	    "seven bytes a task's name holds");
-	(void)snprintf(seen, 64, "%s", rt_task_name(rt_task_current()));
+	rt_task_set_name(self, "a name longer than the forty-seven bytes a "
+	    "task's name holds");
+	(void)snprintf(n->named, 64, "%s", rt_task_name(self));
+	rt_task_set_label(self, "GET /a/label/{shown}/for/a/while/of/any/length");
+	(void)snprintf(n->labelled, 64, "%s", rt_task_name(self));
+	rt_task_set_label(self, NULL);
+	(void)snprintf(n->unlabelled, 64, "%s", rt_task_name(self));
 	return 0;
 }
 
 static void
-test_task_set_name_truncates(void **state)
+test_task_set_name_truncates_and_label_overrides(void **state)
 {
-	char seen[64] = "";
+	struct names n;
 
 	(void)state;
-	assert_int_equal(rt_test_run(named, seen), 0);
-	assert_int_equal(strlen(seen), 47);
-	assert_int_equal(strncmp(seen, "a name longer than", 18), 0);
+	memset(&n, 0, sizeof(n));
+	assert_int_equal(rt_test_run(named, &n), 0);
+	assert_int_equal(strlen(n.named), 47);
+	assert_int_equal(strncmp(n.named, "a name longer than", 18), 0);
+	/* A label is not copied, so not cut either. */
+	assert_string_equal(n.labelled,
+	    "GET /a/label/{shown}/for/a/while/of/any/length");
+	assert_string_equal(n.unlabelled, n.named);
 }
 
 int
@@ -394,7 +408,7 @@ main(void)
 		RT_TEST(test_cancel_done_task_is_ealready),
 		RT_TEST(test_cancel_can_be_ignored_by_task),
 		RT_TEST(test_shield_holds_cancel_until_last_exit),
-		RT_TEST(test_task_set_name_truncates),
+		RT_TEST(test_task_set_name_truncates_and_label_overrides),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

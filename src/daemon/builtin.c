@@ -1,0 +1,113 @@
+/*
+ * builtin.c - the daemon's own app, "asyncd", mounted at "/" in every
+ * worker after the configured apps: the health check and the counters,
+ * written against the same handler API as any app (no special case in
+ * the connection code).
+ *
+ *   GET healthz   "ok" (200), or "draining" (503) once the worker stops or
+ *                 drains, so a load balancer takes it out of rotation
+ *   GET stats     every worker's counters, JSON
+ *   GET metrics   the same, Prometheus text
+ *
+ * The counters come from the master, which has every worker's as of its
+ * last heartbeat: the worker asks over its channel (worker.c), and the
+ * page waits for the answer.  These pages are for monitoring, not the hot
+ * path: their bodies are formatted into memory allocated per request.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+
+#define BUILTIN_BODY_MAX	(64 * 1024)
+#define BUILTIN_STATS_WAIT	1.0		/* seconds for the master */
+
+static struct builtin_hooks	 builtin;
+static struct rt_ratelimit	 builtin_errlim = RT_RATELIMIT_INIT(0);
+
+static int
+healthz(struct http_req *rq, struct http_resp *rs, void *arg)
+{
+	int draining = builtin.draining != NULL && builtin.draining();
+
+	(void)rq;
+	(void)arg;
+	(void)http_resp_header(rs, "Content-Type", "text/plain; charset=utf-8");
+	(void)http_resp_header(rs, "Cache-Control", "no-store");
+	if (draining) {
+		(void)http_resp_status(rs, 503, NULL);
+		return http_resp_send(rs, "draining", 8);
+	}
+	return http_resp_send(rs, "ok", 2);
+}
+
+/* GET of the stats page (arg NULL) or the metrics page (arg non-NULL). */
+static int
+stats(struct http_req *rq, struct http_resp *rs, void *arg)
+{
+	struct stats_cluster *cs;
+	unsigned long held;
+	ssize_t blen = -ENOMEM;
+	char *body;
+	int err;
+
+	(void)rq;
+	if (builtin.stats == NULL)
+		return 503;
+	cs = malloc(sizeof(*cs));
+	body = malloc(BUILTIN_BODY_MAX);
+	if (cs != NULL && body != NULL) {
+		/* Earlier responses leave before we wait for the master. */
+		err = builtin.stats(cs, BUILTIN_STATS_WAIT);
+		blen = err != 0 ? err : stats_body(cs, arg != NULL, body,
+		    BUILTIN_BODY_MAX);
+	}
+	free(cs);
+	if (blen < 0) {
+		free(body);
+		if (rt_ratelimit(&builtin_errlim, &held))
+			log_warn("stats unavailable: %s%s", rt_strerror(
+			    (int)blen), held > 0 ? " (and more like it)" : "");
+		return 503;
+	}
+	(void)http_resp_header(rs, "Content-Type", arg != NULL ?
+	    "text/plain; version=0.0.4; charset=utf-8" : "application/json");
+	(void)http_resp_header(rs, "Cache-Control", "no-store");
+	err = http_resp_send(rs, body, (size_t)blen);
+	free(body);
+	return err;
+}
+
+struct http_app *
+builtin_app_new(const struct asyncd_conf *conf,
+    const struct builtin_hooks *hooks, char *err, size_t errlen)
+{
+	struct http_app *app;
+	int rc = 0;
+
+	if (hooks != NULL)
+		builtin = *hooks;
+	if ((app = http_app_new("asyncd", "/")) == NULL) {
+		(void)snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (conf->healthz_path != NULL)
+		rc = http_app_route_at(app, "GET", conf->healthz_path,
+		    healthz, NULL, NULL, "stats.healthz", 0);
+	if (rc == 0 && conf->stats_path != NULL)
+		rc = http_app_route_at(app, "GET", conf->stats_path, stats,
+		    NULL, NULL, "stats.path", 0);
+	if (rc == 0 && conf->metrics_path != NULL)
+		rc = http_app_route_at(app, "GET", conf->metrics_path, stats,
+		    (void *)1, NULL, "stats.metrics", 0);
+	if (rc != 0) {
+		(void)snprintf(err, errlen, "%s: stats: %s", conf->path,
+		    http_app_error(app));
+		http_app_free(app);
+		return NULL;
+	}
+	return app;
+}

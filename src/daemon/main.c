@@ -1,0 +1,182 @@
+/*
+ * main.c - the daemon's entry, asyncd_main(): the command line, the
+ * configuration, the apps checked, then the master.  The asyncd program is
+ * asyncd_main() with no app linked in (src/asyncd.c); a program that links
+ * its apps in calls it with them.
+ *
+ *	asyncd [-c FILE] [-t] [-T] [-v] [-h]
+ *
+ * Loads and checks the configuration, opens the logs, checks the apps'
+ * settings in a short-lived child, and hands over to the master
+ * (master.c), which binds the listeners and forks the workers.  The
+ * process stays in the foreground and logs to stderr unless told
+ * otherwise: what systemd and containers want.
+ *
+ * Exit status (sysexits.h): 0 after a clean stop or a successful -t/-T,
+ * 1 when the master's breaker tripped (workers failing at startup or
+ * crashing in a loop), EX_USAGE (64) for bad options, EX_CONFIG (78) for a
+ * bad configuration (an app's settings included), EX_CANTCREAT (73) for a
+ * log file that cannot be opened, EX_OSERR (71) when an address cannot be
+ * bound or the runtime cannot start.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+#ifndef ASYNCD_CONF_PATH
+#define ASYNCD_CONF_PATH	"/etc/asyncd/asyncd.conf"
+#endif
+
+/* Every listen address of the config fits in a worker's server. */
+_Static_assert(CONF_LISTEN_MAX <= RT_SERVER_MAX_LISTEN,
+    "listen = [...] holds more addresses than rt_server");
+
+static void __attribute__((noreturn))
+asyncd_usage(FILE *fp, int ex)
+{
+	(void)fprintf(fp,
+	    "usage: asyncd [-c FILE] [-t] [-T] [-v] [-h]\n"
+	    "  -c FILE  configuration file (default: %s)\n"
+	    "  -t       check the configuration and exit\n"
+	    "  -T       check it, print every setting (defaults filled in) "
+	    "and exit\n"
+	    "  -v       print the version and exit\n"
+	    "  -h       print this help and exit\n",
+	    ASYNCD_CONF_PATH);
+	exit(ex);
+}
+
+/*
+ * Loads and configures the apps in a child of ours, which drops privileges
+ * as a worker would and exits: so that a bad app setting stops the start
+ * with FILE:LINE and EX_CONFIG, before anything is bound or forked, and the
+ * master never maps a module (see apps.c).  Returns 0 or the exit status.
+ */
+static int
+asyncd_check_apps(const struct asyncd_conf *conf)
+{
+	char err[1024];
+	struct apps as;
+	int status;
+	pid_t pid, r;
+
+	if ((pid = fork()) == -1)
+		fatal(EX_OSERR, "fork");
+	if (pid == 0) {
+		daemon_drop_privileges(conf, "asyncd: checking the apps");
+		if (apps_load(&as, conf, NULL, err, sizeof(err)) != 0)
+			fatalx(EX_CONFIG, "%s", err);
+		_exit(0);
+	}
+	while ((r = waitpid(pid, &status, 0)) == -1 && errno == EINTR)
+		;
+	if (r == -1)
+		fatal(EX_OSERR, "waitpid");
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	log_error("checking the apps: killed by signal %d (%s)",
+	    WTERMSIG(status), strsignal(WTERMSIG(status)));
+	return EX_SOFTWARE;
+}
+
+int
+asyncd_main(int argc, char **argv, const struct asyncd_module *const *modules)
+{
+	struct asyncd_conf conf;
+	struct apps as;
+	const char *path = ASYNCD_CONF_PATH;
+	char err[1024];
+	int ch, test = 0, dump = 0, rc;
+
+	apps_linked = modules;
+	memset(&conf, 0, sizeof(conf));
+	while ((ch = getopt(argc, argv, "c:tThv")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'T':
+			dump = 1;
+			break;
+		case 'v':
+			(void)printf("asyncd %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			asyncd_usage(stdout, 0);
+		default:
+			asyncd_usage(stderr, EX_USAGE);
+		}
+	}
+	if (optind != argc) {
+		(void)fprintf(stderr, "asyncd: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		asyncd_usage(stderr, EX_USAGE);
+	}
+
+	if (conf_load(path, &conf, err, sizeof(err)) == -1) {
+		(void)fprintf(stderr, "asyncd: %s\n", err);
+		if (test || dump)
+			(void)fprintf(stderr, "asyncd: configuration file %s "
+			    "test failed\n", path);
+		return EX_CONFIG;
+	}
+	if (test || dump) {
+		/* Every app's settings too: its module is loaded and its
+		 * configure runs, here. */
+		if (apps_load(&as, &conf, NULL, err, sizeof(err)) != 0) {
+			(void)fprintf(stderr, "asyncd: %s\n"
+			    "asyncd: configuration file %s test failed\n", err,
+			    path);
+			conf_free(&conf);
+			return EX_CONFIG;
+		}
+		apps_free(&as);
+		/* -T keeps stdout a loadable config file. */
+		if (dump) {
+			conf_dump(stdout, &conf);
+			(void)fprintf(stderr, "asyncd: configuration OK (%s)\n",
+			    path);
+		} else
+			(void)printf("asyncd: configuration OK (%s)\n", path);
+		conf_free(&conf);
+		return fflush(stdout) == 0 ? 0 : EX_IOERR;
+	}
+
+	if ((rc = log_init(conf.error_log, conf.log_level)) != 0) {
+		errno = -rc;
+		fatal(EX_CANTCREAT, "cannot open the error log %s",
+		    conf.error_log);
+	}
+	if ((rc = log_access_open(conf.access_log)) != 0) {
+		errno = -rc;
+		fatal(EX_CANTCREAT, "cannot open the access log %s",
+		    conf.access_log);
+	}
+	if ((rc = asyncd_check_apps(&conf)) != 0) {
+		log_close();
+		conf_free(&conf);
+		return rc;
+	}
+	/* The title overwrites argv's strings: keep the path elsewhere, the
+	 * master reloads from it. */
+	if ((path = strdup(path)) == NULL)
+		fatal(EX_OSERR, "strdup");
+	if ((rc = proctitle_init(argc, argv)) != 0)
+		log_warn("cannot set process titles: %s", strerror(-rc));
+	rc = master_run(&conf, path);
+	free((char *)path);
+	log_close();
+	conf_free(&conf);
+	return rc;
+}

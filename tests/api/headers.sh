@@ -1,0 +1,60 @@
+#!/bin/sh
+# headers.sh - every public header compiles on its own, first in its file,
+# as C11 and C99 with -pedantic and every warning an error, and as C++
+# (its declarations in extern "C"): a header that leans on an include it
+# does not make, on a GNU extension, or on C-only syntax fails here before
+# an app's build does.  The public headers are C99 (rt.h's ev.h is too).
+#
+# Environment: top_srcdir; CC (make check passes the configured one).
+set -u
+src=${top_srcdir:-.}
+cc=${CC:-cc}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/headers.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+checked=0
+
+# check COMPILER FLAGS... : compiles tmp/t.c (or .cc) with them.
+check() {
+	what=$1
+	shift
+	if ! "$@" >"$tmp/out" 2>&1; then
+		echo "headers.sh: $h as $what:"
+		sed 's/^/  /' "$tmp/out"
+		fail=1
+	fi
+	checked=$((checked + 1))
+}
+
+cxx=
+for c in c++ g++ clang++; do
+	if command -v $c >/dev/null 2>&1; then
+		cxx=$c
+		break
+	fi
+done
+
+for path in "$src"/include/asyncd/*.h; do
+	h=$(basename "$path")
+	# The header first, then something that uses nothing from it, so a
+	# header that declares nothing still makes a translation unit.
+	printf '#include <asyncd/%s>\nint asyncd_header_check;\n' "$h" \
+	    >"$tmp/t.c"
+	cp "$tmp/t.c" "$tmp/t.cc"
+	for std in c11 c99; do
+		check "$std" $cc -std=$std -pedantic -Wall -Wextra -Werror \
+		    -fsyntax-only -I"$src/include" "$tmp/t.c"
+	done
+	if [ -n "$cxx" ]; then
+		check "C++11 ($cxx)" $cxx -std=c++11 -Wall -Wextra -Werror \
+		    -fsyntax-only -I"$src/include" "$tmp/t.cc"
+	fi
+	# Twice in a row: the include guard works.
+	printf '#include <asyncd/%s>\n#include <asyncd/%s>\nint x;\n' \
+	    "$h" "$h" >"$tmp/t.c"
+	check "included twice" $cc -std=c11 -Wall -Werror -fsyntax-only \
+	    -I"$src/include" "$tmp/t.c"
+done
+[ -n "$cxx" ] || echo "headers.sh: no C++ compiler: C only"
+echo "headers.sh: $checked compilations"
+exit $fail
