@@ -2,16 +2,18 @@
  * request.c - what a handler sees of its request: the head's parts, path
  * parameters, the query, header fields, the peer and the body.
  *
- * When a handler starts, the request's head is copied into an arena (a
- * pooled block of the server's, bump-allocated and given back when the
- * handler returns): the input buffer moves while a body is read (conn.c
- * compacts it), the copy does not, so every string an accessor returns
- * stays valid until the handler returns.  In the copy, the method, the
- * path and the query end in NUL in place (the byte after each is a space
- * or '?'), and so do each field's name (':') and value (the byte after a
- * trimmed value is whitespace or CR): no string is copied again.  What
- * must be decoded (parameters, the query, a field sent twice) is decoded
- * once, on first use, into the rest of the arena.
+ * Every string an accessor returns stays valid until the handler returns.
+ * A request without a body keeps its head where the parser found it, in
+ * the input buffer, which nothing reads into while the handler runs; one
+ * with a body has its head copied into an arena first (a pooled block of
+ * the server's, bump-allocated and given back when the handler returns),
+ * since reading the body moves the input buffer (conn.c compacts it).
+ * Either way the method, the path and the query end in NUL in place (the
+ * byte after each is a space or '?'), and so, on first use, do each
+ * field's name (':') and value (the byte after a trimmed value is
+ * whitespace or CR): no string is copied again.  What must be decoded
+ * (parameters, the query, a field sent twice) is decoded once, on first
+ * use, into the arena.
  *
  * The body is read from the connection through the parser, only when the
  * handler asks: a request with "Expect: 100-continue" gets its 100 at the
