@@ -118,7 +118,7 @@ static const char *const conf_timeouts_names[] = {
 	"ready", NULL
 };
 static const char *const conf_log_names[] = {
-	"error", "level", "access", NULL
+	"error", "level", "access", "format", "escape", "flush", NULL
 };
 static const char *const conf_app_names[] = {
 	"module", "mount", "name", "settings", "body", "timeout", "stack_size",
@@ -781,16 +781,44 @@ conf_log_path(struct conf_ctx *x, const config_setting_t *s, const char *kw,
 	return conf_strset(x, s, dst, str);
 }
 
+/*
+ * Compiles log.format (the setting s) into the conf: the presets
+ * by name, with their own escaping; anything else is a template, escaped
+ * as log.escape says.  Refused with FILE:LINE when it does not compile.
+ */
+static int
+conf_log_format(struct conf_ctx *x, const config_setting_t *s)
+{
+	struct asyncd_conf *c = x->conf;
+	const char *tpl = c->access_format;
+	int esc = c->access_escape;
+	char err[256];
+
+	if (strcmp(tpl, "combined") == 0) {
+		tpl = HTTP_LOGFMT_COMBINED;
+		esc = HTTP_LOGFMT_ESC_DEFAULT;
+	} else if (strcmp(tpl, "json") == 0) {
+		tpl = HTTP_LOGFMT_JSON;
+		esc = HTTP_LOGFMT_ESC_JSON;
+	}
+	if (http_logfmt_compile(&c->access_fmt, tpl, esc, err,
+	    sizeof(err)) == 0)
+		return 0;
+	return conf_fail(x, s, "%s", err);
+}
+
 static int
 conf_set_log(struct conf_ctx *x, const config_setting_t *g)
 {
 	struct asyncd_conf *c = x->conf;
 	const config_setting_t *s;
+	const config_setting_t *fmt = g;
 	const char *str = NULL;
 	char v[128];
 	int i, k, level;
 
-	if (conf_group(x, g, "error; level; access;") == -1)
+	if (conf_group(x, g, "error; level; access; format; escape; flush;") ==
+	    -1)
 		return -1;
 	for (i = 0; (s = config_setting_get_elem(g, (unsigned)i)) != NULL;
 	    i++) {
@@ -812,13 +840,38 @@ conf_set_log(struct conf_ctx *x, const config_setting_t *g)
 			conf_value(s, v, sizeof(v));
 			return conf_fail(x, s, "must be \"error\", \"warn\", "
 			    "\"info\" or \"debug\", not %s", v);
-		default:
+		case 2:
 			if (conf_log_path(x, s, "off", &c->access_log) == -1)
+				return -1;
+			break;
+		case 3:
+			fmt = s;
+			if (conf_string(x, s, "\"combined\", \"json\" or a "
+			    "template", &str) == -1 ||
+			    conf_strset(x, s, &c->access_format, str) == -1)
+				return -1;
+			break;
+		case 4:
+			if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+				str = config_setting_get_string(s);
+				if (strcmp(str, "default") == 0 ||
+				    strcmp(str, "json") == 0) {
+					c->access_escape = str[0] == 'j' ?
+					    HTTP_LOGFMT_ESC_JSON :
+					    HTTP_LOGFMT_ESC_DEFAULT;
+					break;
+				}
+			}
+			conf_value(s, v, sizeof(v));
+			return conf_fail(x, s, "must be \"default\" or "
+			    "\"json\", not %s", v);
+		default:
+			if (conf_number(x, s, 0, 3600, &c->access_flush) == -1)
 				return -1;
 			break;
 		}
 	}
-	return 0;
+	return conf_log_format(x, fmt);
 }
 
 static int
@@ -1452,6 +1505,12 @@ conf_init(struct asyncd_conf *c)
 	c->timeouts.heartbeat = CONF_DEFAULT_TIMEOUT_HEARTBEAT;
 	c->timeouts.ready = CONF_DEFAULT_TIMEOUT_READY;
 	c->log_level = LOG_LEVEL_INFO;
+	c->access_escape = HTTP_LOGFMT_ESC_DEFAULT;
+	c->access_flush = 1;
+	if ((c->access_format = strdup("combined")) == NULL ||
+	    http_logfmt_compile(&c->access_fmt, HTTP_LOGFMT_COMBINED,
+	    HTTP_LOGFMT_ESC_DEFAULT, NULL, 0) != 0)
+		return -1;
 	c->error_log = strdup("stderr");
 	c->server_name = strdup(CONF_DEFAULT_SERVER_NAME);
 	c->stats_path = strdup(CONF_DEFAULT_STATS_PATH);
@@ -1684,6 +1743,11 @@ conf_dump(FILE *fp, const struct asyncd_conf *c)
 	(void)fprintf(fp, ";\n\tlevel = \"%s\";\n\taccess = ",
 	    log_level_name(c->log_level));
 	conf_dump_string(fp, c->access_log != NULL ? c->access_log : "off");
+	(void)fprintf(fp, ";\n\tformat = ");
+	conf_dump_string(fp, c->access_format);
+	(void)fprintf(fp, ";\n\tescape = \"%s\";\n\tflush = ",
+	    c->access_escape == HTTP_LOGFMT_ESC_JSON ? "json" : "default");
+	conf_dump_number(fp, c->access_flush);
 	(void)fprintf(fp, ";\n};\n");
 	(void)fprintf(fp, "stats = {\n\tpath = ");
 	conf_dump_string(fp, c->stats_path != NULL ? c->stats_path : "off");
@@ -1740,6 +1804,7 @@ conf_free(struct asyncd_conf *c)
 	free(c->path);
 	free(c->error_log);
 	free(c->access_log);
+	free(c->access_format);
 	free(c->server_name);
 	free(c->user);
 	free(c->group);

@@ -140,6 +140,12 @@ struct asyncd_conf {
 	char			*error_log;	/* "stderr" or a path */
 	int			 log_level;	/* LOG_LEVEL_* */
 	char			*access_log;	/* a path, or NULL: off */
+	/* The access log's format: "combined", "json", or a template
+	 * (logfmt.h) escaped as access_escape says; compiled. */
+	char			*access_format;
+	int			 access_escape;	/* HTTP_LOGFMT_ESC_* */
+	struct http_logfmt	 access_fmt;
+	double			 access_flush;	/* seconds lines may wait */
 	/* Where GET answers the aggregated counters: JSON, Prometheus text.
 	 * "/..." (RFC 3986 pchars and '/', no '%'), or NULL: off.  Neither
 	 * is matched by a route, and they differ. */

@@ -453,6 +453,9 @@ worker_main(const struct worker_args *a)
 	w.hc.napps = w.apps.n;
 	w.hc.server_name = conf->server_name;
 	w.hc.access_fd = log_access_fd();
+	w.hc.access_fmt = &conf->access_fmt;
+	w.hc.access_flush = conf->access_flush;
+	w.hc.worker = (unsigned)a->slot;
 	w.hc.log = log_msg;
 	if ((w.server = http_server_new(&w.hc, err_msg, sizeof(err_msg))) ==
 	    NULL)

@@ -47,11 +47,6 @@
 
 #include "http-int.h"
 
-/* What the access log keeps of a request until its line is written: one
- * byte more than a field can show, so that logfmt.c sees a longer field
- * is longer and marks the cut. */
-#define LOGFIELD_MAX	(HTTP_LOGFMT_FIELD_MAX + 1)
-
 /*
  * Whether the response now being written keeps the connection open.
  * Decided as its head is written, not when its request arrived: a handler
@@ -87,6 +82,7 @@ http__conn_send(struct http_conn *hc, const void *p, size_t len)
 		n = send(hc->fd, b + off, len - off, MSG_NOSIGNAL);
 		if (n > 0) {
 			off += (size_t)n;
+			hc->tx += (uint64_t)n;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -196,33 +192,6 @@ http__conn_compact(struct http_conn *hc, size_t n)
 	hc->in_len -= n;
 }
 
-static int
-header_is(const struct http_conn *hc, const struct http_header *h,
-    const char *name, size_t len)
-{
-	return h->name.len == len &&
-	    strncasecmp(hc->in + h->name.off, name, len) == 0;
-}
-
-/* Copies header name's value (truncated) into dst for the access log. */
-static size_t
-log_header(const struct http_conn *hc, const char *name, char *dst)
-{
-	const struct http_request *rq = &hc->p.req;
-	size_t i, n;
-
-	for (i = 0; i < rq->nheaders; i++) {
-		if (!header_is(hc, &rq->headers[i], name, strlen(name)))
-			continue;
-		n = rq->headers[i].value.len;
-		if (n > LOGFIELD_MAX)
-			n = LOGFIELD_MAX;
-		memcpy(dst, hc->in + rq->headers[i].value.off, n);
-		return n;
-	}
-	return 0;
-}
-
 static void
 count(struct http_conn *hc, int status)
 {
@@ -253,8 +222,20 @@ conn_error(struct http_conn *hc, int status, int close, const char *allow,
 		return n;
 	hc->out_len += (size_t)n;
 	count(hc, status);
-	/* The page's body: "404 Not Found\n". */
-	return head_only ? 0 : (ssize_t)(strlen(http_reason(status)) + 5);
+	return head_only ? 0 : (ssize_t)http__error_body_len(status);
+}
+
+/* Answers a request whose head failed or never ended (a framing error,
+ * the header timeout) with status, closing after it, and logs it. */
+static void
+conn_reject(struct http_conn *hc, int status)
+{
+	struct http__alog_req alog;
+	ssize_t body;
+
+	http__access_begin(hc, &alog, 0);
+	body = conn_error(hc, status, 1, NULL, 0);
+	http__access_end(hc, &alog, status, body > 0 ? (uint64_t)body : 0);
 }
 
 /*
@@ -430,9 +411,7 @@ conn_request(struct http_conn *hc)
 	struct http_server *s = hc->s;
 	const struct http_request *rq = &hc->p.req;
 	struct http_router_match *m = &hc->rq.m;
-	char reqline[LOGFIELD_MAX], ref[LOGFIELD_MAX], ua[LOGFIELD_MAX];
-	size_t reqlen = 0, reflen = 0, ualen = 0;
-	const char *eol;
+	struct http__alog_req alog;
 	int status, head_only, ret, st, has_body;
 	ssize_t bytes = 0;
 
@@ -445,15 +424,7 @@ conn_request(struct http_conn *hc)
 	    rq->path.len, m);
 
 	/* What the access log needs, before the body may move the buffer. */
-	if (s->conf->access_fd != NULL && *s->conf->access_fd >= 0) {
-		eol = memchr(hc->in + rq->start, '\r', rq->head_len);
-		reqlen = eol != NULL ? (size_t)(eol - (hc->in + rq->start)) : 0;
-		if (reqlen > sizeof(reqline))
-			reqlen = sizeof(reqline);
-		memcpy(reqline, hc->in + rq->start, reqlen);
-		reflen = log_header(hc, "Referer", ref);
-		ualen = log_header(hc, "User-Agent", ua);
-	}
+	http__access_begin(hc, &alog, 1);
 
 	if (status != 0) {
 		if (has_body && rq->expect_continue) {
@@ -476,8 +447,11 @@ conn_request(struct http_conn *hc)
 				status = st;
 				goto logged;
 			}
-			if (st < 0)
+			if (st < 0) {
+				/* Gone mid-body: the answer was due. */
+				http__access_end(hc, &alog, status, 0);
 				return st;
+			}
 		}
 		bytes = conn_error(hc, status, 0, status == 405 ? m->allow :
 		    NULL, head_only);
@@ -500,7 +474,11 @@ conn_request(struct http_conn *hc)
 	} else
 		ret = 503;	/* no arena: the server is out of memory */
 	if (hc->broken) {
+		/* The client went away: the line says what was due, as far
+		 * as it went (nginx's 499 when nothing was). */
 		http__req_end(hc);
+		http__access_end(hc, &alog, hc->rs.started ? hc->rs.status :
+		    499, hc->rs.sent);
 		return -EPIPE;
 	}
 	if (http__resp_end(hc, ret) != 0)
@@ -521,9 +499,7 @@ conn_request(struct http_conn *hc)
 	http__req_end(hc);
 
 logged:
-	if (reqlen > 0 || s->conf->access_fd != NULL)
-		http__access_log(s, &hc->peer, reqline, reqlen, status,
-		    bytes > 0 ? (size_t)bytes : 0, ref, reflen, ua, ualen);
+	http__access_end(hc, &alog, status, bytes > 0 ? (uint64_t)bytes : 0);
 	return hc->keep;
 }
 
@@ -541,6 +517,8 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 	hc.served = 0;
 	hc.keep = 1;
 	hc.linger = hc.broken = 0;
+	hc.t0 = rt_loop_wall();
+	hc.tx = hc.tx0 = 0;
 	hc.rq.arena = NULL;
 	hc.rq.body = NULL;
 	hc.rq.continue_due = 0;
@@ -640,7 +618,7 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 			(void)rt_scope_exit(&sc);
 			in_scope = 0;
 			if (n == -ETIMEDOUT) {
-				(void)conn_error(&hc, 408, 1, NULL, 0);
+				conn_reject(&hc, 408);
 				linger = 1;
 			}
 			goto close;	/* EOF mid-request, or an error */
@@ -651,7 +629,7 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 		}
 		if (r > 0) {
 			/* A framing error: answer, then close. */
-			(void)conn_error(&hc, r, 1, NULL, 0);
+			conn_reject(&hc, r);
 			linger = 1;
 			goto close;
 		}
@@ -663,6 +641,10 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 		if (http_parser_next(&hc.p) != 0)
 			goto close;
 		hc.req_begin = hc.p.pos;
+		/* The next request's clock and bytes start here: pipelined,
+		 * it is already waiting. */
+		hc.t0 = rt_loop_wall();
+		hc.tx0 = hc.tx + hc.out_len;
 	}
 
 close:

@@ -29,6 +29,7 @@
 
 #define HTTP__OUT_CAP		(32 * 1024)	/* a batch of pipelined responses */
 #define HTTP__ALOG_CAP		(64 * 1024)	/* access log buffer */
+#define HTTP__ALOG_GRAB		4096	/* a request's logged client bytes */
 #define HTTP__DATE_LEN		29		/* "Fri, 27 Nov 2026 05:40:00 GMT" */
 #define HTTP__BODY_ROOM		4096		/* input room past a whole head */
 
@@ -160,6 +161,11 @@ struct http_conn {
 						   still unread: conn_linger */
 	int			 broken;	/* a write failed: the client is
 						   gone, close */
+	double			 t0;		/* the request's first byte came
+						   (wall clock, as of the loop) */
+	uint64_t		 tx;		/* bytes sent on the socket */
+	uint64_t		 tx0;		/* tx + out_len as the request
+						   began: its response is the rest */
 	struct http_req		 rq;
 	struct http_resp	 rs;
 };
@@ -243,10 +249,13 @@ struct http_server {
 	size_t			 alog_len;
 	ev_timer		 alog_timer;
 	uint64_t		 alog_dropped;	/* bytes lost to write errors */
+	int			 alog_failing;	/* the last write failed */
+	struct http_logfmt	 alog_fmt;	/* conf's, or combined */
+	uint64_t		 alog_id[2];	/* $request_id: a random prefix
+						   and a count */
 
 	/* Repeated errors, said once per period (rt_ratelimit). */
-	struct rt_ratelimit	 alog_errlim, accept_errlim,
-				 busy_errlim;
+	struct rt_ratelimit	 accept_errlim, busy_errlim;
 };
 
 /* conn.c: the connection task's body, for fresh and resumed connections. */
@@ -290,6 +299,8 @@ int	http__resp_end(struct http_conn *hc, int ret);
 ssize_t	http__error_response(const struct http_server *s, char *buf,
 	    size_t cap, int status, int close, const char *allow,
 	    int head_only);
+/* The length of that page's body ("404 Not Found\n"). */
+size_t	http__error_body_len(int status);
 
 /* server.c */
 /* Parks a connection (takes its fd); 0 or -ENOMEM. */
@@ -310,10 +321,35 @@ void	http__log_limited(struct http_server *s, struct rt_ratelimit *rl,
 	    int level, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* access.c */
-void	http__access_log(struct http_server *s,
-	    const struct sockaddr_storage *peer, const char *reqline,
-	    size_t reqlen, int status, size_t bytes, const char *referer,
-	    size_t reflen, const char *agent, size_t agentlen);
+
+/*
+ * What the access log keeps of a request until its line is written (on the
+ * connection task's stack): the client's bytes it shows are copied as the
+ * head is parsed, since reading the body may move the head, and a handler
+ * may run long after.  The copies share buf: each field is cut to what is
+ * left of it, and marked cut.
+ */
+struct http__alog_req {
+	int			 on;		/* the log is on */
+	struct http_logfmt_rec	 r;
+	size_t			 used;
+	char			 buf[HTTP__ALOG_GRAB];
+};
+
+/* Whether the access log is on (a file is open). */
+int	http__access_on(const struct http_server *s);
+/* Gathers what the log shows of hc's request: its request line and the
+ * format's headers when parsed is set (a complete head), else the first
+ * line of what was received, as far as it goes. */
+void	http__access_begin(struct http_conn *hc, struct http__alog_req *a,
+	    int parsed);
+/* Writes the request's line: status, and body the body's bytes (the
+ * whole response's are hc's bytes queued since the request began). */
+void	http__access_end(struct http_conn *hc, struct http__alog_req *a,
+	    int status, uint64_t body);
+/* A line for a connection answered 503 without a task (http__busy). */
+void	http__access_busy(struct http_server *s, int fd, size_t bytes,
+	    size_t body);
 void	http__access_flush(struct http_server *s);
 
 #endif /* ASYNCD_HTTP_INT_H */

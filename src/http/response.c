@@ -124,6 +124,12 @@ http__error_response(const struct http_server *s, char *buf, size_t cap,
 	return n;
 }
 
+size_t
+http__error_body_len(int status)
+{
+	return strlen(http_reason(status)) + 5;	/* "404 " ... "\n" */
+}
+
 ssize_t
 http_html_escape(char *dst, size_t cap, const char *s, size_t n)
 {
@@ -559,6 +565,10 @@ http__resp_end(struct http_conn *hc, int ret)
 			hc->out_len += (size_t)n;
 			rs->status = ret;
 			rs->started = rs->finished = 1;
+			/* The page's body, for the access log: "404 Not
+			 * Found\n". */
+			rs->sent = rs->head_only ? 0 :
+			    http__error_body_len(ret);
 			return 0;
 		}
 		/* Done with nothing sent: what was set, and no body. */

@@ -24,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "http-int.h"
@@ -328,7 +330,9 @@ http__busy(struct http_server *s, int fd, int why)
 		    "connection: %s: answered 503", rt_strerror(why));
 	n = http__error_response(s, buf, sizeof(buf), 503, 1, 0, 0);
 	if (n > 0)
-		(void)send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		n = send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	http__access_busy(s, fd, n > 0 ? (size_t)n : 0, n > 0 ?
+	    http__error_body_len(503) : 0);
 	/* Closing with unread bytes would send a reset that may destroy the
 	 * 503 in flight: drop what the request already sent (a few reads,
 	 * never waiting).  Best effort: bytes arriving later still reset. */
@@ -435,6 +439,20 @@ http_server_new(const struct http_server_conf *conf, char *err,
 	s->limits = conf->limits;
 	s->name_len = strlen(conf->server_name);
 	s->head200_sec = -2;	/* no head cached yet */
+	if (conf->access_fmt != NULL)
+		s->alog_fmt = *conf->access_fmt;
+	else if (http_logfmt_compile(&s->alog_fmt, HTTP_LOGFMT_COMBINED,
+	    HTTP_LOGFMT_ESC_DEFAULT, err, errlen) != 0) {
+		free(s->alog);
+		free(s);
+		return NULL;
+	}
+	/* $request_id: unique across workers and restarts without any
+	 * coordination, as nginx's (random), but one getrandom per process,
+	 * not per request: a random prefix and a count. */
+	if (getrandom(s->alog_id, sizeof(s->alog_id[0]), 0) !=
+	    (ssize_t)sizeof(s->alog_id[0]))
+		s->alog_id[0] = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL);
 	if (server_routes(s, err, errlen) != 0) {
 		http_router_free(&s->router);
 		free(s->alog);
@@ -455,7 +473,8 @@ http_server_new(const struct http_server_conf *conf, char *err,
 	 * it (each at most as long as the head). */
 	s->arena_cap = 2 * (size_t)conf->limits.max_head + 8192;
 	ev_timer_init(&s->idle_timer, idle_timer_cb, 0., 0.);
-	ev_timer_init(&s->alog_timer, alog_timer_cb, 1., 1.);
+	ev_timer_init(&s->alog_timer, alog_timer_cb, conf->access_flush,
+	    conf->access_flush);
 	return s;
 }
 
@@ -474,7 +493,7 @@ http_server_stopping(const struct http_server *s)
 int
 http_server_start(struct http_server *s)
 {
-	if (s->conf->access_fd != NULL)
+	if (s->conf->access_fd != NULL && s->conf->access_flush > 0)
 		ev_timer_start(rt_loop_ev(), &s->alog_timer);
 	return rt_server_start(&s->tcp, conn_handler, s);
 }

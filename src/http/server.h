@@ -18,6 +18,7 @@
 
 #include <asyncd/http.h>
 
+#include "logfmt.h"
 #include "parser.h"
 
 struct http_timeouts {
@@ -37,9 +38,14 @@ struct http_server_conf {
 	struct http_app		**apps;		/* mounted, in order; borrowed */
 	size_t			 napps;
 	const char		*server_name;	/* Server: header */
-	/* Access log in the combined format: written to *access_fd (a pointer:
-	 * the daemon swaps the fd when it reopens logs); NULL or -1: off. */
+	/* Access log: written to *access_fd (a pointer: the daemon swaps the
+	 * fd when it reopens logs); NULL or -1: off.  Lines as access_fmt
+	 * says (NULL: the combined format), buffered for access_flush
+	 * seconds at most (0: written at once). */
 	const int		*access_fd;
+	const struct http_logfmt *access_fmt;
+	double			 access_flush;
+	unsigned		 worker;	/* $worker: the daemon's slot */
 	/* Error log: level (0 error .. 3 debug) and the message. */
 	void			(*log)(int level, const char *fmt, ...)
 				    __attribute__((format(printf, 2, 3)));

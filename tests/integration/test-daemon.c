@@ -487,6 +487,8 @@ struct srv_conf {
 	double		 ready;		/* timeouts.ready; 0: 5 s */
 	const char	*error_log;	/* NULL: stderr */
 	const char	*app;		/* another app, after the seed's */
+	const char	*log_opts;	/* more of log = { ... }, as is */
+	double		 header;	/* timeouts.header; 0: 5 s */
 };
 
 /* The running server; one per test. */
@@ -535,11 +537,11 @@ conf_write(const struct srv_conf *c, int *extra_line)
 	    "# written by test-daemon\n"
 	    "listen = [ \"%s\"%s ];\n"
 	    "workers = %d;\n"
-	    "timeouts = { header = 5.0; body = 5.0; keepalive = 10.0; "
+	    "timeouts = { header = %.3f; body = 5.0; keepalive = 10.0; "
 	    "send = 5.0; shutdown = 5.0; ready = %.3f;",
 	    c->listen != NULL ? c->listen : "127.0.0.1:0",
 	    c->second_listen ? ", \"127.0.0.2:0\"" : "", c->workers,
-	    c->ready > 0 ? c->ready : 5.0);
+	    c->header > 0 ? c->header : 5.0, c->ready > 0 ? c->ready : 5.0);
 	if (c->heartbeat > 0)
 		o += (size_t)snprintf(text + o, sizeof(text) - o,
 		    " heartbeat = %.3f;", c->heartbeat);
@@ -547,8 +549,9 @@ conf_write(const struct srv_conf *c, int *extra_line)
 	(void)snprintf(opt, sizeof(opt), "\"%s\"",
 	    c->access_log != NULL ? c->access_log : "off");
 	o += (size_t)snprintf(text + o, sizeof(text) - o,
-	    "log = { error = \"%s\"; level = \"info\"; access = %s; };\n",
-	    c->error_log != NULL ? c->error_log : "stderr", opt);
+	    "log = { error = \"%s\"; level = \"info\"; access = %s; %s };\n",
+	    c->error_log != NULL ? c->error_log : "stderr", opt,
+	    c->log_opts != NULL ? c->log_opts : "");
 	(void)snprintf(opt, sizeof(opt), "\"%s\"",
 	    c->pid_file != NULL ? c->pid_file : "off");
 	o += (size_t)snprintf(text + o, sizeof(text) - o,
@@ -1921,6 +1924,207 @@ test_sigusr1_reopens_moved_access_log(void **state)
 	(void)unlink(moved);
 }
 
+/* Sends len bytes of req on a new connection (a failed send is fine: the
+ * server may answer and close before reading it all) and reads the answer
+ * to EOF into buf: 0, or -errno. */
+static int
+raw_exchange(int port, const char *req, size_t len, char *buf, size_t cap)
+{
+	int fd;
+
+	if ((fd = tcp_connect("127.0.0.1", port)) < 0)
+		return fd;
+	(void)send_all(fd, req, len);
+	return req_read_all(fd, buf, cap, IO_MS);
+}
+
+/* How many lines of path contain needle. */
+static size_t
+file_lines_with(const char *path, const char *needle)
+{
+	char line[8192];
+	size_t n = 0;
+	FILE *fp;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		n += strstr(line, needle) != NULL;
+	(void)fclose(fp);
+	return n;
+}
+
+/*
+ * Every response gets a line, those turned away before any route was
+ * chosen included (nginx logs its 400s): 400, 408, 414 (a 64 KiB request
+ * line, cut in the log, the line whole), 431, 503 at the connection cap;
+ * and the bytes field is the body's (the combined format's %b), not the
+ * whole response's.
+ */
+static void
+test_access_log_has_rejected_requests(void **state)
+{
+	struct srv_conf c = { .workers = 1, .header = 0.3,
+	    .log_opts = "flush = 0;", .extra = "max_connections = 2;" };
+	char access[PATH_MAX], buf[16384], resp[4096], *big;
+	size_t biglen = 64 * 1024, n;
+	int fd1, fd2;
+
+	(void)state;
+	(void)snprintf(access, sizeof(access), "%s/access.log", tmpdir);
+	(void)unlink(access);
+	c.access_log = access;
+	start_or_fail(&c);
+	get_ok(srv.port, "/", 1);
+	/* GET / answers "Hello, World!\n" (14 bytes) in a 140-odd byte
+	 * response: 14 is logged. */
+	if (file_wait(access, "\"GET / HTTP/1.1\" 200 14 ", IO_MS, buf,
+	    sizeof(buf)) != 0)
+		fail_msg("no 200 line with the body's 14 bytes: \"%s\"", buf);
+
+	assert_int_equal(raw_exchange(srv.port, "BLAH\r\n\r\n", 8, resp,
+	    sizeof(resp)), 0);
+	assert_non_null(strstr(resp, " 400 "));
+	if (file_wait(access, "\"BLAH\" 400 16 ", IO_MS, buf,
+	    sizeof(buf)) != 0)
+		fail_msg("no line for the 400: \"%s\"", buf);
+
+	/* A head that never ends: 408 at the header timeout, logged with
+	 * what came of its request line. */
+	assert_int_equal(raw_exchange(srv.port, "GET /slowloris HTTP/1.1\r\n"
+	    "Host: a\r\n", 34, resp, sizeof(resp)), 0);
+	assert_non_null(strstr(resp, " 408 "));
+	if (file_wait(access, "\"GET /slowloris HTTP/1.1\" 408 ", IO_MS, buf,
+	    sizeof(buf)) != 0)
+		fail_msg("no line for the 408: \"%s\"", buf);
+
+	/* 64 KiB of request line: 414, and a line whose request field is
+	 * cut at the field's limit with "...". */
+	big = malloc(biglen + 32);
+	assert_non_null(big);
+	memcpy(big, "GET /", 5);
+	memset(big + 5, 'a', biglen);
+	n = 5 + biglen;
+	n += (size_t)snprintf(big + n, 32, " HTTP/1.1\r\n\r\n");
+	assert_int_equal(raw_exchange(srv.port, big, n, resp, sizeof(resp)),
+	    0);
+	assert_non_null(strstr(resp, " 414 "));
+	if (file_wait(access, "aaa...\" 414 ", IO_MS, buf, sizeof(buf)) != 0)
+		fail_msg("no cut line for the 414: \"%.300s\"", buf);
+
+	/* A header over header_size: 431. */
+	memcpy(big, "GET /h HTTP/1.1\r\nX: ", 20);
+	memset(big + 20, 'b', 20000);
+	memcpy(big + 20020, "\r\n\r\n", 4);
+	assert_int_equal(raw_exchange(srv.port, big, 20024, resp,
+	    sizeof(resp)), 0);
+	assert_non_null(strstr(resp, " 431 "));
+	if (file_wait(access, "\"GET /h HTTP/1.1\" 431 ", IO_MS, buf,
+	    sizeof(buf)) != 0)
+		fail_msg("no line for the 431: \"%s\"", buf);
+	free(big);
+
+	/* Two connections open (max_connections = 2): a third gets 503. */
+	fd1 = tcp_connect("127.0.0.1", srv.port);
+	fd2 = tcp_connect("127.0.0.1", srv.port);
+	assert_true(fd1 >= 0 && fd2 >= 0);
+	assert_int_equal(raw_exchange(srv.port, "GET / HTTP/1.1\r\n\r\n", 18,
+	    resp, sizeof(resp)), 0);
+	if (strstr(resp, " 503 ") == NULL)
+		fail_msg("a third connection: \"%s\"", resp);
+	if (file_wait(access, "\"-\" 503 24 ", IO_MS, buf, sizeof(buf)) != 0)
+		fail_msg("no line for the 503: \"%s\"", buf);
+	(void)close(fd1);
+	(void)close(fd2);
+
+	/* One whole line per response. */
+	assert_int_equal(file_lines_with(access, " - - ["), 6);
+	stop_or_fail(5000);
+	(void)unlink(access);
+}
+
+/*
+ * log.format: the JSON preset (hostile bytes escaped as JSON, the line
+ * printable ASCII) and a template of nginx's variables.
+ */
+static void
+test_access_log_formats(void **state)
+{
+	static const char hostile[] = "GET /hello/j HTTP/1.1\r\nHost: a\r\n"
+	    "User-Agent: q\"b\\\xff\xc3\r\nConnection: close\r\n\r\n";
+	static const char fwd[] = "GET /hello/t HTTP/1.1\r\nHost: a\r\n"
+	    "X-Forwarded-For: 10.1.2.3\r\nConnection: close\r\n\r\n";
+	struct srv_conf c = { .workers = 1, .log_opts = "format = \"json\"; "
+	    "flush = 0;" };
+	char access[PATH_MAX], buf[8192], resp[4096];
+	size_t i;
+
+	(void)state;
+	(void)snprintf(access, sizeof(access), "%s/access.log", tmpdir);
+	(void)unlink(access);
+	c.access_log = access;
+	start_or_fail(&c);
+	assert_int_equal(raw_exchange(srv.port, hostile, sizeof(hostile) - 1,
+	    resp, sizeof(resp)), 0);
+	if (file_wait(access, "\"user_agent\":\"q\\\"b\\\\\\u00ff\\u00c3\"",
+	    IO_MS, buf, sizeof(buf)) != 0)
+		fail_msg("no JSON line with the agent escaped: \"%s\"", buf);
+	assert_non_null(strstr(buf, "\"request\":\"GET /hello/j HTTP/1.1\","
+	    "\"status\":200,\"body_bytes_sent\":"));
+	assert_non_null(strstr(buf, ",\"worker\":1,\"request_id\":\""));
+	assert_true(buf[0] == '{');
+	for (i = 0; buf[i] != '\0'; i++)
+		if (buf[i] != '\n' && (buf[i] < 0x20 || buf[i] > 0x7e))
+			fail_msg("byte 0x%02x in a JSON line",
+			    (unsigned char)buf[i]);
+	stop_or_fail(5000);
+	(void)unlink(access);
+
+	c.log_opts = "format = \"$remote_addr|$http_x_forwarded_for|$status|"
+	    "$request_time|w$worker|$bytes_sent>$body_bytes_sent\"; flush = 0;";
+	start_or_fail(&c);
+	assert_int_equal(raw_exchange(srv.port, fwd, sizeof(fwd) - 1, resp,
+	    sizeof(resp)), 0);
+	if (file_wait(access, "127.0.0.1|10.1.2.3|200|0.", IO_MS, buf,
+	    sizeof(buf)) != 0)
+		fail_msg("no templated line: \"%s\"", buf);
+	assert_non_null(strstr(buf, "|w1|"));
+	/* $bytes_sent is the whole response as sent. */
+	assert_true(strtoul(strstr(buf, "|w1|") + 4, NULL, 10) ==
+	    strlen(resp));
+	stop_or_fail(5000);
+	(void)unlink(access);
+}
+
+/*
+ * Lines wait in the buffer (log.flush) but reach the file at SIGUSR1
+ * (before the logs are reopened) and at a graceful stop.
+ */
+static void
+test_access_log_flushed_at_sigusr1_and_stop(void **state)
+{
+	struct srv_conf c = { .workers = 1, .log_opts = "flush = 3600;" };
+	char access[PATH_MAX], buf[8192];
+
+	(void)state;
+	(void)snprintf(access, sizeof(access), "%s/access.log", tmpdir);
+	(void)unlink(access);
+	c.access_log = access;
+	start_or_fail(&c);
+	get_ok(srv.port, "/hello/buffered", 1);
+	/* Within the hour and 64 KiB: still in the worker's buffer. */
+	assert_int_equal(file_lines_with(access, "/hello/buffered"), 0);
+	assert_int_equal(kill(srv.pid, SIGUSR1), 0);
+	if (file_wait(access, "GET /hello/buffered ", IO_MS, buf,
+	    sizeof(buf)) != 0)
+		fail_msg("SIGUSR1 did not flush the line: \"%s\"", buf);
+	get_ok(srv.port, "/hello/at-stop", 1);
+	assert_int_equal(file_lines_with(access, "/hello/at-stop"), 0);
+	stop_or_fail(5000);
+	assert_int_equal(file_lines_with(access, "GET /hello/at-stop "), 1);
+	(void)unlink(access);
+}
+
 /* ==== 10. the pid file ============================================================ */
 
 static void
@@ -2971,25 +3175,23 @@ test_memory_limit_answers_503(void **state)
 static void
 test_full_disk_access_log_is_said_once(void **state)
 {
-	struct srv_conf c = { .workers = 1, .access_log = "/dev/full" };
-	long end;
-	int n = 0, k;
+	struct srv_conf c = { .workers = 1, .access_log = "/dev/full",
+	    .log_opts = "flush = 0;" };
+	int n = 0;
 	const char *p;
 
 	(void)state;
 	assert_int_equal(notif_open(0), 0);
 	start_or_fail(&c);
 	(void)ready_or_fail(0);
-	/* Flushes happen once a second: three or more of them fail. */
-	end = now_ms() + 2600;
-	for (k = 0; k < 5000 && now_ms() < end; k++)
-		get_ok(srv.port, "/hello/full", 1);
+	/* flush = 0: each of the 200 lines is written, and fails, alone. */
+	get_ok(srv.port, "/hello/full", 200);
 	stop_or_fail(5000);
-	for (p = srv.log; (p = strstr(p, "access log write failed")) != NULL;
+	for (p = srv.log; (p = strstr(p, "access log: write failed")) != NULL;
 	    p++)
 		n++;
 	if (n != 1)
-		fail_msg("%d \"access log write failed\" lines:\n%s", n,
+		fail_msg("%d \"access log: write failed\" lines:\n%s", n,
 		    log_tail());
 }
 
@@ -3476,6 +3678,9 @@ main(void)
 		T(test_stopped_worker_is_killed_and_replaced),
 		T(test_master_sigkill_takes_workers_down),
 		T(test_sigusr1_reopens_moved_access_log),
+		T(test_access_log_has_rejected_requests),
+		T(test_access_log_formats),
+		T(test_access_log_flushed_at_sigusr1_and_stop),
 		T(test_pid_file_written_after_ready_and_removed_at_stop),
 		T(test_watchdog_keepalives_every_half_period),
 		T(test_workers_drop_privileges),

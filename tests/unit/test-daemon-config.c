@@ -357,6 +357,18 @@ test_conf_accepts_edge_values(void **state)
 	conf_free(&c);
 	load_ok("log = { level = \"warn\"; };\n", &c);
 	assert_int_equal(c.log_level, LOG_LEVEL_WARN);
+	assert_string_equal(c.access_format, "combined");
+	assert_int_equal(c.access_fmt.nhdrs, 2);	/* Referer, UA */
+	assert_true(c.access_flush == 1);
+	conf_free(&c);
+	load_ok("log = { format = \"json\"; flush = 0; };\n", &c);
+	assert_int_equal(c.access_fmt.escape, HTTP_LOGFMT_ESC_JSON);
+	assert_true(c.access_flush == 0);
+	conf_free(&c);
+	load_ok("log = { format = \"$status $http_x_real_ip\"; "
+	    "escape = \"json\"; };\n", &c);
+	assert_int_equal(c.access_fmt.escape, HTTP_LOGFMT_ESC_JSON);
+	assert_int_equal(c.access_fmt.nhdrs, 1);
 	conf_free(&c);
 	load_ok("server_name = \"x\";\n", &c);
 	assert_string_equal(c.server_name, "x");
@@ -665,7 +677,20 @@ static const struct row type_rows[] = {
 	  "not true" },
 	/* log */
 	{ "log = \"stderr\";\n",
-	  "1: log: must be a group { error; level; access; }, not \"stderr\"" },
+	  "1: log: must be a group { error; level; access; format; escape; "
+	  "flush; }, not \"stderr\"" },
+	{ "log = {\n format = \"$remote_addr $nosuch\"; };\n",
+	  "2: log.format: unknown variable $nosuch" },
+	{ "log = { format = \"$status $\"; };\n",
+	  "1: log.format: '$' at offset 8 starts no variable name "
+	  "($name or ${name})" },
+	{ "log = { format = 1; };\n",
+	  "1: log.format: must be \"combined\", \"json\" or a template, "
+	  "not 1" },
+	{ "log = { escape = \"none\"; };\n",
+	  "1: log.escape: must be \"default\" or \"json\", not \"none\"" },
+	{ "log = { flush = -1; };\n",
+	  "1: log.flush: must be a number between 0 and 3600, not -1" },
 	{ "log = { error = \"error.log\"; };\n",
 	  "1: log.error: must be \"stderr\" or an absolute path, "
 	  "not \"error.log\"" },
