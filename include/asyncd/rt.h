@@ -154,7 +154,7 @@ struct rt_task_opts {
 
 /*
  * Spawns a task that will run fn(arg), scheduled after the tasks already
- * ready (asyncio's create_task).  name is copied (truncated to 47 bytes).
+ * ready (asyncio's create_task).  name is copied (truncated to 39 bytes).
  * With tp != NULL the caller receives a reference it must give back with
  * rt_task_release(); with tp == NULL the task is detached.  The task's
  * memory lives at the top of its stack: no malloc.  Returns 0, -ENOMEM
@@ -196,7 +196,7 @@ ASYNCD_API int	rt_task_status(const struct rt_task *t);	/* valid once done */
 ASYNCD_API void	*rt_task_result(const struct rt_task *t);
 ASYNCD_API enum rt_task_state rt_task_state(const struct rt_task *t);
 ASYNCD_API const char *rt_task_name(const struct rt_task *t);
-/* Renames t (copied, cut at 47 bytes): what rt_task_dump and a stack
+/* Renames t (copied, cut at 39 bytes): what rt_task_dump and a stack
  * overflow or crash report show. */
 ASYNCD_API void	rt_task_set_name(struct rt_task *t, const char *name);
 /*
@@ -223,6 +223,9 @@ ASYNCD_API int	rt_task_defer(void (*fn)(void *), void *arg);
 
 /* Introspection (asyncio's all_tasks / print_stack / "asyncio ps"). */
 ASYNCD_API const char *rt_task_waiting_on(const struct rt_task *t);  /* "" if not */
+/* When t's current wait began, on the loop's wall clock (rt_loop_wall):
+ * now minus this is how long it has waited.  0 if t is not waiting. */
+ASYNCD_API double	rt_task_waiting_since(const struct rt_task *t);
 ASYNCD_API void	rt_task_foreach(void (*fn)(struct rt_task *t, void *arg), void *arg);
 ASYNCD_API size_t	rt_task_count(void);
 /* One line per live task: id, state, name, what it waits on. */

@@ -104,11 +104,13 @@ struct rt_task {
 	unsigned		 shield_depth:16;	/* rt_shield_enter nesting:
 							   cancellation held */
 
-	/* Line 2: set by spawn. */
-	_Alignas(64) char	 name[48];
+	/* Line 2: set by spawn, and by each wait. */
+	_Alignas(64) char	 name[40];
 	uint64_t		 id;
 	const char		*waiting_on;	/* static string; set by rt__wait,
 						   meaningful while WAITING */
+	double			 wait_since;	/* the loop's wall clock as the
+						   wait began: the same */
 
 	/* Set before use. */
 	void			*result;	/* if has_result */

@@ -381,6 +381,12 @@ rt_task_waiting_on(const struct rt_task *t)
 	return t->state == RT_TASK_WAITING ? t->waiting_on : "";
 }
 
+double
+rt_task_waiting_since(const struct rt_task *t)
+{
+	return t->state == RT_TASK_WAITING ? t->wait_since : 0;
+}
+
 void
 rt_task_foreach(void (*fn)(struct rt_task *t, void *arg), void *arg)
 {
@@ -404,15 +410,18 @@ dump_one(struct rt_task *t, void *arg)
 {
 	FILE *fp = arg;
 
-	fprintf(fp, "%8llu  %-8s  %-32s  %s%s\n", (unsigned long long)t->id,
-	    rt_task_state_name(t->state), rt_task_name(t), rt_task_waiting_on(t),
-	    t->cancelling ? " (cancelling)" : "");
+	double since = rt_task_waiting_since(t), now = rt_loop_wall();
+
+	fprintf(fp, "%8llu  %-8s  %-32s  %8.3f  %s%s\n",
+	    (unsigned long long)t->id, rt_task_state_name(t->state),
+	    rt_task_name(t), since > 0 && now > since ? now - since : 0.,
+	    rt_task_waiting_on(t), t->cancelling ? " (cancelling)" : "");
 }
 
 void
 rt_task_dump(FILE *fp)
 {
-	fprintf(fp, "%8s  %-8s  %-32s  %s\n", "id", "state", "name",
-	    "waiting on");
+	fprintf(fp, "%8s  %-8s  %-32s  %8s  %s\n", "id", "state", "name",
+	    "waited", "waiting on");
 	rt_task_foreach(dump_one, fp);
 }

@@ -96,6 +96,9 @@ rt__wait(struct rt_wq *wq, const char *what, double timeout, unsigned flags)
 	if (wq != NULL)
 		wq_append(wq, t);
 	t->waiting_on = what;
+	/* The loop's cached time, no clock read: for rt_task_waiting_since
+	 * (the "for how long" of a task list), a line already written. */
+	t->wait_since = ev_now(rt__loop->ev);
 	/* A shielded section holds cancellation back, not deadlines. */
 	t->shielded = (flags & RT__WAIT_SHIELD) != 0 || t->shield_depth > 0;
 	t->wake_status = 0;

@@ -385,7 +385,7 @@ test_task_set_name_truncates_and_label_overrides(void **state)
 	(void)state;
 	memset(&n, 0, sizeof(n));
 	assert_int_equal(rt_test_run(named, &n), 0);
-	assert_int_equal(strlen(n.named), 47);
+	assert_int_equal(strlen(n.named), 39);
 	assert_int_equal(strncmp(n.named, "a name longer than", 18), 0);
 	/* A label is not copied, so not cut either. */
 	assert_string_equal(n.labelled,

@@ -35,12 +35,12 @@ test_task_spawn_names_and_numbers_tasks(void **state)
 	snprintf(want, sizeof(want), "task-%llu",
 	    (unsigned long long)rt_task_id(b));
 	assert_string_equal(rt_task_name(b), want);
-	/* Copied, and truncated to 47 bytes. */
+	/* Copied, and truncated to 39 bytes. */
 	memset(name, 'n', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
 	assert_int_equal(rt_task_spawn(&c, name, return_zero, NULL), 0);
 	name[0] = 'X';
-	assert_int_equal(strlen(rt_task_name(c)), 47);
+	assert_int_equal(strlen(rt_task_name(c)), 39);
 	assert_int_equal(rt_task_name(c)[0], 'n');
 	assert_int_equal(rt_task_count(), 3);
 	assert_int_equal(rt_loop_run(), 0);
@@ -483,6 +483,7 @@ inspect(void *arg)
 {
 	struct rt_task *alpha, *beta, *gamma;
 	struct rt_future never;
+	double since;
 	FILE *fp;
 
 	(void)arg;
@@ -490,12 +491,21 @@ inspect(void *arg)
 	TCHECK_INT(rt_task_spawn(&alpha, "alpha", rt_test_park, NULL), 0);
 	TCHECK_INT(rt_task_spawn(&beta, "beta", await_it, &never), 0);
 	TCHECK_INT(rt_sleep(0), 0);		/* they run and park */
+	/* How long a task has waited: from the wait's start, on the loop's
+	 * clock; 0 for one that is not waiting. */
+	since = rt_task_waiting_since(alpha);
+	TCHECK(since > 0 && since <= rt_loop_wall());
+	TCHECK(rt_task_waiting_since(rt_task_current()) == 0);
+	TCHECK_INT(rt_sleep(0.05), 0);
+	TCHECK(rt_task_waiting_since(alpha) == since);
+	TCHECK(rt_loop_wall() - since >= 0.04);
 	TCHECK_INT(rt_task_spawn(&gamma, "gamma", rt_test_park, NULL), 0);
 	TCHECK_INT(rt_task_cancel(gamma), 0);	/* ready, cancelling */
 	TCHECK_INT(rt_task_state(alpha), RT_TASK_WAITING);
 	TCHECK(strcmp(rt_task_waiting_on(alpha), "sleep") == 0);
 	TCHECK(strcmp(rt_task_waiting_on(beta), "future") == 0);
 	TCHECK(strcmp(rt_task_waiting_on(gamma), "") == 0);
+	TCHECK(rt_task_waiting_since(gamma) == 0);
 
 	count_seen = rt_task_count();
 	foreach_names[0] = '\0';
@@ -555,9 +565,13 @@ test_task_foreach_count_and_dump_show_live_tasks(void **state)
 
 	assert_non_null(dump_buf);
 	assert_non_null(strstr(dump_line("state", line, sizeof(line)), "name"));
+	assert_non_null(strstr(dump_line("state", line, sizeof(line)),
+	    "waited"));
 	dump_line("alpha", line, sizeof(line));
 	assert_non_null(strstr(line, "waiting"));
 	assert_non_null(strstr(line, "sleep"));
+	/* It waited through main's 0.05 s sleep. */
+	assert_true(strstr(line, "   0.000  ") == NULL);
 	assert_null(strstr(line, "cancelling"));
 	dump_line("beta", line, sizeof(line));
 	assert_non_null(strstr(line, "waiting"));
