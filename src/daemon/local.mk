@@ -22,6 +22,8 @@ src_daemon_libdaemon_la_SOURCES = \
 	src/daemon/apps.c \
 	src/daemon/builtin.c \
 	src/daemon/stats.c \
+	src/daemon/tasks.c \
+	src/daemon/tasks.h \
 	src/daemon/proctitle.c \
 	src/daemon/signals.c
 
@@ -127,6 +129,14 @@ TESTS += tests/unit/test-daemon-log
 tests_unit_test_daemon_log_CPPFLAGS = $(DAEMON_CPPFLAGS)
 tests_unit_test_daemon_log_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_daemon_log_LDADD = $(DAEMON_LIBS) $(CMOCKA_LIBS)
+
+# tasks.c: a worker's live tasks, listed and bounded.
+check_PROGRAMS += tests/unit/test-daemon-tasks
+TESTS += tests/unit/test-daemon-tasks
+tests_unit_test_daemon_tasks_CPPFLAGS = $(DAEMON_CPPFLAGS) \
+	-I$(top_srcdir)/tests/unit
+tests_unit_test_daemon_tasks_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_daemon_tasks_LDADD = $(DAEMON_LIBS) $(CMOCKA_LIBS)
 
 # The asyncd command line: -t, -T, -h, -v and exit statuses (config.sh);
 # serving, signals and bind errors (signals.sh, needs curl).
