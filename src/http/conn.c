@@ -87,6 +87,7 @@ http__conn_send(struct http_conn *hc, const void *p, size_t len)
 		n = send(hc->fd, b + off, len - off, MSG_NOSIGNAL);
 		if (n > 0) {
 			off += (size_t)n;
+			hc->s->st.bytes_sent += (uint64_t)n;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -109,8 +110,8 @@ http__conn_send(struct http_conn *hc, const void *p, size_t len)
 		err = n < 0 ? -errno : -EPIPE;
 		break;
 	}
-	if (in_scope)
-		(void)rt_scope_exit(&sc);
+	if (in_scope && rt_scope_exit(&sc) && err == -ETIMEDOUT)
+		hc->s->st.timeouts[HTTP_TMO_SEND]++;
 	if (err != 0)
 		hc->broken = 1;
 	return err;
@@ -170,6 +171,7 @@ http__conn_read(struct http_conn *hc, double timeout)
 		n = recv(hc->fd, hc->in + hc->in_len, cap - hc->in_len, 0);
 		if (n > 0) {
 			hc->in_len += (size_t)n;
+			hc->s->st.bytes_received += (uint64_t)n;
 			return n;
 		}
 		if (n == 0)
@@ -226,9 +228,9 @@ log_header(const struct http_conn *hc, const char *name, char *dst)
 static void
 count(struct http_conn *hc, int status)
 {
-	hc->s->st.requests++;
-	if (status >= 400)
-		hc->s->st.errors++;
+	http__stats_request(hc->s, hc->p.req.method_id, status);
+	if (hc->served > 0)
+		hc->s->st.reused++;
 	hc->served++;
 }
 
@@ -357,8 +359,10 @@ conn_run(void *arg)
 	if (cw.on)
 		rt_watch_stop(&cw.w);
 	/* The route's own deadline passed: the gateway's timeout. */
-	if (expired && ret == -ETIMEDOUT)
+	if (expired && ret == -ETIMEDOUT) {
+		hc->s->st.timeouts[HTTP_TMO_HANDLER]++;
 		ret = 504;
+	}
 	return ret;
 }
 
@@ -435,6 +439,7 @@ conn_request(struct http_conn *hc)
 	const char *eol;
 	int status, head_only, ret, st, has_body;
 	ssize_t bytes = 0;
+	double t0 = rt_loop_time();
 
 	head_only = rq->method_id == HTTP_M_HEAD;
 	has_body = rq->has_content_length ? rq->content_length > 0 :
@@ -521,6 +526,7 @@ conn_request(struct http_conn *hc)
 	http__req_end(hc);
 
 logged:
+	http__stats_duration(s, rt_loop_time() - t0);
 	if (reqlen > 0 || s->conf->access_fd != NULL)
 		http__access_log(s, &hc->peer, reqline, reqlen, status,
 		    bytes > 0 ? (size_t)bytes : 0, ref, reflen, ua, ualen);
@@ -640,6 +646,7 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 			(void)rt_scope_exit(&sc);
 			in_scope = 0;
 			if (n == -ETIMEDOUT) {
+				s->st.timeouts[HTTP_TMO_HEADER]++;
 				(void)conn_error(&hc, 408, 1, NULL, 0);
 				linger = 1;
 			}
@@ -651,6 +658,7 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 		}
 		if (r > 0) {
 			/* A framing error: answer, then close. */
+			http__stats_parse_error(s, r);
 			(void)conn_error(&hc, r, 1, NULL, 0);
 			linger = 1;
 			goto close;
