@@ -66,10 +66,9 @@ stats(struct http_req *rq, struct http_resp *rs, void *arg)
 	if ((cs = malloc(sizeof(*cs))) != NULL) {
 		/* Earlier responses leave before we wait for the master. */
 		err = builtin.stats(cs, BUILTIN_STATS_WAIT);
-		cap = stats_body_max(cs);
 		if (err != 0)
 			blen = err;
-		else if ((body = malloc(cap)) != NULL)
+		else if ((body = malloc(cap = stats_body_max(cs))) != NULL)
 			blen = stats_body(cs, arg != NULL, body, cap);
 	}
 	free(cs);
