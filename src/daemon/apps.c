@@ -162,7 +162,7 @@ apps_load(struct apps *as, const struct asyncd_conf *conf,
 		if (apps_configure(as, conf, i, err, errlen) != 0)
 			goto fail;
 	}
-	if ((as->app[conf->napps] = builtin_app_new(conf, hooks, err,
+	if ((as->app[conf->napps] = builtin_app_new(conf, hooks, 0, err,
 	    errlen)) == NULL)
 		goto fail;
 	as->n = conf->napps + 1;

@@ -9,10 +9,16 @@
  *   GET stats     every worker's counters, JSON
  *   GET metrics   the same, Prometheus text
  *
+ * With a stats listener (stats.listen) the worker runs a second server on
+ * it whose only app is a second instance of this one, with all three
+ * pages; the public listeners' instance then has only healthz, which load
+ * balancers probe on the public port.
+ *
  * The counters come from the master, which has every worker's as of its
  * last heartbeat: the worker asks over its channel (worker.c), and the
  * page waits for the answer.  These pages are for monitoring, not the hot
- * path: their bodies are formatted into memory allocated per request.
+ * path: their bodies are formatted into memory allocated per request,
+ * sized for the number of workers (stats_body_max).
  */
 #include "config.h"
 
@@ -22,7 +28,6 @@
 
 #include "daemon.h"
 
-#define BUILTIN_BODY_MAX	(64 * 1024)
 #define BUILTIN_STATS_WAIT	1.0		/* seconds for the master */
 
 static struct builtin_hooks	 builtin;
@@ -51,19 +56,20 @@ stats(struct http_req *rq, struct http_resp *rs, void *arg)
 	struct stats_cluster *cs;
 	unsigned long held;
 	ssize_t blen = -ENOMEM;
-	char *body;
+	char *body = NULL;
+	size_t cap;
 	int err;
 
 	(void)rq;
 	if (builtin.stats == NULL)
 		return 503;
-	cs = malloc(sizeof(*cs));
-	body = malloc(BUILTIN_BODY_MAX);
-	if (cs != NULL && body != NULL) {
+	if ((cs = malloc(sizeof(*cs))) != NULL) {
 		/* Earlier responses leave before we wait for the master. */
 		err = builtin.stats(cs, BUILTIN_STATS_WAIT);
-		blen = err != 0 ? err : stats_body(cs, arg != NULL, body,
-		    BUILTIN_BODY_MAX);
+		if (err != 0)
+			blen = err;
+		else if ((body = malloc(cap = stats_body_max(cs))) != NULL)
+			blen = stats_body(cs, arg != NULL, body, cap);
 	}
 	free(cs);
 	if (blen < 0) {
@@ -83,10 +89,13 @@ stats(struct http_req *rq, struct http_resp *rs, void *arg)
 
 struct http_app *
 builtin_app_new(const struct asyncd_conf *conf,
-    const struct builtin_hooks *hooks, char *err, size_t errlen)
+    const struct builtin_hooks *hooks, int stats_only, char *err,
+    size_t errlen)
 {
 	struct http_app *app;
-	int rc = 0;
+	/* The public listeners' instance leaves the counters to the stats
+	 * listener's, when there is one. */
+	int rc = 0, pages = stats_only || !conf->has_stats_listen;
 
 	if (hooks != NULL)
 		builtin = *hooks;
@@ -97,10 +106,10 @@ builtin_app_new(const struct asyncd_conf *conf,
 	if (conf->healthz_path != NULL)
 		rc = http_app_route_at(app, "GET", conf->healthz_path,
 		    healthz, NULL, NULL, "stats.healthz", 0);
-	if (rc == 0 && conf->stats_path != NULL)
+	if (rc == 0 && pages && conf->stats_path != NULL)
 		rc = http_app_route_at(app, "GET", conf->stats_path, stats,
 		    NULL, NULL, "stats.path", 0);
-	if (rc == 0 && conf->metrics_path != NULL)
+	if (rc == 0 && pages && conf->metrics_path != NULL)
 		rc = http_app_route_at(app, "GET", conf->metrics_path, stats,
 		    (void *)1, NULL, "stats.metrics", 0);
 	if (rc != 0) {

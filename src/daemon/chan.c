@@ -47,7 +47,7 @@
 _Static_assert(sizeof(struct chan_hdr) == 16, "the header is 16 bytes");
 _Static_assert(sizeof(struct chan_hdr) % CHAN_ALIGN == 0,
     "payloads start aligned");
-_Static_assert(CHAN_STATS_LEN(CHAN_STATS_MAX) <= CHAN_MAX_PAYLOAD,
+_Static_assert(CHAN_STATS_LEN(CHAN_STATS_CHUNK) <= CHAN_MAX_PAYLOAD,
     "a full STATS fits in one message");
 _Static_assert(CHAN_RBUF >= 2 * CHAN_FRAME_MAX, "see the invariant above");
 
@@ -75,14 +75,20 @@ static int
 chan_check_stats(const void *p, uint32_t len)
 {
 	const struct chan_stats *s = p;
-	size_t body = len - offsetof(struct chan_stats, w);
+	size_t body = len - offsetof(struct chan_stats, w), i;
 
 	/* len >= the fixed part: the table's minimum, checked first. */
+
 	if (body % sizeof(struct chan_worker_stats) != 0)
 		return -1;
 	if (s->reserved != 0 || s->nworkers > CHAN_STATS_MAX ||
-	    CHAN_STATS_LEN(s->nworkers) != len)
+	    s->count > CHAN_STATS_CHUNK || CHAN_STATS_LEN(s->count) != len ||
+	    s->first > s->nworkers || s->count > s->nworkers - s->first ||
+	    (s->count == 0 && s->nworkers != 0))
 		return -1;
+	for (i = 0; i < s->count; i++)
+		if (s->w[i].reserved != 0)
+			return -1;
 	return 0;
 }
 
@@ -102,7 +108,7 @@ static const struct chan_type_info {
 	[CHAN_REOPEN_LOGS] =	{ "REOPEN_LOGS", 0, 0, NULL },
 	[CHAN_PING] =		{ "PING", 0, 0, NULL },
 	[CHAN_STATS] =		{ "STATS", offsetof(struct chan_stats, w),
-				    CHAN_STATS_LEN(CHAN_STATS_MAX),
+				    CHAN_STATS_LEN(CHAN_STATS_CHUNK),
 				    chan_check_stats },
 };
 

@@ -9,7 +9,8 @@
  * binary, so fields are in host byte order.  The protocol is closed: an
  * unknown type, non-zero flags or padding, a length over CHAN_MAX_PAYLOAD
  * or outside its type's bounds, or a payload its type rejects (QUIT's
- * deadline NaN, STATS' count not matching its length) is a protocol error
+ * deadline NaN, STATS' count not matching its length or running past its
+ * total) is a protocol error
  * that kills the channel, as imsg's "bad length imsg received" does.
  *
  * Every call here is a plain function: none suspends the caller.
@@ -33,7 +34,8 @@ struct chan_hdr {
 	int32_t		 pid;		/* the sender's pid */
 };
 
-/* imsg's MAX_IMSGSIZE; the largest message, a full STATS, is 10 KiB. */
+/* imsg's MAX_IMSGSIZE; the largest message, a STATS of CHAN_STATS_CHUNK
+ * workers, is 14 KiB. */
 #define CHAN_MAX_PAYLOAD	(16 * 1024)
 /* Frames are padded to 8 bytes so that a payload read in place, at any
  * offset of the read buffer, is aligned for its uint64_t and double fields:
@@ -63,16 +65,20 @@ enum chan_type {
 	CHAN_TERMINATE,		/* empty: fast stop */
 	CHAN_REOPEN_LOGS,	/* empty */
 	CHAN_PING,		/* empty; id = a sequence number */
-	CHAN_STATS,		/* struct chan_stats, CHAN_STATS_LEN(n) bytes */
+	CHAN_STATS,		/* struct chan_stats, CHAN_STATS_LEN(n) bytes:
+				   one answer is one or more of them */
 	CHAN_TYPE_MAX		/* not a type: one past the last */
 };
 
-/* What a worker counts; PONG carries it, STATS sums it. */
+/*
+ * What a worker counts: the HTTP server's struct http_stats (server.h),
+ * 576 bytes of uint64_t, carried as it is.  The channel does not look
+ * inside (it stays free of the HTTP layer); worker.c and master.c check
+ * that the sizes agree.
+ */
+#define CHAN_COUNTERS_N		72
 struct chan_counters {
-	uint64_t	 conns_open;	/* connections open now */
-	uint64_t	 conns_active;	/* of those, inside a request */
-	uint64_t	 requests;	/* served since the worker started */
-	uint64_t	 errors;	/* 4xx/5xx answers and aborted requests */
+	uint64_t	 v[CHAN_COUNTERS_N];
 };
 
 struct chan_quit {
@@ -84,24 +90,64 @@ struct chan_quit {
 	uint32_t	 reserved;	/* 0 */
 };
 
-#define CHAN_STATS_MAX		256	/* = CONF_WORKERS_MAX */
+#define CHAN_STATS_MAX		256	/* worker numbers: CONF_WORKERS_MAX */
+/*
+ * Workers per STATS message.  An answer covers up to CHAN_STATS_MAX
+ * worker numbers at 592 bytes each, 148 KiB, far past CHAN_MAX_PAYLOAD;
+ * growing the message instead would grow every channel's read buffer
+ * (two frames) with it, 256 of them in the master.  So an answer is split
+ * in messages of this many, sent in order in one loop step and with the
+ * question's id; the worker assembles them (worker.c).
+ */
+#define CHAN_STATS_CHUNK	24
 
+/* Why the master replaced a worker (chan_master_stats.restarts). */
+enum chan_restart {
+	CHAN_RESTART_EXIT,	/* it exited by itself */
+	CHAN_RESTART_SIGNAL,	/* a signal we did not send killed it */
+	CHAN_RESTART_HEARTBEAT,	/* it stopped answering PING: SIGABRT */
+	CHAN_RESTART_STARTUP,	/* a replacement failed before READY */
+	CHAN_RESTART_COUNT
+};
+
+/* The master's own counters, in every STATS message. */
+struct chan_master_stats {
+	uint64_t	 reloads;	/* reloads that took effect */
+	uint64_t	 reloads_failed;
+	uint64_t	 restarts[CHAN_RESTART_COUNT];
+	double		 config_loaded;	/* when the configuration in force
+					   was loaded: seconds since the epoch */
+	uint32_t	 workers;	/* worker processes alive */
+	uint32_t	 generation;	/* the one serving */
+};
+
+/* One worker number: every process that had it, together. */
 struct chan_worker_stats {
-	int32_t		 pid;
-	uint32_t	 slot;
-	struct chan_counters c;
+	uint32_t	 slot;		/* the worker number, 1-based */
+	uint32_t	 procs;		/* processes alive with it now: 2 while
+					   a reload's old one drains, 0 while
+					   a respawn waits */
+	int32_t		 pid;		/* the newest of them; 0 if none */
+	uint32_t	 reserved;	/* 0 */
+	struct chan_counters c;		/* counters: of every process that had
+					   the number since the master started;
+					   gauges: of those alive */
 };
 
 /*
- * The aggregate.  Only the first nworkers entries travel: the payload is
- * CHAN_STATS_LEN(nworkers) bytes, and a length that disagrees with
- * nworkers is a protocol error.
+ * One message of an answer: entries first .. first + count - 1 of
+ * nworkers.  Only the first count entries travel: the payload is
+ * CHAN_STATS_LEN(count) bytes, and a length that disagrees with count, or
+ * entries past nworkers, is a protocol error.
  */
 struct chan_stats {
-	struct chan_counters total;
 	uint32_t	 nworkers;	/* <= CHAN_STATS_MAX */
+	uint32_t	 first;
+	uint32_t	 count;		/* <= CHAN_STATS_CHUNK; 0 only when
+					   nworkers is */
 	uint32_t	 reserved;	/* 0 */
-	struct chan_worker_stats w[CHAN_STATS_MAX];
+	struct chan_master_stats m;
+	struct chan_worker_stats w[CHAN_STATS_CHUNK];
 };
 
 #define CHAN_STATS_LEN(n)	(offsetof(struct chan_stats, w) +	\

@@ -74,8 +74,8 @@ struct conf_ctx {
 	char			*err;
 	size_t			 errlen;
 	gid_t			 user_gid;	/* the user's primary group */
-	const config_setting_t	*stats_s[3];	/* stats.path, .metrics,
-						   .healthz, as set */
+	const config_setting_t	*stats_s[4];	/* stats.path, .metrics,
+						   .healthz, .listen, as set */
 };
 
 typedef int (*conf_set_fn)(struct conf_ctx *, const config_setting_t *);
@@ -125,7 +125,7 @@ static const char *const conf_app_names[] = {
 	"cancel_on_disconnect", NULL
 };
 static const char *const conf_stats_names[] = {
-	"path", "metrics", "healthz", NULL
+	"path", "metrics", "healthz", "listen", NULL
 };
 
 /* ---- error messages ------------------------------------------------------ */
@@ -908,6 +908,29 @@ conf_stats_path(struct conf_ctx *x, const config_setting_t *s, char **dst)
 	return conf_strset(x, s, dst, str);
 }
 
+/* stats.listen: "off", or the one "ADDR:PORT" of the stats listener. */
+static int
+conf_stats_listen(struct conf_ctx *x, const config_setting_t *s)
+{
+	struct asyncd_conf *c = x->conf;
+	const char *str = NULL;
+	char v[128], why[128];
+
+	if (conf_string(x, s, "\"off\" or a string \"ADDR:PORT\"", &str) ==
+	    -1)
+		return -1;
+	c->has_stats_listen = 0;
+	if (strcmp(str, "off") == 0)
+		return 0;
+	memset(&c->stats_listen, 0, sizeof(c->stats_listen));
+	if (conf_parse_listen(str, &c->stats_listen, why, sizeof(why)) == -1) {
+		conf_value(s, v, sizeof(v));
+		return conf_fail(x, s, "%s: %s", v, why);
+	}
+	c->has_stats_listen = 1;
+	return 0;
+}
+
 static int
 conf_set_stats(struct conf_ctx *x, const config_setting_t *g)
 {
@@ -916,13 +939,14 @@ conf_set_stats(struct conf_ctx *x, const config_setting_t *g)
 	const config_setting_t *s;
 	int i, k;
 
-	if (conf_group(x, g, "path; metrics; healthz;") == -1)
+	if (conf_group(x, g, "path; metrics; healthz; listen;") == -1)
 		return -1;
 	for (i = 0; (s = config_setting_get_elem(g, (unsigned)i)) != NULL;
 	    i++) {
 		if ((k = conf_lookup(x, s, conf_stats_names)) == -1)
 			return -1;
-		if (conf_stats_path(x, s, dst[k]) == -1)
+		if (k == 3 ? conf_stats_listen(x, s) == -1 :
+		    conf_stats_path(x, s, dst[k]) == -1)
 			return -1;
 		x->stats_s[k] = s;
 	}
@@ -942,8 +966,18 @@ conf_check_stats(struct conf_ctx *x)
 	const struct asyncd_conf *c = x->conf;
 	const char *paths[3] = { c->stats_path, c->metrics_path,
 	    c->healthz_path };
+	const struct conf_listen *l = &c->stats_listen;
+	size_t n;
 	int i, j, k;
 
+	/* Its own address: a public one's would fail to bind, at a reload
+	 * with no line number. */
+	for (n = 0; c->has_stats_listen && n < c->nlisten; n++)
+		if (l->port != 0 && l->port == c->listen[n].port &&
+		    strcmp(conf_listen_key(c->listen[n].host),
+		    conf_listen_key(l->host)) == 0)
+			return conf_fail(x, x->stats_s[3], "\"%s\" is also in "
+			    "listen", l->addr);
 	for (i = 0; i < 3; i++)
 		for (j = i + 1; j < 3; j++) {
 			if (paths[i] == NULL || paths[j] == NULL ||
@@ -1757,6 +1791,9 @@ conf_dump(FILE *fp, const struct asyncd_conf *c)
 	(void)fprintf(fp, ";\n");
 	(void)fprintf(fp, "\thealthz = ");
 	conf_dump_string(fp, c->healthz_path != NULL ? c->healthz_path :
+	    "off");
+	(void)fprintf(fp, ";\n\tlisten = ");
+	conf_dump_string(fp, c->has_stats_listen ? c->stats_listen.addr :
 	    "off");
 	(void)fprintf(fp, ";\n};\n");
 	(void)fprintf(fp, "apps = (");

@@ -23,6 +23,7 @@
 
 #include <asyncd/app.h>
 
+#include "chan.h"
 #include "server.h"
 
 /* ==== configuration (config.c) ========================================== */
@@ -152,6 +153,11 @@ struct asyncd_conf {
 	char			*stats_path;
 	char			*metrics_path;
 	char			*healthz_path;
+	/* stats.listen: the stats listener's address, when has_stats_listen.
+	 * It serves the three pages; the public listeners then serve only
+	 * healthz_path of them. */
+	struct conf_listen	 stats_listen;
+	int			 has_stats_listen;
 	struct conf_app		 apps[CONF_APPS_MAX];
 	size_t			 napps;
 	char			*server_name;
@@ -297,6 +303,7 @@ struct worker_args {
 	const struct asyncd_conf *conf;
 	const int		*fds;		/* listening sockets to serve */
 	size_t			 nfds;
+	int			 stats_fd;	/* the stats listener, or -1 */
 	int			 chan_fd;	/* our end of the channel */
 	int			 slot;		/* worker number, 1-based */
 	pid_t			 master;
@@ -327,19 +334,25 @@ int	signals_ignore(const sigset_t *keep);
 /* ==== apps (apps.c, builtin.c, stats.c; settings in config.c) ========== */
 
 /*
- * The counters of every worker, for the built-in app's stats pages: a
- * worker asks its master over its channel.
+ * The counters of every worker number, and the master's own, for the
+ * built-in app's stats pages: a worker asks its master over its channel.
+ * A worker number's counters are those of every process that had it since
+ * the master started (the master keeps what the exited ones had counted as
+ * of their last heartbeat), so they never go back; its gauges are those of
+ * the processes alive.
  */
 #define STATS_WORKERS_MAX	256
 
 struct stats_worker {
-	long		pid;
-	unsigned	slot;		/* worker number, 1-based; 0 for a total */
-	uint64_t	open, active, requests, errors;
+	long		 pid;		/* the newest process with the number;
+					   0 while none is alive */
+	unsigned	 slot;		/* worker number, 1-based */
+	unsigned	 procs;		/* processes alive with it */
+	struct http_stats c;
 };
 
 struct stats_cluster {
-	struct stats_worker total;
+	struct chan_master_stats m;
 	size_t		 n;
 	struct stats_worker w[STATS_WORKERS_MAX];
 };
@@ -348,6 +361,8 @@ struct stats_cluster {
  * (Prometheus text); its length or -ENOSPC. */
 ssize_t	stats_body(const struct stats_cluster *cs, int metrics, char *buf,
 	    size_t cap);
+/* A buffer size stats_body never finds too small for cs. */
+size_t	stats_body_max(const struct stats_cluster *cs);
 
 /* The settings of app i of conf for its module's configure; errors go to
  * err.  NULL on ENOMEM.  conf_settings_finish: -1 (err set) if a setting
@@ -372,11 +387,14 @@ struct builtin_hooks {
 
 /*
  * The built-in app, "asyncd", mounted at "/": GET of conf's healthz, stats
- * and metrics paths (each may be off).  hooks may be NULL (asyncd -t: the
+ * and metrics paths (each may be off), for the public listeners; with a
+ * stats listener (stats.listen), only healthz there, and all three on the
+ * stats listener's app (stats_only).  hooks may be NULL (asyncd -t: the
  * routes are only checked).  NULL on ENOMEM or a bad path (err set).
  */
 struct http_app *builtin_app_new(const struct asyncd_conf *conf,
-	    const struct builtin_hooks *hooks, char *err, size_t errlen);
+	    const struct builtin_hooks *hooks, int stats_only, char *err,
+	    size_t errlen);
 
 /* The apps of one process (a worker, asyncd -t, the start's check). */
 struct apps {

@@ -50,7 +50,16 @@
  * the debug level, not as errors.
  *
  * Listeners are bound by the master, or adopted from systemd socket
- * activation (LISTEN_FDS) when one is bound to a listen address.
+ * activation (LISTEN_FDS) when one is bound to a listen address.  The
+ * stats listener (stats.listen) is one more, shared by every worker even
+ * with reuseport, and handed to workers apart from the public ones.
+ *
+ * Counters: each PONG brings a worker's struct http_stats.  When a worker
+ * exits, the master adds its last counters to its worker number's base
+ * (m.base), so what a STATS answer says of a number, base plus the live
+ * processes', never goes back across respawns and reloads.  The master
+ * counts reloads, restarts by cause and the configuration's load time
+ * itself (m.ms).
  *
  * Signals: TERM, INT, QUIT graceful stop (QUIT with the shutdown timeout to
  * every worker, SIGKILL for what remains one second after it); a second
@@ -101,6 +110,7 @@ struct listener {
 	char		 addr[CONF_ADDR_MAX];
 	int		 fd;
 	int		 slot;		/* reuseport: the slot it serves; else -1 */
+	int		 stats;		/* the stats listener */
 	unsigned	 use;		/* USE_* */
 };
 
@@ -119,7 +129,7 @@ struct slot {
 	uint32_t	 ping_id;
 	double		 ping_sent;	/* 0: no PING unanswered */
 	double		 aborted;	/* when SIGABRT was sent, or 0 */
-	struct chan_counters counters;
+	struct http_stats counters;	/* as of its last PONG */
 };
 
 static struct master {
@@ -143,6 +153,11 @@ static struct master {
 	int			 respawn_pending;
 	pid_t			 dead[CONF_WORKERS_MAX + 1]; /* by index: the
 						   last of m.cur's to die */
+	/* By worker number: what its processes that exited had counted. */
+	struct http_stats	 base[CONF_WORKERS_MAX + 1];
+	int			 nindex;	/* the highest number used */
+	struct chan_master_stats ms;	/* reloads, restarts, load time */
+	double			 next_loaded;	/* m.next's load time */
 	ev_timer		 heartbeat, ready_timer, kill_timer, respawn_timer,
 				 watchdog;
 	struct rt_signal	 sig[7];
@@ -160,6 +175,17 @@ static double
 now_mono(void)
 {
 	return rt_loop_time();
+}
+
+/* Seconds since the epoch, for the configuration's load time. */
+static double
+wall_now(void)
+{
+	struct timespec ts;
+
+	/* CLOCK_REALTIME cannot fail with a valid pointer. */
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static size_t
@@ -206,9 +232,13 @@ master_status(void)
 		if (!m.slots[i].used)
 			continue;
 		n++;
-		open += m.slots[i].counters.conns_open;
-		req += m.slots[i].counters.requests;
+		open += m.slots[i].counters.open;
 	}
+	for (i = 1; i <= (size_t)m.nindex; i++)
+		req += http_stats_requests(&m.base[i]);
+	for (i = 0; i < SLOTS_MAX; i++)
+		if (m.slots[i].used)
+			req += http_stats_requests(&m.slots[i].counters);
 	(void)notify_status("%zu workers, %llu connections, %llu requests", n,
 	    (unsigned long long)open, (unsigned long long)req);
 }
@@ -363,16 +393,21 @@ static int
 listeners_prepare(const struct asyncd_conf *conf, unsigned use)
 {
 	int nslots = conf->reuseport ? workers_wanted(conf) : 1;
+	const struct conf_listen *cl;
 	struct listener *l;
 	size_t i, j;
-	int s, fd, slot;
+	int s, fd, slot, stats;
 
-	for (i = 0; i < conf->nlisten; i++) {
-		for (s = 0; s < nslots; s++) {
-			slot = conf->reuseport ? s : -1;
+	/* The public addresses, then the stats listener's. */
+	for (i = 0; i < conf->nlisten + (conf->has_stats_listen != 0); i++) {
+		stats = i == conf->nlisten;
+		cl = stats ? &conf->stats_listen : &conf->listen[i];
+		for (s = 0; s < (stats ? 1 : nslots); s++) {
+			slot = conf->reuseport && !stats ? s : -1;
 			for (j = 0; j < m.nls; j++)
-				if (strcmp(m.ls[j].addr, conf->listen[i].addr)
-				    == 0 && m.ls[j].slot == slot)
+				if (strcmp(m.ls[j].addr, cl->addr) == 0 &&
+				    m.ls[j].slot == slot &&
+				    m.ls[j].stats == stats)
 					break;
 			if (j < m.nls) {
 				m.ls[j].use |= use;
@@ -380,21 +415,23 @@ listeners_prepare(const struct asyncd_conf *conf, unsigned use)
 			}
 			if (m.nls == sizeof(m.ls) / sizeof(m.ls[0])) {
 				log_error("cannot listen on %s: too many "
-				    "sockets", conf->listen[i].addr);
+				    "sockets", cl->addr);
 				return -1;
 			}
-			if ((fd = listener_open(&conf->listen[i],
-			    conf->reuseport)) == -1)
+			if ((fd = listener_open(cl, conf->reuseport &&
+			    !stats)) == -1)
 				return -1;
 			l = &m.ls[m.nls++];
 			(void)snprintf(l->addr, sizeof(l->addr), "%s",
-			    conf->listen[i].addr);
+			    cl->addr);
 			l->fd = fd;
 			l->slot = slot;
+			l->stats = stats;
 			l->use = use;
-			/* Tests read the real port of ":0" from this line. */
-			log_info("listening on %s:%d", conf->listen[i].host,
-			    listener_port(fd));
+			/* Tests read the real port of ":0" from this line
+			 * (the stats listener's from its own words). */
+			log_info("%s on %s:%d", stats ? "stats pages" :
+			    "listening", cl->host, listener_port(fd));
 		}
 	}
 	return 0;
@@ -483,13 +520,71 @@ gen_signal(int gen, int sig)
 
 static void	master_gen_ready(int gen);
 
+_Static_assert(sizeof(struct http_stats) == sizeof(struct chan_counters),
+    "PONG carries struct http_stats as it is");
+
+/* Worker number index's entry of a STATS answer. */
+static void
+master_stats_entry(int index, struct chan_worker_stats *e)
+{
+	struct http_stats c = m.base[index];
+	const struct slot *sl;
+	int gen = 0;
+	size_t i;
+
+	memset(e, 0, sizeof(*e));
+	e->slot = (uint32_t)index;
+	for (i = 0; i < SLOTS_MAX; i++) {
+		sl = &m.slots[i];
+		if (!sl->used || sl->index != index)
+			continue;
+		http_stats_add(&c, &sl->counters);
+		c.open += sl->counters.open;
+		c.active += sl->counters.active;
+		e->procs++;
+		if (sl->gen > gen) {
+			gen = sl->gen;
+			e->pid = sl->pid;
+		}
+	}
+	memcpy(&e->c, &c, sizeof(e->c));
+}
+
+/*
+ * Answers a STATS_REQ: every worker number's counters, CHAN_STATS_CHUNK
+ * numbers a message.  If the channel cannot take them all (a worker that
+ * stopped reading), the rest is dropped: the asker sees an answer that
+ * never completes, and asks again.
+ */
+static void
+master_stats_send(struct chan *c, uint32_t id)
+{
+	struct chan_stats st;
+	uint32_t first = 0, k;
+
+	memset(&st, 0, sizeof(st));
+	st.m = m.ms;
+	st.m.workers = (uint32_t)slots_alive(-1);
+	st.m.generation = (uint32_t)m.cur;
+	st.nworkers = (uint32_t)m.nindex;
+	do {
+		st.first = first;
+		st.count = st.nworkers - first < CHAN_STATS_CHUNK ?
+		    st.nworkers - first : CHAN_STATS_CHUNK;
+		for (k = 0; k < st.count; k++)
+			master_stats_entry((int)(first + k + 1), &st.w[k]);
+		if (chan_send(c, CHAN_STATS, id, getpid(), &st,
+		    CHAN_STATS_LEN(st.count)) != 0)
+			return;
+		first += st.count;
+	} while (first < st.nworkers);
+}
+
 static void
 worker_msg_cb(struct chan *c, const struct chan_hdr *hdr, const void *payload,
     void *arg)
 {
 	struct slot *sl = arg;
-	struct chan_stats st;
-	size_t i;
 
 	switch (hdr->type) {
 	case CHAN_READY:
@@ -520,23 +615,7 @@ worker_msg_cb(struct chan *c, const struct chan_hdr *hdr, const void *payload,
 		    (int)hdr->len, (const char *)payload);
 		break;
 	case CHAN_STATS_REQ:
-		memset(&st, 0, sizeof(st));
-		for (i = 0; i < SLOTS_MAX && st.nworkers < CHAN_STATS_MAX; i++) {
-			const struct slot *o = &m.slots[i];
-
-			if (!o->used)
-				continue;
-			st.w[st.nworkers].pid = o->pid;
-			st.w[st.nworkers].slot = (uint32_t)o->index;
-			st.w[st.nworkers].c = o->counters;
-			st.total.conns_open += o->counters.conns_open;
-			st.total.conns_active += o->counters.conns_active;
-			st.total.requests += o->counters.requests;
-			st.total.errors += o->counters.errors;
-			st.nworkers++;
-		}
-		(void)chan_send(c, CHAN_STATS, hdr->id, getpid(), &st,
-		    CHAN_STATS_LEN(st.nworkers));
+		master_stats_send(c, hdr->id);
 		break;
 	default:
 		log_error("worker %d (pid %ld): unexpected %s", sl->index,
@@ -573,7 +652,7 @@ child_start(struct slot *sl, int chan_fd, const struct asyncd_conf *conf,
     const sigset_t *mask)
 {
 	struct worker_args a;
-	int fds[CONF_LISTEN_MAX];
+	int fds[CONF_LISTEN_MAX], stats_fd = -1;
 	size_t i, n = 0;
 
 	/* Keep only our listeners and our end of our channel. */
@@ -583,6 +662,9 @@ child_start(struct slot *sl, int chan_fd, const struct asyncd_conf *conf,
 			(void)close(m.slots[i].ch.fd);
 	for (i = 0; i < m.nls; i++) {
 		if ((m.ls[i].use & (sl->gen == m.next_gen ? USE_NEXT :
+		    USE_CUR)) && m.ls[i].stats)
+			stats_fd = m.ls[i].fd;
+		else if ((m.ls[i].use & (sl->gen == m.next_gen ? USE_NEXT :
 		    USE_CUR)) && (m.ls[i].slot == -1 ||
 		    m.ls[i].slot == sl->index - 1) && n < CONF_LISTEN_MAX)
 			fds[n++] = m.ls[i].fd;
@@ -593,6 +675,7 @@ child_start(struct slot *sl, int chan_fd, const struct asyncd_conf *conf,
 	a.conf = conf;
 	a.fds = fds;
 	a.nfds = n;
+	a.stats_fd = stats_fd;
 	a.chan_fd = chan_fd;
 	a.slot = sl->index;
 	a.master = getppid();
@@ -625,6 +708,8 @@ master_spawn(int gen, int index, const struct asyncd_conf *conf)
 	sl->used = 1;
 	sl->gen = gen;
 	sl->index = index;
+	if (index > m.nindex)
+		m.nindex = index;
 
 	/*
 	 * Block the handled signals across fork: libev's handlers run in the
@@ -843,6 +928,8 @@ master_gen_ready(int gen)
 	conf_free(&m.conf);
 	m.conf = m.next;
 	memset(&m.next, 0, sizeof(m.next));
+	m.ms.reloads++;
+	m.ms.config_loaded = m.next_loaded;
 	m.cur = gen;
 	m.next_gen = 0;
 	m.logs_moved = 0;
@@ -867,6 +954,7 @@ reload_abort(const char *why)
 
 	log_error("reload failed: %s; the previous configuration keeps "
 	    "serving", why);
+	m.ms.reloads_failed++;
 	ev_timer_stop(rt_loop_ev(), &m.ready_timer);
 	for (i = 0; i < SLOTS_MAX; i++)
 		if (m.slots[i].used && m.slots[i].gen == m.next_gen) {
@@ -915,7 +1003,9 @@ master_reload(void)
 	}
 	(void)notify_reloading();
 	log_info("SIGHUP: reloading %s", m.path);
+	m.next_loaded = wall_now();
 	if (conf_load(m.path, &m.next, err, sizeof(err)) == -1) {
+		m.ms.reloads_failed++;
 		log_error("reload failed: %s; the previous configuration keeps "
 		    "serving", err);
 		(void)notify_send("READY=1\nSTATUS=reload failed: %s", err);
@@ -1023,10 +1113,14 @@ worker_died(struct slot *sl, int status)
 		}
 		else if (++m.start_failures >= BREAKER_STARTS)
 			master_trip("replacement workers fail during startup");
-		else
+		else {
+			m.ms.restarts[CHAN_RESTART_STARTUP]++;
 			(void)respawn_later();
+		}
 		return;
 	}
+	m.ms.restarts[sl->aborted != 0 ? CHAN_RESTART_HEARTBEAT :
+	    WIFSIGNALED(status) ? CHAN_RESTART_SIGNAL : CHAN_RESTART_EXIT]++;
 	/* It served: replace it, forever, with a backoff that starts again
 	 * from the bottom when this one had served for a while. */
 	if (now - sl->ready_at >= HEALTHY_AFTER)
@@ -1058,6 +1152,8 @@ child_cb(struct ev_loop *ev, ev_child *w, int revents)
 		chan_close(&sl->ch);
 		sl->chan_open = 0;
 	}
+	/* Its counts stay its worker number's. */
+	http_stats_add(&m.base[sl->index], &sl->counters);
 	sl->used = 0;
 	worker_died(sl, w->rstatus);
 	if (m.stopping)
@@ -1156,6 +1252,8 @@ master_run(struct asyncd_conf *conf, const char *path)
 
 	m.conf = *conf;
 	m.path = path;
+	/* main.c loaded it just now. */
+	m.ms.config_loaded = wall_now();
 	proctitle_set("asyncd: master");
 	if ((err = rt_loop_init(NULL)) != 0)
 		fatalx(EX_OSERR, "cannot start the runtime: %s",

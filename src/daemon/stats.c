@@ -1,11 +1,21 @@
 /*
  * stats.c - the stats (JSON) and metrics (Prometheus text format) bodies.
  *
- * Both show the daemon's workers together and one by one.  The numbers
- * come from the master: the worker serving the request asks it
- * (worker.c), and it answers with every worker's counters as of its last
- * heartbeat.  These pages are for monitoring, not the hot path:
- * the body is formatted into a buffer allocated for the request.
+ * The numbers come from the master: the worker serving the page asks it
+ * (worker.c), and it answers with its own counters and, for each worker
+ * number, the counters of every process that had it (those that exited
+ * included: the master keeps them) and the gauges of those alive.  So a
+ * counter never goes back, across reloads and respawns, and one series
+ * per worker number (label worker="N", never a pid: a pid changes at each
+ * respawn and would start a new series) is what Prometheus expects.  A
+ * family has either the per-worker series or one unlabelled series, never
+ * both: a total beside its parts would be counted twice by sum().
+ *
+ * The metrics page follows Prometheus' naming rules (promtool check
+ * metrics lints it in tests/integration/metrics.sh): base units (seconds,
+ * bytes), counters ending in _total, HELP and TYPE for every family.
+ * These pages are for monitoring, not the hot path: the body is formatted
+ * into a buffer allocated for the request (stats_body_max).
  */
 #include "config.h"
 
@@ -13,14 +23,32 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "daemon.h"
+
+/* Bytes a page may take: the master's part, then per worker number at
+ * most 40 request series, the histogram and 20 more series, 80 bytes a
+ * line (5.6 KiB), rounded up. */
+#define STATS_FIXED_MAX		(8 * 1024)
+#define STATS_WORKER_MAX	(8 * 1024)
+
+static const char *const restart_names[CHAN_RESTART_COUNT] = {
+	[CHAN_RESTART_EXIT] = "exit",
+	[CHAN_RESTART_SIGNAL] = "signal",
+	[CHAN_RESTART_HEARTBEAT] = "heartbeat",
+	[CHAN_RESTART_STARTUP] = "startup"
+};
 
 struct out {
 	char	*buf;
 	size_t	 cap, len;
 	int	 full;
 };
+
+static void
+put(struct out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void
 put(struct out *o, const char *fmt, ...)
@@ -39,30 +67,227 @@ put(struct out *o, const char *fmt, ...)
 		o->len += (size_t)n;
 }
 
+size_t
+stats_body_max(const struct stats_cluster *cs)
+{
+	return STATS_FIXED_MAX + cs->n * STATS_WORKER_MAX;
+}
+
+static unsigned long long
+ull(uint64_t v)
+{
+	return (unsigned long long)v;
+}
+
+/* ---- JSON ------------------------------------------------------------------ */
+
 static void
-json_counters(struct out *o, const struct stats_worker *w)
+json_counters(struct out *o, const struct http_stats *c)
 {
 	put(o, "\"connections\": %llu, \"active\": %llu, \"requests\": %llu, "
-	    "\"errors\": %llu", (unsigned long long)w->open,
-	    (unsigned long long)w->active, (unsigned long long)w->requests,
-	    (unsigned long long)w->errors);
+	    "\"errors\": %llu, \"accepted\": %llu, \"rejected\": %llu, "
+	    "\"bytes_received\": %llu, \"bytes_sent\": %llu", ull(c->open),
+	    ull(c->active), ull(http_stats_requests(c)),
+	    ull(http_stats_errors(c)), ull(c->accepted), ull(c->rejected),
+	    ull(c->bytes_received), ull(c->bytes_sent));
 }
 
 static void
-metric(struct out *o, const struct stats_cluster *cs, const char *name,
+json_body(struct out *o, const struct stats_cluster *cs)
+{
+	const struct chan_master_stats *m = &cs->m;
+	struct http_stats total;
+	uint64_t restarts = 0;
+	size_t i;
+	int k;
+
+	memset(&total, 0, sizeof(total));
+	for (i = 0; i < cs->n; i++) {
+		http_stats_add(&total, &cs->w[i].c);
+		total.open += cs->w[i].c.open;
+		total.active += cs->w[i].c.active;
+	}
+	for (k = 0; k < CHAN_RESTART_COUNT; k++)
+		restarts += m->restarts[k];
+	put(o, "{\"workers\": %u, \"generation\": %u, \"reloads\": %llu, "
+	    "\"reloads_failed\": %llu, \"restarts\": %llu, "
+	    "\"config_loaded\": %.3f, ", m->workers, m->generation,
+	    ull(m->reloads), ull(m->reloads_failed), ull(restarts),
+	    m->config_loaded);
+	json_counters(o, &total);
+	put(o, ", \"per_worker\": [");
+	for (i = 0; i < cs->n; i++) {
+		put(o, "%s{\"worker\": %u, \"pid\": %ld, \"processes\": %u, ",
+		    i > 0 ? ", " : "", cs->w[i].slot, cs->w[i].pid,
+		    cs->w[i].procs);
+		json_counters(o, &cs->w[i].c);
+		put(o, "}");
+	}
+	put(o, "]}\n");
+}
+
+/* ---- Prometheus text ------------------------------------------------------- */
+
+static void
+family(struct out *o, const char *name, const char *type, const char *help)
+{
+	put(o, "# HELP asyncd_%s %s\n# TYPE asyncd_%s %s\n", name, help, name,
+	    type);
+}
+
+/* One series per worker number of the uint64_t at off in struct
+ * http_stats. */
+static void
+per_worker(struct out *o, const struct stats_cluster *cs, const char *name,
     const char *type, const char *help, size_t off)
 {
 	size_t i;
 
-	put(o, "# HELP asyncd_%s %s\n# TYPE asyncd_%s %s\n", name, help, name,
-	    type);
-	put(o, "asyncd_%s %llu\n", name, (unsigned long long)
-	    *(const uint64_t *)(const void *)((const char *)&cs->total + off));
+	family(o, name, type, help);
 	for (i = 0; i < cs->n; i++)
-		put(o, "asyncd_%s{worker=\"%u\",pid=\"%ld\"} %llu\n", name,
-		    cs->w[i].slot, cs->w[i].pid, (unsigned long long)
-		    *(const uint64_t *)(const void *)((const char *)&cs->w[i] +
-		    off));
+		put(o, "asyncd_%s{worker=\"%u\"} %llu\n", name, cs->w[i].slot,
+		    ull(*(const uint64_t *)(const void *)((const char *)
+		    &cs->w[i].c + off)));
+}
+
+static void
+metrics_master(struct out *o, const struct stats_cluster *cs)
+{
+	const struct chan_master_stats *m = &cs->m;
+	size_t i;
+	int k;
+
+	family(o, "build_info", "gauge", "The asyncd version serving, as a "
+	    "label; always 1.");
+	put(o, "asyncd_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+	family(o, "config_load_timestamp_seconds", "gauge", "When the "
+	    "configuration in force was loaded, in seconds since the epoch.");
+	put(o, "asyncd_config_load_timestamp_seconds %.3f\n",
+	    m->config_loaded);
+	family(o, "reloads_total", "counter", "Reloads (SIGHUP), by result: "
+	    "ok when the new workers took over, failed when the previous "
+	    "configuration kept serving.");
+	put(o, "asyncd_reloads_total{result=\"ok\"} %llu\n"
+	    "asyncd_reloads_total{result=\"failed\"} %llu\n", ull(m->reloads),
+	    ull(m->reloads_failed));
+	family(o, "worker_restarts_total", "counter", "Workers the master "
+	    "replaced after they died unasked, by cause.");
+	for (k = 0; k < CHAN_RESTART_COUNT; k++)
+		put(o, "asyncd_worker_restarts_total{cause=\"%s\"} %llu\n",
+		    restart_names[k], ull(m->restarts[k]));
+	family(o, "generation", "gauge", "The generation of workers serving: "
+	    "1 at the start, one more for each reload tried.");
+	put(o, "asyncd_generation %u\n", m->generation);
+	family(o, "workers", "gauge", "Worker processes alive.");
+	put(o, "asyncd_workers %u\n", m->workers);
+	family(o, "worker_processes", "gauge", "Processes alive with the "
+	    "worker number: 2 while a reload drains the old one, 0 while a "
+	    "respawn waits.");
+	for (i = 0; i < cs->n; i++)
+		put(o, "asyncd_worker_processes{worker=\"%u\"} %u\n",
+		    cs->w[i].slot, cs->w[i].procs);
+}
+
+static void
+metrics_requests(struct out *o, const struct stats_cluster *cs)
+{
+	const struct http_stats *c;
+	uint64_t cum;
+	size_t i;
+	int mth, k;
+
+	family(o, "http_requests_total", "counter", "Responses, by method "
+	    "(OTHER: any other, or none parsed) and status class; only the "
+	    "pairs seen.");
+	for (i = 0; i < cs->n; i++)
+		for (mth = 0; mth < HTTP_SM_COUNT; mth++)
+			for (k = 0; k < HTTP_STATS_CLASSES; k++)
+				if (cs->w[i].c.requests[mth][k] != 0)
+					put(o, "asyncd_http_requests_total{"
+					    "worker=\"%u\",method=\"%s\","
+					    "code=\"%dxx\"} %llu\n",
+					    cs->w[i].slot,
+					    http_stats_method_names[mth], k + 1,
+					    ull(cs->w[i].c.requests[mth][k]));
+	family(o, "http_request_duration_seconds", "histogram", "Time from a "
+	    "request's whole head to its response written or queued.");
+	for (i = 0; i < cs->n; i++) {
+		c = &cs->w[i].c;
+		cum = 0;
+		for (k = 0; k < HTTP_STATS_BUCKETS; k++) {
+			cum += c->duration[k];
+			if (k < HTTP_STATS_BOUNDS)
+				put(o, "asyncd_http_request_duration_seconds_"
+				    "bucket{worker=\"%u\",le=\"%g\"} %llu\n",
+				    cs->w[i].slot, http_stats_bounds[k],
+				    ull(cum));
+			else
+				put(o, "asyncd_http_request_duration_seconds_"
+				    "bucket{worker=\"%u\",le=\"+Inf\"} %llu\n",
+				    cs->w[i].slot, ull(cum));
+		}
+		put(o, "asyncd_http_request_duration_seconds_sum{worker="
+		    "\"%u\"} %llu.%06llu\n", cs->w[i].slot,
+		    ull(c->duration_us / 1000000),
+		    ull(c->duration_us % 1000000));
+		put(o, "asyncd_http_request_duration_seconds_count{worker="
+		    "\"%u\"} %llu\n", cs->w[i].slot, ull(cum));
+	}
+}
+
+static void
+metrics_kinds(struct out *o, const struct stats_cluster *cs,
+    const char *name, const char *help, const char *const *kinds, int n,
+    size_t off)
+{
+	const uint64_t *v;
+	size_t i;
+	int k;
+
+	family(o, name, "counter", help);
+	for (i = 0; i < cs->n; i++) {
+		v = (const uint64_t *)(const void *)((const char *)&cs->w[i].c +
+		    off);
+		for (k = 0; k < n; k++)
+			put(o, "asyncd_%s{worker=\"%u\",kind=\"%s\"} %llu\n",
+			    name, cs->w[i].slot, kinds[k], ull(v[k]));
+	}
+}
+
+static void
+metrics_body(struct out *o, const struct stats_cluster *cs)
+{
+	metrics_master(o, cs);
+	metrics_requests(o, cs);
+	per_worker(o, cs, "http_received_bytes_total", "counter",
+	    "Bytes read from clients.",
+	    offsetof(struct http_stats, bytes_received));
+	per_worker(o, cs, "http_sent_bytes_total", "counter",
+	    "Bytes written to clients.",
+	    offsetof(struct http_stats, bytes_sent));
+	per_worker(o, cs, "http_connections_accepted_total", "counter",
+	    "Connections accepted.", offsetof(struct http_stats, accepted));
+	per_worker(o, cs, "http_connections_rejected_total", "counter",
+	    "Connections answered 503 and closed unserved: at "
+	    "max_connections, or short of memory or descriptors.",
+	    offsetof(struct http_stats, rejected));
+	per_worker(o, cs, "http_connections_open", "gauge",
+	    "Connections open, idle keep-alive ones included.",
+	    offsetof(struct http_stats, open));
+	per_worker(o, cs, "http_connections_active", "gauge",
+	    "Connections inside a request.",
+	    offsetof(struct http_stats, active));
+	per_worker(o, cs, "http_keepalive_requests_total", "counter",
+	    "Requests on a connection that had served one before.",
+	    offsetof(struct http_stats, reused));
+	metrics_kinds(o, cs, "http_parse_errors_total", "Requests refused "
+	    "for their framing or size, by kind (the status sent).",
+	    http_stats_perr_names, HTTP_PERR_COUNT,
+	    offsetof(struct http_stats, parse_errors));
+	metrics_kinds(o, cs, "http_timeouts_total", "Timeouts, by kind: "
+	    "the timeouts.* setting that ran out, or handler for a route's "
+	    "own.", http_stats_timeout_names, HTTP_TMO_COUNT,
+	    offsetof(struct http_stats, timeouts));
 }
 
 ssize_t
@@ -70,33 +295,10 @@ stats_body(const struct stats_cluster *cs, int metrics, char *buf,
     size_t cap)
 {
 	struct out o = { .buf = buf, .cap = cap };
-	size_t i;
 
-	if (metrics) {
-		metric(&o, cs, "connections", "gauge", "Open connections.",
-		    offsetof(struct stats_worker, open));
-		metric(&o, cs, "connections_active", "gauge",
-		    "Connections inside a request.",
-		    offsetof(struct stats_worker, active));
-		metric(&o, cs, "requests_total", "counter",
-		    "Requests answered.",
-		    offsetof(struct stats_worker, requests));
-		metric(&o, cs, "errors_total", "counter",
-		    "Requests answered with a 4xx or 5xx status.",
-		    offsetof(struct stats_worker, errors));
-		put(&o, "# HELP asyncd_workers Worker processes.\n"
-		    "# TYPE asyncd_workers gauge\nasyncd_workers %zu\n", cs->n);
-	} else {
-		put(&o, "{\"workers\": %zu, ", cs->n);
-		json_counters(&o, &cs->total);
-		put(&o, ", \"per_worker\": [");
-		for (i = 0; i < cs->n; i++) {
-			put(&o, "%s{\"worker\": %u, \"pid\": %ld, ",
-			    i > 0 ? ", " : "", cs->w[i].slot, cs->w[i].pid);
-			json_counters(&o, &cs->w[i]);
-			put(&o, "}");
-		}
-		put(&o, "]}\n");
-	}
+	if (metrics)
+		metrics_body(&o, cs);
+	else
+		json_body(&o, cs);
 	return o.full ? -ENOSPC : (ssize_t)o.len;
 }

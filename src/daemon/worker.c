@@ -11,6 +11,11 @@
  * still the master: it may have died before the prctl), drops privileges,
  * starts serving, says READY, and only then unblocks signals.
  *
+ * With a stats listener (stats.listen), a second HTTP server serves it,
+ * with only the built-in app's pages; its requests are neither counted in
+ * the metrics (a scrape every few seconds would be most of an idle
+ * server's) nor written to the access log.
+ *
  * Commands arrive over the channel (chan.c): PING (answer PONG with our
  * counters), QUIT (graceful stop within a deadline: stop accepting, finish
  * in-flight requests, close idle connections), TERMINATE (now),
@@ -37,6 +42,10 @@
 #include "daemon.h"
 #include "notify.h"
 
+/* Connections the stats listener takes at once, per worker; more get 503.
+ * Scrapers are few. */
+#define WORKER_STATS_CONNS	64
+
 static struct worker {
 	const struct asyncd_conf *conf;
 	int			 slot;
@@ -44,6 +53,10 @@ static struct worker {
 	struct chan		 ch;
 	struct http_server	*server;
 	struct http_server_conf	 hc;
+	struct http_server	*stats_server;	/* on the stats listener, or
+						   NULL */
+	struct http_server_conf	 stats_hc;
+	struct http_app		*stats_app;
 	struct apps		 apps;
 	int			 ready;		/* the apps' init is done */
 	struct rt_event		 ready_ev;	/* set when it is done, or
@@ -64,6 +77,12 @@ static struct worker {
  * answered 503, and logged it, 1.5 million times in 13 s).  A question
  * unanswered for longer than a page waits (the master stopped, say) is
  * asked again by the next page.
+ *
+ * An answer comes in several STATS messages (chan.h: CHAN_STATS_CHUNK
+ * workers each), assembled in build and copied to snap once whole, so a
+ * page never sees half of one answer and half of the next.  A message out
+ * of sequence (the master could not queue the rest of an answer) drops
+ * the assembly until the next answer's first message.
  */
 static struct {
 	uint32_t		 asked;		/* the question out; 0: none */
@@ -72,7 +91,14 @@ static struct {
 	uint32_t		 next_id;
 	struct rt_event		 news;		/* set by each answer */
 	struct stats_cluster snap;
+	struct stats_cluster build;		/* the answer coming in */
+	uint32_t		 build_id;
+	size_t			 build_next;	/* entries in so far; */
+	int			 building;	/* 0: none coming */
 } stats;
+
+_Static_assert(sizeof(struct http_stats) == sizeof(struct chan_counters),
+    "PONG carries struct http_stats as it is");
 
 /* Whether round a is b or later (ids wrap). */
 static int
@@ -110,7 +136,8 @@ worker_stats(struct stats_cluster *out, double timeout)
 			return err;
 		rt_event_clear(&stats.news);
 	}
-	memcpy(out, &stats.snap, sizeof(*out));
+	memcpy(out, &stats.snap, offsetof(struct stats_cluster, w) +
+	    stats.snap.n * sizeof(stats.snap.w[0]));
 	return 0;
 }
 
@@ -118,27 +145,39 @@ static void
 worker_stats_reply(const struct chan_hdr *hdr, const void *payload)
 {
 	const struct chan_stats *st = payload;
-	struct stats_cluster *out = &stats.snap;
+	struct stats_cluster *b = &stats.build;
+	struct stats_worker *e;
+	uint32_t k;
 
+	if (st->first == 0) {
+		stats.building = 1;
+		stats.build_id = hdr->id;
+		stats.build_next = 0;
+	} else if (!stats.building || hdr->id != stats.build_id ||
+	    st->first != stats.build_next) {
+		stats.building = 0;
+		return;
+	}
+	/* chan.c checked first + count <= nworkers <= CHAN_STATS_MAX. */
+	for (k = 0; k < st->count; k++) {
+		e = &b->w[st->first + k];
+		e->pid = st->w[k].pid;
+		e->slot = st->w[k].slot;
+		e->procs = st->w[k].procs;
+		memcpy(&e->c, &st->w[k].c, sizeof(e->c));
+	}
+	stats.build_next = st->first + st->count;
+	if (stats.build_next < st->nworkers)
+		return;
+	stats.building = 0;
 	/* An answer to an abandoned question is still news. */
 	if (stats.answered != 0 && !stats_round_reached(hdr->id,
 	    stats.answered))
 		return;
-	memset(&out->total, 0, sizeof(out->total));
-	out->total.open = st->total.conns_open;
-	out->total.active = st->total.conns_active;
-	out->total.requests = st->total.requests;
-	out->total.errors = st->total.errors;
-	out->n = st->nworkers < STATS_WORKERS_MAX ? st->nworkers :
-	    STATS_WORKERS_MAX;
-	for (size_t k = 0; k < out->n; k++) {
-		out->w[k].pid = st->w[k].pid;
-		out->w[k].slot = st->w[k].slot;
-		out->w[k].open = st->w[k].c.conns_open;
-		out->w[k].active = st->w[k].c.conns_active;
-		out->w[k].requests = st->w[k].c.requests;
-		out->w[k].errors = st->w[k].c.errors;
-	}
+	b->m = st->m;
+	b->n = st->nworkers;
+	memcpy(&stats.snap, b, offsetof(struct stats_cluster, w) +
+	    b->n * sizeof(b->w[0]));
 	stats.answered = hdr->id;
 	if (hdr->id == stats.asked)
 		stats.asked = 0;
@@ -151,10 +190,7 @@ worker_counters(struct chan_counters *c)
 	struct http_stats st;
 
 	http_server_stats(w.server, &st);
-	c->conns_open = st.open;
-	c->conns_active = st.active;
-	c->requests = st.requests;
-	c->errors = st.errors;
+	memcpy(c, &st, sizeof(*c));
 }
 
 /* The built-in app's health hook. */
@@ -174,12 +210,21 @@ worker_quit_task(void *arg)
 {
 	int cancelled;
 
+	double end, left;
+
 	(void)arg;
 	proctitle_set("asyncd: worker %d (draining)", w.slot);
 	while (!rt_event_is_set(&w.ready_ev))
 		(void)rt_event_wait(&w.ready_ev, RT_FOREVER);
+	end = rt_loop_time() + w.quit_deadline;
 	cancelled = http_server_shutdown(w.server, w.quit_deadline,
 	    w.quit_reload);
+	/* Scrapes are short: what is left of the deadline is enough. */
+	if (w.stats_server != NULL) {
+		left = end - rt_loop_time();
+		cancelled += http_server_shutdown(w.stats_server, left > 0 ?
+		    left : 0, w.quit_reload);
+	}
 	if (cancelled > 0)
 		log_warn("worker %d: %d connection%s cancelled at the deadline",
 		    w.slot, cancelled, cancelled == 1 ? "" : "s");
@@ -209,7 +254,9 @@ worker_start_task(void *arg)
 		http_server_flush_access(w.server);
 		_exit(EX_SOFTWARE);
 	}
-	if ((rc = http_server_start(w.server)) != 0)
+	if ((rc = http_server_start(w.server)) != 0 ||
+	    (w.stats_server != NULL &&
+	    (rc = http_server_start(w.stats_server)) != 0))
 		fatalx(EX_OSERR, "worker %d: cannot start serving: %s", w.slot,
 		    rt_strerror(rc));
 	w.ready = 1;
@@ -464,6 +511,22 @@ worker_main(const struct worker_args *a)
 		if ((err = http_server_adopt(w.server, a->fds[i])) != 0)
 			fatalx(EX_OSERR, "worker %d: cannot use listener %zu: %s",
 			    a->slot, i, rt_strerror(err));
+	if (a->stats_fd >= 0) {
+		if ((w.stats_app = builtin_app_new(conf, NULL, 1, err_msg,
+		    sizeof(err_msg))) == NULL)
+			fatalx(EX_OSERR, "worker %d: %s", a->slot, err_msg);
+		w.stats_hc = w.hc;
+		w.stats_hc.max_conns = WORKER_STATS_CONNS;
+		w.stats_hc.apps = &w.stats_app;
+		w.stats_hc.napps = 1;
+		w.stats_hc.access_fd = NULL;
+		if ((w.stats_server = http_server_new(&w.stats_hc, err_msg,
+		    sizeof(err_msg))) == NULL)
+			fatalx(EX_OSERR, "worker %d: %s", a->slot, err_msg);
+		if ((err = http_server_adopt(w.stats_server, a->stats_fd)) != 0)
+			fatalx(EX_OSERR, "worker %d: cannot use the stats "
+			    "listener: %s", a->slot, rt_strerror(err));
+	}
 
 	if ((err = chan_init(&w.ch, a->chan_fd, worker_msg_cb,
 	    worker_close_cb, NULL)) != 0)

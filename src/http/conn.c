@@ -83,6 +83,7 @@ http__conn_send(struct http_conn *hc, const void *p, size_t len)
 		if (n > 0) {
 			off += (size_t)n;
 			hc->tx += (uint64_t)n;
+			hc->s->st.bytes_sent += (uint64_t)n;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -105,8 +106,8 @@ http__conn_send(struct http_conn *hc, const void *p, size_t len)
 		err = n < 0 ? -errno : -EPIPE;
 		break;
 	}
-	if (in_scope)
-		(void)rt_scope_exit(&sc);
+	if (in_scope && rt_scope_exit(&sc) && err == -ETIMEDOUT)
+		hc->s->st.timeouts[HTTP_TMO_SEND]++;
 	if (err != 0)
 		hc->broken = 1;
 	return err;
@@ -166,6 +167,7 @@ http__conn_read(struct http_conn *hc, double timeout)
 		n = recv(hc->fd, hc->in + hc->in_len, cap - hc->in_len, 0);
 		if (n > 0) {
 			hc->in_len += (size_t)n;
+			hc->s->st.bytes_received += (uint64_t)n;
 			return n;
 		}
 		if (n == 0)
@@ -195,9 +197,9 @@ http__conn_compact(struct http_conn *hc, size_t n)
 static void
 count(struct http_conn *hc, int status)
 {
-	hc->s->st.requests++;
-	if (status >= 400)
-		hc->s->st.errors++;
+	http__stats_request(hc->s, hc->p.req.method_id, status);
+	if (hc->served > 0)
+		hc->s->st.reused++;
 	hc->served++;
 }
 
@@ -338,8 +340,10 @@ conn_run(void *arg)
 	if (cw.on)
 		rt_watch_stop(&cw.w);
 	/* The route's own deadline passed: the gateway's timeout. */
-	if (expired && ret == -ETIMEDOUT)
+	if (expired && ret == -ETIMEDOUT) {
+		hc->s->st.timeouts[HTTP_TMO_HANDLER]++;
 		ret = 504;
+	}
 	return ret;
 }
 
@@ -414,6 +418,7 @@ conn_request(struct http_conn *hc)
 	struct http__alog_req alog;
 	int status, head_only, ret, st, has_body;
 	ssize_t bytes = 0;
+	double t0 = rt_loop_time();
 
 	head_only = rq->method_id == HTTP_M_HEAD;
 	has_body = rq->has_content_length ? rq->content_length > 0 :
@@ -499,6 +504,7 @@ conn_request(struct http_conn *hc)
 	http__req_end(hc);
 
 logged:
+	http__stats_duration(s, rt_loop_time() - t0);
 	http__access_end(hc, &alog, status, bytes > 0 ? (uint64_t)bytes : 0);
 	return hc->keep;
 }
@@ -618,6 +624,7 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 			(void)rt_scope_exit(&sc);
 			in_scope = 0;
 			if (n == -ETIMEDOUT) {
+				s->st.timeouts[HTTP_TMO_HEADER]++;
 				conn_reject(&hc, 408);
 				linger = 1;
 			}
@@ -629,6 +636,7 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 		}
 		if (r > 0) {
 			/* A framing error: answer, then close. */
+			http__stats_parse_error(s, r);
 			conn_reject(&hc, r);
 			linger = 1;
 			goto close;

@@ -320,6 +320,16 @@ void	http__busy(struct http_server *s, int fd, int why);
 void	http__log_limited(struct http_server *s, struct rt_ratelimit *rl,
 	    int level, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* metrics.c: the counters (struct http_stats).  None waits. */
+/* One response: its request's method (enum http_method; HTTP_M_OTHER when
+ * none was parsed) and status. */
+void	http__stats_request(struct http_server *s, int method_id, int status);
+/* One request's time, from its whole head to its response. */
+void	http__stats_duration(struct http_server *s, double seconds);
+/* A request the parser refused with status (400, 413, 414, 417, 431, 501,
+ * 505). */
+void	http__stats_parse_error(struct http_server *s, int status);
+
 /* access.c */
 
 /*

@@ -444,8 +444,10 @@ http_req_read(struct http_req *rq, void *buf, size_t cap)
 	}
 	while (rq->pend_len == 0 && rq->body_state == 0) {
 		st = http_parser_body(&hc->p, hc->in, hc->in_len, &data);
-		if (st != HTTP_DONE && st != HTTP_AGAIN)
+		if (st != HTTP_DONE && st != HTTP_AGAIN) {
+			http__stats_parse_error(hc->s, st);
 			return rq->body_state = body_error(st);
+		}
 		if (data.len > 0) {
 			rq->pend_off = data.off;
 			rq->pend_len = data.len;
@@ -469,14 +471,18 @@ http_req_read(struct http_req *rq, void *buf, size_t cap)
 			got = http__conn_read(hc, hc->s->conf->timeouts.body);
 		if (got == 0)
 			return rq->body_state = -ECONNRESET;
+		if (got == -ETIMEDOUT)
+			hc->s->st.timeouts[HTTP_TMO_BODY]++;
 		if (got < 0)
 			return rq->body_state = (int)got;
 	}
 	if (rq->pend_len == 0)
 		return 0;
 	n = rq->pend_len < cap ? rq->pend_len : cap;
-	if (rq->body_read + n > rq->body_max)
+	if (rq->body_read + n > rq->body_max) {
+		http__stats_parse_error(hc->s, 413);
 		return rq->body_state = -EFBIG;
+	}
 	memcpy(buf, hc->in + rq->pend_off, n);
 	rq->pend_off += (uint32_t)n;
 	rq->pend_len -= (uint32_t)n;
@@ -565,17 +571,23 @@ http__req_discard(struct http_conn *hc, uint64_t limit)
 		r = http_parser_body(&hc->p, hc->in, hc->in_len, &data);
 		if (r == HTTP_DONE)
 			return 0;
-		if (r != HTTP_AGAIN)
+		if (r != HTTP_AGAIN) {
+			http__stats_parse_error(hc->s, r);
 			return r;
+		}
 		if (data.len > 0) {
-			if ((dropped += data.len) > limit)
+			if ((dropped += data.len) > limit) {
+				http__stats_parse_error(hc->s, 413);
 				return 413;
+			}
 			continue;
 		}
 		http__conn_compact(hc, hc->p.pos);
 		n = http__conn_read(hc, hc->s->conf->timeouts.body);
 		if (n == 0)
 			return -ENODATA;
+		if (n == -ETIMEDOUT)
+			hc->s->st.timeouts[HTTP_TMO_BODY]++;
 		if (n < 0)
 			return (int)n;
 	}

@@ -199,8 +199,11 @@ idle_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
 	(void)ev;
 	(void)revents;
 	for (q = 0; q < HTTP__Q_COUNT; q++)
-		while (s->q[q].head != NULL && s->q[q].head->deadline <= now)
+		while (s->q[q].head != NULL && s->q[q].head->deadline <= now) {
+			s->st.timeouts[q == HTTP__Q_FRESH ? HTTP_TMO_HEADER :
+			    HTTP_TMO_KEEPALIVE]++;
 			idle_close(s, s->q[q].head);
+		}
 	idle_rearm(s);
 }
 
@@ -322,15 +325,15 @@ http__busy(struct http_server *s, int fd, int why)
 	char buf[512];
 	ssize_t n;
 
-	s->st.overloaded++;
-	s->st.requests++;
-	s->st.errors++;
+	s->st.rejected++;
+	http__stats_request(s, HTTP_M_OTHER, 503);
 	if (why != 0)
 		http__log_limited(s, &s->busy_errlim, 0, "cannot serve a "
 		    "connection: %s: answered 503", rt_strerror(why));
 	n = http__error_response(s, buf, sizeof(buf), 503, 1, 0, 0);
-	if (n > 0)
-		n = send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n > 0 && (n = send(fd, buf, (size_t)n, MSG_DONTWAIT |
+	    MSG_NOSIGNAL)) > 0)
+		s->st.bytes_sent += (uint64_t)n;
 	http__access_busy(s, fd, n > 0 ? (size_t)n : 0, n > 0 ?
 	    http__error_body_len(503) : 0);
 	/* Closing with unread bytes would send a reset that may destroy the

@@ -51,14 +51,83 @@ struct http_server_conf {
 				    __attribute__((format(printf, 2, 3)));
 };
 
-struct http_stats {
-	uint64_t	requests;	/* answered, errors included */
-	uint64_t	errors;		/* 4xx and 5xx answered */
-	uint64_t	accepted;
-	uint64_t	overloaded;	/* answered 503 at the connection cap */
-	size_t		open;		/* connections open now (active + idle) */
-	size_t		active;		/* of which inside a request */
+/*
+ * What a server counts (metrics.c), for the daemon's stats pages.  Only
+ * uint64_t, no padding: the worker hands the struct to the master as it
+ * is (chan.h's struct chan_counters), and the master adds up the counters
+ * of the workers that exited (http_stats_add).  Counting is a plain
+ * increment in the connection's task: no lock, no system call.
+ */
+enum http_stats_method {		/* requests[] rows: the methods named */
+	HTTP_SM_GET,
+	HTTP_SM_HEAD,
+	HTTP_SM_POST,
+	HTTP_SM_PUT,
+	HTTP_SM_DELETE,
+	HTTP_SM_OPTIONS,
+	HTTP_SM_PATCH,
+	HTTP_SM_OTHER,			/* any other, or none parsed */
+	HTTP_SM_COUNT
 };
+#define HTTP_STATS_CLASSES	5	/* requests[] columns: 1xx .. 5xx */
+/* The request duration histogram's upper bounds, seconds: those of the
+ * Prometheus client libraries (http_stats_bounds[]), then +Inf. */
+#define HTTP_STATS_BOUNDS	11
+#define HTTP_STATS_BUCKETS	(HTTP_STATS_BOUNDS + 1)
+
+enum http_stats_perr {			/* parse errors, by the status sent */
+	HTTP_PERR_MALFORMED,		/* 400 */
+	HTTP_PERR_BODY_TOO_LARGE,	/* 413 */
+	HTTP_PERR_URI_TOO_LONG,		/* 414 */
+	HTTP_PERR_EXPECTATION,		/* 417 */
+	HTTP_PERR_HEADER_TOO_LARGE,	/* 431 */
+	HTTP_PERR_NOT_IMPLEMENTED,	/* 501 */
+	HTTP_PERR_VERSION,		/* 505 */
+	HTTP_PERR_COUNT
+};
+
+enum http_stats_timeout {
+	HTTP_TMO_HEADER,		/* a head too slow, or no first byte */
+	HTTP_TMO_BODY,			/* a body read */
+	HTTP_TMO_KEEPALIVE,		/* idle between requests */
+	HTTP_TMO_SEND,			/* a write to the client */
+	HTTP_TMO_HANDLER,		/* a route's own timeout: 504 */
+	HTTP_TMO_COUNT
+};
+
+struct http_stats {
+	/* Counters, never decreasing for the life of the server. */
+	uint64_t	requests[HTTP_SM_COUNT][HTTP_STATS_CLASSES];	/* answered:
+					   by method and status class */
+	uint64_t	duration[HTTP_STATS_BUCKETS];	/* requests with a whole
+					   head, head to response: [i] counts
+					   those over bound i-1 and up to
+					   bound i (not cumulative) */
+	uint64_t	duration_us;	/* their sum, microseconds */
+	uint64_t	bytes_received;	/* read from clients */
+	uint64_t	bytes_sent;	/* written to clients */
+	uint64_t	accepted;	/* connections */
+	uint64_t	rejected;	/* answered 503 unserved: at the cap,
+					   or no memory or descriptor */
+	uint64_t	reused;		/* requests after a connection's first */
+	uint64_t	parse_errors[HTTP_PERR_COUNT];
+	uint64_t	timeouts[HTTP_TMO_COUNT];
+	/* Gauges. */
+	uint64_t	open;		/* connections open now (active + idle) */
+	uint64_t	active;		/* of which inside a request */
+};
+
+/* Labels for the stats pages: "GET".."OTHER", "malformed".., "header".. */
+extern const char *const http_stats_method_names[HTTP_SM_COUNT];
+extern const char *const http_stats_perr_names[HTTP_PERR_COUNT];
+extern const char *const http_stats_timeout_names[HTTP_TMO_COUNT];
+extern const double http_stats_bounds[HTTP_STATS_BOUNDS];
+
+/* Adds src's counters (not its gauges) to dst. */
+void	http_stats_add(struct http_stats *dst, const struct http_stats *src);
+/* Requests answered in all, and with a 4xx or 5xx status. */
+uint64_t http_stats_requests(const struct http_stats *st);
+uint64_t http_stats_errors(const struct http_stats *st);
 
 struct http_server;
 

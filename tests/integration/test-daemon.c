@@ -2284,7 +2284,7 @@ static void
 test_stats_and_metrics_cover_every_worker(void **state)
 {
 	struct srv_conf c = { .workers = 2, .heartbeat = 0.4 };
-	char buf[16384];
+	static char buf[65536];
 	int fd;
 
 	(void)state;
@@ -2304,9 +2304,13 @@ test_stats_and_metrics_cover_every_worker(void **state)
 		fail_msg("GET /stats:\n%s", buf);
 	assert_true((fd = req_start("127.0.0.1", srv.port, "/metrics")) >= 0);
 	assert_int_equal(req_read_all(fd, buf, sizeof(buf), 3000), 0);
-	if (strstr(buf, "# TYPE asyncd_requests_total counter") == NULL ||
+	if (strstr(buf, "# TYPE asyncd_http_requests_total counter") == NULL ||
 	    strstr(buf, "asyncd_workers 2") == NULL ||
-	    strstr(buf, "asyncd_requests_total{worker=\"1\"") == NULL)
+	    strstr(buf, "asyncd_http_requests_total{worker=\"") == NULL ||
+	    strstr(buf, "asyncd_http_connections_accepted_total{worker=\"1\"}")
+	    == NULL ||
+	    strstr(buf, "asyncd_http_connections_accepted_total{worker=\"2\"}")
+	    == NULL)
 		fail_msg("GET /metrics:\n%s", buf);
 	stop_or_fail(5000);
 }

@@ -102,11 +102,11 @@ on_msg(struct chan *c, const struct chan_hdr *h, const void *p, void *arg)
 	/* Read in place through the struct, as handlers will: under UBSan
 	 * this checks chan.c's promise of aligned payloads. */
 	if (h->type == CHAN_PONG)
-		sink += ((const struct chan_counters *)p)->requests;
+		sink += ((const struct chan_counters *)p)->v[2];
 	else if (h->type == CHAN_QUIT)
 		sink += (uint64_t)((const struct chan_quit *)p)->deadline;
 	else if (h->type == CHAN_STATS)
-		sink += ((const struct chan_stats *)p)->total.requests +
+		sink += ((const struct chan_stats *)p)->m.reloads +
 		    ((const struct chan_stats *)p)->nworkers;
 	if (nrecs < RECS_MAX) {
 		recs[nrecs].c = c;
@@ -206,21 +206,22 @@ fill_stats(struct chan_stats *s, uint32_t n)
 
 	memset(s, 0, sizeof(*s));
 	s->nworkers = n;
+	s->count = n;
+	s->m.reloads = n;
+	s->m.config_loaded = 1796491371.5;
 	for (i = 0; i < n; i++) {
 		s->w[i].pid = 1000 + (int32_t)i;
-		s->w[i].slot = i;
-		s->w[i].c.conns_open = i;
-		s->w[i].c.requests = 100 * (uint64_t)i;
-		s->total.conns_open += i;
-		s->total.requests += 100 * (uint64_t)i;
+		s->w[i].slot = i + 1;
+		s->w[i].procs = 1;
+		s->w[i].c.v[0] = i;
+		s->w[i].c.v[1] = 100 * (uint64_t)i;
 	}
 }
 
 /* ---- framing of every type -------------------------------------------- */
 
 static const struct chan_counters counters = {
-	.conns_open = 7, .conns_active = 3, .requests = 123456789012ULL,
-	.errors = 42
+	.v = { 7, 3, 123456789012ULL, 42, [CHAN_COUNTERS_N - 1] = 9 }
 };
 static const struct chan_quit quit10 = { .deadline = 10.5 };
 
@@ -246,7 +247,7 @@ test_chan_frames_every_type(void **state)
 		{ CHAN_REOPEN_LOGS, 7, 0, NULL, 0 },
 		{ CHAN_PING, 0xfffffffeU, 4321, NULL, 0 },
 		{ CHAN_STATS, 9, 0, &stats3, CHAN_STATS_LEN(3) },
-		{ CHAN_STATS, 10, 0, &full, CHAN_STATS_LEN(CHAN_STATS_MAX) },
+		{ CHAN_STATS, 10, 0, &full, CHAN_STATS_LEN(CHAN_STATS_CHUNK) },
 		{ CHAN_STATS, 11, 0, &empty, CHAN_STATS_LEN(0) },
 		{ CHAN_FATAL, 12, 0, full.w, CHAN_REASON_MAX },
 	};
@@ -257,7 +258,7 @@ test_chan_frames_every_type(void **state)
 	(void)state;
 	reset();
 	fill_stats(&stats3, 3);
-	fill_stats(&full, CHAN_STATS_MAX);
+	fill_stats(&full, CHAN_STATS_CHUNK);
 	pair_open();
 	assert_int_equal(chan_init(&a, sp[0], on_msg, on_close, NULL), 0);
 	assert_int_equal(chan_init(&b, sp[1], on_msg, on_close, NULL), 0);
@@ -287,9 +288,10 @@ test_chan_frames_every_type(void **state)
 			assert_memory_equal(r->p, rows[i].p, rows[i].len);
 	}
 	assert_int_equal(((const struct chan_stats *)(const void *)
-	    recs[8].p)->w[2].c.requests, 200);
+	    recs[8].p)->w[2].c.v[1], 200);
 	assert_true(((const struct chan_stats *)(const void *)
-	    recs[9].p)->w[255].pid == 1255);
+	    recs[9].p)->w[CHAN_STATS_CHUNK - 1].pid ==
+	    1000 + CHAN_STATS_CHUNK - 1);
 	assert_int_equal(a.nsent, nrows);
 	assert_int_equal(b.nrecv, nrows);
 
@@ -361,6 +363,7 @@ test_chan_send_rejects_what_the_peer_would(void **state)
 	(void)state;
 	reset();
 	two_for_one.nworkers = 2;
+	two_for_one.count = 2;
 	reserved.reserved = 1;
 	pair_open();
 	assert_int_equal(chan_init(&a, sp[0], on_msg, on_close, NULL), 0);
@@ -504,10 +507,10 @@ test_chan_many_messages_in_one_write(void **state)
 
 	(void)state;
 	reset();
-	fill_stats(&full, CHAN_STATS_MAX);
-	for (i = 0; i < 4; i++) {	/* 4 x 10296 bytes: past CHAN_RBUF */
+	fill_stats(&full, CHAN_STATS_CHUNK);
+	for (i = 0; i < 4; i++) {	/* 4 x 14 KiB: past CHAN_RBUF */
 		put_msg(buf, &n, CHAN_STATS, (uint32_t)want++, &full,
-		    CHAN_STATS_LEN(CHAN_STATS_MAX));
+		    CHAN_STATS_LEN(CHAN_STATS_CHUNK));
 		put_msg(buf, &n, CHAN_PING, (uint32_t)want++, NULL, 0);
 		put_msg(buf, &n, CHAN_FATAL, (uint32_t)want++, "abc", 3);
 	}
@@ -521,7 +524,7 @@ test_chan_many_messages_in_one_write(void **state)
 	pump_until(&nrecs, want);
 	for (i = 0; i < RECS_MAX && i < want; i++)
 		assert_int_equal(recs[i].h.id, i);
-	assert_memory_equal(recs[6].p, &full, CHAN_STATS_LEN(CHAN_STATS_MAX));
+	assert_memory_equal(recs[6].p, &full, CHAN_STATS_LEN(CHAN_STATS_CHUNK));
 	assert_int_equal(nclose, 0);
 	chan_close(&a);
 	pair_close();
@@ -615,21 +618,21 @@ static void
 test_chan_queue_bound_is_enobufs(void **state)
 {
 	static struct chan_stats full;
-	const size_t frame = CHAN_FRAME_LEN(CHAN_STATS_LEN(CHAN_STATS_MAX));
+	const size_t frame = CHAN_FRAME_LEN(CHAN_STATS_LEN(CHAN_STATS_CHUNK));
 	struct chan a, b;
 	size_t k = 0;
 	int err;
 
 	(void)state;
 	reset();
-	fill_stats(&full, CHAN_STATS_MAX);
+	fill_stats(&full, CHAN_STATS_CHUNK);
 	pair_open();
 	assert_int_equal(chan_init(&a, sp[0], on_msg, on_close, NULL), 0);
 	assert_int_equal(chan_init(&b, sp[1], on_msg, on_close, NULL), 0);
 	sp[0] = sp[1] = -1;
 	/* Without the loop nothing is written: the queue fills. */
 	while ((err = chan_send(&a, CHAN_STATS, (uint32_t)k, 0, &full,
-	    CHAN_STATS_LEN(CHAN_STATS_MAX))) == 0)
+	    CHAN_STATS_LEN(CHAN_STATS_CHUNK))) == 0)
 		k++;
 	assert_int_equal(err, -ENOBUFS);
 	assert_int_equal(chan_pending(&a), k * frame);
@@ -641,7 +644,7 @@ test_chan_queue_bound_is_enobufs(void **state)
 	assert_int_equal(chan_pending(&a), 0);
 	assert_false(a.writing);
 	assert_int_equal(chan_send(&a, CHAN_STATS, 99, 0, &full,
-	    CHAN_STATS_LEN(CHAN_STATS_MAX)), 0);
+	    CHAN_STATS_LEN(CHAN_STATS_CHUNK)), 0);
 	pump_until(&nrecs, k + 1);
 	assert_true(k < RECS_MAX);
 	assert_int_equal(recs[k].h.id, 99);
@@ -816,10 +819,16 @@ test_chan_on_msg_may_close(void **state)
 
 /* ---- malformed input: -EPROTO, and nothing dispatched after ----------- */
 
-static struct chan_stats st_two_for_one = { .nworkers = 2 };
+static struct chan_stats st_two_for_one = { .nworkers = 2, .count = 2 };
 static struct chan_stats st_reserved = { .reserved = 1 };
-static struct chan_stats st_too_many = { .nworkers = CHAN_STATS_MAX + 1 };
-static struct chan_stats st_one = { .nworkers = 1 };
+static struct chan_stats st_too_many = { .nworkers = CHAN_STATS_MAX + 1,
+    .count = 1 };
+static struct chan_stats st_one = { .nworkers = 1, .count = 1 };
+static struct chan_stats st_past_total = { .nworkers = 2, .first = 2,
+    .count = 1 };
+static struct chan_stats st_stalled = { .nworkers = 1 };
+static struct chan_stats st_entry_reserved = { .nworkers = 1, .count = 1,
+    .w = { { .slot = 1, .reserved = 1 } } };
 static const struct chan_quit q_nan = { .deadline = NAN },
     q_neg = { .deadline = -0.5 },
     q_inf = { .deadline = INFINITY },
@@ -848,8 +857,10 @@ static const struct bad_row bad_rows[] = {
 	{ "READY with a payload", CHAN_READY, 0, 8, zeros, 8, 0 },
 	{ "PING with a payload", CHAN_PING, 0, 4, zeros, 4, 0 },
 	{ "TERMINATE with a payload", CHAN_TERMINATE, 0, 1, zeros, 1, 0 },
-	{ "PONG short", CHAN_PONG, 0, 31, zeros, 31, 0 },
-	{ "PONG long", CHAN_PONG, 0, 33, zeros, 33, 0 },
+	{ "PONG short", CHAN_PONG, 0, sizeof(struct chan_counters) - 1, zeros,
+	    sizeof(struct chan_counters) - 1, 0 },
+	{ "PONG long", CHAN_PONG, 0, sizeof(struct chan_counters) + 1, zeros,
+	    sizeof(struct chan_counters) + 1, 0 },
 	{ "PONG empty", CHAN_PONG, 0, 0, NULL, 0, 0 },
 	{ "QUIT short", CHAN_QUIT, 0, 4, zeros, 4, 0 },
 	{ "FATAL without reason", CHAN_FATAL, 0, 0, NULL, 0, 0 },
@@ -857,9 +868,9 @@ static const struct bad_row bad_rows[] = {
 	    CHAN_REASON_MAX + 1, 0 },
 	{ "STATS shorter than its fixed part", CHAN_STATS, 0, 16, zeros, 16,
 	    0 },
-	{ "STATS longer than 256 workers", CHAN_STATS, 0,
-	    CHAN_STATS_LEN(CHAN_STATS_MAX + 1), zeros,
-	    CHAN_STATS_LEN(CHAN_STATS_MAX + 1), 0 },
+	{ "STATS longer than a chunk", CHAN_STATS, 0,
+	    CHAN_STATS_LEN(CHAN_STATS_CHUNK + 1), zeros,
+	    CHAN_STATS_LEN(CHAN_STATS_CHUNK + 1), 0 },
 	/* Refused once the frame is complete. */
 	{ "QUIT deadline NaN", CHAN_QUIT, 0, QLEN, &q_nan, QLEN, 0 },
 	{ "QUIT deadline negative", CHAN_QUIT, 0, QLEN, &q_neg, QLEN, 0 },
@@ -874,6 +885,12 @@ static const struct bad_row bad_rows[] = {
 	    CHAN_STATS_LEN(1) + 8, &st_one, CHAN_STATS_LEN(1) + 8, 0 },
 	{ "STATS reserved set", CHAN_STATS, 0, CHAN_STATS_LEN(0),
 	    &st_reserved, CHAN_STATS_LEN(0), 0 },
+	{ "STATS entries past its total", CHAN_STATS, 0, CHAN_STATS_LEN(1),
+	    &st_past_total, CHAN_STATS_LEN(1), 0 },
+	{ "STATS without entries, some due", CHAN_STATS, 0, CHAN_STATS_LEN(0),
+	    &st_stalled, CHAN_STATS_LEN(0), 0 },
+	{ "STATS entry's reserved set", CHAN_STATS, 0, CHAN_STATS_LEN(1),
+	    &st_entry_reserved, CHAN_STATS_LEN(1), 0 },
 	{ "padding not zero", CHAN_FATAL, 0, 1, "x", 1, 0xaa },
 };
 
@@ -923,13 +940,13 @@ test_chan_malformed_frames_are_eproto(void **state)
 static void
 test_chan_truncated_frame_at_eof_is_eproto(void **state)
 {
-	static unsigned char buf[256];
+	static unsigned char buf[1024];
 	const size_t cuts[] = {
 		1,			/* a byte of header */
 		15,			/* all but a byte of header */
 		16,			/* a PONG's header only */
 		16 + 8,			/* and part of its payload */
-		16 + 32 - 1,		/* all but its last byte */
+		16 + sizeof(counters) - 1,	/* all but its last byte */
 	};
 	struct chan a;
 	size_t i, n, head;

@@ -394,6 +394,12 @@ test_conf_accepts_edge_values(void **state)
 	load_ok("stats = { };\n", &c);
 	assert_string_equal(c.stats_path, "/stats");
 	assert_string_equal(c.metrics_path, "/metrics");
+	assert_int_equal(c.has_stats_listen, 0);
+	conf_free(&c);
+	/* The stats listener, canonical as listen's addresses are. */
+	load_ok("stats = { listen = \"[::1]:9100\"; };\n", &c);
+	assert_int_equal(c.has_stats_listen, 1);
+	assert_string_equal(c.stats_listen.addr, "[::1]:9100");
 	conf_free(&c);
 	/* Any path, "/" included (an app's route there is refused when the
 	 * apps load). */
@@ -480,7 +486,15 @@ test_conf_rejects_unknown_users_and_groups(void **state)
 
 static const struct row stats_rows[] = {
 	{ "stats = \"off\";\n",
-	  "1: stats: must be a group { path; metrics; healthz; }, not \"off\"" },
+	  "1: stats: must be a group { path; metrics; healthz; listen; }, not "
+	  "\"off\"" },
+	{ "listen = \"127.0.0.1:8080\";\nstats = {\n listen = "
+	  "\"127.0.0.1:8080\";\n};\n",
+	  "3: stats.listen: \"127.0.0.1:8080\" is also in listen" },
+	{ "stats = { listen = \"nope\"; };\n",
+	  "1: stats.listen: \"nope\": expected \"ADDR:PORT\" (no port)" },
+	{ "stats = { listen = 9100; };\n",
+	  "1: stats.listen: must be \"off\" or a string \"ADDR:PORT\", not 9100" },
 	{ "stats = {\n path = \"stats\";\n};\n",
 	  "2: stats.path: must be \"off\" or an absolute URL path (\"/...\"), "
 	  "not \"stats\"" },
