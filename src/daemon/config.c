@@ -31,6 +31,7 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -118,7 +119,8 @@ static const char *const conf_timeouts_names[] = {
 	"ready", NULL
 };
 static const char *const conf_log_names[] = {
-	"error", "level", "access", "format", "escape", "flush", NULL
+	"error", "level", "syslog_facility", "syslog_socket", "access",
+	"format", "escape", "flush", NULL
 };
 static const char *const conf_app_names[] = {
 	"module", "mount", "name", "settings", "body", "timeout", "stack_size",
@@ -758,20 +760,27 @@ conf_set_timeouts(struct conf_ctx *x, const config_setting_t *g)
 	return 0;
 }
 
-/* "stderr" (or, with off, "off") or an absolute path. */
+/* "stderr" (or, with off, "off"), kw2 if not NULL, or an absolute path. */
 static int
-conf_log_path(struct conf_ctx *x, const config_setting_t *s, const char *kw,
-    char **dst)
+conf_log_path2(struct conf_ctx *x, const config_setting_t *s, const char *kw,
+    const char *kw2, char **dst)
 {
 	const char *str = NULL;
 	char v[128], what[64];
 
-	(void)snprintf(what, sizeof(what), "\"%s\" or an absolute path", kw);
+	if (kw2 != NULL)
+		(void)snprintf(what, sizeof(what), "\"%s\", \"%s\" or an "
+		    "absolute path", kw, kw2);
+	else
+		(void)snprintf(what, sizeof(what), "\"%s\" or an absolute "
+		    "path", kw);
 	if (conf_string(x, s, what, &str) == -1)
 		return -1;
 	if (strcmp(str, kw) == 0)
 		return conf_strset(x, s, dst,
 		    strcmp(kw, "off") == 0 ? NULL : kw);
+	if (kw2 != NULL && strcmp(str, kw2) == 0)
+		return conf_strset(x, s, dst, kw2);
 	/* Relative to what?  The daemon's cwd is / under systemd: say so
 	 * now rather than write the log somewhere surprising. */
 	if (str[0] != '/' || strlen(str) >= PATH_MAX) {
@@ -808,6 +817,33 @@ conf_log_format(struct conf_ctx *x, const config_setting_t *s)
 }
 
 static int
+conf_log_path(struct conf_ctx *x, const config_setting_t *s, const char *kw,
+    char **dst)
+{
+	return conf_log_path2(x, s, kw, NULL, dst);
+}
+
+/* An absolute path that fits in a sockaddr_un (the message says 108). */
+_Static_assert(sizeof(((struct sockaddr_un *)NULL)->sun_path) == 108,
+    "sun_path is not 108 bytes here: fix conf_socket_path's message");
+static int
+conf_socket_path(struct conf_ctx *x, const config_setting_t *s, char **dst)
+{
+	static const char what[] = "an absolute path shorter than 108 bytes";
+	const char *str = NULL;
+	char v[128];
+
+	if (conf_string(x, s, what, &str) == -1)
+		return -1;
+	if (str[0] != '/' || strlen(str) >= sizeof(((struct sockaddr_un *)
+	    NULL)->sun_path)) {
+		conf_value(s, v, sizeof(v));
+		return conf_fail(x, s, "must be %s, not %s", what, v);
+	}
+	return conf_strset(x, s, dst, str);
+}
+
+static int
 conf_set_log(struct conf_ctx *x, const config_setting_t *g)
 {
 	struct asyncd_conf *c = x->conf;
@@ -815,10 +851,10 @@ conf_set_log(struct conf_ctx *x, const config_setting_t *g)
 	const config_setting_t *fmt = g;
 	const char *str = NULL;
 	char v[128];
-	int i, k, level;
+	int i, k, level, fac;
 
-	if (conf_group(x, g, "error; level; access; format; escape; flush;") ==
-	    -1)
+	if (conf_group(x, g, "error; level; syslog_facility; syslog_socket; "
+	    "access; format; escape; flush;") == -1)
 		return -1;
 	for (i = 0; (s = config_setting_get_elem(g, (unsigned)i)) != NULL;
 	    i++) {
@@ -826,7 +862,8 @@ conf_set_log(struct conf_ctx *x, const config_setting_t *g)
 			return -1;
 		switch (k) {
 		case 0:
-			if (conf_log_path(x, s, "stderr", &c->error_log) == -1)
+			if (conf_log_path2(x, s, "stderr", "syslog",
+			    &c->error_log) == -1)
 				return -1;
 			break;
 		case 1:
@@ -841,17 +878,34 @@ conf_set_log(struct conf_ctx *x, const config_setting_t *g)
 			return conf_fail(x, s, "must be \"error\", \"warn\", "
 			    "\"info\" or \"debug\", not %s", v);
 		case 2:
+			if (config_setting_type(s) == CONFIG_TYPE_STRING &&
+			    (fac = log_facility_parse(
+			    config_setting_get_string(s))) != -1) {
+				c->syslog_facility = fac;
+				break;
+			}
+			conf_value(s, v, sizeof(v));
+			return conf_fail(x, s, "must be a syslog facility "
+			    "(\"daemon\", \"user\", \"local0\" to \"local7\", "
+			    "\"mail\", \"auth\", \"authpriv\", \"syslog\", "
+			    "\"lpr\", \"news\", \"uucp\", \"cron\", \"ftp\"), "
+			    "not %s", v);
+		case 3:
+			if (conf_socket_path(x, s, &c->syslog_socket) == -1)
+				return -1;
+			break;
+		case 4:
 			if (conf_log_path(x, s, "off", &c->access_log) == -1)
 				return -1;
 			break;
-		case 3:
+		case 5:
 			fmt = s;
 			if (conf_string(x, s, "\"combined\", \"json\" or a "
 			    "template", &str) == -1 ||
 			    conf_strset(x, s, &c->access_format, str) == -1)
 				return -1;
 			break;
-		case 4:
+		case 6:
 			if (config_setting_type(s) == CONFIG_TYPE_STRING) {
 				str = config_setting_get_string(s);
 				if (strcmp(str, "default") == 0 ||
@@ -1546,11 +1600,14 @@ conf_init(struct asyncd_conf *c)
 	    HTTP_LOGFMT_ESC_DEFAULT, NULL, 0) != 0)
 		return -1;
 	c->error_log = strdup("stderr");
+	c->syslog_facility = LOG_FACILITY_DAEMON;
+	c->syslog_socket = strdup(CONF_DEFAULT_SYSLOG_SOCKET);
 	c->server_name = strdup(CONF_DEFAULT_SERVER_NAME);
 	c->stats_path = strdup(CONF_DEFAULT_STATS_PATH);
 	c->metrics_path = strdup(CONF_DEFAULT_METRICS_PATH);
 	c->healthz_path = strdup(CONF_DEFAULT_HEALTHZ_PATH);
-	if (c->error_log == NULL || c->server_name == NULL ||
+	if (c->error_log == NULL || c->syslog_socket == NULL ||
+	    c->server_name == NULL ||
 	    c->stats_path == NULL || c->metrics_path == NULL ||
 	    c->healthz_path == NULL) {
 		conf_free(c);
@@ -1774,8 +1831,14 @@ conf_dump(FILE *fp, const struct asyncd_conf *c)
 	(void)fprintf(fp, ";\n};\n");
 	(void)fprintf(fp, "log = {\n\terror = ");
 	conf_dump_string(fp, c->error_log != NULL ? c->error_log : "stderr");
-	(void)fprintf(fp, ";\n\tlevel = \"%s\";\n\taccess = ",
-	    log_level_name(c->log_level));
+	(void)fprintf(fp, ";\n\tlevel = \"%s\";\n"
+	    "\tsyslog_facility = \"%s\";\n\tsyslog_socket = ",
+	    log_level_name(c->log_level),
+	    log_facility_name(c->syslog_facility) != NULL ?
+	    log_facility_name(c->syslog_facility) : "daemon");
+	conf_dump_string(fp, c->syslog_socket != NULL ? c->syslog_socket :
+	    CONF_DEFAULT_SYSLOG_SOCKET);
+	(void)fprintf(fp, ";\n\taccess = ");
 	conf_dump_string(fp, c->access_log != NULL ? c->access_log : "off");
 	(void)fprintf(fp, ";\n\tformat = ");
 	conf_dump_string(fp, c->access_format);
@@ -1840,6 +1903,7 @@ conf_free(struct asyncd_conf *c)
 
 	free(c->path);
 	free(c->error_log);
+	free(c->syslog_socket);
 	free(c->access_log);
 	free(c->access_format);
 	free(c->server_name);

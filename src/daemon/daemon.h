@@ -61,6 +61,7 @@
 #define CONF_DEFAULT_STATS_PATH		"/stats"
 #define CONF_DEFAULT_METRICS_PATH	"/metrics"
 #define CONF_DEFAULT_HEALTHZ_PATH	"/healthz"
+#define CONF_DEFAULT_SYSLOG_SOCKET	"/dev/log"
 #define CONF_APPS_MAX			32
 #define CONF_APP_NAME_MAX		64
 #define CONF_DEFAULT_SERVER_NAME	"asyncd"
@@ -138,8 +139,10 @@ struct asyncd_conf {
 	 * max_chunk_line keep the parser's defaults. */
 	struct http_limits	 limits;
 	struct conf_timeouts	 timeouts;
-	char			*error_log;	/* "stderr" or a path */
+	char			*error_log;	/* "stderr", "syslog", a path */
 	int			 log_level;	/* LOG_LEVEL_* */
+	int			 syslog_facility; /* RFC 3164's code */
+	char			*syslog_socket;	/* an absolute path */
 	char			*access_log;	/* a path, or NULL: off */
 	/* The access log's format: "combined", "json", or a template
 	 * (logfmt.h) escaped as access_escape says; compiled. */
@@ -220,7 +223,11 @@ void	conf_text_free(struct conf_text *t);
  * (UTC, the level, the writer's pid, the message with control bytes
  * escaped as \xNN so that nothing logged can forge a line), written with a
  * single write(2) to an O_APPEND fd, so lines from several processes never
- * interleave.  Before log_init() it goes to stderr at the info level.
+ * interleave.  Before log_init() it goes to stderr at the info level.  On
+ * stderr when it is the journal's stream (JOURNAL_STREAM), a line is
+ *	<6>[info] asyncd[4242]: listening on 127.0.0.1:8000
+ * and to syslog, a datagram
+ *	<30>Nov 27 05:40:00 asyncd[4242]: [info] listening on 127.0.0.1:8000
  *
  * The access log is only opened and reopened here; the HTTP server writes it
  * through the pointer log_access_fd() returns (http_server_conf.access_fd),
@@ -241,12 +248,34 @@ const char *log_level_name(int level);
 /* The level called name, or -1. */
 int	log_level_parse(const char *name);
 
+/* Syslog facilities, by RFC 3164's code: 1 "user" .. 23 "local7". */
+#define LOG_FACILITY_DAEMON	3
+/* The facility's name, or NULL for a code that is none (or kern's). */
+const char *log_facility_name(int facility);
+/* The facility called name ("daemon", "local0"), or -1. */
+int	log_facility_parse(const char *name);
+
 /*
  * Sends the error log to path ("stderr", or a file opened O_APPEND|O_CREAT|
  * O_CLOEXEC, mode 0644) and keeps messages up to level.  Returns 0 or
  * -errno (the previous destination is kept).
  */
 int	log_init(const char *path, int level);
+
+/*
+ * Sends the error log to syslog: datagrams with facility to the AF_UNIX
+ * socket at path.  When nothing can be reached there, the log goes to
+ * stderr, with a warning, and log_reopen() tries again.  Returns 0 or
+ * -errno (the previous destination is kept).
+ */
+int	log_init_syslog(int level, int facility, const char *path);
+
+/* log_init_syslog() or log_init() as conf's log.error says. */
+int	log_init_conf(const struct asyncd_conf *conf);
+
+/* "<3>" for level error (sd-daemon(3)'s prefixes) when stderr is the
+ * journal's stream, else "": for what is printed to stderr directly. */
+const char *log_stderr_prefix(int level);
 
 /* Opens the access log at path (NULL or "off": none).  0 or -errno. */
 int	log_access_open(const char *path);
@@ -258,11 +287,12 @@ const int *log_access_fd(void);
 /*
  * Reopens the error and the access log files (SIGUSR1, after logrotate
  * moved them).  A file that cannot be reopened keeps its old fd and the
- * failure is logged; returns 0 or the first -errno.
+ * failure is logged; returns 0 or the first -errno.  Syslog that fell back
+ * to stderr is tried again.
  */
 int	log_reopen(void);
 
-/* Closes the log files; messages go to stderr again. */
+/* Closes the log files (and syslog's socket); messages go to stderr again. */
 void	log_close(void);
 
 /* A message at level; the signature of http_server_conf.log. */

@@ -125,19 +125,23 @@ asyncd_main(int argc, char **argv, const struct asyncd_module *const *modules)
 	}
 
 	if (conf_load(path, &conf, err, sizeof(err)) == -1) {
-		(void)fprintf(stderr, "asyncd: %s\n", err);
+		/* Under systemd, at the error priority: journalctl -p err. */
+		(void)fprintf(stderr, "%sasyncd: %s\n",
+		    log_stderr_prefix(LOG_LEVEL_ERROR), err);
 		if (test || dump)
-			(void)fprintf(stderr, "asyncd: configuration file %s "
-			    "test failed\n", path);
+			(void)fprintf(stderr, "%sasyncd: configuration file %s "
+			    "test failed\n", log_stderr_prefix(LOG_LEVEL_ERROR),
+			    path);
 		return EX_CONFIG;
 	}
 	if (test || dump) {
 		/* Every app's settings too: its module is loaded and its
 		 * configure runs, here. */
 		if (apps_load(&as, &conf, NULL, err, sizeof(err)) != 0) {
-			(void)fprintf(stderr, "asyncd: %s\n"
-			    "asyncd: configuration file %s test failed\n", err,
-			    path);
+			(void)fprintf(stderr, "%sasyncd: %s\n"
+			    "%sasyncd: configuration file %s test failed\n",
+			    log_stderr_prefix(LOG_LEVEL_ERROR), err,
+			    log_stderr_prefix(LOG_LEVEL_ERROR), path);
 			conf_free(&conf);
 			return EX_CONFIG;
 		}
@@ -153,7 +157,7 @@ asyncd_main(int argc, char **argv, const struct asyncd_module *const *modules)
 		return fflush(stdout) == 0 ? 0 : EX_IOERR;
 	}
 
-	if ((rc = log_init(conf.error_log, conf.log_level)) != 0) {
+	if ((rc = log_init_conf(&conf)) != 0) {
 		errno = -rc;
 		fatal(EX_CANTCREAT, "cannot open the error log %s",
 		    conf.error_log);

@@ -867,14 +867,23 @@ master_logs_open(const struct asyncd_conf *conf, const struct asyncd_conf *old)
 	int err;
 
 	if (strcmp(conf->error_log, old->error_log) != 0 ||
-	    conf->log_level != old->log_level) {
-		if ((err = log_init(conf->error_log, conf->log_level)) != 0) {
+	    conf->log_level != old->log_level ||
+	    (strcmp(conf->error_log, "syslog") == 0 &&
+	    (conf->syslog_facility != old->syslog_facility ||
+	    strcmp(conf->syslog_socket, old->syslog_socket) != 0))) {
+		if ((err = log_init_conf(conf)) != 0) {
 			log_error("cannot open the error log %s: %s",
 			    conf->error_log, strerror(-err));
 			return -1;
 		}
-		log_info("error log: %s, level %s", conf->error_log,
-		    log_level_name(conf->log_level));
+		if (strcmp(conf->error_log, "syslog") == 0)
+			log_info("error log: syslog at %s, facility %s, level "
+			    "%s", conf->syslog_socket,
+			    log_facility_name(conf->syslog_facility),
+			    log_level_name(conf->log_level));
+		else
+			log_info("error log: %s, level %s", conf->error_log,
+			    log_level_name(conf->log_level));
 	}
 	if ((conf->access_log == NULL) != (old->access_log == NULL) ||
 	    (conf->access_log != NULL &&
@@ -882,7 +891,7 @@ master_logs_open(const struct asyncd_conf *conf, const struct asyncd_conf *old)
 		if ((err = log_access_open(conf->access_log)) != 0) {
 			log_error("cannot open the access log %s: %s",
 			    conf->access_log, strerror(-err));
-			(void)log_init(old->error_log, old->log_level);
+			(void)log_init_conf(old);
 			return -1;
 		}
 		log_info("access log: %s", conf->access_log != NULL ?

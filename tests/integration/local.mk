@@ -28,3 +28,13 @@ tests_integration_test_daemon_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_integration_test_daemon_LDADD = $(CMOCKA_LIBS) $(PTHREAD_LIBS)
 EXTRA_tests_integration_test_daemon_DEPENDENCIES = asyncd$(EXEEXT) \
 	apps/seed/seed.la tests/apps/testapp1.la tests/apps/testapp2.la
+
+# test-errlog.c: the error log to syslog (a datagram socket of its own) and
+# the journal's prefixes (JOURNAL_STREAM naming the stderr it gives).
+check_PROGRAMS += tests/integration/test-errlog
+TESTS += tests/integration/test-errlog
+tests_integration_test_errlog_CPPFLAGS = $(AM_CPPFLAGS)
+tests_integration_test_errlog_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_integration_test_errlog_LDADD = $(CMOCKA_LIBS)
+EXTRA_tests_integration_test_errlog_DEPENDENCIES = asyncd$(EXEEXT) \
+	tests/apps/testapp1.la

@@ -139,6 +139,8 @@ assert_defaults(const struct asyncd_conf *c)
 	assert_true(c->timeouts.ready == 10.0);
 	assert_string_equal(c->error_log, "stderr");
 	assert_int_equal(c->log_level, LOG_LEVEL_INFO);
+	assert_int_equal(c->syslog_facility, LOG_FACILITY_DAEMON);
+	assert_string_equal(c->syslog_socket, "/dev/log");
 	assert_null(c->access_log);
 	assert_string_equal(c->stats_path, "/stats");
 	assert_string_equal(c->metrics_path, "/metrics");
@@ -230,6 +232,7 @@ static const char conf_full[] =
     "  send = 86400; shutdown = 30.25; heartbeat = 0.1;\n"
     "  ready = 3600; };\n"
     "log = { error = \"/var/log/asyncd/error.log\"; level = \"debug\";\n"
+    "  syslog_facility = \"local5\"; syslog_socket = \"/run/s/log\";\n"
     "  access = \"/var/log/asyncd/access \\\"q\\\".log\"; };\n"
     "stats = { metrics = \"/_/prom:v1;x=1\"; path = \"off\";\n"
     "  healthz = \"/hz\"; };\n"
@@ -282,6 +285,8 @@ test_conf_every_setting_is_read(void **state)
 	assert_true(c.timeouts.ready == 3600.0);
 	assert_string_equal(c.error_log, "/var/log/asyncd/error.log");
 	assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
+	assert_int_equal(c.syslog_facility, 21);
+	assert_string_equal(c.syslog_socket, "/run/s/log");
 	assert_string_equal(c.access_log, "/var/log/asyncd/access \"q\".log");
 	assert_null(c.stats_path);
 	assert_string_equal(c.metrics_path, "/_/prom:v1;x=1");
@@ -369,6 +374,18 @@ test_conf_accepts_edge_values(void **state)
 	    "escape = \"json\"; };\n", &c);
 	assert_int_equal(c.access_fmt.escape, HTTP_LOGFMT_ESC_JSON);
 	assert_int_equal(c.access_fmt.nhdrs, 1);
+	conf_free(&c);
+	load_ok("log = { error = \"syslog\"; syslog_facility = \"user\"; };\n",
+	    &c);
+	assert_string_equal(c.error_log, "syslog");
+	assert_int_equal(c.syslog_facility, 1);
+	assert_string_equal(c.syslog_socket, "/dev/log");
+	conf_free(&c);
+	load_ok("log = { syslog_facility = \"local7\"; syslog_socket = \"/"
+	    "0123456789012345678901234567890123456789012345678901234567890"
+	    "123456789012345678901234567890123456789012345\"; };\n", &c);
+	assert_int_equal(c.syslog_facility, 23);
+	assert_int_equal(strlen(c.syslog_socket), 107);
 	conf_free(&c);
 	load_ok("server_name = \"x\";\n", &c);
 	assert_string_equal(c.server_name, "x");
@@ -691,8 +708,8 @@ static const struct row type_rows[] = {
 	  "not true" },
 	/* log */
 	{ "log = \"stderr\";\n",
-	  "1: log: must be a group { error; level; access; format; escape; "
-	  "flush; }, not \"stderr\"" },
+	  "1: log: must be a group { error; level; syslog_facility; "
+	  "syslog_socket; access; format; escape; flush; }, not \"stderr\"" },
 	{ "log = {\n format = \"$remote_addr $nosuch\"; };\n",
 	  "2: log.format: unknown variable $nosuch" },
 	{ "log = { format = \"$status $\"; };\n",
@@ -706,12 +723,44 @@ static const struct row type_rows[] = {
 	{ "log = { flush = -1; };\n",
 	  "1: log.flush: must be a number between 0 and 3600, not -1" },
 	{ "log = { error = \"error.log\"; };\n",
-	  "1: log.error: must be \"stderr\" or an absolute path, "
+	  "1: log.error: must be \"stderr\", \"syslog\" or an absolute path, "
 	  "not \"error.log\"" },
 	{ "log = { error = \"\"; };\n",
-	  "1: log.error: must be \"stderr\" or an absolute path, not \"\"" },
+	  "1: log.error: must be \"stderr\", \"syslog\" or an absolute path, "
+	  "not \"\"" },
 	{ "log = { error = 2; };\n",
-	  "1: log.error: must be \"stderr\" or an absolute path, not 2" },
+	  "1: log.error: must be \"stderr\", \"syslog\" or an absolute path, "
+	  "not 2" },
+	{ "log = { error = \"Syslog\"; };\n",
+	  "1: log.error: must be \"stderr\", \"syslog\" or an absolute path, "
+	  "not \"Syslog\"" },
+	{ "log = {\n  syslog_facility = \"kern\"; };\n",
+	  "2: log.syslog_facility: must be a syslog facility (\"daemon\", "
+	  "\"user\", \"local0\" to \"local7\", \"mail\", \"auth\", "
+	  "\"authpriv\", \"syslog\", \"lpr\", \"news\", \"uucp\", \"cron\", "
+	  "\"ftp\"), not \"kern\"" },
+	{ "log = { syslog_facility = \"local8\"; };\n",
+	  "1: log.syslog_facility: must be a syslog facility (\"daemon\", "
+	  "\"user\", \"local0\" to \"local7\", \"mail\", \"auth\", "
+	  "\"authpriv\", \"syslog\", \"lpr\", \"news\", \"uucp\", \"cron\", "
+	  "\"ftp\"), not \"local8\"" },
+	{ "log = { syslog_facility = 3; };\n",
+	  "1: log.syslog_facility: must be a syslog facility (\"daemon\", "
+	  "\"user\", \"local0\" to \"local7\", \"mail\", \"auth\", "
+	  "\"authpriv\", \"syslog\", \"lpr\", \"news\", \"uucp\", \"cron\", "
+	  "\"ftp\"), not 3" },
+	{ "log = { syslog_socket = \"dev/log\"; };\n",
+	  "1: log.syslog_socket: must be an absolute path shorter than 108 "
+	  "bytes, not \"dev/log\"" },
+	{ "log = { syslog_socket = \"/"
+	  "0123456789012345678901234567890123456789012345678901234567890"
+	  "1234567890123456789012345678901234567890123456\"; };\n",
+	  "1: log.syslog_socket: must be an absolute path shorter than 108 "
+	  "bytes, not \"/0123456789012345678901234567890123456789012345678"
+	  "9012345678...\"" },
+	{ "log = { syslog_socket = false; };\n",
+	  "1: log.syslog_socket: must be an absolute path shorter than 108 "
+	  "bytes, not false" },
 	{ "log = { level = \"verbose\"; };\n",
 	  "1: log.level: must be \"error\", \"warn\", \"info\" or \"debug\", "
 	  "not \"verbose\"" },
@@ -1370,6 +1419,8 @@ assert_same_conf(const struct asyncd_conf *a, const struct asyncd_conf *b)
 	assert_memory_equal(&a->timeouts, &b->timeouts, sizeof(a->timeouts));
 	assert_string_equal(a->error_log, b->error_log);
 	assert_int_equal(a->log_level, b->log_level);
+	assert_int_equal(a->syslog_facility, b->syslog_facility);
+	assert_string_equal(a->syslog_socket, b->syslog_socket);
 	assert_same_string(a->access_log, b->access_log);
 	assert_same_string(a->stats_path, b->stats_path);
 	assert_same_string(a->metrics_path, b->metrics_path);
@@ -1425,6 +1476,8 @@ test_conf_dump_loads_back_the_same(void **state)
 	    "server_name = \"a\\\\b\";\n");
 	dump_round_trip("user = \"nobody\";\n");
 	dump_round_trip("group = \"root\";\nstats = { metrics = \"off\"; };\n");
+	dump_round_trip("log = { error = \"syslog\"; syslog_facility = "
+	    "\"authpriv\"; syslog_socket = \"/x/\\\"y\\\"\"; };\n");
 }
 
 static void
@@ -1440,6 +1493,7 @@ test_conf_dump_names_every_setting(void **state)
 		"ready = 10.0;", "reuseport = false;", "user = \"\";",
 		"group = \"\";", "pid_file = \"off\";", "log = {",
 		"error = \"stderr\";", "level = \"info\";", "access = \"off\";",
+		"syslog_facility = \"daemon\";", "syslog_socket = \"/dev/log\";",
 		"stats = {", "path = \"/stats\";", "metrics = \"/metrics\";",
 		"healthz = \"/healthz\";", "apps = ();",
 		"server_name = \"asyncd\";",

@@ -2,11 +2,14 @@
  * test-daemon-log.c - src/daemon/log.c: the line format, level filtering,
  * escaping, truncation, the access log's fd and log_reopen() after the
  * files were moved away (logrotate), and fatal()'s exit status (in a
- * forked child).
+ * forked child).  The journal's prefixes with fd 2 swapped for a pipe
+ * named by JOURNAL_STREAM; syslog against a datagram socket of our own.
  */
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -20,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -27,7 +31,7 @@
 #include "daemon.h"
 
 static char tmpdir[256];
-static char err_path[300], acc_path[300], moved[300];
+static char err_path[300], acc_path[300], moved[300], sock_path[300];
 
 /* The whole file, NUL-terminated, in buf. */
 static size_t
@@ -75,6 +79,7 @@ setup_each(void **state)
 	(void)unlink(err_path);
 	(void)unlink(acc_path);
 	(void)unlink(moved);
+	(void)unlink(sock_path);
 	return 0;
 }
 
@@ -83,6 +88,7 @@ teardown_each(void **state)
 {
 	(void)state;
 	log_close();
+	(void)unsetenv("JOURNAL_STREAM");
 	return 0;
 }
 
@@ -341,6 +347,503 @@ test_fatal_exits_with_its_status(void **state)
 	assert_non_null(strstr(buf, line_of(pid, "error", "bad config\n")));
 }
 
+/* ---- journald and syslog ------------------------------------------------- */
+
+/* Points fd 2 at fd; the old fd 2, to give to stderr_back(). */
+static int
+stderr_to(int fd)
+{
+	int saved = dup(STDERR_FILENO);
+
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	return saved;
+}
+
+static void
+stderr_back(int saved)
+{
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	assert_int_equal(close(saved), 0);
+}
+
+/* JOURNAL_STREAM naming fd's device and inode (plus bump on the inode, to
+ * name another stream). */
+static void
+journal_stream_is(int fd, unsigned long long bump)
+{
+	struct stat st;
+	char v[64];
+
+	assert_int_equal(fstat(fd, &st), 0);
+	(void)snprintf(v, sizeof(v), "%llu:%llu",
+	    (unsigned long long)st.st_dev,
+	    (unsigned long long)st.st_ino + bump);
+	assert_int_equal(setenv("JOURNAL_STREAM", v, 1), 0);
+}
+
+/* What the pipe holds now, NUL-terminated. */
+static size_t
+pipe_slurp(int fd, char *buf, size_t cap)
+{
+	size_t o = 0;
+	ssize_t n;
+
+	while (o < cap - 1 && (n = read(fd, buf + o, cap - 1 - o)) > 0)
+		o += (size_t)n;
+	buf[o] = '\0';
+	return o;
+}
+
+static void
+pipe_open(int p[2])
+{
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+}
+
+/* Under systemd, with fd 2 the journal's stream: sd-daemon(3) priorities,
+ * no time, in this process and in a child (a worker) alike. */
+static void
+test_log_journal_stream_gets_priorities(void **state)
+{
+	char buf[4096], want[512];
+	int p[2], saved, st;
+	pid_t pid, me = getpid();
+
+	(void)state;
+	pipe_open(p);
+	journal_stream_is(p[1], 0);
+	saved = stderr_to(p[1]);
+	if (log_init(NULL, LOG_LEVEL_DEBUG) == 0) {
+		log_error("e%d", 1);
+		log_warn("w\n");
+		log_info("i");
+		log_debug("d");
+		if ((pid = fork()) == 0) {
+			log_info("from the child");
+			_exit(0);
+		}
+	} else
+		pid = -1;
+	stderr_back(saved);
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(st, 0);
+	pipe_slurp(p[0], buf, sizeof(buf));
+	(void)snprintf(want, sizeof(want),
+	    "<3>[error] asyncd[%ld]: e1\n"
+	    "<4>[warn] asyncd[%ld]: w\\x0a\n"
+	    "<6>[info] asyncd[%ld]: i\n"
+	    "<7>[debug] asyncd[%ld]: d\n"
+	    "<6>[info] asyncd[%ld]: from the child\n",
+	    (long)me, (long)me, (long)me, (long)me, (long)pid);
+	assert_string_equal(buf, want);
+	(void)close(p[0]);
+	(void)close(p[1]);
+}
+
+/* Another stream, a malformed variable, none, or a log file: as before. */
+static void
+test_log_journal_stream_elsewhere_keeps_the_text(void **state)
+{
+	/* The right numbers, badly written: only "DEV:INODE" counts. */
+	static const char *const bad[] = { "%llu:%llux", "%llu:%llu:",
+	    " %llu:%llu", "%llu;%llu", "%llu: %llu", "%llu:+%llu",
+	    "%llu%llu", "x", "" };
+	char buf[8192], v[64];
+	unsigned long long dev, ino;
+	int p[2], saved, fd;
+	struct stat st;
+	size_t i;
+
+	(void)state;
+	pipe_open(p);
+	assert_int_equal(fstat(p[1], &st), 0);
+	dev = (unsigned long long)st.st_dev;
+	ino = (unsigned long long)st.st_ino;
+	saved = stderr_to(p[1]);
+	/* The right device, another inode. */
+	journal_stream_is(p[1], 1);
+	assert_int_equal(log_init(NULL, LOG_LEVEL_INFO), 0);
+	log_info("other stream");
+	assert_string_equal(log_stderr_prefix(LOG_LEVEL_ERROR), "");
+	/* No variable. */
+	assert_int_equal(unsetenv("JOURNAL_STREAM"), 0);
+	assert_int_equal(log_init("stderr", LOG_LEVEL_INFO), 0);
+	log_info("no variable");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+		(void)snprintf(v, sizeof(v), bad[i], dev, ino);
+#pragma GCC diagnostic pop
+		assert_int_equal(setenv("JOURNAL_STREAM", v, 1), 0);
+		assert_int_equal(log_init(NULL, LOG_LEVEL_INFO), 0);
+		log_info("bad %zu", i);
+	}
+	/* A file named by JOURNAL_STREAM and open as fd 2 too: log.error is
+	 * the file, not stderr, so no prefix. */
+	stderr_back(saved);
+	assert_true((fd = open(err_path, O_WRONLY | O_CREAT | O_APPEND,
+	    0644)) >= 0);
+	journal_stream_is(fd, 0);
+	saved = stderr_to(fd);
+	assert_int_equal(log_init(err_path, LOG_LEVEL_INFO), 0);
+	log_info("to the file");
+	stderr_back(saved);
+	(void)close(fd);
+
+	pipe_slurp(p[0], buf, sizeof(buf));
+	assert_null(strchr(buf, '<'));
+	assert_matches(buf, "^[0-9-]{10}T[0-9:]{8}Z \\[info\\] asyncd\\[[0-9]+"
+	    "\\]: other stream\n[0-9-]{10}T[0-9:]{8}Z \\[info\\] asyncd\\["
+	    "[0-9]+\\]: no variable\n");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		(void)snprintf(v, sizeof(v), "Z [info] asyncd[%ld]: bad %zu\n",
+		    (long)getpid(), i);
+		if (strstr(buf, v) == NULL)
+			fail_msg("JOURNAL_STREAM=\"%s\": no \"%s\" in\n%s",
+			    bad[i], v, buf);
+	}
+	slurp(err_path, buf, sizeof(buf));
+	assert_matches(buf, "^[0-9-]{10}T[0-9:]{8}Z \\[info\\] asyncd\\[[0-9]+"
+	    "\\]: to the file\n$");
+	(void)close(p[0]);
+	(void)close(p[1]);
+}
+
+/* fatal() under systemd: the last words at the error priority. */
+static void
+test_fatal_on_the_journal_is_an_error(void **state)
+{
+	char buf[4096], want[256];
+	int p[2], st;
+	pid_t pid;
+
+	(void)state;
+	pipe_open(p);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (dup2(p[1], STDERR_FILENO) == -1)
+			_exit(99);
+		journal_stream_is(p[1], 0);
+		fatalx(EX_CONFIG, "bad %s", "config");
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), EX_CONFIG);
+	pipe_slurp(p[0], buf, sizeof(buf));
+	(void)snprintf(want, sizeof(want), "<3>[error] asyncd[%ld]: bad config\n",
+	    (long)pid);
+	assert_string_equal(buf, want);
+	(void)close(p[0]);
+	(void)close(p[1]);
+}
+
+
+/* Binds our syslogd: a datagram socket at sock_path. */
+static int
+rx_open(void)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	assert_true(strlen(sock_path) < sizeof(sun.sun_path));
+	memcpy(sun.sun_path, sock_path, strlen(sock_path) + 1);
+	(void)unlink(sock_path);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	return fd;
+}
+
+/* The next datagram, NUL-terminated; its length, -1 if none is there (a
+ * send to a local datagram socket is queued before it returns). */
+static ssize_t
+rx_get(int fd, char *buf, size_t cap)
+{
+	ssize_t n = recv(fd, buf, cap - 1, MSG_DONTWAIT);
+
+	buf[n < 0 ? 0 : n] = '\0';
+	return n;
+}
+
+/* The datagram matches "<pri>Mmm dd hh:mm:ss asyncd[pid]: [level] msg". */
+static void
+assert_syslog(const char *dgram, int pri, pid_t pid, const char *level,
+    const char *msg)
+{
+	char re[512], quoted[256];
+	size_t i, o = 0;
+
+	for (i = 0; msg[i] != '\0' && o < sizeof(quoted) - 3; i++) {
+		if (strchr("\\.[]()*+?{}|^$", msg[i]) != NULL)
+			quoted[o++] = '\\';
+		quoted[o++] = msg[i];
+	}
+	quoted[o] = '\0';
+	(void)snprintf(re, sizeof(re), "^<%d>(Jan|Feb|Mar|Apr|May|Jun|Jul|"
+	    "Aug|Sep|Oct|Nov|Dec) [ 1-3][0-9] [0-2][0-9]:[0-5][0-9]:"
+	    "[0-6][0-9] asyncd\\[%ld\\]: \\[%s\\] %s$", pri, (long)pid,
+	    level, quoted);
+	assert_matches(dgram, re);
+}
+
+static void
+test_log_syslog_sends_rfc3164_datagrams(void **state)
+{
+	char buf[4096], big[5000];
+	int rx, st;
+	pid_t pid;
+
+	(void)state;
+	rx = rx_open();
+	/* local3 = 19: PRI 19 * 8 + severity. */
+	assert_int_equal(log_init_syslog(LOG_LEVEL_INFO, 19, sock_path), 0);
+	log_error("e %s", "x\n");
+	log_warn("w");
+	log_info("i");
+	log_debug("d");
+	assert_true(rx_get(rx, buf, sizeof(buf)) > 0);
+	assert_syslog(buf, 155, getpid(), "error", "e x\\x0a");
+	assert_true(rx_get(rx, buf, sizeof(buf)) > 0);
+	assert_syslog(buf, 156, getpid(), "warn", "w");
+	assert_true(rx_get(rx, buf, sizeof(buf)) > 0);
+	assert_syslog(buf, 158, getpid(), "info", "i");
+	assert_int_equal(rx_get(rx, buf, sizeof(buf)), -1);	/* no debug */
+
+	/* A worker shares the socket, and names itself. */
+	if ((pid = fork()) == 0) {
+		log_info("from the child");
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(st, 0);
+	assert_true(rx_get(rx, buf, sizeof(buf)) > 0);
+	assert_syslog(buf, 158, pid, "info", "from the child");
+
+	/* Cut like a line, one datagram still. */
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	log_info("%s", big);
+	assert_true(rx_get(rx, buf, sizeof(buf)) < 2048);
+	assert_non_null(strstr(buf, "aaaa"));
+	assert_null(strchr(buf, '\n'));
+
+	/* Bad arguments keep the old destination. */
+	assert_int_equal(log_init_syslog(LOG_LEVEL_INFO, 0, sock_path),
+	    -EINVAL);
+	assert_int_equal(log_init_syslog(LOG_LEVEL_INFO, 12, sock_path),
+	    -EINVAL);
+	assert_int_equal(log_init_syslog(4, 3, sock_path), -EINVAL);
+	memset(big, 'a', 200);
+	big[0] = '/';
+	big[200] = '\0';
+	assert_int_equal(log_init_syslog(LOG_LEVEL_INFO, 3, big),
+	    -ENAMETOOLONG);
+	log_warn("still here");
+	assert_true(rx_get(rx, buf, sizeof(buf)) > 0);
+	assert_syslog(buf, 156, getpid(), "warn", "still here");
+
+	/* fatal(): to syslog, and on stderr for whoever started us. */
+	{
+		int p[2];
+
+		pipe_open(p);
+		if ((pid = fork()) == 0) {
+			if (dup2(p[1], STDERR_FILENO) == -1)
+				_exit(99);
+			fatalx(EX_OSERR, "last words");
+		}
+		assert_true(pid > 0);
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		assert_int_equal(WEXITSTATUS(st), EX_OSERR);
+		assert_true(rx_get(rx, buf, sizeof(buf)) > 0);
+		assert_syslog(buf, 155, pid, "error", "last words");
+		pipe_slurp(p[0], buf, sizeof(buf));
+		assert_string_equal(buf, "asyncd: last words\n");
+		(void)close(p[0]);
+		(void)close(p[1]);
+	}
+	(void)close(rx);
+}
+
+/* log.error = "syslog" in a configuration. */
+static void
+test_log_init_conf_follows_log_error(void **state)
+{
+	struct asyncd_conf c;
+	char buf[4096];
+	int rx;
+
+	(void)state;
+	rx = rx_open();
+	assert_int_equal(conf_init(&c), 0);
+	assert_int_equal(c.syslog_facility, LOG_FACILITY_DAEMON);
+	assert_string_equal(c.syslog_socket, "/dev/log");
+	free(c.error_log);
+	free(c.syslog_socket);
+	c.error_log = strdup("syslog");
+	c.syslog_socket = strdup(sock_path);
+	assert_non_null(c.error_log);
+	assert_non_null(c.syslog_socket);
+	c.syslog_facility = 23;		/* local7 */
+	assert_int_equal(log_init_conf(&c), 0);
+	log_info("via the conf");
+	assert_true(rx_get(rx, buf, sizeof(buf)) > 0);
+	assert_syslog(buf, 190, getpid(), "info", "via the conf");
+
+	free(c.error_log);
+	c.error_log = strdup(err_path);
+	assert_non_null(c.error_log);
+	assert_int_equal(log_init_conf(&c), 0);
+	log_info("in the file");
+	assert_int_equal(rx_get(rx, buf, sizeof(buf)), -1);
+	slurp(err_path, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "in the file"));
+	conf_free(&c);
+	(void)close(rx);
+}
+
+/*
+ * A syslogd that does not read: lines are dropped without blocking, and
+ * the next line that gets through is preceded by their count.
+ */
+static void
+test_log_syslog_full_socket_drops_and_counts(void **state)
+{
+	char buf[4096], want[128];
+	int rx, i, got = 0, sent = 3000;
+	long t0;
+
+	(void)state;
+	rx = rx_open();
+	assert_int_equal(log_init_syslog(LOG_LEVEL_INFO, 3, sock_path), 0);
+	t0 = (long)time(NULL);
+	for (i = 0; i < sent; i++)
+		log_info("line %d", i);
+	assert_true((long)time(NULL) - t0 < 5);		/* never waited */
+	while (rx_get(rx, buf, sizeof(buf)) > 0)
+		got++;
+	assert_true(got > 0);
+	assert_true(got < sent);
+	log_info("after");
+	assert_true(rx_get(rx, buf, sizeof(buf)) > 0);
+	(void)snprintf(want, sizeof(want), "%d lines lost: the syslog socket "
+	    "was full", sent - got);
+	assert_syslog(buf, 28, getpid(), "warn", want);
+	assert_true(rx_get(rx, buf, sizeof(buf)) > 0);
+	assert_syslog(buf, 30, getpid(), "info", "after");
+	(void)close(rx);
+}
+
+/* syslogd restarts: a new socket at the same path. */
+static void
+test_log_syslog_reconnects_after_a_restart(void **state)
+{
+	char buf[4096];
+	int rx;
+
+	(void)state;
+	rx = rx_open();
+	assert_int_equal(log_init_syslog(LOG_LEVEL_INFO, 3, sock_path), 0);
+	log_info("one");
+	assert_true(rx_get(rx, buf, sizeof(buf)) > 0);
+	(void)close(rx);
+	rx = rx_open();
+	log_info("two");
+	assert_true(rx_get(rx, buf, sizeof(buf)) > 0);
+	assert_syslog(buf, 30, getpid(), "info", "two");
+
+	/* Down for a while: what is lost then is said. */
+	(void)close(rx);
+	(void)unlink(sock_path);
+	log_info("lost");
+	rx = rx_open();
+	log_info("three");
+	assert_true(rx_get(rx, buf, sizeof(buf)) > 0);
+	assert_syslog(buf, 28, getpid(), "warn",
+	    "1 line lost: No such file or directory");
+	assert_true(rx_get(rx, buf, sizeof(buf)) > 0);
+	assert_syslog(buf, 30, getpid(), "info", "three");
+	(void)close(rx);
+}
+
+/* No syslogd at all: stderr, one warning, and SIGUSR1 tries again. */
+static void
+test_log_syslog_missing_falls_back_to_stderr(void **state)
+{
+	char buf[4096], want[512];
+	int p[2], saved, rx, rc;
+
+	(void)state;
+	(void)unlink(sock_path);
+	pipe_open(p);
+	saved = stderr_to(p[1]);
+	/* At the error level still: where the lines go is always said. */
+	rc = log_init_syslog(LOG_LEVEL_ERROR, 3, sock_path);
+	log_error("on stderr");
+	log_error("still on stderr");
+	log_info("not at this level");
+	stderr_back(saved);
+	assert_int_equal(rc, 0);
+	pipe_slurp(p[0], buf, sizeof(buf));
+	(void)snprintf(want, sizeof(want), "[warn] asyncd[%ld]: cannot send "
+	    "the error log to syslog at %s: No such file or directory; logging "
+	    "to stderr\n", (long)getpid(), sock_path);
+	assert_non_null(strstr(buf, want));
+	/* Said once, not per line. */
+	assert_null(strstr(strstr(buf, "cannot send") + 1, "cannot send"));
+	assert_non_null(strstr(buf, line_of(getpid(), "error",
+	    "on stderr\n")));
+	assert_non_null(strstr(buf, line_of(getpid(), "error",
+	    "still on stderr\n")));
+	assert_null(strstr(buf, "not at this level"));
+
+	/* It came up: SIGUSR1 moves the log there, and says so. */
+	rx = rx_open();
+	saved = stderr_to(p[1]);
+	rc = log_reopen();
+	log_error("on syslog");
+	stderr_back(saved);
+	assert_int_equal(rc, 0);
+	pipe_slurp(p[0], buf, sizeof(buf));
+	(void)snprintf(want, sizeof(want), "syslog at %s reachable: the error "
+	    "log goes there\n", sock_path);
+	assert_non_null(strstr(buf, want));
+	assert_null(strstr(buf, "on syslog"));
+	assert_true(rx_get(rx, buf, sizeof(buf)) > 0);
+	assert_syslog(buf, 27, getpid(), "error", "on syslog");
+	(void)close(rx);
+	(void)close(p[0]);
+	(void)close(p[1]);
+}
+
+static void
+test_log_facility_names(void **state)
+{
+	(void)state;
+	assert_int_equal(log_facility_parse("daemon"), 3);
+	assert_int_equal(log_facility_parse("user"), 1);
+	assert_int_equal(log_facility_parse("local0"), 16);
+	assert_int_equal(log_facility_parse("local7"), 23);
+	assert_int_equal(log_facility_parse("authpriv"), 10);
+	assert_int_equal(log_facility_parse("kern"), -1);
+	assert_int_equal(log_facility_parse("local8"), -1);
+	assert_int_equal(log_facility_parse("DAEMON"), -1);
+	assert_int_equal(log_facility_parse(""), -1);
+	assert_string_equal(log_facility_name(3), "daemon");
+	assert_string_equal(log_facility_name(19), "local3");
+	assert_null(log_facility_name(0));
+	assert_null(log_facility_name(12));
+	assert_null(log_facility_name(24));
+	assert_null(log_facility_name(-1));
+}
+
 static int
 setup(void **state)
 {
@@ -354,6 +857,7 @@ setup(void **state)
 	(void)snprintf(err_path, sizeof(err_path), "%s/error.log", tmpdir);
 	(void)snprintf(acc_path, sizeof(acc_path), "%s/access.log", tmpdir);
 	(void)snprintf(moved, sizeof(moved), "%s/moved.log", tmpdir);
+	(void)snprintf(sock_path, sizeof(sock_path), "%s/log.sock", tmpdir);
 	return 0;
 }
 
@@ -380,6 +884,15 @@ main(void)
 		T(test_log_reopen_moves_the_error_log),
 		T(test_log_reopen_failure_keeps_the_old_fd),
 		T(test_fatal_exits_with_its_status),
+		T(test_log_journal_stream_gets_priorities),
+		T(test_log_journal_stream_elsewhere_keeps_the_text),
+		T(test_fatal_on_the_journal_is_an_error),
+		T(test_log_syslog_sends_rfc3164_datagrams),
+		T(test_log_init_conf_follows_log_error),
+		T(test_log_syslog_full_socket_drops_and_counts),
+		T(test_log_syslog_reconnects_after_a_restart),
+		T(test_log_syslog_missing_falls_back_to_stderr),
+		T(test_log_facility_names),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
