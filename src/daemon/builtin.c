@@ -8,6 +8,8 @@
  *                 drains, so a load balancer takes it out of rotation
  *   GET stats     every worker's counters, JSON
  *   GET metrics   the same, Prometheus text
+ *   GET tasks     every worker's live tasks (tasks.c), JSON or text: only
+ *                 on a stats listener at a private address
  *
  * With a stats listener (stats.listen) the worker runs a second server on
  * it whose only app is a second instance of this one, with all three
@@ -27,6 +29,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "tasks.h"
 
 #define BUILTIN_STATS_WAIT	1.0		/* seconds for the master */
 
@@ -87,6 +90,39 @@ stats(struct http_req *rq, struct http_resp *rs, void *arg)
 	return err;
 }
 
+/*
+ * GET of the task list: every worker's live tasks (tasks.c), JSON, or
+ * text with ?format=text.  Only on a private stats listener: task names
+ * are routes and what the apps chose, not for the world.
+ */
+static int
+tasks_page(struct http_req *rq, struct http_resp *rs, void *arg)
+{
+	const char *f = http_req_query(rq, "format");
+	int format = f != NULL && strcmp(f, "text") == 0 ? TASKS_TEXT :
+	    TASKS_JSON;
+	char *body = NULL;
+	size_t len = 0;
+	int err;
+
+	(void)arg;
+	if (f != NULL && format == TASKS_JSON && strcmp(f, "json") != 0)
+		return 400;
+	if (builtin.tasks == NULL)
+		return 503;
+	if ((err = builtin.tasks(format, &body, &len,
+	    BUILTIN_STATS_WAIT)) != 0) {
+		log_warn("task list unavailable: %s", rt_strerror(err));
+		return 503;
+	}
+	(void)http_resp_header(rs, "Content-Type", format == TASKS_JSON ?
+	    "application/json" : "text/plain; charset=utf-8");
+	(void)http_resp_header(rs, "Cache-Control", "no-store");
+	err = http_resp_send(rs, body, len);
+	free(body);
+	return err;
+}
+
 struct http_app *
 builtin_app_new(const struct asyncd_conf *conf,
     const struct builtin_hooks *hooks, int stats_only, char *err,
@@ -112,6 +148,10 @@ builtin_app_new(const struct asyncd_conf *conf,
 	if (rc == 0 && pages && conf->metrics_path != NULL)
 		rc = http_app_route_at(app, "GET", conf->metrics_path, stats,
 		    (void *)1, NULL, "stats.metrics", 0);
+	if (rc == 0 && stats_only && conf->tasks_path != NULL &&
+	    conf_listen_private(&conf->stats_listen))
+		rc = http_app_route_at(app, "GET", conf->tasks_path,
+		    tasks_page, NULL, NULL, "stats.tasks", 0);
 	if (rc != 0) {
 		(void)snprintf(err, errlen, "%s: stats: %s", conf->path,
 		    http_app_error(app));

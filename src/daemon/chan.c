@@ -92,6 +92,25 @@ chan_check_stats(const void *p, uint32_t len)
 	return 0;
 }
 
+/* The formats tasks.c knows: JSON (0) and text (1). */
+static int
+chan_check_tasks_req(const void *p, uint32_t len)
+{
+	const struct chan_tasks_req *r = p;
+
+	(void)len;
+	return r->format <= 1 && r->pid >= 0 ? 0 : -1;
+}
+
+static int
+chan_check_tasks(const void *p, uint32_t len)
+{
+	const struct chan_tasks *t = p;
+
+	(void)len;
+	return t->format <= 1 && t->pid > 0 ? 0 : -1;
+}
+
 static const struct chan_type_info {
 	const char	*name;
 	uint32_t	 min, max;	/* payload length bounds */
@@ -110,6 +129,18 @@ static const struct chan_type_info {
 	[CHAN_STATS] =		{ "STATS", offsetof(struct chan_stats, w),
 				    CHAN_STATS_LEN(CHAN_STATS_CHUNK),
 				    chan_check_stats },
+	[CHAN_TASKS_REQ] =	{ "TASKS_REQ", sizeof(struct chan_tasks_req),
+				    sizeof(struct chan_tasks_req),
+				    chan_check_tasks_req },
+	[CHAN_TASKS_COUNT] =	{ "TASKS_COUNT", sizeof(uint32_t),
+				    sizeof(uint32_t), NULL },
+	[CHAN_TASKS_PULL] =	{ "TASKS_PULL", sizeof(struct chan_tasks_req),
+				    sizeof(struct chan_tasks_req),
+				    chan_check_tasks_req },
+	[CHAN_TASKS] =		{ "TASKS", sizeof(struct chan_tasks),
+				    CHAN_MAX_PAYLOAD, chan_check_tasks },
+	[CHAN_TASKS_PART] =	{ "TASKS_PART", sizeof(struct chan_tasks),
+				    CHAN_MAX_PAYLOAD, chan_check_tasks },
 };
 
 const char *

@@ -67,8 +67,38 @@ enum chan_type {
 	CHAN_PING,		/* empty; id = a sequence number */
 	CHAN_STATS,		/* struct chan_stats, CHAN_STATS_LEN(n) bytes:
 				   one answer is one or more of them */
+	/* The live task list (/debug/tasks), relayed by the master: */
+	CHAN_TASKS_REQ,		/* w->m, struct chan_tasks_req: list every
+				   worker's tasks for me */
+	CHAN_TASKS_COUNT,	/* m->w, uint32_t: that many parts follow */
+	CHAN_TASKS_PULL,	/* m->w, struct chan_tasks_req, pid = the
+				   asker's: send yours */
+	CHAN_TASKS,		/* w->m, struct chan_tasks, pid = the asker's */
+	CHAN_TASKS_PART,	/* m->w, struct chan_tasks, pid = the sender's */
 	CHAN_TYPE_MAX		/* not a type: one past the last */
 };
+
+/*
+ * A task list question.  The master keeps nothing for it: it tells the
+ * asker how many workers it asked (TASKS_COUNT, queued before any part,
+ * so it arrives first), sends each a PULL naming the asker, and forwards
+ * each TASKS to the asker's channel by pid.  An answer that finds the
+ * asker gone is dropped; parts that never come are the asker's timeout.
+ * All carry the question's id.
+ */
+struct chan_tasks_req {
+	int32_t		 pid;		/* 0 in TASKS_REQ; the asker in PULL */
+	uint32_t	 format;	/* enum tasks_format */
+};
+
+/* A worker's list (tasks.c's text): up to the payload's maximum. */
+struct chan_tasks {
+	int32_t		 pid;		/* the asker on the way in, the
+					   worker listed on the way out */
+	uint32_t	 format;
+	char		 text[];	/* len - 8 bytes, no NUL */
+};
+#define CHAN_TASKS_TEXT_MAX	(CHAN_MAX_PAYLOAD - sizeof(struct chan_tasks))
 
 /*
  * What a worker counts: the HTTP server's struct http_stats (server.h),

@@ -34,6 +34,7 @@
 #include <sys/un.h>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <grp.h>
 #include <libconfig.h>
@@ -75,8 +76,9 @@ struct conf_ctx {
 	char			*err;
 	size_t			 errlen;
 	gid_t			 user_gid;	/* the user's primary group */
-	const config_setting_t	*stats_s[4];	/* stats.path, .metrics,
-						   .healthz, .listen, as set */
+	const config_setting_t	*stats_s[5];	/* stats.path, .metrics,
+						   .healthz, .listen, .tasks,
+						   as set */
 };
 
 typedef int (*conf_set_fn)(struct conf_ctx *, const config_setting_t *);
@@ -127,7 +129,7 @@ static const char *const conf_app_names[] = {
 	"cancel_on_disconnect", NULL
 };
 static const char *const conf_stats_names[] = {
-	"path", "metrics", "healthz", "listen", NULL
+	"path", "metrics", "healthz", "listen", "tasks", NULL
 };
 
 /* ---- error messages ------------------------------------------------------ */
@@ -989,11 +991,12 @@ static int
 conf_set_stats(struct conf_ctx *x, const config_setting_t *g)
 {
 	struct asyncd_conf *c = x->conf;
-	char **dst[] = { &c->stats_path, &c->metrics_path, &c->healthz_path };
+	char **dst[] = { &c->stats_path, &c->metrics_path, &c->healthz_path,
+	    NULL, &c->tasks_path };
 	const config_setting_t *s;
 	int i, k;
 
-	if (conf_group(x, g, "path; metrics; healthz; listen;") == -1)
+	if (conf_group(x, g, "path; metrics; healthz; listen; tasks;") == -1)
 		return -1;
 	for (i = 0; (s = config_setting_get_elem(g, (unsigned)i)) != NULL;
 	    i++) {
@@ -1012,14 +1015,35 @@ conf_set_stats(struct conf_ctx *x, const config_setting_t *g)
  * one of them is refused when the apps load, with both routes named).
  * The error points at what the file set.
  */
+int
+conf_listen_private(const struct conf_listen *l)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	uint32_t h;
+
+	if (strcmp(l->host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, l->host, &a4) == 1) {
+		h = ntohl(a4.s_addr);
+		return (h >> 24) == 127 || (h >> 24) == 10 ||
+		    (h >> 20) == 0xac1 || (h >> 16) == 0xc0a8;
+	}
+	if (inet_pton(AF_INET6, l->host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		    (a6.s6_addr[0] & 0xfe) == 0xfc ||
+		    IN6_IS_ADDR_LINKLOCAL(&a6);
+	return 0;	/* "*", "::" or a name: anyone may reach it */
+}
+
 static int
 conf_check_stats(struct conf_ctx *x)
 {
 	static const char *const names[] = { "stats.path", "stats.metrics",
-	    "stats.healthz" };
+	    "stats.healthz", "stats.listen", "stats.tasks" };
 	const struct asyncd_conf *c = x->conf;
-	const char *paths[3] = { c->stats_path, c->metrics_path,
-	    c->healthz_path };
+	const char *paths[5] = { c->stats_path, c->metrics_path,
+	    c->healthz_path, NULL, c->tasks_path };
 	const struct conf_listen *l = &c->stats_listen;
 	size_t n;
 	int i, j, k;
@@ -1032,8 +1056,8 @@ conf_check_stats(struct conf_ctx *x)
 		    conf_listen_key(l->host)) == 0)
 			return conf_fail(x, x->stats_s[3], "\"%s\" is also in "
 			    "listen", l->addr);
-	for (i = 0; i < 3; i++)
-		for (j = i + 1; j < 3; j++) {
+	for (i = 0; i < 5; i++)
+		for (j = i + 1; j < 5; j++) {
 			if (paths[i] == NULL || paths[j] == NULL ||
 			    strcmp(paths[i], paths[j]) != 0)
 				continue;
@@ -1606,10 +1630,11 @@ conf_init(struct asyncd_conf *c)
 	c->stats_path = strdup(CONF_DEFAULT_STATS_PATH);
 	c->metrics_path = strdup(CONF_DEFAULT_METRICS_PATH);
 	c->healthz_path = strdup(CONF_DEFAULT_HEALTHZ_PATH);
+	c->tasks_path = strdup(CONF_DEFAULT_TASKS_PATH);
 	if (c->error_log == NULL || c->syslog_socket == NULL ||
 	    c->server_name == NULL ||
 	    c->stats_path == NULL || c->metrics_path == NULL ||
-	    c->healthz_path == NULL) {
+	    c->healthz_path == NULL || c->tasks_path == NULL) {
 		conf_free(c);
 		return -1;
 	}
@@ -1858,6 +1883,8 @@ conf_dump(FILE *fp, const struct asyncd_conf *c)
 	(void)fprintf(fp, ";\n\tlisten = ");
 	conf_dump_string(fp, c->has_stats_listen ? c->stats_listen.addr :
 	    "off");
+	(void)fprintf(fp, ";\n\ttasks = ");
+	conf_dump_string(fp, c->tasks_path != NULL ? c->tasks_path : "off");
 	(void)fprintf(fp, ";\n};\n");
 	(void)fprintf(fp, "apps = (");
 	for (i = 0; i < c->napps; i++) {
@@ -1913,6 +1940,7 @@ conf_free(struct asyncd_conf *c)
 	free(c->stats_path);
 	free(c->metrics_path);
 	free(c->healthz_path);
+	free(c->tasks_path);
 	for (i = 0; i < c->napps; i++) {
 		free(c->apps[i].name);
 		free(c->apps[i].module);

@@ -61,6 +61,7 @@
 #define CONF_DEFAULT_STATS_PATH		"/stats"
 #define CONF_DEFAULT_METRICS_PATH	"/metrics"
 #define CONF_DEFAULT_HEALTHZ_PATH	"/healthz"
+#define CONF_DEFAULT_TASKS_PATH		"/debug/tasks"
 #define CONF_DEFAULT_SYSLOG_SOCKET	"/dev/log"
 #define CONF_APPS_MAX			32
 #define CONF_APP_NAME_MAX		64
@@ -161,6 +162,10 @@ struct asyncd_conf {
 	 * healthz_path of them. */
 	struct conf_listen	 stats_listen;
 	int			 has_stats_listen;
+	/* stats.tasks: where GET lists every worker's live tasks, served
+	 * only on a stats listener whose address is private
+	 * (conf_listen_private); NULL: off. */
+	char			*tasks_path;
 	struct conf_app		 apps[CONF_APPS_MAX];
 	size_t			 napps;
 	char			*server_name;
@@ -173,6 +178,9 @@ struct asyncd_conf {
 /* Fills conf with the defaults (strings allocated: conf_free() them).
  * 0, or -1 on ENOMEM. */
 int	conf_init(struct asyncd_conf *conf);
+/* Whether only this machine or a private network reaches l's host:
+ * loopback, RFC 1918, IPv6 unique local or link local, "localhost". */
+int	conf_listen_private(const struct conf_listen *l);
 
 /*
  * Loads and validates the libconfig file at path into conf (which needs no
@@ -413,6 +421,11 @@ struct builtin_hooks {
 	int		(*stats)(struct stats_cluster *out, double timeout);
 	/* Whether the worker is stopping or draining (healthz: 503). */
 	int		(*draining)(void);
+	/* Every worker's live tasks in format (tasks.h), in *body (malloc'd:
+	 * the caller frees it) of *len bytes; suspends up to timeout.  0 or
+	 * -errno. */
+	int		(*tasks)(int format, char **body, size_t *len,
+			    double timeout);
 };
 
 /*

@@ -580,6 +580,57 @@ master_stats_send(struct chan *c, uint32_t id)
 	} while (first < st.nworkers);
 }
 
+/*
+ * /debug/tasks: asker's question (chan.h, struct chan_tasks_req), relayed
+ * to every worker with an open channel, of every generation (a draining
+ * worker's stuck tasks are what an operator looks for), the asker itself
+ * included.  The count goes first, so the asker knows how many parts to
+ * wait for.
+ */
+static void
+master_tasks_ask(struct slot *asker, uint32_t id,
+    const struct chan_tasks_req *rq)
+{
+	struct chan_tasks_req pull = { .pid = asker->pid,
+	    .format = rq->format };
+	uint32_t n = 0;
+	int i;
+
+	for (i = 0; i < SLOTS_MAX; i++)
+		if (m.slots[i].used && m.slots[i].chan_open)
+			n++;
+	if (chan_send(&asker->ch, CHAN_TASKS_COUNT, id, getpid(), &n,
+	    sizeof(n)) != 0)
+		return;
+	for (i = 0; i < SLOTS_MAX; i++)
+		if (m.slots[i].used && m.slots[i].chan_open)
+			(void)chan_send(&m.slots[i].ch, CHAN_TASKS_PULL, id,
+			    getpid(), &pull, sizeof(pull));
+}
+
+/* A worker's list, forwarded to the asker named in it, if still there. */
+static void
+master_tasks_relay(struct slot *from, const struct chan_hdr *hdr,
+    const struct chan_tasks *t)
+{
+	static union {
+		struct chan_tasks	 t;
+		char			 bytes[CHAN_MAX_PAYLOAD];
+	} out;
+	int i;
+
+	for (i = 0; i < SLOTS_MAX; i++) {
+		if (!m.slots[i].used || !m.slots[i].chan_open ||
+		    m.slots[i].pid != t->pid)
+			continue;
+		memcpy(&out, t, hdr->len);
+		out.t.pid = from->pid;
+		(void)chan_send(&m.slots[i].ch, CHAN_TASKS_PART, hdr->id,
+		    getpid(), &out, hdr->len);
+		return;
+	}
+}
+
 static void
 worker_msg_cb(struct chan *c, const struct chan_hdr *hdr, const void *payload,
     void *arg)
@@ -616,6 +667,12 @@ worker_msg_cb(struct chan *c, const struct chan_hdr *hdr, const void *payload,
 		break;
 	case CHAN_STATS_REQ:
 		master_stats_send(c, hdr->id);
+		break;
+	case CHAN_TASKS_REQ:
+		master_tasks_ask(sl, hdr->id, payload);
+		break;
+	case CHAN_TASKS:
+		master_tasks_relay(sl, hdr, payload);
 		break;
 	default:
 		log_error("worker %d (pid %ld): unexpected %s", sl->index,

@@ -41,6 +41,7 @@
 #include "chan.h"
 #include "daemon.h"
 #include "notify.h"
+#include "tasks.h"
 
 /* Connections the stats listener takes at once, per worker; more get 503.
  * Scrapers are few. */
@@ -182,6 +183,133 @@ worker_stats_reply(const struct chan_hdr *hdr, const void *payload)
 	if (hdr->id == stats.asked)
 		stats.asked = 0;
 	rt_event_set(&stats.news);
+}
+
+/*
+ * /debug/tasks: every worker's live tasks (tasks.c), gathered through the
+ * master (chan.h: TASKS_REQ, then a COUNT and one PART per worker).  One
+ * question at a time (a lock: this is a debugging page, and the parts
+ * land in one buffer); parts that do not come within the page's wait are
+ * reported missing, parts past TASKS_BODY_MAX are left out and counted.
+ */
+#define TASKS_BODY_MAX	(1024 * 1024)
+#define TASKS_TAIL	128	/* room kept for the page's last line */
+
+static struct {
+	struct rt_lock		 lock;
+	uint32_t		 next_id;
+	uint32_t		 asking;	/* the question out; 0: none */
+	int			 json;
+	int64_t			 want;		/* parts coming; -1: no count */
+	uint32_t		 got, left_out;
+	char			*buf;
+	size_t			 len;
+	struct rt_event		 news;
+} tasks;
+
+/* Adds what a part says to the page. */
+static void
+worker_tasks_part(const struct chan_hdr *hdr, const struct chan_tasks *t)
+{
+	size_t n = hdr->len - sizeof(*t);
+
+	if (hdr->id != tasks.asking || tasks.buf == NULL)
+		return;
+	tasks.got++;
+	if (TASKS_BODY_MAX - TASKS_TAIL - tasks.len < n + 2)
+		tasks.left_out++;
+	else {
+		if (tasks.json && tasks.got - tasks.left_out > 1) {
+			memcpy(tasks.buf + tasks.len, ", ", 2);
+			tasks.len += 2;
+		}
+		memcpy(tasks.buf + tasks.len, t->text, n);
+		tasks.len += n;
+	}
+	rt_event_set(&tasks.news);
+}
+
+/* Answers the master's PULL: this worker's list, for the asker. */
+static void
+worker_tasks_pull(const struct chan_hdr *hdr, const struct chan_tasks_req *rq)
+{
+	static union {
+		struct chan_tasks	 t;
+		char			 bytes[CHAN_MAX_PAYLOAD];
+	} out;
+	struct tasks_opts o = { .format = (int)rq->format,
+	    .slot = (unsigned)w.slot, .pid = (long)getpid(),
+	    .now = rt_loop_wall() };
+	ssize_t n;
+
+	out.t.pid = rq->pid;
+	out.t.format = rq->format;
+	if ((n = tasks_format(out.t.text, CHAN_TASKS_TEXT_MAX, &o)) < 0)
+		n = 0;
+	(void)chan_send(&w.ch, CHAN_TASKS, hdr->id, getpid(), &out,
+	    sizeof(out.t) + (size_t)n);
+}
+
+/* The built-in app's tasks hook: the page's body in *body (malloc'd, the
+ * caller frees it), or -errno.  Suspends up to timeout. */
+static int
+worker_tasks(int format, char **body, size_t *len, double timeout)
+{
+	struct chan_tasks_req rq = { .pid = 0, .format = (uint32_t)format };
+	double end = rt_loop_time() + timeout, left;
+	int err, n;
+
+	if ((err = rt_lock_acquire(&tasks.lock, timeout)) != 0)
+		return err;
+	if ((tasks.buf = malloc(TASKS_BODY_MAX)) == NULL) {
+		rt_lock_release(&tasks.lock);
+		return -ENOMEM;
+	}
+	if (++tasks.next_id == 0)
+		tasks.next_id = 1;
+	tasks.asking = tasks.next_id;
+	tasks.json = format == TASKS_JSON;
+	tasks.want = -1;
+	tasks.got = tasks.left_out = 0;
+	tasks.len = 0;
+	if (tasks.json) {
+		memcpy(tasks.buf, "{\"workers\": [", 13);
+		tasks.len = 13;
+	}
+	rt_event_clear(&tasks.news);
+	err = chan_send(&w.ch, CHAN_TASKS_REQ, tasks.asking, getpid(), &rq,
+	    sizeof(rq));
+	while (err == 0 && (tasks.want < 0 || tasks.got < tasks.want)) {
+		if ((left = end - rt_loop_time()) <= 0)
+			break;		/* what came, and who is missing */
+		if ((err = rt_event_wait(&tasks.news, left)) == -ETIMEDOUT)
+			err = 0;
+		rt_event_clear(&tasks.news);
+	}
+	if (err == 0 && tasks.want < 0)
+		err = -ETIMEDOUT;	/* the master never answered */
+	if (err == 0) {
+		if (tasks.json)
+			n = snprintf(tasks.buf + tasks.len, TASKS_TAIL,
+			    "], \"asked\": %lld, \"missing\": %lld, "
+			    "\"left_out\": %u}\n", (long long)tasks.want,
+			    (long long)(tasks.want - tasks.got),
+			    tasks.left_out);
+		else
+			n = snprintf(tasks.buf + tasks.len, TASKS_TAIL,
+			    "(%lld workers asked, %lld missing, %u left out)\n",
+			    (long long)tasks.want,
+			    (long long)(tasks.want - tasks.got),
+			    tasks.left_out);
+		tasks.len += n > 0 && n < TASKS_TAIL ? (size_t)n : 0;
+		*body = tasks.buf;
+		*len = tasks.len;
+	} else
+		free(tasks.buf);
+	tasks.buf = NULL;
+	tasks.asking = 0;
+	rt_lock_release(&tasks.lock);
+	return err;
 }
 
 static void
@@ -346,6 +474,18 @@ worker_msg_cb(struct chan *c, const struct chan_hdr *hdr, const void *payload,
 	case CHAN_STATS:
 		worker_stats_reply(hdr, payload);
 		break;
+	case CHAN_TASKS_COUNT:
+		if (hdr->id == tasks.asking) {
+			tasks.want = *(const uint32_t *)payload;
+			rt_event_set(&tasks.news);
+		}
+		break;
+	case CHAN_TASKS_PULL:
+		worker_tasks_pull(hdr, payload);
+		break;
+	case CHAN_TASKS_PART:
+		worker_tasks_part(hdr, payload);
+		break;
 	case CHAN_REOPEN_LOGS:
 		http_server_flush_access(w.server);
 		if (log_reopen() != 0)
@@ -483,8 +623,10 @@ worker_main(const struct worker_args *a)
 	 * with EX_CONFIG too. */
 	rt_event_init(&w.ready_ev);
 	rt_event_init(&stats.news);
+	rt_event_init(&tasks.news);
+	rt_lock_init(&tasks.lock);
 	if (apps_load(&w.apps, conf, &(struct builtin_hooks){ worker_stats,
-	    worker_draining }, err_msg, sizeof(err_msg)) != 0) {
+	    worker_draining, worker_tasks }, err_msg, sizeof(err_msg)) != 0) {
 		log_error("worker %d: %s", a->slot, err_msg);
 		_exit(EX_CONFIG);
 	}

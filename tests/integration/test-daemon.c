@@ -1938,6 +1938,17 @@ raw_exchange(int port, const char *req, size_t len, char *buf, size_t cap)
 	return req_read_all(fd, buf, cap, IO_MS);
 }
 
+/* How many times needle is in s. */
+static size_t
+count_in(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	for (; (s = strstr(s, needle)) != NULL; s++)
+		n++;
+	return n;
+}
+
 /* How many lines of path contain needle. */
 static size_t
 file_lines_with(const char *path, const char *needle)
@@ -2313,6 +2324,78 @@ test_stats_and_metrics_cover_every_worker(void **state)
 	    == NULL)
 		fail_msg("GET /metrics:\n%s", buf);
 	stop_or_fail(5000);
+}
+
+/*
+ * GET /debug/tasks on the (private) stats listener: every worker's live
+ * tasks, named for their routes, with what they await; not on the public
+ * listener.
+ */
+static void
+test_debug_tasks_lists_every_workers_tasks(void **state)
+{
+	static const char ask_text[] = "GET /debug/tasks?format=text "
+	    "HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+	static const char ask_json[] = "GET /debug/tasks HTTP/1.1\r\n"
+	    "Host: a\r\nConnection: close\r\n\r\n";
+	struct srv_conf c = { .workers = 2, .delay_slow = 10.0,
+	    .extra = "stats = { listen = \"127.0.0.1:0\"; };" };
+	static char buf[65536];
+	struct workers w;
+	char pid[32];
+	const char *p;
+	int fd[4], sport = 0, i;
+	long end;
+
+	(void)state;
+	start_or_fail(&c);
+	if (srv_wait_log(0, "started: 2 workers", 5000) != 0)
+		fail_msg("workers not ready\n%s", log_tail());
+	if ((p = strstr(srv.log, "stats pages on 127.0.0.1:")) != NULL)
+		sport = atoi(p + 25);
+	assert_true(sport > 0);
+	assert_int_equal(workers_wait(2, 0, IO_MS, &w), 0);
+	for (i = 0; i < 4; i++)
+		assert_true((fd[i] = req_start("127.0.0.1", srv.port,
+		    "/slow")) >= 0);
+	/* The four requests are in their handlers' sleep once the list says
+	 * so. */
+	for (end = now_ms() + IO_MS;; sleep_ms(20)) {
+		assert_int_equal(raw_exchange(sport, ask_text,
+		    sizeof(ask_text) - 1, buf, sizeof(buf)), 0);
+		if (count_in(buf, "  sleep         GET /slow\n") == 4)
+			break;
+		if (now_ms() > end)
+			fail_msg("no four GET /slow asleep in:\n%s", buf);
+	}
+	if (strstr(buf, " 200 OK\r\n") == NULL ||
+	    strstr(buf, "(2 workers asked, 0 missing, 0 left out)") == NULL)
+		fail_msg("the text list:\n%s", buf);
+	for (i = 0; i < 2; i++) {
+		(void)snprintf(pid, sizeof(pid), "(pid %ld): ",
+		    (long)w.pid[i]);
+		if (strstr(buf, pid) == NULL)
+			fail_msg("worker %d %s missing:\n%s", i + 1, pid, buf);
+	}
+
+	assert_int_equal(raw_exchange(sport, ask_json, sizeof(ask_json) - 1,
+	    buf, sizeof(buf)), 0);
+	if (strstr(buf, "application/json") == NULL ||
+	    strstr(buf, "{\"workers\": [{\"worker\": ") == NULL ||
+	    count_in(buf, "\"name\": \"GET /slow\", \"state\": \"waiting\", "
+	    "\"awaits\": \"sleep\", \"waited\": ") != 4 ||
+	    strstr(buf, "\"asked\": 2, \"missing\": 0, \"left_out\": 0}") ==
+	    NULL)
+		fail_msg("the JSON list:\n%s", buf);
+
+	/* Not for the public listener. */
+	assert_int_equal(raw_exchange(srv.port, ask_json,
+	    sizeof(ask_json) - 1, buf, sizeof(buf)), 0);
+	if (strstr(buf, " 404 ") == NULL)
+		fail_msg("the public listener's /debug/tasks:\n%s", buf);
+	for (i = 0; i < 4; i++)
+		(void)close(fd[i]);
+	assert_int_equal(srv_kill(), 0);
 }
 
 /* ==== 14. what an attack run broke (supervision, reloads, signals) ========== */
@@ -3391,8 +3474,9 @@ test_app_init_failing_at_reload_keeps_old_workers(void **state)
 	if (srv_wait_log(0, "its init failed", IO_MS) != 0)
 		fail_msg("no \"its init failed\" in the log:\n%s", log_tail());
 	state_wait("version=1 data=initialised", IO_MS);
-	workers_scan(srv.pid, &after);
-	if (!workers_exactly(&after, 2, 0) || after.pid[0] !=
+	/* The failed generation's workers are killed: wait until they are
+	 * reaped, then the two left must be the old ones. */
+	if (workers_wait(2, 0, IO_MS, &after) != 0 || after.pid[0] !=
 	    before.pid[0] || after.pid[1] != before.pid[1])
 		fail_msg("workers changed: before [%ld %ld], now %s",
 		    (long)before.pid[0], (long)before.pid[1], after.titles);
@@ -3722,6 +3806,7 @@ main(void)
 		T(test_workers_drop_privileges),
 		T(test_socket_activation_is_adopted),
 		T(test_stats_and_metrics_cover_every_worker),
+		T(test_debug_tasks_lists_every_workers_tasks),
 		T(test_killed_workers_are_replaced_forever),
 		T(test_respawn_backoff_resets_after_healthy_period),
 		T(test_failed_reload_leaves_listeners_for_respawns),

@@ -225,6 +225,14 @@ static const struct chan_counters counters = {
 };
 static const struct chan_quit quit10 = { .deadline = 10.5 };
 
+static const struct chan_tasks_req tasks_req = { .pid = 0, .format = 1 };
+static const struct chan_tasks_req tasks_pull = { .pid = 77, .format = 0 };
+static const uint32_t tasks_count = 3;
+static const struct {
+	struct chan_tasks	 t;
+	char			 text[8];
+} tasks_part = { { .pid = 77, .format = 1 }, "worker 1" };
+
 struct type_row {
 	uint16_t	 type;
 	uint32_t	 id;
@@ -250,6 +258,11 @@ test_chan_frames_every_type(void **state)
 		{ CHAN_STATS, 10, 0, &full, CHAN_STATS_LEN(CHAN_STATS_CHUNK) },
 		{ CHAN_STATS, 11, 0, &empty, CHAN_STATS_LEN(0) },
 		{ CHAN_FATAL, 12, 0, full.w, CHAN_REASON_MAX },
+		{ CHAN_TASKS_REQ, 13, 0, &tasks_req, sizeof(tasks_req) },
+		{ CHAN_TASKS_COUNT, 14, 0, &tasks_count, sizeof(tasks_count) },
+		{ CHAN_TASKS_PULL, 15, 0, &tasks_pull, sizeof(tasks_pull) },
+		{ CHAN_TASKS, 16, 0, &tasks_part, sizeof(tasks_part) },
+		{ CHAN_TASKS_PART, 17, 0, &tasks_part, 8 },
 	};
 	const size_t nrows = sizeof(rows) / sizeof(rows[0]);
 	struct chan a, b;
@@ -318,6 +331,7 @@ test_chan_type_names(void **state)
 	assert_string_equal(chan_type_name(CHAN_READY), "READY");
 	assert_string_equal(chan_type_name(CHAN_STATS_REQ), "STATS_REQ");
 	assert_string_equal(chan_type_name(CHAN_STATS), "STATS");
+	assert_string_equal(chan_type_name(CHAN_TASKS_PART), "TASKS_PART");
 	assert_string_equal(chan_type_name(0), "?");
 	assert_string_equal(chan_type_name(CHAN_TYPE_MAX), "?");
 	assert_string_equal(chan_type_name(0xffff), "?");
@@ -836,6 +850,9 @@ static const struct chan_quit q_nan = { .deadline = NAN },
 static const unsigned char zeros[CHAN_MAX_PAYLOAD + 64];
 #define QLEN	sizeof(struct chan_quit)
 
+static const struct chan_tasks_req tasks_bad_format = { 1, 2 };
+static const struct chan_tasks_req tasks_bad_pid = { -1, 0 };
+
 struct bad_row {
 	const char	*why;
 	uint16_t	 type, flags;
@@ -891,6 +908,15 @@ static const struct bad_row bad_rows[] = {
 	    &st_stalled, CHAN_STATS_LEN(0), 0 },
 	{ "STATS entry's reserved set", CHAN_STATS, 0, CHAN_STATS_LEN(1),
 	    &st_entry_reserved, CHAN_STATS_LEN(1), 0 },
+	{ "TASKS_REQ short", CHAN_TASKS_REQ, 0, 4, zeros, 4, 0 },
+	{ "TASKS_REQ in an unknown format", CHAN_TASKS_REQ, 0, 8,
+	    &tasks_bad_format, 8, 0 },
+	{ "TASKS_PULL for a negative pid", CHAN_TASKS_PULL, 0, 8,
+	    &tasks_bad_pid, 8, 0 },
+	{ "TASKS_COUNT long", CHAN_TASKS_COUNT, 0, 8, zeros, 8, 0 },
+	{ "TASKS for pid 0", CHAN_TASKS, 0, 8, zeros, 8, 0 },
+	{ "TASKS_PART shorter than its header", CHAN_TASKS_PART, 0, 4, zeros,
+	    4, 0 },
 	{ "padding not zero", CHAN_FATAL, 0, 1, "x", 1, 0xaa },
 };
 

@@ -417,6 +417,10 @@ test_conf_accepts_edge_values(void **state)
 	load_ok("stats = { listen = \"[::1]:9100\"; };\n", &c);
 	assert_int_equal(c.has_stats_listen, 1);
 	assert_string_equal(c.stats_listen.addr, "[::1]:9100");
+	assert_string_equal(c.tasks_path, "/debug/tasks");
+	conf_free(&c);
+	load_ok("stats = { tasks = \"off\"; };\n", &c);
+	assert_null(c.tasks_path);
 	conf_free(&c);
 	/* Any path, "/" included (an app's route there is refused when the
 	 * apps load). */
@@ -499,12 +503,43 @@ test_conf_rejects_unknown_users_and_groups(void **state)
 	run_rows(user_rows, ROWS(user_rows), "user_rows");
 }
 
+/* Which stats listeners /debug/tasks is served on. */
+static void
+test_conf_listen_private(void **state)
+{
+	static const struct {
+		const char	*host;
+		int		 private;
+	} rows[] = {
+		{ "127.0.0.1", 1 }, { "127.9.9.9", 1 }, { "10.1.2.3", 1 },
+		{ "172.16.0.1", 1 }, { "172.31.255.255", 1 },
+		{ "172.32.0.1", 0 }, { "172.15.0.1", 0 }, { "192.168.1.1", 1 },
+		{ "192.169.1.1", 0 }, { "8.8.8.8", 0 }, { "0.0.0.0", 0 },
+		{ "::1", 1 }, { "fd00::1", 1 }, { "fc00::1", 1 },
+		{ "fe80::1", 1 }, { "2001:db8::1", 0 }, { "::", 0 },
+		{ "*", 0 }, { "localhost", 1 }, { "example.com", 0 },
+	};
+	struct conf_listen l;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		memset(&l, 0, sizeof(l));
+		(void)snprintf(l.host, sizeof(l.host), "%s", rows[i].host);
+		if (conf_listen_private(&l) != rows[i].private)
+			fail_msg("%s: private %d", rows[i].host,
+			    !rows[i].private);
+	}
+}
+
 /* ---- stats ---------------------------------------------------------------- */
 
 static const struct row stats_rows[] = {
 	{ "stats = \"off\";\n",
-	  "1: stats: must be a group { path; metrics; healthz; listen; }, not "
-	  "\"off\"" },
+	  "1: stats: must be a group { path; metrics; healthz; listen; tasks; "
+	  "}, not \"off\"" },
+	{ "stats = {\n tasks = \"/metrics\"; };\n",
+	  "2: stats.tasks: \"/metrics\" is also stats.metrics" },
 	{ "listen = \"127.0.0.1:8080\";\nstats = {\n listen = "
 	  "\"127.0.0.1:8080\";\n};\n",
 	  "3: stats.listen: \"127.0.0.1:8080\" is also in listen" },
@@ -1554,6 +1589,7 @@ main(void)
 		cmocka_unit_test(test_conf_user_and_group_are_resolved),
 		cmocka_unit_test(test_conf_rejects_unknown_users_and_groups),
 		cmocka_unit_test(test_conf_rejects_bad_stats_paths),
+		cmocka_unit_test(test_conf_listen_private),
 		cmocka_unit_test(test_conf_rejects_wrong_types_and_ranges),
 		cmocka_unit_test(
 		    test_conf_rejects_integers_libconfig_would_wrap),
