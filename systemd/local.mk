@@ -39,6 +39,12 @@ systemd/asyncd.service: $(srcdir)/systemd/asyncd.service.in Makefile
 TESTS += tests/integration/systemd-unit.sh
 EXTRA_DIST += tests/integration/systemd-unit.sh
 
+# Every system call of asyncd (strace'd through requests, a reload and a
+# stop) is one the unit's SystemCallFilter= allows (SKIP without strace,
+# or in a sanitizer build).
+TESTS += tests/integration/syscall-filter.sh
+EXTRA_DIST += tests/integration/syscall-filter.sh
+
 # asyncd under systemd-socket-activate serves on the socket it passes
 # (SKIP without systemd-socket-activate or curl).
 TESTS += tests/integration/socket-activation.sh
