@@ -254,6 +254,12 @@ asyncd_main(int argc, char **argv, const struct asyncd_module *const *modules)
 		fatal(EX_CANTCREAT, "cannot open the access log %s",
 		    conf.access_log);
 	}
+	/* daemon_drop_privileges() changes nothing unless we are root: say
+	 * so, rather than let "user" look obeyed (under the shipped unit's
+	 * DynamicUser=yes, for one). */
+	if ((conf.have_uid || conf.have_gid) && geteuid() != 0)
+		log_warn("user and group ignored: asyncd did not start as "
+		    "root");
 	if ((rc = asyncd_check_apps(&conf)) != 0) {
 		log_close();
 		conf_free(&conf);

@@ -96,6 +96,31 @@ cmp -s "$tmp/d1" "$tmp/d2" || fail "-T of -T's output differs"
 run -T -c "$tmp/bad.conf"
 expect 78 "-T bad.conf"
 
+# user and group do nothing unless asyncd starts as root (the unit's
+# DynamicUser=yes): a warning says so.  A module that does not exist stops
+# the start (78) before anything is bound.  As root, the check runs as
+# nobody through setpriv (util-linux), if there.
+printf 'user = "nobody";\napps = ( { module = "nosuchmodule"; } );\n' \
+    >"$tmp/user.conf"
+chmod 644 "$tmp/user.conf"
+chmod 755 "$tmp"
+asroot=
+if [ "$(id -u)" -ne 0 ]; then
+	run -c "$tmp/user.conf"
+	asroot=no
+elif command -v setpriv >/dev/null 2>&1; then
+	# shellcheck disable=SC2086
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+	    $ASYNCD_WRAPPER "$asyncd" -c "$tmp/user.conf" >"$tmp/out" 2>"$tmp/err"
+	status=$?
+	asroot=no
+fi
+if [ "$asroot" = no ]; then
+	expect 78 "user = \"nobody\" without root"
+	contains "$tmp/err" "user and group ignored: asyncd did not start as root" \
+	    "user = \"nobody\" without root"
+fi
+
 # -h and --help, -v and --version, -V; bad options are EX_USAGE.
 for o in -h --help; do
 	run "$o"
