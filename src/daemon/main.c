@@ -4,7 +4,12 @@
  * asyncd_main() with no app linked in (src/asyncd.c); a program that links
  * its apps in calls it with them.
  *
- *	asyncd [-c FILE] [-t] [-T] [-v] [-h]
+ *	asyncd [-c FILE] [-t] [-T] [-v] [-V] [-h]
+ *
+ * with --help and --version, which GNU users type by habit.  -V prints how
+ * the build was made (nginx's -V), for bug reports: the context switch,
+ * the sanitizers, the libev backend a loop gets here, configure's
+ * arguments.
  *
  * Loads and checks the configuration, opens the logs, checks the apps'
  * settings in a short-lived child, and hands over to the master
@@ -22,12 +27,15 @@
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <unistd.h>
+
+#include <ev.h>
 
 #include "daemon.h"
 
@@ -43,15 +51,91 @@ static void __attribute__((noreturn))
 asyncd_usage(FILE *fp, int ex)
 {
 	(void)fprintf(fp,
-	    "usage: asyncd [-c FILE] [-t] [-T] [-v] [-h]\n"
-	    "  -c FILE  configuration file (default: %s)\n"
-	    "  -t       check the configuration and exit\n"
-	    "  -T       check it, print every setting (defaults filled in) "
+	    "usage: asyncd [-c FILE] [-t] [-T] [-v] [-V] [-h]\n"
+	    "  -c FILE    configuration file (default: %s)\n"
+	    "  -t         check the configuration and exit\n"
+	    "  -T         check it, print every setting (defaults filled in) "
 	    "and exit\n"
-	    "  -v       print the version and exit\n"
-	    "  -h       print this help and exit\n",
+	    "  -v, --version\n"
+	    "             print the version and exit\n"
+	    "  -V         print the version and how asyncd was built, and exit\n"
+	    "  -h, --help print this help and exit\n"
+	    "See asyncd(8) and asyncd.conf(5).\n",
 	    ASYNCD_CONF_PATH);
 	exit(ex);
+}
+
+static int
+asyncd_version(void)
+{
+	(void)printf("asyncd %s\n"
+	    "Copyright (c) 2026 the asyncd authors.  MIT License.\n",
+	    PACKAGE_VERSION);
+	return fflush(stdout) == 0 ? 0 : EX_IOERR;
+}
+
+/* libev's backends by bit (ev.h), those this libev knows. */
+static const struct {
+	unsigned	 bit;
+	const char	*name;
+} ev_backends[] = {
+	{ EVBACKEND_SELECT, "select" },
+	{ EVBACKEND_POLL, "poll" },
+	{ EVBACKEND_EPOLL, "epoll" },
+	{ EVBACKEND_KQUEUE, "kqueue" },
+	{ EVBACKEND_DEVPOLL, "devpoll" },
+	{ EVBACKEND_PORT, "port" },
+#ifdef EVBACKEND_LINUXAIO
+	{ EVBACKEND_LINUXAIO, "linuxaio" },
+#endif
+#ifdef EVBACKEND_IOURING
+	{ EVBACKEND_IOURING, "io_uring" },
+#endif
+};
+
+static void
+ev_backends_print(unsigned set)
+{
+	const char *sep = "";
+	size_t i;
+
+	for (i = 0; i < sizeof(ev_backends) / sizeof(ev_backends[0]); i++)
+		if (set & ev_backends[i].bit) {
+			(void)printf("%s%s", sep, ev_backends[i].name);
+			sep = " ";
+		}
+	if (*sep == '\0')
+		(void)printf("none");
+}
+
+/*
+ * -V: the build, one "what: value" a line.  The backend is the one a loop
+ * gets on this machine, asked of a default loop made as the runtime makes
+ * it (src/runtime/loop.c) and destroyed at once.
+ */
+static int
+asyncd_build(void)
+{
+	struct ev_loop *loop;
+
+	(void)printf("asyncd %s\n", PACKAGE_VERSION);
+	(void)printf("context switch: %s\n", ASYNCD_BUILD_CONTEXT);
+	(void)printf("sanitizers: %s\n", ASYNCD_BUILD_SANITIZERS);
+	(void)printf("libev: %d.%d (built with %d.%d), backend: ",
+	    ev_version_major(), ev_version_minor(), EV_VERSION_MAJOR,
+	    EV_VERSION_MINOR);
+	if ((loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
+		(void)printf("none (no loop: bad $LIBEV_FLAGS?)");
+	else {
+		ev_backends_print(ev_backend(loop));
+		ev_loop_destroy(loop);
+	}
+	(void)printf(" (supported: ");
+	ev_backends_print(ev_supported_backends());
+	(void)printf(")\n");
+	(void)printf("configuration file: %s\n", ASYNCD_CONF_PATH);
+	(void)printf("configure arguments: %s\n", ASYNCD_BUILD_CONFIGURE_ARGS);
+	return fflush(stdout) == 0 ? 0 : EX_IOERR;
 }
 
 /*
@@ -95,10 +179,16 @@ asyncd_main(int argc, char **argv, const struct asyncd_module *const *modules)
 	const char *path = ASYNCD_CONF_PATH;
 	char err[1024];
 	int ch, test = 0, dump = 0, rc;
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 }
+	};
 
 	apps_linked = modules;
 	memset(&conf, 0, sizeof(conf));
-	while ((ch = getopt(argc, argv, "c:tThv")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:tThvV", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -110,8 +200,9 @@ asyncd_main(int argc, char **argv, const struct asyncd_module *const *modules)
 			dump = 1;
 			break;
 		case 'v':
-			(void)printf("asyncd %s\n", PACKAGE_VERSION);
-			return 0;
+			return asyncd_version();
+		case 'V':
+			return asyncd_build();
 		case 'h':
 			asyncd_usage(stdout, 0);
 		default:
@@ -167,6 +258,12 @@ asyncd_main(int argc, char **argv, const struct asyncd_module *const *modules)
 		fatal(EX_CANTCREAT, "cannot open the access log %s",
 		    conf.access_log);
 	}
+	/* daemon_drop_privileges() changes nothing unless we are root: say
+	 * so, rather than let "user" look obeyed (under the shipped unit's
+	 * DynamicUser=yes, for one). */
+	if ((conf.have_uid || conf.have_gid) && geteuid() != 0)
+		log_warn("user and group ignored: asyncd did not start as "
+		    "root");
 	if ((rc = asyncd_check_apps(&conf)) != 0) {
 		log_close();
 		conf_free(&conf);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # config.sh - the asyncd command line on configuration files: -t, -T, -h,
-# -v, and the exit statuses of sysexits.h (0, EX_USAGE 64, EX_CONFIG 78).
+# -v, -V, --help, --version, and the exit statuses of sysexits.h (0, EX_USAGE 64, EX_CONFIG 78).
 # Nothing here opens a socket.
 #
 # Environment (automake's TESTS exports top_srcdir and top_builddir):
@@ -96,21 +96,81 @@ cmp -s "$tmp/d1" "$tmp/d2" || fail "-T of -T's output differs"
 run -T -c "$tmp/bad.conf"
 expect 78 "-T bad.conf"
 
-# -h, -v; bad options are EX_USAGE.
-run -h
-expect 0 "-h"
-contains "$tmp/out" "usage: asyncd [-c FILE] [-t] [-T] [-v] [-h]" "-h"
-for o in -c -t -T -v -h; do
-	contains "$tmp/out" "  $o " "-h lists $o"
+# user and group do nothing unless asyncd starts as root (the unit's
+# DynamicUser=yes): a warning says so.  A module that does not exist stops
+# the start (78) before anything is bound.  As root, the check runs as
+# nobody through setpriv (util-linux), if there.
+printf 'user = "nobody";\napps = ( { module = "nosuchmodule"; } );\n' \
+    >"$tmp/user.conf"
+chmod 644 "$tmp/user.conf"
+chmod 755 "$tmp"
+asroot=
+if [ "$(id -u)" -ne 0 ]; then
+	run -c "$tmp/user.conf"
+	asroot=no
+elif command -v setpriv >/dev/null 2>&1; then
+	# shellcheck disable=SC2086
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+	    $ASYNCD_WRAPPER "$asyncd" -c "$tmp/user.conf" >"$tmp/out" 2>"$tmp/err"
+	status=$?
+	asroot=no
+fi
+if [ "$asroot" = no ]; then
+	expect 78 "user = \"nobody\" without root"
+	contains "$tmp/err" "user and group ignored: asyncd did not start as root" \
+	    "user = \"nobody\" without root"
+fi
+
+# -h and --help, -v and --version, -V; bad options are EX_USAGE.
+for o in -h --help; do
+	run "$o"
+	expect 0 "$o"
+	contains "$tmp/out" "usage: asyncd [-c FILE] [-t] [-T] [-v] [-V] [-h]" "$o"
+	for l in '-c ' '-t ' '-T ' '-v, --version' '-V ' '-h, --help' \
+	    'asyncd(8)' 'asyncd.conf(5)'; do
+		contains "$tmp/out" "$l" "$o lists $l"
+	done
+	[ -s "$tmp/err" ] && fail "$o wrote to stderr: $(cat "$tmp/err")"
 done
-run -v
-expect 0 "-v"
-grep -q '^asyncd [0-9][0-9.]*' "$tmp/out" || fail "-v: $(cat "$tmp/out")"
-run -x
-expect 64 "-x"
-contains "$tmp/err" "usage: asyncd" "-x"
+for o in -v --version; do
+	run "$o"
+	expect 0 "$o"
+	grep -q '^asyncd [0-9][0-9.]*$' "$tmp/out" || fail "$o: $(cat "$tmp/out")"
+	contains "$tmp/out" "MIT License" "$o"
+done
+# -V: one "what: value" line each, the backend a real libev one.
+run -V
+expect 0 "-V"
+grep -q '^asyncd [0-9][0-9.]*$' "$tmp/out" || fail "-V: $(cat "$tmp/out")"
+grep -Eq '^context switch: (asm|ucontext) \([a-z0-9_]+\)$' "$tmp/out" ||
+    fail "-V: no context switch line: $(cat "$tmp/out")"
+grep -Eq '^sanitizers: (none|address|undefined|address, undefined)$' \
+    "$tmp/out" || fail "-V: no sanitizers line: $(cat "$tmp/out")"
+grep -Eq '^libev: [0-9]+\.[0-9]+ \(built with [0-9]+\.[0-9]+\), backend: (select|poll|epoll|kqueue|devpoll|port|linuxaio|io_uring) \(supported: [a-z_ ]+\)$' \
+    "$tmp/out" || fail "-V: no libev backend line: $(cat "$tmp/out")"
+contains "$tmp/out" "configuration file: /" "-V"
+grep -q '^configure arguments: ' "$tmp/out" ||
+    fail "-V: no configure arguments line: $(cat "$tmp/out")"
+# What the build says, it is: config.h, beside the binary.
+if [ -f "$top_builddir/config.h" ]; then
+	for d in CONTEXT SANITIZERS; do
+		v=$(sed -n "s/^#define ASYNCD_BUILD_$d \"\(.*\)\"$/\1/p" \
+		    "$top_builddir/config.h")
+		grep -qxF -e "context switch: $v" -e "sanitizers: $v" \
+		    "$tmp/out" || fail "-V does not say ASYNCD_BUILD_$d \"$v\""
+	done
+fi
+# The backend is asked of libev, not assumed: LIBEV_FLAGS=2 is poll.
+(LIBEV_FLAGS=2; export LIBEV_FLAGS; run -V)
+contains "$tmp/out" "backend: poll (" "-V with LIBEV_FLAGS=2 (poll)"
+for o in -x --bogus --help=x; do
+	run "$o"
+	expect 64 "$o"
+	contains "$tmp/err" "usage: asyncd" "$o"
+	[ -s "$tmp/out" ] && fail "$o wrote to stdout: $(cat "$tmp/out")"
+done
 run -t -c "$tmp/bad.conf" extra
 expect 64 "extra argument"
 
 [ "$fails" -eq 0 ] || exit 1
-echo "ok: asyncd -t, -T, -h, -v"
+echo "ok: asyncd -t, -T, -h, -v, -V, --help, --version"

@@ -2,7 +2,8 @@
 # man.sh - the manual pages: groff renders them without a warning, and the
 # "every setting at its default" example of asyncd.conf(5) is what
 # `asyncd -T` prints for an empty file, so the page cannot drift from
-# config.c.  SKIP (77) without groff.
+# config.c; the pages, the configurations and the README refer to each
+# other and name the license.  SKIP (77) without groff.
 set -u
 
 : "${top_srcdir:=.}" "${top_builddir:=.}"
@@ -40,6 +41,25 @@ if ! cmp -s "$tmp/dump" "$tmp/example"; then
 	fail "asyncd.conf.5: the defaults example differs from asyncd -T:"
 	diff -u "$tmp/example" "$tmp/dump" >&2
 fi
+
+# The documents point to each other: each page to the other, the shipped
+# configurations and the README to the pages; and all name the license.
+grep -q '^\.Xr asyncd\.conf 5' "$top_srcdir/man/asyncd.8" ||
+    fail "asyncd.8 does not refer to asyncd.conf(5)"
+grep -q '^\.Xr asyncd 8' "$top_srcdir/man/asyncd.conf.5" ||
+    fail "asyncd.conf.5 does not refer to asyncd(8)"
+for f in conf/asyncd.conf conf/asyncd-fast.conf; do
+	grep -q 'asyncd\.conf(5)' "$top_srcdir/$f" ||
+	    fail "$f does not refer to asyncd.conf(5)"
+done
+grep -q 'man 8 asyncd' "$top_srcdir/README.md" ||
+    fail "README.md does not refer to asyncd(8)"
+grep -q 'man/asyncd\.conf\.5' "$top_srcdir/README.md" ||
+    fail "README.md does not refer to asyncd.conf(5)"
+for f in man/asyncd.8 man/asyncd.conf.5 README.md; do
+	grep -q 'MIT license' "$top_srcdir/$f" || fail "$f names no license"
+done
+grep -q '^MIT License$' "$top_srcdir/LICENSE" || fail "LICENSE is not MIT's"
 
 [ "$fails" -eq 0 ] || exit 1
 echo "ok: man pages"
