@@ -5,6 +5,7 @@
  * its apps in calls it with them.
  *
  *	asyncd [-c FILE] [-t] [-T] [-v] [-V] [-h]
+ *	asyncd [-c FILE] --tasks
  *
  * with --help and --version, which GNU users type by habit.  -V prints how
  * the build was made (nginx's -V), for bug reports: the context switch,
@@ -38,6 +39,7 @@
 #include <ev.h>
 
 #include "daemon.h"
+#include "tasks.h"
 
 #ifndef ASYNCD_CONF_PATH
 #define ASYNCD_CONF_PATH	"/etc/asyncd/asyncd.conf"
@@ -51,7 +53,7 @@ static void __attribute__((noreturn))
 asyncd_usage(FILE *fp, int ex)
 {
 	(void)fprintf(fp,
-	    "usage: asyncd [-c FILE] [-t] [-T] [-v] [-V] [-h]\n"
+	    "usage: asyncd [-c FILE] [-t] [-T] [-v] [-V] [-h] [--tasks]\n"
 	    "  -c FILE    configuration file (default: %s)\n"
 	    "  -t         check the configuration and exit\n"
 	    "  -T         check it, print every setting (defaults filled in) "
@@ -60,6 +62,9 @@ asyncd_usage(FILE *fp, int ex)
 	    "             print the version and exit\n"
 	    "  -V         print the version and how asyncd was built, and exit\n"
 	    "  -h, --help print this help and exit\n"
+	    "  --tasks    print every worker's live tasks (from the stats "
+	    "listener's\n"
+	    "             stats.tasks page) and exit\n"
 	    "See asyncd(8) and asyncd.conf(5).\n",
 	    ASYNCD_CONF_PATH);
 	exit(ex);
@@ -178,10 +183,11 @@ asyncd_main(int argc, char **argv, const struct asyncd_module *const *modules)
 	struct apps as;
 	const char *path = ASYNCD_CONF_PATH;
 	char err[1024];
-	int ch, test = 0, dump = 0, rc;
+	int ch, test = 0, dump = 0, tasks = 0, rc;
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'v' },
+		{ "tasks", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
 	};
 
@@ -203,6 +209,9 @@ asyncd_main(int argc, char **argv, const struct asyncd_module *const *modules)
 			return asyncd_version();
 		case 'V':
 			return asyncd_build();
+		case 'P':
+			tasks = 1;
+			break;
 		case 'h':
 			asyncd_usage(stdout, 0);
 		default:
@@ -224,6 +233,11 @@ asyncd_main(int argc, char **argv, const struct asyncd_module *const *modules)
 			    "test failed\n", log_stderr_prefix(LOG_LEVEL_ERROR),
 			    path);
 		return EX_CONFIG;
+	}
+	if (tasks) {
+		rc = tasks_print(&conf, stdout);
+		conf_free(&conf);
+		return rc;
 	}
 	if (test || dump) {
 		/* Every app's settings too: its module is loaded and its

@@ -1,5 +1,6 @@
 /*
- * tasks.c - a worker's live tasks, as JSON or text (see tasks.h).
+ * tasks.c - a worker's live tasks, as JSON or text (see tasks.h), and
+ * `asyncd --tasks`, which prints every worker's from the stats listener.
  *
  * The list is for an operator asking "what is this worker doing": the
  * tasks that have waited longest are the stuck ones, so they come first.
@@ -11,13 +12,21 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <errno.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
 
 #include <asyncd/rt.h>
 
+#include "daemon.h"
 #include "tasks.h"
 
 struct pick {
@@ -145,10 +154,11 @@ tasks_format(char *buf, size_t cap, const struct tasks_opts *opts)
 		    sc.by_state[RT_TASK_READY], sc.by_state[RT_TASK_RUNNING],
 		    sc.by_state[RT_TASK_WAITING]);
 	else
-		put(&o, "worker %u (pid %ld): %zu tasks, %zu ready, %zu "
+		put(&o, "worker %u (pid %ld): %zu task%s, %zu ready, %zu "
 		    "running, %zu waiting; the longest waits first:\n"
 		    "  %8s  %-8s  %9s  %-12s  %s\n", opts->slot, opts->pid,
-		    sc.total, sc.by_state[RT_TASK_READY],
+		    sc.total, sc.total == 1 ? "" : "s",
+		    sc.by_state[RT_TASK_READY],
 		    sc.by_state[RT_TASK_RUNNING], sc.by_state[RT_TASK_WAITING],
 		    "id", "state", "waited", "awaits", "name");
 	if (o.full)
@@ -169,4 +179,112 @@ tasks_format(char *buf, size_t cap, const struct tasks_opts *opts)
 	else if (sc.total > shown)
 		put(&o, "  ... and %zu more\n", sc.total - shown);
 	return o.full ? -ENOSPC : (ssize_t)o.len;
+}
+
+/* The longest page: TASKS_BODY_MAX in worker.c, and its head. */
+#define TASKS_PAGE_MAX	(1024 * 1024 + 4096)
+#define TASKS_IO_WAIT	5		/* seconds, each read or write */
+
+/* A connection to the stats listener, or -1 with why on stderr. */
+static int
+tasks_connect(const struct conf_listen *l)
+{
+	struct addrinfo hints, *ai, *a;
+	struct timeval tv = { .tv_sec = TASKS_IO_WAIT };
+	char port[16];
+	int fd = -1, rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	(void)snprintf(port, sizeof(port), "%u", l->port);
+	if ((rc = getaddrinfo(l->host, port, &hints, &ai)) != 0) {
+		(void)fprintf(stderr, "asyncd: %s: %s\n", l->addr,
+		    gai_strerror(rc));
+		return -1;
+	}
+	for (a = ai; a != NULL; a = a->ai_next) {
+		if ((fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC,
+		    a->ai_protocol)) == -1)
+			continue;
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+		    sizeof(tv)) == 0 && setsockopt(fd, SOL_SOCKET,
+		    SO_SNDTIMEO, &tv, sizeof(tv)) == 0 &&
+		    connect(fd, a->ai_addr, a->ai_addrlen) == 0)
+			break;
+		rc = errno;
+		(void)close(fd);
+		fd = -1;
+		errno = rc;
+	}
+	if (fd == -1)
+		(void)fprintf(stderr, "asyncd: cannot connect to the stats "
+		    "listener %s: %s\n", l->addr, strerror(errno));
+	freeaddrinfo(ai);
+	return fd;
+}
+
+int
+tasks_print(const struct asyncd_conf *c, FILE *out)
+{
+	char req[512], *page, *body;
+	size_t len = 0;
+	ssize_t n;
+	int fd, ex = EX_UNAVAILABLE;
+
+	if (!c->has_stats_listen || c->stats_listen.port == 0 ||
+	    c->tasks_path == NULL || !conf_listen_private(&c->stats_listen)) {
+		(void)fprintf(stderr, "asyncd: --tasks reads stats.tasks on "
+		    "the stats listener: %s sets no stats.listen with a "
+		    "private address and a port, or turns stats.tasks off\n",
+		    c->path);
+		return EX_CONFIG;
+	}
+	n = snprintf(req, sizeof(req), "GET %s?format=text HTTP/1.1\r\n"
+	    "Host: %s\r\nConnection: close\r\n\r\n", c->tasks_path,
+	    c->stats_listen.addr);
+	if (n < 0 || (size_t)n >= sizeof(req))
+		return EX_SOFTWARE;
+	if ((page = malloc(TASKS_PAGE_MAX + 1)) == NULL) {
+		(void)fprintf(stderr, "asyncd: out of memory\n");
+		return EX_OSERR;
+	}
+	if ((fd = tasks_connect(&c->stats_listen)) == -1)
+		goto out;
+	if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
+		(void)fprintf(stderr, "asyncd: %s: cannot send: %s\n",
+		    c->stats_listen.addr, strerror(errno));
+		goto out;
+	}
+	/* Connection: close: the page ends with the connection. */
+	while (len < TASKS_PAGE_MAX &&
+	    (n = recv(fd, page + len, TASKS_PAGE_MAX - len, 0)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			(void)fprintf(stderr, "asyncd: %s: %s\n",
+			    c->stats_listen.addr, errno == EAGAIN ?
+			    "no answer in time" : strerror(errno));
+			goto out;
+		}
+		len += (size_t)n;
+	}
+	page[len] = '\0';
+	if (strncmp(page, "HTTP/1.1 200 ", 13) != 0 ||
+	    (body = strstr(page, "\r\n\r\n")) == NULL) {
+		(void)fprintf(stderr, "asyncd: %s%s: %.*s\n",
+		    c->stats_listen.addr, c->tasks_path,
+		    (int)strcspn(page, "\r\n"), len > 0 ? page : "no answer");
+		goto out;
+	}
+	body += 4;
+	if (fwrite(body, 1, len - (size_t)(body - page), out) ==
+	    len - (size_t)(body - page) && fflush(out) == 0)
+		ex = 0;
+	else
+		ex = EX_IOERR;
+out:
+	if (fd != -1)
+		(void)close(fd);
+	free(page);
+	return ex;
 }

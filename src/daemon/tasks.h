@@ -11,7 +11,10 @@
 #define ASYNCD_DAEMON_TASKS_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
+
+struct asyncd_conf;
 
 #define TASKS_SHOWN_MAX	100
 
@@ -36,5 +39,14 @@ struct tasks_opts {
  * Names are escaped (JSON, or \xHH in text).  Does not suspend.
  */
 ssize_t	tasks_format(char *buf, size_t cap, const struct tasks_opts *o);
+
+/*
+ * asyncd --tasks: GETs the task list as text from the stats listener c
+ * names (stats.listen, stats.tasks) and prints it on out.  0, EX_CONFIG
+ * when c has no private stats listener or the page is off, EX_UNAVAILABLE
+ * when the server does not answer with the page (on stderr: why).
+ * Blocks, 5 seconds at most per read or write.
+ */
+int	tasks_print(const struct asyncd_conf *c, FILE *out);
 
 #endif /* ASYNCD_DAEMON_TASKS_H */

@@ -1351,7 +1351,8 @@ test_teardown(void **state)
 	static const char *const leftovers[] = { "asyncd.conf.new",
 	    "testapp.so", "testapp.so.new", "cleanup.log",
 	    "access.log", "access.log.1", "asyncd.pid", "worker-fail",
-	    "worker-fail.new", "fifo", "a1.log", "a2.log", "e2.log" };
+	    "worker-fail.new", "fifo", "a1.log", "a2.log", "e2.log",
+	    "tasks.conf", "tasks.conf.new" };
 	char path[PATH_MAX];
 	struct load_thread sum;
 	size_t i;
@@ -2342,10 +2343,12 @@ test_debug_tasks_lists_every_workers_tasks(void **state)
 	    .extra = "stats = { listen = \"127.0.0.1:0\"; };" };
 	static char buf[65536];
 	struct workers w;
-	char pid[32];
+	char pid[32], cmd[PATH_MAX * 2 + 32];
 	const char *p;
-	int fd[4], sport = 0, i;
+	int fd[4], sport = 0, i, st;
+	size_t n;
 	long end;
+	FILE *fp;
 
 	(void)state;
 	start_or_fail(&c);
@@ -2387,6 +2390,21 @@ test_debug_tasks_lists_every_workers_tasks(void **state)
 	    strstr(buf, "\"asked\": 2, \"missing\": 0, \"left_out\": 0}") ==
 	    NULL)
 		fail_msg("the JSON list:\n%s", buf);
+
+	/* asyncd --tasks prints the text list, from a file naming the
+	 * stats listener's address. */
+	(void)snprintf(cmd, sizeof(cmd), "%s/tasks.conf", tmpdir);
+	(void)snprintf(buf, sizeof(buf), "stats = { listen = "
+	    "\"127.0.0.1:%d\"; };\n", sport);
+	assert_int_equal(write_file_atomic(cmd, buf), 0);
+	(void)snprintf(cmd, sizeof(cmd), "'%s' -c '%s/tasks.conf' --tasks",
+	    asyncd_path, tmpdir);
+	assert_non_null(fp = popen(cmd, "r"));
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	buf[n] = '\0';
+	if ((st = pclose(fp)) != 0 || count_in(buf, "  sleep         GET "
+	    "/slow\n") != 4 || strncmp(buf, "worker ", 7) != 0)
+		fail_msg("asyncd --tasks: status %d:\n%s", st, buf);
 
 	/* Not for the public listener. */
 	assert_int_equal(raw_exchange(srv.port, ask_json,
