@@ -3107,6 +3107,7 @@ test_reload_moves_logs(void **state)
 {
 	struct srv_conf c = { .workers = 1 };
 	char a1[PATH_MAX], a2[PATH_MAX], e2[PATH_MAX], buf[16384];
+	struct workers w;
 
 	(void)state;
 	(void)snprintf(a1, sizeof(a1), "%s/a1.log", tmpdir);
@@ -3128,6 +3129,10 @@ test_reload_moves_logs(void **state)
 	assert_int_equal(conf_write(&c, NULL), 0);
 	if (reload_wait(READY_MS) != 0)
 		fail_msg("the reload failed:\n%s", log_tail());
+	/* Until the old worker has its QUIT it may still accept, and it
+	 * logs to the file it was started with: wait until it is gone. */
+	if (workers_wait(1, 0, IO_MS, &w) != 0)
+		fail_msg("the old worker did not leave: %s", w.titles);
 	get_ok(srv.port, "/hello/two", 1);
 	if (file_wait(a2, "GET /hello/two ", 3000, buf, sizeof(buf)) != 0)
 		fail_msg("%s: no line for /hello/two", a2);
