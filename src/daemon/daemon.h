@@ -415,6 +415,19 @@ int	conf_app_fail(const struct asyncd_conf *conf, size_t app, char *err,
 	    __attribute__((format(printf, 5, 6)));
 
 /* What the built-in app needs from its worker. */
+/*
+ * A page being written into a buffer (stats.c, tasks.c): each page_put
+ * appends printf-style, and the first that does not fit whole marks the
+ * page full instead, leaving what was written before it intact.
+ */
+struct page_out {
+	char	*buf;
+	size_t	 cap, len;
+	int	 full;
+};
+void	page_put(struct page_out *o, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
 struct builtin_hooks {
 	/* Fills out with every worker's counters (asks the master);
 	 * suspends up to timeout.  0 or -errno. */

@@ -40,18 +40,8 @@ static const char *const restart_names[CHAN_RESTART_COUNT] = {
 	[CHAN_RESTART_STARTUP] = "startup"
 };
 
-struct out {
-	char	*buf;
-	size_t	 cap, len;
-	int	 full;
-};
-
-static void
-put(struct out *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-put(struct out *o, const char *fmt, ...)
+void
+page_put(struct page_out *o, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -82,9 +72,9 @@ ull(uint64_t v)
 /* ---- JSON ------------------------------------------------------------------ */
 
 static void
-json_counters(struct out *o, const struct http_stats *c)
+json_counters(struct page_out *o, const struct http_stats *c)
 {
-	put(o, "\"connections\": %llu, \"active\": %llu, \"requests\": %llu, "
+	page_put(o, "\"connections\": %llu, \"active\": %llu, \"requests\": %llu, "
 	    "\"errors\": %llu, \"accepted\": %llu, \"rejected\": %llu, "
 	    "\"bytes_received\": %llu, \"bytes_sent\": %llu", ull(c->open),
 	    ull(c->active), ull(http_stats_requests(c)),
@@ -93,7 +83,7 @@ json_counters(struct out *o, const struct http_stats *c)
 }
 
 static void
-json_body(struct out *o, const struct stats_cluster *cs)
+json_body(struct page_out *o, const struct stats_cluster *cs)
 {
 	const struct chan_master_stats *m = &cs->m;
 	struct http_stats total;
@@ -109,49 +99,49 @@ json_body(struct out *o, const struct stats_cluster *cs)
 	}
 	for (k = 0; k < CHAN_RESTART_COUNT; k++)
 		restarts += m->restarts[k];
-	put(o, "{\"workers\": %u, \"generation\": %u, \"reloads\": %llu, "
+	page_put(o, "{\"workers\": %u, \"generation\": %u, \"reloads\": %llu, "
 	    "\"reloads_failed\": %llu, \"restarts\": %llu, "
 	    "\"config_loaded\": %.3f, ", m->workers, m->generation,
 	    ull(m->reloads), ull(m->reloads_failed), ull(restarts),
 	    m->config_loaded);
 	json_counters(o, &total);
-	put(o, ", \"per_worker\": [");
+	page_put(o, ", \"per_worker\": [");
 	for (i = 0; i < cs->n; i++) {
-		put(o, "%s{\"worker\": %u, \"pid\": %ld, \"processes\": %u, ",
+		page_put(o, "%s{\"worker\": %u, \"pid\": %ld, \"processes\": %u, ",
 		    i > 0 ? ", " : "", cs->w[i].slot, cs->w[i].pid,
 		    cs->w[i].procs);
 		json_counters(o, &cs->w[i].c);
-		put(o, "}");
+		page_put(o, "}");
 	}
-	put(o, "]}\n");
+	page_put(o, "]}\n");
 }
 
 /* ---- Prometheus text ------------------------------------------------------- */
 
 static void
-family(struct out *o, const char *name, const char *type, const char *help)
+family(struct page_out *o, const char *name, const char *type, const char *help)
 {
-	put(o, "# HELP asyncd_%s %s\n# TYPE asyncd_%s %s\n", name, help, name,
+	page_put(o, "# HELP asyncd_%s %s\n# TYPE asyncd_%s %s\n", name, help, name,
 	    type);
 }
 
 /* One series per worker number of the uint64_t at off in struct
  * http_stats. */
 static void
-per_worker(struct out *o, const struct stats_cluster *cs, const char *name,
+per_worker(struct page_out *o, const struct stats_cluster *cs, const char *name,
     const char *type, const char *help, size_t off)
 {
 	size_t i;
 
 	family(o, name, type, help);
 	for (i = 0; i < cs->n; i++)
-		put(o, "asyncd_%s{worker=\"%u\"} %llu\n", name, cs->w[i].slot,
+		page_put(o, "asyncd_%s{worker=\"%u\"} %llu\n", name, cs->w[i].slot,
 		    ull(*(const uint64_t *)(const void *)((const char *)
 		    &cs->w[i].c + off)));
 }
 
 static void
-metrics_master(struct out *o, const struct stats_cluster *cs)
+metrics_master(struct page_out *o, const struct stats_cluster *cs)
 {
 	const struct chan_master_stats *m = &cs->m;
 	size_t i;
@@ -159,37 +149,37 @@ metrics_master(struct out *o, const struct stats_cluster *cs)
 
 	family(o, "build_info", "gauge", "The asyncd version serving, as a "
 	    "label; always 1.");
-	put(o, "asyncd_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+	page_put(o, "asyncd_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
 	family(o, "config_load_timestamp_seconds", "gauge", "When the "
 	    "configuration in force was loaded, in seconds since the epoch.");
-	put(o, "asyncd_config_load_timestamp_seconds %.3f\n",
+	page_put(o, "asyncd_config_load_timestamp_seconds %.3f\n",
 	    m->config_loaded);
 	family(o, "reloads_total", "counter", "Reloads (SIGHUP), by result: "
 	    "ok when the new workers took over, failed when the previous "
 	    "configuration kept serving.");
-	put(o, "asyncd_reloads_total{result=\"ok\"} %llu\n"
+	page_put(o, "asyncd_reloads_total{result=\"ok\"} %llu\n"
 	    "asyncd_reloads_total{result=\"failed\"} %llu\n", ull(m->reloads),
 	    ull(m->reloads_failed));
 	family(o, "worker_restarts_total", "counter", "Workers the master "
 	    "replaced after they died unasked, by cause.");
 	for (k = 0; k < CHAN_RESTART_COUNT; k++)
-		put(o, "asyncd_worker_restarts_total{cause=\"%s\"} %llu\n",
+		page_put(o, "asyncd_worker_restarts_total{cause=\"%s\"} %llu\n",
 		    restart_names[k], ull(m->restarts[k]));
 	family(o, "generation", "gauge", "The generation of workers serving: "
 	    "1 at the start, one more for each reload tried.");
-	put(o, "asyncd_generation %u\n", m->generation);
+	page_put(o, "asyncd_generation %u\n", m->generation);
 	family(o, "workers", "gauge", "Worker processes alive.");
-	put(o, "asyncd_workers %u\n", m->workers);
+	page_put(o, "asyncd_workers %u\n", m->workers);
 	family(o, "worker_processes", "gauge", "Processes alive with the "
 	    "worker number: 2 while a reload drains the old one, 0 while a "
 	    "respawn waits.");
 	for (i = 0; i < cs->n; i++)
-		put(o, "asyncd_worker_processes{worker=\"%u\"} %u\n",
+		page_put(o, "asyncd_worker_processes{worker=\"%u\"} %u\n",
 		    cs->w[i].slot, cs->w[i].procs);
 }
 
 static void
-metrics_requests(struct out *o, const struct stats_cluster *cs)
+metrics_requests(struct page_out *o, const struct stats_cluster *cs)
 {
 	const struct http_stats *c;
 	uint64_t cum;
@@ -203,7 +193,7 @@ metrics_requests(struct out *o, const struct stats_cluster *cs)
 		for (mth = 0; mth < HTTP_SM_COUNT; mth++)
 			for (k = 0; k < HTTP_STATS_CLASSES; k++)
 				if (cs->w[i].c.requests[mth][k] != 0)
-					put(o, "asyncd_http_requests_total{"
+					page_put(o, "asyncd_http_requests_total{"
 					    "worker=\"%u\",method=\"%s\","
 					    "code=\"%dxx\"} %llu\n",
 					    cs->w[i].slot,
@@ -217,26 +207,26 @@ metrics_requests(struct out *o, const struct stats_cluster *cs)
 		for (k = 0; k < HTTP_STATS_BUCKETS; k++) {
 			cum += c->duration[k];
 			if (k < HTTP_STATS_BOUNDS)
-				put(o, "asyncd_http_request_duration_seconds_"
+				page_put(o, "asyncd_http_request_duration_seconds_"
 				    "bucket{worker=\"%u\",le=\"%g\"} %llu\n",
 				    cs->w[i].slot, http_stats_bounds[k],
 				    ull(cum));
 			else
-				put(o, "asyncd_http_request_duration_seconds_"
+				page_put(o, "asyncd_http_request_duration_seconds_"
 				    "bucket{worker=\"%u\",le=\"+Inf\"} %llu\n",
 				    cs->w[i].slot, ull(cum));
 		}
-		put(o, "asyncd_http_request_duration_seconds_sum{worker="
+		page_put(o, "asyncd_http_request_duration_seconds_sum{worker="
 		    "\"%u\"} %llu.%06llu\n", cs->w[i].slot,
 		    ull(c->duration_us / 1000000),
 		    ull(c->duration_us % 1000000));
-		put(o, "asyncd_http_request_duration_seconds_count{worker="
+		page_put(o, "asyncd_http_request_duration_seconds_count{worker="
 		    "\"%u\"} %llu\n", cs->w[i].slot, ull(cum));
 	}
 }
 
 static void
-metrics_kinds(struct out *o, const struct stats_cluster *cs,
+metrics_kinds(struct page_out *o, const struct stats_cluster *cs,
     const char *name, const char *help, const char *const *kinds, int n,
     size_t off)
 {
@@ -249,13 +239,13 @@ metrics_kinds(struct out *o, const struct stats_cluster *cs,
 		v = (const uint64_t *)(const void *)((const char *)&cs->w[i].c +
 		    off);
 		for (k = 0; k < n; k++)
-			put(o, "asyncd_%s{worker=\"%u\",kind=\"%s\"} %llu\n",
+			page_put(o, "asyncd_%s{worker=\"%u\",kind=\"%s\"} %llu\n",
 			    name, cs->w[i].slot, kinds[k], ull(v[k]));
 	}
 }
 
 static void
-metrics_body(struct out *o, const struct stats_cluster *cs)
+metrics_body(struct page_out *o, const struct stats_cluster *cs)
 {
 	metrics_master(o, cs);
 	metrics_requests(o, cs);
@@ -294,7 +284,7 @@ ssize_t
 stats_body(const struct stats_cluster *cs, int metrics, char *buf,
     size_t cap)
 {
-	struct out o = { .buf = buf, .cap = cap };
+	struct page_out o = { .buf = buf, .cap = cap };
 
 	if (metrics)
 		metrics_body(&o, cs);

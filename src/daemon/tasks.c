@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <netdb.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,70 +63,47 @@ scan_one(struct rt_task *t, void *arg)
 	sc->top[i].waited = waited;
 }
 
-struct out {
-	char	*buf;
-	size_t	 cap, len;
-	int	 full;
-};
-
-static void __attribute__((format(printf, 2, 3)))
-put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->full)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->cap - o->len)
-		o->full = 1;
-	else
-		o->len += (size_t)n;
-}
-
 /* s escaped for a JSON string (json) or a text column: bytes outside
  * printable ASCII, quotes and backslashes never appear raw. */
 static void
-put_escaped(struct out *o, const char *s, int json)
+put_escaped(struct page_out *o, const char *s, int json)
 {
 	const unsigned char *p;
 
 	for (p = (const unsigned char *)s; *p != '\0' && !o->full; p++) {
 		if (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
-			put(o, "%c", *p);
+			page_put(o, "%c", *p);
 		else if (json && (*p == '"' || *p == '\\'))
-			put(o, "\\%c", *p);
+			page_put(o, "\\%c", *p);
 		else if (json)
-			put(o, "\\u%04x", *p);
+			page_put(o, "\\u%04x", *p);
 		else
-			put(o, "\\x%02x", *p);
+			page_put(o, "\\x%02x", *p);
 	}
 }
 
 static void
-put_task(struct out *o, const struct pick *pk, int json, int first)
+put_task(struct page_out *o, const struct pick *pk, int json, int first)
 {
 	struct rt_task *t = pk->t;
 	const char *awaits = rt_task_waiting_on(t);
 
 	if (json) {
-		put(o, "%s{\"id\": %llu, \"name\": \"", first ? "" : ", ",
+		page_put(o, "%s{\"id\": %llu, \"name\": \"", first ? "" : ", ",
 		    (unsigned long long)rt_task_id(t));
 		put_escaped(o, rt_task_name(t), 1);
-		put(o, "\", \"state\": \"%s\", \"awaits\": \"",
+		page_put(o, "\", \"state\": \"%s\", \"awaits\": \"",
 		    rt_task_state_name(rt_task_state(t)));
 		put_escaped(o, awaits, 1);
-		put(o, "\", \"waited\": %.3f, \"cancelling\": %s}", pk->waited,
+		page_put(o, "\", \"waited\": %.3f, \"cancelling\": %s}", pk->waited,
 		    rt_task_cancelling(t) ? "true" : "false");
 	} else {
-		put(o, "  %8llu  %-8s  %9.3f  %-12s  ",
+		page_put(o, "  %8llu  %-8s  %9.3f  %-12s  ",
 		    (unsigned long long)rt_task_id(t),
 		    rt_task_state_name(rt_task_state(t)), pk->waited,
 		    *awaits != '\0' ? awaits : "-");
 		put_escaped(o, rt_task_name(t), 0);
-		put(o, "%s\n", rt_task_cancelling(t) ? " (cancelling)" : "");
+		page_put(o, "%s\n", rt_task_cancelling(t) ? " (cancelling)" : "");
 	}
 }
 
@@ -137,7 +113,7 @@ tasks_format(char *buf, size_t cap, const struct tasks_opts *opts)
 	/* Room kept for what closes the list: "], "more": N}" or a line. */
 	enum { TAIL = 64 };
 	static struct scan sc;		/* 1.6 KiB: off the task's stack */
-	struct out o = { .buf = buf };
+	struct page_out o = { .buf = buf };
 	int json = opts->format == TASKS_JSON;
 	size_t i, shown = 0, mark;
 
@@ -148,13 +124,13 @@ tasks_format(char *buf, size_t cap, const struct tasks_opts *opts)
 	sc.now = opts->now;
 	rt_task_foreach(scan_one, &sc);
 	if (json)
-		put(&o, "{\"worker\": %u, \"pid\": %ld, \"tasks\": %zu, "
+		page_put(&o, "{\"worker\": %u, \"pid\": %ld, \"tasks\": %zu, "
 		    "\"ready\": %zu, \"running\": %zu, \"waiting\": %zu, "
 		    "\"shown\": [", opts->slot, opts->pid, sc.total,
 		    sc.by_state[RT_TASK_READY], sc.by_state[RT_TASK_RUNNING],
 		    sc.by_state[RT_TASK_WAITING]);
 	else
-		put(&o, "worker %u (pid %ld): %zu task%s, %zu ready, %zu "
+		page_put(&o, "worker %u (pid %ld): %zu task%s, %zu ready, %zu "
 		    "running, %zu waiting; the longest waits first:\n"
 		    "  %8s  %-8s  %9s  %-12s  %s\n", opts->slot, opts->pid,
 		    sc.total, sc.total == 1 ? "" : "s",
@@ -175,9 +151,9 @@ tasks_format(char *buf, size_t cap, const struct tasks_opts *opts)
 	o.full = 0;
 	o.cap = cap;
 	if (json)
-		put(&o, "], \"more\": %zu}", sc.total - shown);
+		page_put(&o, "], \"more\": %zu}", sc.total - shown);
 	else if (sc.total > shown)
-		put(&o, "  ... and %zu more\n", sc.total - shown);
+		page_put(&o, "  ... and %zu more\n", sc.total - shown);
 	return o.full ? -ENOSPC : (ssize_t)o.len;
 }
 

@@ -3,7 +3,7 @@
 # server itself; it finds the binary through $ASYNCD, and must not run
 # before the binary is built, hence the extra dependency.  harness.h holds
 # what it shares with test-daemon.c.
-EXTRA_DIST += tests/integration/harness.h
+EXTRA_DIST += tests/integration/harness.h tests/integration/lib.sh
 check_PROGRAMS += tests/integration/test-http
 TESTS += tests/integration/test-http
 tests_integration_test_http_CPPFLAGS = $(AM_CPPFLAGS)

@@ -33,25 +33,8 @@ fi
 promtool=${PROMTOOL:-$(command -v promtool 2>/dev/null)}
 m() { "$py" "$top_srcdir/tests/integration/metrics.py" "$@"; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/asyncd-metrics.XXXXXX") || exit 99
-pid=
-cleanup() {
-	# Only the process this script started (STYLE.md §7).
-	if [ -n "$pid" ]; then
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-die() {
-	echo "FAIL: $*" >&2
-	[ -f "$tmp/err" ] && sed 's/^/  asyncd: /' "$tmp/err" >&2
-	exit 1
-}
+. "$top_srcdir/tests/integration/lib.sh"
+it_init metrics
 
 # waitlog PATTERN WHAT: until the error log has PATTERN (10 s at most).
 waitlog() {

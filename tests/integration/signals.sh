@@ -15,25 +15,8 @@ asyncd=$top_builddir/asyncd
 [ -x "$asyncd" ] || { echo "ERROR: $asyncd not built" >&2; exit 99; }
 command -v curl >/dev/null 2>&1 || { echo "SKIP: no curl"; exit 77; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/asyncd-signals.XXXXXX") || exit 99
-pid=
-cleanup() {
-	# Only the process this script started (STYLE.md §7).
-	if [ -n "$pid" ]; then
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-die() {
-	echo "FAIL: $*" >&2
-	[ -f "$tmp/err" ] && sed 's/^/  asyncd: /' "$tmp/err" >&2
-	exit 1
-}
+. "$top_srcdir/tests/integration/lib.sh"
+it_init signals
 
 # start CONF: starts asyncd in the background; sets $pid and $port (the
 # first listener's, read from the log as the integration tests do).

@@ -15,25 +15,8 @@ set -u
 asyncd=$top_builddir/asyncd
 [ -x "$asyncd" ] || { echo "ERROR: $asyncd not built" >&2; exit 99; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/asyncd-sockact.XXXXXX") || exit 99
-pid=
-cleanup() {
-	# Only the process this script started (STYLE.md §7).
-	if [ -n "$pid" ]; then
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-die() {
-	echo "FAIL: $*" >&2
-	[ -f "$tmp/err" ] && sed 's/^/  log: /' "$tmp/err" >&2
-	exit 1
-}
+. "$top_srcdir/tests/integration/lib.sh"
+it_init sockact
 
 # The shipped socket against the shipped configuration: the same
 # addresses, in any order ("*" is 0.0.0.0 in a ListenStream=).

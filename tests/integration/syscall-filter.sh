@@ -23,26 +23,8 @@ done
 "$asyncd" -V | grep -qx 'sanitizers: none' ||
     { echo "SKIP: a sanitizer build"; exit 77; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/asyncd-scf.XXXXXX") || exit 99
-spid=
-cleanup() {
-	# Only the process this script started (STYLE.md §7): strace, which
-	# takes its tracees with it.
-	if [ -n "$spid" ]; then
-		kill -KILL "$spid" 2>/dev/null
-		wait "$spid" 2>/dev/null
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-die() {
-	echo "FAIL: $*" >&2
-	[ -f "$tmp/err" ] && sed 's/^/  asyncd: /' "$tmp/err" >&2
-	exit 1
-}
+. "$top_srcdir/tests/integration/lib.sh"
+it_init scf
 
 # expand NAME...: the system calls of each name, groups (@x) expanded.
 expand() {
@@ -84,7 +66,7 @@ EOC
 waitlog() {
 	i=0
 	while ! grep -qF -- "$1" "$tmp/err"; do
-		kill -0 "$spid" 2>/dev/null || die "asyncd exited waiting for \"$1\""
+		kill -0 "$pid" 2>/dev/null || die "asyncd exited waiting for \"$1\""
 		i=$((i + 1))
 		[ "$i" -le 200 ] || die "no \"$1\" in the log after 10 s"
 		sleep 0.05
@@ -92,26 +74,26 @@ waitlog() {
 }
 
 strace -f -qq -o "$tmp/trace" "$asyncd" -c "$tmp/a.conf" 2>"$tmp/err" &
-spid=$!
+pid=$!
 waitlog "listening on 127.0.0.1:"
 waitlog " started: 2 workers"
-pid=$(sed -n 's/.* asyncd\[\([0-9]*\)\]: listening on .*/\1/p' "$tmp/err")
+mpid=$(sed -n 's/.* asyncd\[\([0-9]*\)\]: listening on .*/\1/p' "$tmp/err")
 port=$(sed -n 's/.*: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/err")
-[ -n "$pid" ] && [ -n "$port" ] || die "no master pid or port in the log"
+[ -n "$mpid" ] && [ -n "$port" ] || die "no master pid or port in the log"
 for path in / /stats /metrics /healthz; do
 	curl -sS --max-time 10 -o /dev/null "http://127.0.0.1:$port$path" ||
 	    die "GET $path"
 done
-kill -HUP "$pid"
+kill -HUP "$mpid"
 waitlog "reloaded: generation"
 curl -sS --max-time 10 -o /dev/null "http://127.0.0.1:$port/" ||
     die "GET / after the reload"
-kill -USR1 "$pid"
+kill -USR1 "$mpid"
 waitlog "SIGUSR1: log files reopened"
-kill -TERM "$pid"
-wait "$spid"
+kill -TERM "$mpid"
+wait "$pid"
 st=$?
-spid=
+pid=
 [ "$st" -eq 0 ] || die "exit status $st after SIGTERM, want 0"
 
 # "PID name(args...) = ..." lines; the exit and signal lines have none.

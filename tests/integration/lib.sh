@@ -1,0 +1,33 @@
+# lib.sh - sourced by the shell tests of tests/integration (never run
+# alone): a temporary directory, the one process a test starts, and die().
+#
+#	. "$top_srcdir/tests/integration/lib.sh"
+#	it_init NAME		# $tmp: a new directory asyncd-NAME.XXXXXX
+#	... pid=$! ...		# the process to kill on any exit
+#	die "what failed"	# FAIL, then $tmp/err (the daemon's stderr)
+#
+# On any exit (failure and signals included) the process in $pid is killed,
+# and only it (STYLE.md §7: never by name; a process it forked dies with it
+# or is its business), and $tmp is removed.
+
+it_cleanup() {
+	if [ -n "${pid:-}" ]; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+
+it_init() {
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/asyncd-$1.XXXXXX") || exit 99
+	pid=
+	trap it_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+die() {
+	echo "FAIL: $*" >&2
+	[ -f "$tmp/err" ] && sed 's/^/  log: /' "$tmp/err" >&2
+	exit 1
+}
