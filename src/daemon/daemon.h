@@ -329,12 +329,15 @@ void	fatalx(int ex, const char *fmt, ...)
 /*
  * Runs the master until it stops (DESIGN.md §3): binds the listeners, forks
  * and supervises the workers, handles the signals, speaks to systemd.
+ * self is the program's absolute path, which SIGUSR2 runs to upgrade
+ * ("": the upgrade is refused).
  * Takes ownership of *conf (it may be replaced by reloads; the one in force
  * at the end is handed back in *conf for conf_free).  Returns the exit
  * status: 0 after a clean stop, 1 when the breaker tripped, EX_OSERR when
  * a listener could not be bound.
  */
-int	master_run(struct asyncd_conf *conf, const char *path);
+int	master_run(struct asyncd_conf *conf, const char *path,
+	    const char *self);
 
 /* What the master hands a freshly forked worker. */
 struct worker_args {

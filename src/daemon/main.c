@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +145,52 @@ asyncd_build(void)
 }
 
 /*
+ * The path SIGUSR2 runs to upgrade (master.c), from argv[0] as we were
+ * started, the way nginx finds itself: a name with a slash is made
+ * absolute against today's directory, a bare name is looked up in $PATH as
+ * the shell did.  Symbolic links are deliberately not resolved: after a
+ * package upgrade the same path names the new binary, and so does a link
+ * an operator re-points at a new version.  /proc/self/exe is the last
+ * resort (it names the running file, which an upgrade replaced).  0, or
+ * -1 if nothing fits buf.
+ */
+static int
+asyncd_self_path(const char *argv0, char *buf, size_t size)
+{
+	char cwd[PATH_MAX], dir[PATH_MAX];
+	const char *p, *e;
+	ssize_t n;
+	int len;
+
+	if (argv0 != NULL && argv0[0] == '/')
+		len = snprintf(buf, size, "%s", argv0);
+	else if (argv0 != NULL && strchr(argv0, '/') != NULL &&
+	    getcwd(cwd, sizeof(cwd)) != NULL)
+		len = snprintf(buf, size, "%s/%s", cwd, argv0);
+	else
+		len = -1;
+	if (len > 0 && (size_t)len < size)
+		return 0;
+	for (p = getenv("PATH"); argv0 != NULL && argv0[0] != '\0' &&
+	    strchr(argv0, '/') == NULL && p != NULL && *p != '\0'; p = e) {
+		if ((e = strchr(p, ':')) == NULL)
+			e = p + strlen(p);
+		len = snprintf(dir, sizeof(dir), "%.*s", (int)(e - p), p);
+		if (*e == ':')
+			e++;
+		if (len <= 0 || dir[0] != '/' || (size_t)len >= sizeof(dir))
+			continue;
+		len = snprintf(buf, size, "%s/%s", dir, argv0);
+		if (len > 0 && (size_t)len < size && access(buf, X_OK) == 0)
+			return 0;
+	}
+	if ((n = readlink("/proc/self/exe", buf, size - 1)) <= 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
  * Loads and configures the apps in a child of ours, which drops privileges
  * as a worker would and exits: so that a bad app setting stops the start
  * with FILE:LINE and EX_CONFIG, before anything is bound or forked, and the
@@ -182,7 +229,7 @@ asyncd_main(int argc, char **argv, const struct asyncd_module *const *modules)
 	struct asyncd_conf conf;
 	struct apps as;
 	const char *path = ASYNCD_CONF_PATH;
-	char err[1024];
+	char err[1024], self[PATH_MAX];
 	int ch, test = 0, dump = 0, tasks = 0, rc;
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -284,12 +331,17 @@ asyncd_main(int argc, char **argv, const struct asyncd_module *const *modules)
 		return rc;
 	}
 	/* The title overwrites argv's strings: keep the path elsewhere, the
-	 * master reloads from it. */
+	 * master reloads from it, and the program's, SIGUSR2 runs it. */
 	if ((path = strdup(path)) == NULL)
 		fatal(EX_OSERR, "strdup");
+	if (asyncd_self_path(argv[0], self, sizeof(self)) != 0) {
+		log_warn("cannot tell this program's path: SIGUSR2 (upgrade) "
+		    "will fail");
+		self[0] = '\0';
+	}
 	if ((rc = proctitle_init(argc, argv)) != 0)
 		log_warn("cannot set process titles: %s", strerror(-rc));
-	rc = master_run(&conf, path);
+	rc = master_run(&conf, path, self);
 	free((char *)path);
 	log_close();
 	conf_free(&conf);

@@ -64,10 +64,35 @@
  * Signals: TERM, INT, QUIT graceful stop (QUIT with the shutdown timeout to
  * every worker, SIGKILL for what remains one second after it); a second
  * TERM or INT is a fast stop (TERMINATE, then SIGKILL one second later).
- * HUP reload, USR1 reopen logs (ours, then the workers').  Every other
- * catchable signal is ignored (signals_ignore: a stray one must not
- * kill the service); USR2 and WINCH, which operators send to nginx by
- * habit, are logged as ignored.
+ * HUP reload, USR1 reopen logs (ours, then the workers'), USR2 binary
+ * upgrade (below).  Every other catchable signal is ignored
+ * (signals_ignore: a stray one must not kill the service); WINCH, which
+ * operators send to nginx by habit, is logged as ignored.
+ *
+ * Binary upgrade (USR2), nginx's USR2 + WINCH + QUIT in one step:
+ *
+ *   old master                          new master (our child)
+ *   fork, exec self -c path   ------>   LISTEN_FDS = every listener,
+ *                                       ASYNCD_UPGRADE = "oldpid:fd"
+ *                                       load, check, adopt the sockets,
+ *                                       fork workers, wait for READY
+ *                             <------   "READY\n"
+ *   MAINPID=new to systemd,
+ *   "TAKEOVER\n"              ------>   pid file, READY=1 to systemd
+ *   graceful stop of our workers,
+ *   exit                                serving
+ *
+ * The listening sockets never close, so nothing queued is lost, and both
+ * generations accept until the old one's workers leave.  If the new
+ * master fails at any step (no such file, a bad configuration, workers
+ * that die or stay silent past its timeouts.ready, or silence past
+ * UPGRADE_WAIT more) it exits or is stopped, this master logs why and
+ * keeps serving as before.  The handover speaks only sd_listen_fds(3)'s
+ * variables and two text lines, never the channel's binary frames: the
+ * two masters are different builds, and any later asyncd must understand
+ * this one.  Under systemd (Type=notify, NotifyAccess=main) the old master
+ * names the new one with MAINPID= before it lets go, and each says nothing
+ * while it is not the main process (notify_hold).
  */
 #include "config.h"
 
@@ -99,6 +124,8 @@
 #define BREAKER_STARTS		5	/* replacements failing before READY */
 #define KILL_GRACE		2.0	/* SIGABRT, then SIGKILL this late */
 #define STOP_GRACE		1.0	/* after the deadline: SIGKILL */
+#define UPGRADE_WAIT		10.0	/* past the new master's READY timeout */
+#define UPGRADE_LINE		128	/* a handover line, newline included */
 
 /* Which live configuration uses a listener. */
 #define USE_CUR			0x1	/* the generation serving */
@@ -132,10 +159,31 @@ struct slot {
 	struct http_stats counters;	/* as of its last PONG */
 };
 
+/*
+ * A binary upgrade, from either side.  The old master has pid (its child,
+ * the new master) from fork until it is reaped; the new master has prev
+ * (the old one) until TAKEOVER or the old one's end.  fd is the handover
+ * socket, open while the two talk.
+ */
+struct upgrade {
+	pid_t		 pid;
+	pid_t		 prev;
+	int		 fd;
+	int		 handed;	/* old: told the new one to take over */
+	int		 ready_sent;	/* new: said READY */
+	int		 killed;	/* old: gave up on it, sent SIGTERM */
+	char		 line[UPGRADE_LINE];
+	size_t		 len;
+	ev_io		 io;
+	ev_timer	 timer;
+};
+
 static struct master {
 	struct asyncd_conf	 conf;		/* m.cur's */
 	struct asyncd_conf	 next;		/* m.next's, while it starts */
 	const char		*path;
+	const char		*self;		/* what USR2 runs */
+	struct upgrade		 up;
 	int			 gen;		/* the last number given */
 	int			 cur;		/* the generation serving */
 	int			 next_gen;	/* a reload's; 0: none */
@@ -170,6 +218,8 @@ static const int handled[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1,
 
 static struct slot *master_spawn(int gen, int index,
 		    const struct asyncd_conf *conf);
+static void	master_stop(int fast, const char *why);
+static void	upgrade_ready(void);
 
 static double
 now_mono(void)
@@ -247,9 +297,10 @@ master_status(void)
 
 /*
  * Sockets passed by systemd socket activation (sd_listen_fds(3), spoken
- * by hand): LISTEN_PID names us, LISTEN_FDS counts fds from 3.  Each is
- * used for the listen address it is bound to; the variables are unset so
- * that workers do not see them.
+ * by hand), or by the master we upgrade from, the same way: LISTEN_PID
+ * names us, LISTEN_FDS counts fds from 3.  Each is used for the listen
+ * address it is bound to; the variables are unset so that workers do not
+ * see them.
  */
 static int	 activated[CONF_LISTEN_MAX];
 static size_t	 nactivated;
@@ -278,9 +329,34 @@ activated_init(void)
 	(void)unsetenv("LISTEN_FDNAMES");
 }
 
+/*
+ * Whether a bound socket's address ss is the one a listen address asks
+ * for: the same family, address and port, where port 0 (ephemeral) is
+ * any port, so that an upgrade keeps the port the old master was given.
+ */
+static int
+activated_match(const struct sockaddr_storage *ss, const struct sockaddr *want)
+{
+	const struct sockaddr_in *a4 = (const void *)ss, *w4 = (const void *)want;
+	const struct sockaddr_in6 *a6 = (const void *)ss,
+	    *w6 = (const void *)want;
+
+	if (ss->ss_family != want->sa_family)
+		return 0;
+	if (want->sa_family == AF_INET)
+		return a4->sin_addr.s_addr == w4->sin_addr.s_addr &&
+		    (w4->sin_port == 0 || a4->sin_port == w4->sin_port);
+	if (want->sa_family == AF_INET6)
+		return memcmp(&a6->sin6_addr, &w6->sin6_addr,
+		    sizeof(w6->sin6_addr)) == 0 &&
+		    a6->sin6_scope_id == w6->sin6_scope_id &&
+		    (w6->sin6_port == 0 || a6->sin6_port == w6->sin6_port);
+	return 0;
+}
+
 /* The activated socket bound to addr, taken from the list, or -1. */
 static int
-activated_take(const struct sockaddr *addr, socklen_t len)
+activated_take(const struct sockaddr *addr)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -290,7 +366,7 @@ activated_take(const struct sockaddr *addr, socklen_t len)
 	for (i = 0; i < nactivated; i++) {
 		sl = sizeof(ss);
 		if (getsockname(activated[i], (struct sockaddr *)&ss, &sl) == -1 ||
-		    sl != len || memcmp(&ss, addr, len) != 0)
+		    !activated_match(&ss, addr))
 			continue;
 		fd = activated[i];
 		activated[i] = activated[--nactivated];
@@ -343,10 +419,15 @@ listener_open(const struct conf_listen *l, int reuseport)
 		log_error("cannot listen on %s: %s", addr, gai_strerror(err));
 		return -1;
 	}
-	if (!reuseport && (fd = activated_take(res->ai_addr,
-	    res->ai_addrlen)) != -1) {
+	/* With reuseport, an upgrade passes one socket per worker and
+	 * address, all bound alike: each call takes the next. */
+	if ((fd = activated_take(res->ai_addr)) != -1) {
 		freeaddrinfo(res);
-		log_info("%s: socket from systemd (LISTEN_FDS)", addr);
+		if (m.up.prev != 0)
+			log_debug("%s: socket from the old master (pid %ld)",
+			    addr, (long)m.up.prev);
+		else
+			log_info("%s: socket from systemd (LISTEN_FDS)", addr);
 		return fd;
 	}
 	fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK |
@@ -834,7 +915,9 @@ gen_spawn(int gen, const struct asyncd_conf *conf)
 static void
 master_exit_when_done(void)
 {
-	if (slots_alive(-1) > 0)
+	/* A new master we started and did not hand over to is ours to
+	 * wait for; one we handed over to lives on without us. */
+	if (slots_alive(-1) > 0 || (m.up.pid != 0 && !m.up.handed))
 		return;
 	rt_loop_stop();
 }
@@ -859,6 +942,14 @@ master_stop(int fast, const char *why)
 		return;
 	m.stopping = fast ? 2 : 1;
 	(void)notify_stopping();
+	/* A stop abandons an upgrade under way: its new master stops too
+	 * (and is SIGKILLed with our workers if it outlives the deadline). */
+	if (m.up.pid != 0 && !m.up.handed) {
+		log_info("%s: abandoning the upgrade to pid %ld", why,
+		    (long)m.up.pid);
+		m.up.killed = 1;
+		(void)kill(m.up.pid, fast ? SIGKILL : SIGTERM);
+	}
 	ev_timer_stop(rt_loop_ev(), &m.respawn_timer);
 	ev_timer_stop(rt_loop_ev(), &m.ready_timer);
 	if (fast) {
@@ -892,6 +983,8 @@ kill_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
 		    slots_alive(-1) == 1 ? "" : "s");
 		gen_signal(-1, SIGKILL);
 	}
+	if (m.up.pid != 0 && !m.up.handed)
+		(void)kill(m.up.pid, SIGKILL);
 }
 
 /* The breaker: stop forking, stop everything, exit non-zero. */
@@ -957,6 +1050,440 @@ master_logs_open(const struct asyncd_conf *conf, const struct asyncd_conf *old)
 	return 0;
 }
 
+/*
+ * The first generation serves and this master is the one in charge: the
+ * pid file (taken from prev, the master of a binary upgrade, if it still
+ * names it) and systemd's READY.
+ */
+static void
+master_serving(pid_t prev)
+{
+	pid_t holder = 0;
+	int err;
+
+	if (m.conf.pid_file != NULL) {
+		err = pidfile_write(m.conf.pid_file, prev, &holder);
+		if (err == -EEXIST)
+			log_error("pid file %s names a running asyncd (pid %ld): "
+			    "not replaced", m.conf.pid_file, (long)holder);
+		else if (err != 0)
+			log_error("cannot write the pid file %s: %s",
+			    m.conf.pid_file, rt_strerror(err));
+		else
+			m.pid_written = 1;
+	}
+	(void)notify_ready(prev != 0 ? "serving (upgraded)" : "serving");
+	master_status();
+}
+
+/* ---- binary upgrade (USR2; the protocol is in the top comment) ----------- */
+
+static void
+upgrade_close(void)
+{
+	if (m.up.fd == -1)
+		return;
+	ev_io_stop(rt_loop_ev(), &m.up.io);
+	(void)close(m.up.fd);	/* a socket of ours: nothing to lose */
+	m.up.fd = -1;
+	m.up.len = 0;
+}
+
+/* Writes one handover line; 0, or -1 if the peer cannot be told (it is
+ * gone: its end is closed, which says the same). */
+static int
+upgrade_say(const char *line)
+{
+	size_t len = strlen(line);
+	ssize_t n;
+
+	if (m.up.fd == -1)
+		return -1;
+	/* A few bytes into a socket nobody else writes to: they fit in its
+	 * empty buffer, so a non-blocking write is whole or fails. */
+	do
+		n = send(m.up.fd, line, len, MSG_NOSIGNAL);
+	while (n == -1 && errno == EINTR);
+	if (n == (ssize_t)len)
+		return 0;
+	log_warn("upgrade: cannot tell pid %ld: %s", (long)(m.up.pid != 0 ?
+	    m.up.pid : m.up.prev), n == -1 ? strerror(errno) : "short write");
+	return -1;
+}
+
+/* New master: take over from m.up.prev, now or (not ready yet) when the
+ * first generation is. */
+static void
+upgrade_take(const char *why)
+{
+	pid_t prev = m.up.prev;
+
+	upgrade_close();
+	m.up.prev = 0;
+	notify_hold(0);
+	if (!m.started) {
+		log_warn("upgrade: the old master (pid %ld) %s before we were "
+		    "ready: serving alone once we are", (long)prev, why);
+		return;
+	}
+	/* The pid file first: whoever reads this line finds it ours. */
+	master_serving(prev);
+	log_info("upgrade complete: asyncd %s serving (pid %ld); the old "
+	    "master (pid %ld) %s", PACKAGE_VERSION, (long)getpid(),
+	    (long)prev, why);
+}
+
+/* New master: every first worker is READY: ask the old one to go. */
+static void
+upgrade_ready(void)
+{
+	log_info("upgrade: ready; asking the old master (pid %ld) to hand over",
+	    (long)m.up.prev);
+	m.up.ready_sent = 1;
+	if (upgrade_say("READY\n") != 0)
+		upgrade_take("could not be told");
+}
+
+/* Old master: the new one serves.  Name it to systemd, tell it, go. */
+static void
+upgrade_handover(void)
+{
+	pid_t pid = m.up.pid;
+
+	ev_timer_stop(rt_loop_ev(), &m.up.timer);
+	/* Before TAKEOVER: the new master's READY=1 must find systemd
+	 * already knowing it as the main process. */
+	(void)notify_send("MAINPID=%ld\nSTATUS=upgraded: pid %ld serving",
+	    (long)pid, (long)pid);
+	notify_hold(1);
+	m.up.handed = 1;
+	m.pid_written = 0;		/* the file is the new master's now */
+	(void)upgrade_say("TAKEOVER\n");	/* else it takes over at EOF */
+	upgrade_close();
+	log_info("upgrade: pid %ld serving; this master's workers finish "
+	    "their requests, then it exits", (long)pid);
+	proctitle_set("asyncd: master (leaving, upgraded to pid %ld)",
+	    (long)pid);
+	master_stop(0, "upgrade");
+}
+
+/* Old master: the new master ended before it took over, or after. */
+static void
+upgrade_reaped(int status)
+{
+	pid_t pid = m.up.pid;
+	char how[96];
+	const char *hint = "";
+
+	if (WIFSIGNALED(status))
+		(void)snprintf(how, sizeof(how), "was killed by signal %d (%s)",
+		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else {
+		(void)snprintf(how, sizeof(how), "exited with status %d",
+		    WEXITSTATUS(status));
+		switch (WEXITSTATUS(status)) {
+		case EX_CONFIG:
+			hint = " (a configuration error: its message is above)";
+			break;
+		case EX_OSERR:
+			hint = " (a listener or the runtime failed)";
+			break;
+		case 1:
+			hint = " (its workers failed to start)";
+			break;
+		case 127:
+			hint = " (it could not be run)";
+			break;
+		}
+	}
+	ev_timer_stop(rt_loop_ev(), &m.up.timer);
+	upgrade_close();
+	m.up.pid = 0;
+	if (m.up.handed)
+		log_error("upgrade: the new master (pid %ld) %s after taking "
+		    "over", (long)pid, how);
+	else if (m.up.killed)
+		log_info("upgrade: the new master (pid %ld) %s", (long)pid, how);
+	else
+		log_error("upgrade failed: the new master (pid %ld) %s%s; this "
+		    "master keeps serving", (long)pid, how, hint);
+	m.up.killed = 0;
+	if (m.stopping)
+		master_exit_when_done();
+	else
+		master_status();
+}
+
+/* Old master: no READY in time.  SIGTERM, then SIGKILL as a stop would. */
+static void
+upgrade_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
+{
+	(void)ev;
+	(void)revents;
+	if (m.up.pid == 0 || m.up.handed)
+		return;
+	if (m.up.killed) {
+		(void)kill(m.up.pid, SIGKILL);
+		return;
+	}
+	log_error("upgrade failed: the new master (pid %ld) was not ready "
+	    "in %g s: stopping it; this master keeps serving", (long)m.up.pid,
+	    m.conf.timeouts.ready + UPGRADE_WAIT);
+	m.up.killed = 1;
+	(void)kill(m.up.pid, SIGTERM);
+	ev_timer_set(w, m.conf.timeouts.shutdown + KILL_GRACE, 0.);
+	ev_timer_start(rt_loop_ev(), w);
+}
+
+static void
+upgrade_line(const char *line)
+{
+	if (m.up.pid != 0 && strcmp(line, "READY") == 0)
+		upgrade_handover();
+	else if (m.up.pid != 0 && strncmp(line, "ERROR ", 6) == 0) {
+		/* The child's exit (127) follows: this is the why. */
+		log_error("upgrade failed: %s; this master keeps serving",
+		    line + 6);
+		m.up.killed = 1;	/* said: the exit needs no more words */
+	} else if (m.up.prev != 0 && strcmp(line, "TAKEOVER") == 0)
+		upgrade_take("is leaving");
+	else
+		log_warn("upgrade: unexpected line from pid %ld: \"%.64s\"",
+		    (long)(m.up.pid != 0 ? m.up.pid : m.up.prev), line);
+}
+
+/*
+ * The handover socket, on either side: lines in, or its end.  EOF is the
+ * peer gone: the old master learns why from the child's exit status; the
+ * new master takes over (an old master that vanished, or that was told to
+ * stop, leaves the sockets to it).
+ */
+static void
+upgrade_io_cb(struct ev_loop *ev, ev_io *w, int revents)
+{
+	char *nl;
+	ssize_t n;
+	size_t used;
+
+	(void)ev;
+	(void)w;
+	(void)revents;
+	n = read(m.up.fd, m.up.line + m.up.len, sizeof(m.up.line) - 1 -
+	    m.up.len);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		upgrade_close();
+		if (m.up.prev != 0)
+			upgrade_take(n == 0 ? "went away" : "broke the "
+			    "handover");
+		return;
+	}
+	m.up.len += (size_t)n;
+	m.up.line[m.up.len] = '\0';
+	while (m.up.fd != -1 &&
+	    (nl = memchr(m.up.line, '\n', m.up.len)) != NULL) {
+		*nl = '\0';
+		used = (size_t)(nl + 1 - m.up.line);
+		upgrade_line(m.up.line);
+		if (m.up.fd == -1)
+			return;		/* the line ended the talk */
+		memmove(m.up.line, nl + 1, m.up.len - used + 1);
+		m.up.len -= used;
+	}
+	if (m.up.len == sizeof(m.up.line) - 1) {
+		log_warn("upgrade: a handover line over %d bytes: hanging up",
+		    UPGRADE_LINE);
+		upgrade_close();
+		if (m.up.prev != 0)
+			upgrade_take("broke the handover");
+	}
+}
+
+static void
+upgrade_watch(int fd)
+{
+	m.up.fd = fd;
+	m.up.len = 0;
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
+		log_warn("upgrade: O_NONBLOCK: %s", strerror(errno));
+	ev_io_init(&m.up.io, upgrade_io_cb, fd, EV_READ);
+	ev_io_start(rt_loop_ev(), &m.up.io);
+}
+
+/*
+ * In the child of the old master's fork: the listeners to fds 3.., the
+ * handover socket after them, the environment, exec.  Never returns; a
+ * failure is said on the handover socket and ends the child (127).
+ */
+static void __attribute__((noreturn))
+upgrade_exec(int fd)
+{
+	static int tmp[sizeof(m.ls) / sizeof(m.ls[0]) + 1];
+	char pid[24], up[48], *argv[4];
+	size_t i, n = m.nls;
+	int base = 3 + (int)n + 1, report = fd, sig;
+	const char *what = "cannot pass the sockets";
+	sigset_t none;
+
+	/* A fresh process's signals: the mask and ignored dispositions
+	 * would survive exec, and the new master sets its own. */
+	for (sig = 1; sig < NSIG; sig++)
+		(void)signal(sig, SIG_DFL);	/* fails for KILL, STOP */
+	(void)sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+
+	/*
+	 * Each socket to its number: first copied above the range, then
+	 * down, since a target number may hold a socket still to move.  The
+	 * copies lose FD_CLOEXEC, the originals keep it and close at exec.
+	 * The handover socket's copy goes first so that failures can be said
+	 * on it whatever dup2 overwrites.
+	 */
+	if ((tmp[n] = fcntl(fd, F_DUPFD, base)) == -1)
+		goto fail;
+	report = tmp[n];
+	for (i = 0; i < n; i++)
+		if ((tmp[i] = fcntl(m.ls[i].fd, F_DUPFD, base)) == -1)
+			goto fail;
+	for (i = 0; i < n; i++) {
+		if (dup2(tmp[i], 3 + (int)i) == -1)
+			goto fail;
+		(void)close(tmp[i]);
+	}
+	if (dup2(tmp[n], 3 + (int)n) == -1)
+		goto fail;
+	(void)close(tmp[n]);
+	report = 3 + (int)n;
+
+	what = "cannot set the environment";
+	(void)snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	(void)snprintf(up, sizeof(up), "%ld:%d", (long)getppid(), report);
+	if (setenv("LISTEN_PID", pid, 1) != 0 ||
+	    setenv("ASYNCD_UPGRADE", up, 1) != 0 ||
+	    (getenv("WATCHDOG_USEC") != NULL &&
+	    setenv("WATCHDOG_PID", pid, 1) != 0) ||
+	    unsetenv("LISTEN_FDNAMES") != 0)
+		goto fail;
+	(void)snprintf(pid, sizeof(pid), "%zu", n);
+	if (setenv("LISTEN_FDS", pid, 1) != 0)
+		goto fail;
+
+	argv[0] = (char *)m.self;
+	argv[1] = (char *)"-c";
+	argv[2] = (char *)m.path;
+	argv[3] = NULL;
+	(void)execv(m.self, argv);
+	what = "cannot execute";
+fail:
+	(void)dprintf(report, "ERROR %s %s: %s\n", what, m.self,
+	    strerror(errno));
+	_exit(127);
+}
+
+/* Old master, on USR2: start the new master (the protocol is in the top
+ * comment). */
+static void
+master_upgrade(void)
+{
+	sigset_t oldmask;
+	int sv[2], err;
+	pid_t pid;
+
+	if (m.stopping)
+		return;
+	if (m.up.prev != 0 || !m.started) {
+		log_warn("SIGUSR2: still starting; upgrade ignored");
+		return;
+	}
+	if (m.next_gen != 0) {
+		log_warn("SIGUSR2: a reload is in progress; upgrade ignored");
+		return;
+	}
+	if (m.up.pid != 0) {
+		log_warn("SIGUSR2: an upgrade to pid %ld is in progress",
+		    (long)m.up.pid);
+		return;
+	}
+	if (m.self[0] == '\0' || access(m.self, X_OK) != 0) {
+		log_error("upgrade failed: cannot execute %s: %s; this master "
+		    "keeps serving", m.self[0] != '\0' ? m.self : "asyncd",
+		    m.self[0] != '\0' ? strerror(errno) : "path unknown");
+		return;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_error("upgrade failed: socketpair: %s", strerror(errno));
+		return;
+	}
+	/* As for a worker (master_spawn): no handler of ours may run in the
+	 * child before it has replaced them. */
+	if (sigprocmask(SIG_BLOCK, &m.handled_set, &oldmask) == -1) {
+		err = errno;
+		(void)close(sv[0]);
+		(void)close(sv[1]);
+		log_error("upgrade failed: sigprocmask: %s", strerror(err));
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		(void)close(sv[0]);
+		upgrade_exec(sv[1]);
+	}
+	err = errno;
+	(void)sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	(void)close(sv[1]);
+	if (pid == -1) {
+		(void)close(sv[0]);
+		log_error("upgrade failed: fork: %s", strerror(err));
+		return;
+	}
+	m.up.pid = pid;
+	m.up.killed = 0;
+	upgrade_watch(sv[0]);
+	ev_timer_set(&m.up.timer, m.conf.timeouts.ready + UPGRADE_WAIT, 0.);
+	ev_timer_start(rt_loop_ev(), &m.up.timer);
+	log_info("SIGUSR2: upgrading: started %s (pid %ld)", m.self,
+	    (long)pid);
+	(void)notify_status("upgrading: new master pid %ld starting",
+	    (long)pid);
+}
+
+/*
+ * New master: ASYNCD_UPGRADE="OLDPID:FD" from the old master, which must
+ * be our parent (anything else is a stale or forged variable: ignored).
+ */
+static void
+upgrade_init(void)
+{
+	const char *v = getenv("ASYNCD_UPGRADE");
+	long pid, fd;
+	char *end;
+	int flags;
+
+	m.up.fd = -1;
+	if (v == NULL)
+		return;
+	errno = 0;
+	pid = strtol(v, &end, 10);
+	if (errno != 0 || *end != ':' || pid <= 0 || pid != (long)getppid())
+		goto bad;
+	fd = strtol(end + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || fd < 3 || fd > 65535 ||
+	    (flags = fcntl((int)fd, F_GETFD)) == -1 ||
+	    fcntl((int)fd, F_SETFD, flags | FD_CLOEXEC) == -1)
+		goto bad;
+	(void)unsetenv("ASYNCD_UPGRADE");
+	m.up.prev = (pid_t)pid;
+	notify_hold(1);
+	upgrade_watch((int)fd);
+	log_info("upgrading from pid %ld", pid);
+	return;
+bad:
+	log_warn("ASYNCD_UPGRADE=\"%.32s\" is not our parent's handover: "
+	    "ignored", v);
+	(void)unsetenv("ASYNCD_UPGRADE");
+}
+
 /* Every worker of generation gen said READY. */
 static void
 master_gen_ready(int gen)
@@ -969,22 +1496,10 @@ master_gen_ready(int gen)
 		log_info("asyncd %s started: %d worker%s (pid %ld)",
 		    PACKAGE_VERSION, workers_wanted(&m.conf),
 		    workers_wanted(&m.conf) == 1 ? "" : "s", (long)getpid());
-		if (m.conf.pid_file != NULL) {
-			pid_t holder = 0;
-			int err = pidfile_write(m.conf.pid_file, &holder);
-
-			if (err == -EEXIST)
-				log_error("pid file %s names a running asyncd "
-				    "(pid %ld): not replaced", m.conf.pid_file,
-				    (long)holder);
-			else if (err != 0)
-				log_error("cannot write the pid file %s: %s",
-				    m.conf.pid_file, rt_strerror(err));
-			else
-				m.pid_written = 1;
-		}
-		(void)notify_ready("serving");
-		master_status();
+		if (m.up.prev != 0)
+			upgrade_ready();
+		else
+			master_serving(0);
 		return;
 	}
 	/* A reload's generation is serving: the old one may go. */
@@ -1065,6 +1580,10 @@ master_reload(void)
 	}
 	if (m.next_gen != 0) {
 		log_warn("SIGHUP: a reload is already in progress");
+		return;
+	}
+	if (m.up.pid != 0 || m.up.prev != 0) {
+		log_warn("SIGHUP: an upgrade is in progress; reload ignored");
 		return;
 	}
 	(void)notify_reloading();
@@ -1209,6 +1728,10 @@ child_cb(struct ev_loop *ev, ev_child *w, int revents)
 
 	(void)ev;
 	(void)revents;
+	if (m.up.pid != 0 && w->rpid == m.up.pid) {
+		upgrade_reaped(w->rstatus);
+		return;
+	}
 	if ((sl = slot_by_pid(w->rpid)) == NULL)
 		return;
 	/* What it said last (READY, then died) counts before its death. */
@@ -1300,17 +1823,20 @@ signal_cb(struct rt_signal *s, int signum)
 		log_info("SIGUSR1: log files reopened");
 		break;
 	case SIGUSR2:
+		master_upgrade();
+		break;
 	case SIGWINCH:
-		/* nginx's binary upgrade and its "stop the old workers":
-		 * operators send them by habit; say that nothing happened. */
-		log_warn("%s: ignored (asyncd(8) lists the signals it acts on)",
-		    signum == SIGUSR2 ? "SIGUSR2" : "SIGWINCH");
+		/* nginx's "stop the old workers", which an upgrade here does
+		 * by itself: operators send it by habit; say that nothing
+		 * happened. */
+		log_warn("SIGWINCH: ignored (asyncd(8) lists the signals it "
+		    "acts on)");
 		break;
 	}
 }
 
 int
-master_run(struct asyncd_conf *conf, const char *path)
+master_run(struct asyncd_conf *conf, const char *path, const char *self)
 {
 	uint64_t wd;
 	size_t i;
@@ -1318,6 +1844,7 @@ master_run(struct asyncd_conf *conf, const char *path)
 
 	m.conf = *conf;
 	m.path = path;
+	m.self = self;
 	/* main.c loaded it just now. */
 	m.ms.config_loaded = wall_now();
 	proctitle_set("asyncd: master");
@@ -1344,12 +1871,14 @@ master_run(struct asyncd_conf *conf, const char *path)
 	ev_timer_init(&m.ready_timer, ready_timer_cb, 0., 0.);
 	ev_timer_init(&m.kill_timer, kill_timer_cb, 0., 0.);
 	ev_timer_init(&m.respawn_timer, respawn_timer_cb, 0., 0.);
+	ev_timer_init(&m.up.timer, upgrade_timer_cb, 0., 0.);
 	if ((wd = notify_watchdog_usec()) > 0) {
 		ev_timer_init(&m.watchdog, watchdog_cb, 0., wd / 2e6);
 		ev_timer_again(rt_loop_ev(), &m.watchdog);
 	}
 
 	m.gen = m.cur = 1;
+	upgrade_init();
 	activated_init();
 	if (listeners_prepare(&m.conf, USE_CUR) != 0)
 		return EX_OSERR;
@@ -1359,6 +1888,7 @@ master_run(struct asyncd_conf *conf, const char *path)
 
 	(void)rt_loop_run();
 
+	upgrade_close();
 	for (i = 0; i < m.nls; i++)
 		(void)close(m.ls[i].fd);
 	if (m.pid_written)

@@ -42,6 +42,7 @@ enum {
 };
 
 static int		 notify_state = NOTIFY_UNREAD;
+static int		 notify_held;
 static int		 notify_init_err;
 static struct sockaddr_un notify_addr;
 static socklen_t	 notify_addrlen;
@@ -90,7 +91,7 @@ notify_sendbuf(const char *msg, size_t len)
 
 	if (notify_state == NOTIFY_UNREAD)
 		(void)notify_init();	/* its result is in notify_state */
-	if (notify_state == NOTIFY_OFF)
+	if (notify_state == NOTIFY_OFF || notify_held)
 		return 0;
 	if (notify_state == NOTIFY_BAD)
 		return notify_init_err;
@@ -245,6 +246,12 @@ notify_watchdog_usec(void)
 	    pid != (uint64_t)getpid()))
 		return 0;
 	return usec;
+}
+
+void
+notify_hold(int hold)
+{
+	notify_held = hold != 0;
 }
 
 int

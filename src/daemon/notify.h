@@ -55,6 +55,15 @@ int	notify_status(const char *fmt, ...)
  */
 uint64_t notify_watchdog_usec(void);
 
+/*
+ * While held, every send is a silent no-op that returns 0.  With
+ * NotifyAccess=main systemd refuses, and logs, every message from a
+ * process that is not the unit's main one: a binary upgrade's new master
+ * holds its messages until the old one has named it with MAINPID=, and the
+ * old one holds them from then on.
+ */
+void	notify_hold(int hold);
+
 /* For workers after fork: removes NOTIFY_SOCKET, WATCHDOG_USEC and
  * WATCHDOG_PID from the environment and turns notifications off.  0 or
  * unsetenv's -errno. */

@@ -98,14 +98,15 @@ pidfile_write_all(int fd, const char *buf, size_t len)
 }
 
 int
-pidfile_write(const char *path, pid_t *holder)
+pidfile_write(const char *path, pid_t prev, pid_t *holder)
 {
 	char tmp[PATH_MAX], buf[PIDFILE_MAX];
 	pid_t me = getpid(), old;
 	int fd = -1, err, n, len, retried = 0;
 
 	err = pidfile_read(path, &old);
-	if (err == 0 && old != me && pidfile_alive(old)) {
+	if (err == 0 && old != me && (prev == 0 || old != prev) &&
+	    pidfile_alive(old)) {
 		if (holder != NULL)
 			*holder = old;
 		return -EEXIST;

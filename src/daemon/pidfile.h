@@ -20,11 +20,12 @@ int	pidfile_read(const char *path, pid_t *pid);
  * Writes our pid to path atomically: readers see the old file or the whole
  * new one, never a partial one.  Refuses with -EEXIST, storing the pid in
  * *holder (when holder is not NULL), if path names a live process other
- * than us; a file naming a dead process, or holding no pid, is replaced.
- * Returns 0, -EEXIST, -ENAMETOOLONG or the failing call's -errno (nothing
- * is left behind then).
+ * than us or prev (the master a binary upgrade takes over from, or 0); a
+ * file naming a dead process, or holding no pid, is replaced.  Returns 0,
+ * -EEXIST, -ENAMETOOLONG or the failing call's -errno (nothing is left
+ * behind then).
  */
-int	pidfile_write(const char *path, pid_t *holder);
+int	pidfile_write(const char *path, pid_t prev, pid_t *holder);
 
 /*
  * Removes path if it names us.  Returns 0, -ENOENT if it is gone, -EBUSY

@@ -166,7 +166,7 @@ test_pidfile_write_creates(void **state)
 	pid_t pid;
 
 	(void)state;
-	assert_int_equal(pidfile_write(path, NULL), 0);
+	assert_int_equal(pidfile_write(path, 0, NULL), 0);
 	assert_holds_us();
 	assert_int_equal(dir_entries(), 1);
 	assert_int_equal(pidfile_read(path, &pid), 0);
@@ -183,7 +183,7 @@ test_pidfile_replaces_stale_by_rename(void **state)
 	(void)state;
 	put_pid(dead_pid());
 	assert_int_equal(stat(path, &before), 0);
-	assert_int_equal(pidfile_write(path, NULL), 0);
+	assert_int_equal(pidfile_write(path, 0, NULL), 0);
 	assert_int_equal(stat(path, &after), 0);
 	assert_true(before.st_ino != after.st_ino);
 	assert_holds_us();
@@ -200,16 +200,35 @@ test_pidfile_refuses_a_live_other(void **state)
 	child = spawn_pauser();
 	put_pid(child);
 	assert_int_equal(stat(path, &before), 0);
-	assert_int_equal(pidfile_write(path, &holder), -EEXIST);
+	assert_int_equal(pidfile_write(path, 0, &holder), -EEXIST);
 	assert_int_equal(holder, child);
-	assert_int_equal(pidfile_write(path, NULL), -EEXIST);
+	assert_int_equal(pidfile_write(path, 0, NULL), -EEXIST);
+	/* Another live process is not the one we take over from. */
+	assert_int_equal(pidfile_write(path, 1, NULL), -EEXIST);
 	assert_int_equal(stat(path, &after), 0);
 	assert_true(before.st_ino == after.st_ino);	/* untouched */
 	assert_int_equal(dir_entries(), 1);
 	/* Once it is gone, the file is stale and ours to take. */
 	reap(child, 1);
-	assert_int_equal(pidfile_write(path, &holder), 0);
+	assert_int_equal(pidfile_write(path, 0, &holder), 0);
 	assert_holds_us();
+}
+
+/* A binary upgrade's new master takes the file from the live old one. */
+static void
+test_pidfile_taken_from_prev(void **state)
+{
+	pid_t child;
+
+	(void)state;
+	child = spawn_pauser();
+	put_pid(child);
+	assert_int_equal(pidfile_write(path, child, NULL), 0);
+	assert_holds_us();
+	/* The old master's exit leaves it alone: it names us now. */
+	reap(child, 1);
+	assert_holds_us();
+	assert_int_equal(dir_entries(), 1);
 }
 
 /* kill(1, 0) is 0 as root and EPERM otherwise: live either way. */
@@ -222,7 +241,7 @@ test_pidfile_eperm_counts_as_live(void **state)
 	if (getpid() == 1)
 		skip();
 	put_pid(1);
-	assert_int_equal(pidfile_write(path, &holder), -EEXIST);
+	assert_int_equal(pidfile_write(path, 0, &holder), -EEXIST);
 	assert_int_equal(holder, 1);
 }
 
@@ -232,9 +251,9 @@ test_pidfile_own_pid_is_rewritten(void **state)
 {
 	(void)state;
 	put_pid(getpid());
-	assert_int_equal(pidfile_write(path, NULL), 0);
+	assert_int_equal(pidfile_write(path, 0, NULL), 0);
 	assert_holds_us();
-	assert_int_equal(pidfile_write(path, NULL), 0);
+	assert_int_equal(pidfile_write(path, 0, NULL), 0);
 	assert_holds_us();
 }
 
@@ -264,7 +283,7 @@ test_pidfile_garbage_is_replaced(void **state)
 		print_message("row %zu\n", i);
 		put_file(path, rows[i]);
 		assert_int_equal(pidfile_read(path, &pid), -EINVAL);
-		assert_int_equal(pidfile_write(path, NULL), 0);
+		assert_int_equal(pidfile_write(path, 0, NULL), 0);
 		assert_holds_us();
 	}
 	/* And the well-formed shapes read back. */
@@ -285,7 +304,7 @@ test_pidfile_leftover_tmp(void **state)
 	(void)state;
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
 	put_file(tmp, "garbage");
-	assert_int_equal(pidfile_write(path, NULL), 0);
+	assert_int_equal(pidfile_write(path, 0, NULL), 0);
 	assert_holds_us();
 	assert_int_equal(access(tmp, F_OK), -1);
 	assert_int_equal(dir_entries(), 1);
@@ -299,11 +318,11 @@ test_pidfile_errors(void **state)
 
 	(void)state;
 	snprintf(missing, sizeof(missing), "%s/no/such/dir/asyncd.pid", dir);
-	assert_int_equal(pidfile_write(missing, NULL), -ENOENT);
+	assert_int_equal(pidfile_write(missing, 0, NULL), -ENOENT);
 	assert_int_equal(pidfile_read(missing, &pid), -ENOENT);
 	/* path is a directory: unreadable, so not ours to replace */
 	assert_int_equal(mkdir(path, 0700), 0);
-	assert_int_equal(pidfile_write(path, NULL), -EISDIR);
+	assert_int_equal(pidfile_write(path, 0, NULL), -EISDIR);
 	assert_int_equal(pidfile_remove(path), -EISDIR);
 	assert_int_equal(rmdir(path), 0);
 	/* a name that leaves no room for ".tmp.<pid>" */
@@ -311,7 +330,7 @@ test_pidfile_errors(void **state)
 	memset(longp, 'a', PATH_MAX - 1);
 	longp[0] = '/';
 	longp[PATH_MAX - 1] = '\0';
-	assert_int_equal(pidfile_write(longp, NULL), -ENAMETOOLONG);
+	assert_int_equal(pidfile_write(longp, 0, NULL), -ENAMETOOLONG);
 	free(longp);
 	assert_int_equal(dir_entries(), 0);
 }
@@ -322,7 +341,7 @@ test_pidfile_remove(void **state)
 	pid_t other;
 
 	(void)state;
-	assert_int_equal(pidfile_write(path, NULL), 0);
+	assert_int_equal(pidfile_write(path, 0, NULL), 0);
 	assert_int_equal(pidfile_remove(path), 0);
 	assert_int_equal(access(path, F_OK), -1);
 	assert_int_equal(pidfile_remove(path), -ENOENT);
@@ -342,6 +361,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		PIDFILE_TEST(test_pidfile_write_creates),
+		PIDFILE_TEST(test_pidfile_taken_from_prev),
 		PIDFILE_TEST(test_pidfile_replaces_stale_by_rename),
 		PIDFILE_TEST(test_pidfile_refuses_a_live_other),
 		PIDFILE_TEST(test_pidfile_eperm_counts_as_live),
