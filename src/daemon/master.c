@@ -218,7 +218,6 @@ static const int handled[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1,
 
 static struct slot *master_spawn(int gen, int index,
 		    const struct asyncd_conf *conf);
-static void	master_stop(int fast, const char *why);
 static void	upgrade_ready(void);
 
 static double
@@ -1149,6 +1148,7 @@ static void
 upgrade_handover(void)
 {
 	pid_t pid = m.up.pid;
+	size_t i;
 
 	ev_timer_stop(rt_loop_ev(), &m.up.timer);
 	/* Before TAKEOVER: the new master's READY=1 must find systemd
@@ -1161,10 +1161,25 @@ upgrade_handover(void)
 	(void)upgrade_say("TAKEOVER\n");	/* else it takes over at EOF */
 	upgrade_close();
 	log_info("upgrade: pid %ld serving; this master's workers finish "
-	    "their requests, then it exits", (long)pid);
+	    "their requests, then it exits (at most %g s)", (long)pid,
+	    m.conf.timeouts.shutdown);
 	proctitle_set("asyncd: master (leaving, upgraded to pid %ld)",
 	    (long)pid);
-	master_stop(0, "upgrade");
+	/*
+	 * Our workers go as a reload's old generation does, not as at a
+	 * stop: an idle keep-alive connection gets one more request,
+	 * answered with Connection: close, so that no client finds its
+	 * connection closed under a request it just sent; the new workers
+	 * serve what comes next.
+	 */
+	m.stopping = 1;
+	ev_timer_stop(rt_loop_ev(), &m.respawn_timer);
+	ev_timer_stop(rt_loop_ev(), &m.ready_timer);
+	for (i = 0; i < SLOTS_MAX; i++)
+		if (m.slots[i].used)
+			slot_quit(&m.slots[i], m.conf.timeouts.shutdown, 1);
+	kill_timer_arm(m.conf.timeouts.shutdown + STOP_GRACE);
+	master_exit_when_done();
 }
 
 /* Old master: the new master ended before it took over, or after. */
