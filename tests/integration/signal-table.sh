@@ -21,11 +21,12 @@
 # the marker.
 #
 # Environment: top_srcdir, top_builddir (automake); ASYNCD_WRAPPER as in
-# config.sh; ASYNCD_TEST_SCALE multiplies every deadline (valgrind).
+# config.sh; RT_TEST_TIMEOUT_MULTIPLIER (an integer, as
+# .ci/run sets it) multiplies the deadlines.
 set -u
 
 : "${top_srcdir:=.}" "${top_builddir:=.}"
-: "${ASYNCD_WRAPPER:=}" "${ASYNCD_TEST_SCALE:=1}"
+: "${ASYNCD_WRAPPER:=}" "${RT_TEST_TIMEOUT_MULTIPLIER:=1}"
 asyncd=$top_builddir/asyncd
 [ -x "$asyncd" ] || { echo "ERROR: $asyncd not built" >&2; exit 99; }
 command -v curl >/dev/null 2>&1 || { echo "SKIP: no curl"; exit 77; }
@@ -35,7 +36,7 @@ command -v ps >/dev/null 2>&1 || { echo "SKIP: no ps"; exit 77; }
 it_init signal-table
 
 # Deadlines, in tenths of a second (polls are 0.1 s apart).
-long=$((100 * ASYNCD_TEST_SCALE))	# 10 s
+long=$((100 * RT_TEST_TIMEOUT_MULTIPLIER))	# 10 s
 
 # now_ms: the monotonic-enough wall clock, in milliseconds.
 now_ms() {
@@ -295,7 +296,7 @@ done
 kill -CONT "$pid"
 wait_count "master was paused [0-9.]* s: heartbeats restart" 1 "SIGCONT"
 # Three heartbeat timeouts after the resume: nobody was judged hung.
-end=$(($(now_ms) + 1500 * ASYNCD_TEST_SCALE))
+end=$(($(now_ms) + 1500 * RT_TEST_TIMEOUT_MULTIPLIER))
 while [ "$(now_ms)" -lt "$end" ]; do
 	grep -q 'did not answer' "$tmp/err" &&
 	    die "after SIGCONT: the master took the pause for hung workers"
@@ -309,7 +310,7 @@ done
 kill -STOP "$w2"
 sleep 0.1
 kill -CONT "$w2"
-end=$(($(now_ms) + 1500 * ASYNCD_TEST_SCALE))
+end=$(($(now_ms) + 1500 * RT_TEST_TIMEOUT_MULTIPLIER))
 while [ "$(now_ms)" -lt "$end" ]; do
 	grep -q 'did not answer' "$tmp/err" &&
 	    die "a worker stopped for 0.1 s was taken for hung"
