@@ -103,6 +103,7 @@ workers_settle() {
 	i=0
 	while :; do
 		wpids=$(workers)
+		# shellcheck disable=SC2086
 		set -- $wpids
 		if [ $# -eq 2 ]; then
 			case "$(state "$1")$(state "$2")" in
@@ -145,7 +146,7 @@ marker() {
 		to=$w1
 	fi
 	n=$(($(count "$re") + 1))
-	kill -USR1 "$to" || die "$2: kill -USR1 $to"
+	kill -USR1 "$to" 2>/dev/null || die "$2: pid $to is gone"
 	wait_count "$re" "$n" "$2 (then SIGUSR1)"
 }
 
@@ -324,8 +325,9 @@ kill -STOP "$old"
 wait_count "worker 2 (pid $old) did not answer" 1 "worker 2 stopped"
 wait_count "ready, replacing pid $old\$" 1 "worker 2 stopped"
 workers_settle "worker 2 stopped"
-[ "$w2" != "$old" ] && [ "$w1" = "${wpids_before%% *}" ] ||
-    die "worker 2 stopped: workers $wpids_before became $wpids"
+if [ "$w2" = "$old" ] || [ "$w1" != "${wpids_before%% *}" ]; then
+	die "worker 2 stopped: workers $wpids_before became $wpids"
+fi
 serves "worker 2 replaced"
 
 # ---- the stop signals to the master, one instance each ----
