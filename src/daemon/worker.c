@@ -19,14 +19,14 @@
  * Commands arrive over the channel (chan.c): PING (answer PONG with our
  * counters), QUIT (graceful stop within a deadline: stop accepting, finish
  * in-flight requests, close idle connections), TERMINATE (now),
- * REOPEN_LOGS.  Signals sent to a worker directly do what they do to
- * an nginx or gunicorn worker, as asyncd(8) lists: SIGTERM or SIGQUIT is
- * a QUIT with the configured shutdown timeout (the master then replaces
- * the worker), SIGUSR1 a REOPEN_LOGS; SIGINT is ignored, since a
- * terminal's ^C reaches the whole process group and the master decides;
- * HUP (a reload is the master's) and every other asynchronous signal is
- * ignored (signals.c).  EOF on the channel
- * means the master is gone: the worker exits at once.
+ * REOPEN_LOGS.  Signals sent to a worker directly act much as on an
+ * nginx or gunicorn worker (asyncd(8) has the table): SIGTERM or SIGQUIT
+ * is a QUIT with the configured shutdown timeout (the master then
+ * replaces the worker), SIGUSR1 a REOPEN_LOGS; SIGINT, their fast stop,
+ * is ignored, since a terminal's ^C reaches the whole process group and
+ * the master decides; HUP (a reload is the master's) and every other
+ * asynchronous signal is ignored (signals.c).  EOF on the channel means
+ * the master is gone: the worker exits at once.
  */
 #include "config.h"
 
