@@ -44,7 +44,10 @@
  *          a row stop the master.
  *   PING   every heartbeat/4 seconds; a worker whose answer is older than
  *          the heartbeat timeout gets SIGABRT (a core to debug), and
- *          SIGKILL 2 s later; CHLD then replaces it.
+ *          SIGKILL 2 s later; CHLD then replaces it.  A tick that comes
+ *          more than a period late (the master was stopped: the workers
+ *          served on, their PONGs unread) starts a new round instead of
+ *          judging.
  * A worker the master told to go (QUIT, TERMINATE, SIGKILL of an aborted
  * reload) dies as expected: its exit and its channel's reset are logged at
  * the debug level, not as errors.
@@ -208,6 +211,7 @@ static struct master {
 	double			 next_loaded;	/* m.next's load time */
 	ev_timer		 heartbeat, ready_timer, kill_timer, respawn_timer,
 				 watchdog;
+	double			 hb_last;	/* the heartbeat's last tick */
 	struct rt_signal	 sig[7];
 	ev_child		 child;
 } m;
@@ -808,6 +812,13 @@ child_start(struct slot *sl, int chan_fd, const struct asyncd_conf *conf,
 		else
 			(void)close(m.ls[i].fd);
 	}
+	/* libev lists each signal's watchers process-wide, not per loop:
+	 * ours would outlive our loop's destruction in the worker, and the
+	 * worker's own watcher for that signal (TERM, QUIT, USR1) would
+	 * then never install its handler, leaving the default action (kill).
+	 * Stopping them resets the dispositions while they are blocked. */
+	for (i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+		rt_signal_stop(&m.sig[i]);
 	memset(&a, 0, sizeof(a));
 	a.conf = conf;
 	a.fds = fds;
@@ -1533,6 +1544,7 @@ master_gen_ready(int gen)
 	/* The heartbeat's period follows the new configuration. */
 	m.heartbeat.repeat = m.conf.timeouts.heartbeat / 4;
 	ev_timer_again(rt_loop_ev(), &m.heartbeat);
+	m.hb_last = now_mono();		/* the next tick is a period away */
 	log_info("reloaded: generation %d serving with %d worker%s", gen,
 	    workers_wanted(&m.conf), workers_wanted(&m.conf) == 1 ? "" : "s");
 	(void)notify_ready("reloaded");
@@ -1770,10 +1782,27 @@ heartbeat_cb(struct ev_loop *ev, ev_timer *w, int revents)
 	double now = now_mono(), limit = m.conf.timeouts.heartbeat;
 	struct slot *sl;
 	size_t i;
+	int paused = 0;
 
 	(void)ev;
-	(void)w;
 	(void)revents;
+	/*
+	 * A tick more than a period late means the master itself did not
+	 * run (SIGSTOP and SIGCONT, a suspended VM, a debugger): the PONGs
+	 * wait unread in the channels, and libev runs this timer before
+	 * reading them, so a PING out when the master stopped would look a
+	 * pause old and its worker be SIGABRTed on resume (signal-table.sh
+	 * stops a worker, then the master, to make it so).  The round
+	 * starts again instead: new PINGs with new ids (a stale PONG then
+	 * counts for nothing), so a worker really hung is still caught,
+	 * one timeout later.
+	 */
+	if (m.hb_last != 0 && now - m.hb_last > 2 * w->repeat) {
+		log_warn("master was paused %.1f s: heartbeats restart",
+		    now - m.hb_last - w->repeat);
+		paused = 1;
+	}
+	m.hb_last = now;
 	for (i = 0; i < SLOTS_MAX; i++) {
 		sl = &m.slots[i];
 		if (!sl->used || !sl->ready)
@@ -1783,6 +1812,8 @@ heartbeat_cb(struct ev_loop *ev, ev_timer *w, int revents)
 				(void)kill(sl->pid, SIGKILL);
 			continue;
 		}
+		if (paused)
+			sl->ping_sent = 0;
 		if (sl->ping_sent != 0 && now - sl->ping_sent >= limit) {
 			log_error("worker %d (pid %ld) did not answer for %g s: "
 			    "SIGABRT", sl->index, (long)sl->pid, limit);

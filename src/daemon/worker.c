@@ -19,12 +19,14 @@
  * Commands arrive over the channel (chan.c): PING (answer PONG with our
  * counters), QUIT (graceful stop within a deadline: stop accepting, finish
  * in-flight requests, close idle connections), TERMINATE (now),
- * REOPEN_LOGS.  SIGTERM or SIGQUIT sent to a worker directly is a QUIT
- * with the configured shutdown timeout; SIGINT is ignored, since a
- * terminal's ^C reaches the whole process group and the master decides;
- * HUP and USR1 go to the master, which relays what workers must do; every
- * other asynchronous signal is ignored (signals.c).  EOF on the channel
- * means the master is gone: the worker exits at once.
+ * REOPEN_LOGS.  Signals sent to a worker directly act much as on an
+ * nginx or gunicorn worker (asyncd(8) has the table): SIGTERM or SIGQUIT
+ * is a QUIT with the configured shutdown timeout (the master then
+ * replaces the worker), SIGUSR1 a REOPEN_LOGS; SIGINT, their fast stop,
+ * is ignored, since a terminal's ^C reaches the whole process group and
+ * the master decides; HUP (a reload is the master's) and every other
+ * asynchronous signal is ignored (signals.c).  EOF on the channel means
+ * the master is gone: the worker exits at once.
  */
 #include "config.h"
 
@@ -65,7 +67,7 @@ static struct worker {
 	int			 quitting;
 	double			 quit_deadline;
 	int			 quit_reload;
-	struct rt_signal	 sigterm, sigquit;
+	struct rt_signal	 sigterm, sigquit, sigusr1;
 } w;
 
 /*
@@ -448,6 +450,16 @@ worker_quit(double deadline, int reload)
 	}
 }
 
+/* REOPEN_LOGS, or SIGUSR1: the access log's buffer goes to the old file
+ * first, then both logs are opened again by name. */
+static void
+worker_reopen_logs(void)
+{
+	http_server_flush_access(w.server);
+	if (log_reopen() != 0)
+		log_error("worker %d: cannot reopen the logs", w.slot);
+}
+
 static void
 worker_msg_cb(struct chan *c, const struct chan_hdr *hdr, const void *payload,
     void *arg)
@@ -487,9 +499,7 @@ worker_msg_cb(struct chan *c, const struct chan_hdr *hdr, const void *payload,
 		worker_tasks_part(hdr, payload);
 		break;
 	case CHAN_REOPEN_LOGS:
-		http_server_flush_access(w.server);
-		if (log_reopen() != 0)
-			log_error("worker %d: cannot reopen the logs", w.slot);
+		worker_reopen_logs();
 		break;
 	default:
 		/* chan.c checked the type is known; the rest are the master's
@@ -512,6 +522,17 @@ worker_close_cb(struct chan *c, int err, void *arg)
 		    w.slot, rt_strerror(err));
 	http_server_flush_access(w.server);
 	_exit(err != 0 ? EX_PROTOCOL : 0);
+}
+
+/* SIGUSR1 sent to the worker itself: what the master's REOPEN_LOGS does
+ * (`pkill -USR1` reaches every process; reopening twice is harmless). */
+static void
+worker_sigusr1_cb(struct rt_signal *s, int signum)
+{
+	(void)s;
+	(void)signum;
+	worker_reopen_logs();
+	log_info("worker %d: SIGUSR1: log files reopened", w.slot);
 }
 
 /* SIGTERM or SIGQUIT sent to the worker itself. */
@@ -589,16 +610,18 @@ worker_main(const struct worker_args *a)
 	/* The master's loop is ours by fork only: destroy it (its signal
 	 * fd, epoll fd, timers) and make our own. */
 	rt_loop_close();
-	/* Every handler of the master's goes: ours are TERM and QUIT (set
-	 * below, and left alone here so that one already sent and still
-	 * blocked is not discarded), CHLD is the default; the rest of what
-	 * the master handles (^C reaches the whole group, HUP and USR1 are
-	 * relayed by the master) is ignored with everything else. */
+	/* Every handler of the master's goes: ours are TERM, QUIT and USR1
+	 * (set below, and left alone here so that one already sent and
+	 * still blocked is not discarded), CHLD is the default; the rest of
+	 * what the master handles (^C reaches the whole group, a reload is
+	 * the master's) is ignored with everything else. */
 	(void)sigemptyset(&keep);
 	(void)sigaddset(&keep, SIGTERM);
 	(void)sigaddset(&keep, SIGQUIT);
+	(void)sigaddset(&keep, SIGUSR1);
 	(void)signal(SIGTERM, SIG_DFL);
 	(void)signal(SIGQUIT, SIG_DFL);
+	(void)signal(SIGUSR1, SIG_DFL);
 	(void)signal(SIGCHLD, SIG_DFL);
 	if ((err = signals_ignore(&keep)) != 0)
 		fatalx(EX_OSERR, "worker %d: cannot ignore signals: %s",
@@ -676,6 +699,7 @@ worker_main(const struct worker_args *a)
 		    rt_strerror(err));
 	rt_signal_start(&w.sigterm, SIGTERM, worker_sigterm_cb, NULL);
 	rt_signal_start(&w.sigquit, SIGQUIT, worker_sigterm_cb, NULL);
+	rt_signal_start(&w.sigusr1, SIGUSR1, worker_sigusr1_cb, NULL);
 	rt_fault_hook(worker_fault);
 	if ((err = rt_task_spawn(NULL, "start", worker_start_task, NULL)) != 0)
 		fatalx(EX_OSERR, "worker %d: cannot start: %s", a->slot,
