@@ -1,5 +1,5 @@
-# src/http: the pure pieces, the request parser, the router and the access
-# log's line formatter.  They build alone: the include path is src/http and
+# src/http: the pure pieces, the request parser, the router, the access
+# log's line formatter, and the PROXY header and X-Forwarded-For (proxy.h).  They build alone: the include path is src/http and
 # nothing else, no runtime, no libev (so each is fuzzed on its own).
 noinst_LTLIBRARIES += src/http/libhttpparser.la
 src_http_libhttpparser_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/http
@@ -9,7 +9,10 @@ src_http_libhttpparser_la_SOURCES = \
 	src/http/logfmt.h \
 	src/http/logfmt.c \
 	src/http/router.h \
-	src/http/router.c
+	src/http/router.c \
+	src/http/proxy.h \
+	src/http/proxyproto.c \
+	src/http/realip.c
 
 check_PROGRAMS += tests/unit/test-http-parser
 TESTS += tests/unit/test-http-parser
