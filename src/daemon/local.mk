@@ -141,8 +141,10 @@ tests_unit_test_daemon_tasks_LDADD = $(DAEMON_LIBS) $(CMOCKA_LIBS)
 # The asyncd command line: -t, -T, -h, -v and exit statuses (config.sh);
 # serving, signals and bind errors (signals.sh, needs curl); the metrics
 # page, parsed and linted, across a reload and a kill -9, and the stats
-# listener (metrics.sh, with metrics.py: needs python3-prometheus-client).
+# listener (metrics.sh, with metrics.py: needs python3-prometheus-client);
+# PROXY protocol listeners and X-Forwarded-For (proxy.sh, needs python3).
 TESTS += tests/integration/config.sh tests/integration/signals.sh \
-	tests/integration/metrics.sh
+	tests/integration/metrics.sh tests/integration/proxy.sh
 EXTRA_DIST += tests/integration/config.sh tests/integration/signals.sh \
-	tests/integration/metrics.sh tests/integration/metrics.py
+	tests/integration/metrics.sh tests/integration/metrics.py \
+	tests/integration/proxy.sh

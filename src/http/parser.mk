@@ -31,3 +31,9 @@ TESTS += tests/unit/test-http-router
 tests_unit_test_http_router_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/http
 tests_unit_test_http_router_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_http_router_LDADD = src/http/libhttpparser.la $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test-http-proxy
+TESTS += tests/unit/test-http-proxy
+tests_unit_test_http_proxy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/http
+tests_unit_test_http_proxy_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_http_proxy_LDADD = src/http/libhttpparser.la $(CMOCKA_LIBS)

@@ -139,6 +139,7 @@ xff_addr(const char *p, size_t len, struct sockaddr_storage *ss,
 	char buf[INET6_ADDRSTRLEN];
 	const char *colon, *close, *a = p;
 	size_t alen = len, i;
+	unsigned port;
 	int bracket = 0;
 
 	if (len > 0 && p[0] == '[') {
@@ -158,12 +159,16 @@ xff_addr(const char *p, size_t len, struct sockaddr_storage *ss,
 	} else
 		i = len;
 	if (i < len) {
-		/* A port: digits, and no more than 5 of them. */
+		/* A port: 1 to 5 digits, 65535 at most. */
 		if (len - i - 1 == 0 || len - i - 1 > 5)
 			return -1;
-		for (i++; i < len; i++)
+		for (i++, port = 0; i < len; i++) {
 			if (p[i] < '0' || p[i] > '9')
 				return -1;
+			port = port * 10 + (unsigned)(p[i] - '0');
+		}
+		if (port > 65535)
+			return -1;
 	}
 	if (alen == 0 || alen >= sizeof(buf))
 		return -1;
