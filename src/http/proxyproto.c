@@ -19,8 +19,6 @@
  *      PROXY's "unknown") keeps the connection's own peer; UNIX and DGRAM
  *      are refused: no HTTP client behind us comes over those.
  */
-#include "config.h"
-
 #include <arpa/inet.h>
 #include <string.h>
 

@@ -9,8 +9,6 @@
  * an IPv4 network also matches the IPv4-mapped peers an IPv6 listener
  * sees, and one loop serves both families.
  */
-#include "config.h"
-
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
