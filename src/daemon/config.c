@@ -663,6 +663,16 @@ conf_set_listen(struct conf_ctx *x, const config_setting_t *s)
 			    conf_listen_key(l.host)) == 0)
 				return conf_fail(x, e, "\"%s\" is listed twice",
 				    l.addr);
+		/* "ADDR:0" twice is one socket (the master keys its
+		 * listeners by address): it cannot serve two ways. */
+		for (j = 0; j < i; j++)
+			if (l.port == 0 && c->listen[j].port == 0 &&
+			    strcmp(conf_listen_key(c->listen[j].host),
+			    conf_listen_key(l.host)) == 0 &&
+			    l.proxy_protocol != c->listen[j].proxy_protocol)
+				return conf_fail(x, e, "\"%s\" is one socket "
+				    "with listen[%d]: give them the same options "
+				    "or fixed ports", l.addr, j);
 		c->listen[i] = l;
 	}
 	c->nlisten = (size_t)n;

@@ -1058,6 +1058,9 @@ static const struct row listen_rows[] = {
 	 * apart. */
 	{ "listen = [ \"127.0.0.1:80\", \"127.0.0.1:80 proxy_protocol\" ];\n",
 	  "1: listen[1]: \"127.0.0.1:80\" is listed twice" },
+	{ "listen = [ \"127.0.0.1:0\", \"127.0.0.1:0 proxy_protocol\" ];\n",
+	  "1: listen[1]: \"127.0.0.1:0\" is one socket with listen[0]: give "
+	  "them the same options or fixed ports" },
 	/* trusted_proxies. */
 	{ "trusted_proxies = [ \"10.0.0.1/8\" ];\n",
 	  "1: trusted_proxies[0]: \"10.0.0.1/8\": host bits are set past /8" },
