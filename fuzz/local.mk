@@ -6,6 +6,8 @@
 #   fuzz-logfmt   the access log's line (src/http/logfmt.c)
 #   fuzz-router   route matching, parameter and query decoding (what the
 #                 handler's accessors return: src/http/router.c)
+#   fuzz-proxyproto  the PROXY protocol header, X-Forwarded-For and CIDRs
+#                 (src/http/proxyproto.c, src/http/realip.c)
 check_PROGRAMS += tests/unit/test-http-fuzz-replay
 TESTS += tests/unit/test-http-fuzz-replay
 tests_unit_test_http_fuzz_replay_SOURCES = fuzz/fuzz-parser.c
@@ -27,8 +29,15 @@ tests_unit_test_http_router_replay_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/src/http -DFUZZ_REPLAY
 tests_unit_test_http_router_replay_LDADD = src/http/libhttpparser.la
 
+check_PROGRAMS += tests/unit/test-http-proxyproto-replay
+TESTS += tests/unit/test-http-proxyproto-replay
+tests_unit_test_http_proxyproto_replay_SOURCES = fuzz/fuzz-proxyproto.c
+tests_unit_test_http_proxyproto_replay_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/src/http -DFUZZ_REPLAY
+tests_unit_test_http_proxyproto_replay_LDADD = src/http/libhttpparser.la
+
 EXTRA_DIST += fuzz/http.dict fuzz/run.sh fuzz/corpus/parser \
-	fuzz/corpus/logfmt fuzz/corpus/router
+	fuzz/corpus/logfmt fuzz/corpus/router fuzz/corpus/proxyproto
 
 # `make fuzz`: clang with libFuzzer, ASan and UBSan, whatever CC configure
 # chose.  fuzz/run.sh SECONDS builds the same way and runs each target.
@@ -58,6 +67,15 @@ fuzz/fuzz-router: $(top_srcdir)/fuzz/fuzz-router.c \
 		-o $@ $(top_srcdir)/fuzz/fuzz-router.c \
 		$(top_srcdir)/src/http/router.c $(top_srcdir)/src/http/parser.c
 
-fuzz: fuzz/fuzz-parser fuzz/fuzz-logfmt fuzz/fuzz-router
+fuzz/fuzz-proxyproto: $(top_srcdir)/fuzz/fuzz-proxyproto.c \
+    $(top_srcdir)/src/http/proxyproto.c $(top_srcdir)/src/http/realip.c \
+    $(top_srcdir)/src/http/proxy.h
+	@$(MKDIR_P) fuzz
+	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(top_srcdir)/src/http \
+		-o $@ $(top_srcdir)/fuzz/fuzz-proxyproto.c \
+		$(top_srcdir)/src/http/proxyproto.c $(top_srcdir)/src/http/realip.c
+
+fuzz: fuzz/fuzz-parser fuzz/fuzz-logfmt fuzz/fuzz-router fuzz/fuzz-proxyproto
 .PHONY: fuzz
-CLEANFILES += fuzz/fuzz-parser fuzz/fuzz-logfmt fuzz/fuzz-router
+CLEANFILES += fuzz/fuzz-parser fuzz/fuzz-logfmt fuzz/fuzz-router \
+	fuzz/fuzz-proxyproto

@@ -104,7 +104,10 @@ ASYNCD_API const char *http_req_path(const struct http_req *rq);
 ASYNCD_API const char *http_req_query_string(const struct http_req *rq);
 /* 10 for HTTP/1.0, 11 for HTTP/1.1. */
 ASYNCD_API int	http_req_version(const struct http_req *rq);
-/* The peer's address (the client, or the proxy in front). */
+/* The client's address: the peer's, or the one a PROXY protocol header
+ * gave (a listener's proxy_protocol), or the one X-Forwarded-For gave
+ * when the peer is a trusted proxy (trusted_proxies).  Its port is 0 when
+ * it came from X-Forwarded-For. */
 ASYNCD_API const struct sockaddr *http_req_peer(const struct http_req *rq,
 	    socklen_t *len);
 /* The route's pattern as registered, mount prefix included

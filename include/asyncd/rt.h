@@ -631,6 +631,10 @@ struct rt_conn {
 	struct rt_server	*server;
 	struct rt_task		*task;		/* private: the handler's task */
 	struct rt_conn		*next, **pprev;	/* private */
+	/* Which listening socket accepted it: its index in the order of
+	 * rt_server_listen/rt_server_adopt; -1 for a resumed connection
+	 * (rt_server_resume), whose owner knows it already. */
+	int			 listener;
 };
 
 typedef int (*rt_conn_fn)(struct rt_conn *c, void *arg);

@@ -102,11 +102,11 @@ struct chan_tasks {
 
 /*
  * What a worker counts: the HTTP server's struct http_stats (server.h),
- * 576 bytes of uint64_t, carried as it is.  The channel does not look
+ * 584 bytes of uint64_t, carried as it is.  The channel does not look
  * inside (it stays free of the HTTP layer); worker.c and master.c check
  * that the sizes agree.
  */
-#define CHAN_COUNTERS_N		72
+#define CHAN_COUNTERS_N		73
 struct chan_counters {
 	uint64_t	 v[CHAN_COUNTERS_N];
 };
@@ -123,7 +123,7 @@ struct chan_quit {
 #define CHAN_STATS_MAX		256	/* worker numbers: CONF_WORKERS_MAX */
 /*
  * Workers per STATS message.  An answer covers up to CHAN_STATS_MAX
- * worker numbers at 592 bytes each, 148 KiB, far past CHAN_MAX_PAYLOAD;
+ * worker numbers at 600 bytes each, 150 KiB, far past CHAN_MAX_PAYLOAD;
  * growing the message instead would grow every channel's read buffer
  * (two frames) with it, 256 of them in the master.  So an answer is split
  * in messages of this many, sent in order in one loop step and with the

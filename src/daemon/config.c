@@ -84,6 +84,8 @@ struct conf_ctx {
 typedef int (*conf_set_fn)(struct conf_ctx *, const config_setting_t *);
 
 static int	conf_set_listen(struct conf_ctx *, const config_setting_t *);
+static int	conf_set_trusted_proxies(struct conf_ctx *,
+		    const config_setting_t *);
 static int	conf_set_workers(struct conf_ctx *, const config_setting_t *);
 static int	conf_set_max_connections(struct conf_ctx *,
 		    const config_setting_t *);
@@ -102,12 +104,13 @@ static int	conf_set_stats(struct conf_ctx *, const config_setting_t *);
 
 /* The root's settings, in the order conf_dump() prints them. */
 static const char *const conf_root_names[] = {
-	"listen", "workers", "reuseport", "user", "group", "pid_file",
-	"max_connections", "limits", "timeouts", "log", "stats", "apps",
-	"server_name", NULL
+	"listen", "trusted_proxies", "workers", "reuseport", "user", "group",
+	"pid_file", "max_connections", "limits", "timeouts", "log", "stats",
+	"apps", "server_name", NULL
 };
 static const conf_set_fn conf_root_fns[] = {
-	conf_set_listen, conf_set_workers, conf_set_reuseport, conf_set_user,
+	conf_set_listen, conf_set_trusted_proxies, conf_set_workers,
+	conf_set_reuseport, conf_set_user,
 	conf_set_group, conf_set_pid_file, conf_set_max_connections,
 	conf_set_limits, conf_set_timeouts, conf_set_log, conf_set_stats,
 	conf_set_apps, conf_set_server_name
@@ -217,34 +220,59 @@ conf_value(const config_setting_t *s, char *buf, size_t len)
  * libconfig's: that of the token after the value, which is the value's own
  * line unless the value ends a line inside [ ] or ( ).
  */
-static int __attribute__((format(printf, 3, 4)))
-conf_fail(struct conf_ctx *x, const config_setting_t *s, const char *fmt,
-    ...)
+static int __attribute__((format(printf, 4, 0)))
+conf_vfail(struct conf_ctx *x, const config_setting_t *s, const char *as,
+    const char *fmt, va_list ap)
 {
 	const config_setting_t *at;
 	const char *fname = x->path;
 	char name[256];
 	unsigned line = 0;
 	size_t n;
-	va_list ap;
 
 	for (at = s; at != NULL; at = config_setting_parent(at))
 		if ((line = config_setting_source_line(at)) != 0)
 			break;
 	if (line != 0)
 		fname = conf_text_where(x->text, line, &line);
-	conf_name(s, name, sizeof(name));
+	if (as != NULL)
+		(void)snprintf(name, sizeof(name), "%s", as);
+	else
+		conf_name(s, name, sizeof(name));
 	if (line != 0)
 		n = (size_t)snprintf(x->err, x->errlen, "%s:%u: ", fname, line);
 	else
 		n = (size_t)snprintf(x->err, x->errlen, "%s: ", fname);
 	if (n < x->errlen && name[0] != '\0')
 		n += (size_t)snprintf(x->err + n, x->errlen - n, "%s: ", name);
-	if (n < x->errlen) {
-		va_start(ap, fmt);
+	if (n < x->errlen)
 		(void)vsnprintf(x->err + n, x->errlen - n, fmt, ap);
-		va_end(ap);
-	}
+	return -1;
+}
+
+static int __attribute__((format(printf, 3, 4)))
+conf_fail(struct conf_ctx *x, const config_setting_t *s, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)conf_vfail(x, s, NULL, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* conf_fail at s's line, but named as (a list's elements all say
+ * "listen", not "listen[2]", where the grammar is the setting's). */
+static int __attribute__((format(printf, 4, 5)))
+conf_fail_as(struct conf_ctx *x, const config_setting_t *s, const char *as,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)conf_vfail(x, s, as, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -480,6 +508,100 @@ conf_parse_listen(const char *s, struct conf_listen *l, char *why,
 	return 0;
 }
 
+/*
+ * A listen entry's options, after its address and a space, nginx-style:
+ * "127.0.0.1:8000 proxy_protocol".  Each is a word, or "name=VALUE" for an
+ * option that takes a value: one row of this table and one setter each.
+ * The address alone is the listener's identity (the master's listeners,
+ * duplicates, the stats listener's distinctness compare l->addr); the
+ * options say how its connections are served.
+ */
+struct conf_listen_opt {
+	const char	*name;
+	int		 value;		/* takes "=VALUE" */
+	/* Sets it in l from VALUE (NULL without): 0, or -1 with why. */
+	int		(*set)(struct conf_listen *l, const char *value,
+			    char *why, size_t whylen);
+};
+
+static int
+conf_lopt_proxy_protocol(struct conf_listen *l, const char *value, char *why,
+    size_t whylen)
+{
+	(void)value;
+	(void)why;
+	(void)whylen;
+	l->proxy_protocol = 1;
+	return 0;
+}
+
+static const struct conf_listen_opt conf_listen_opts[] = {
+	{ "proxy_protocol",	0,	conf_lopt_proxy_protocol },
+};
+#define CONF_LISTEN_NOPTS \
+	(sizeof(conf_listen_opts) / sizeof(conf_listen_opts[0]))
+
+/* The options in s (what follows the address) into l: 0, or -1 with the
+ * message in why. */
+static int
+conf_parse_listen_opts(const char *s, struct conf_listen *l, char *why,
+    size_t whylen)
+{
+	const struct conf_listen_opt *o;
+	char word[64], *value, what[128];
+	unsigned seen = 0;
+	size_t n, k;
+
+	for (;;) {
+		s += strspn(s, " \t");
+		if (*s == '\0')
+			return 0;
+		n = strcspn(s, " \t");
+		(void)snprintf(word, sizeof(word), "%.*s", (int)n, s);
+		s += n;
+		if ((value = strchr(word, '=')) != NULL)
+			*value++ = '\0';
+		for (k = 0; k < CONF_LISTEN_NOPTS; k++)
+			if (strcmp(conf_listen_opts[k].name, word) == 0)
+				break;
+		if (k == CONF_LISTEN_NOPTS || n >= sizeof(word)) {
+			(void)snprintf(why, whylen, "unknown option \"%.*s\"",
+			    (int)(n < 64 ? n : 64), s - n);
+			return -1;
+		}
+		o = &conf_listen_opts[k];
+		if (seen & 1u << k) {
+			(void)snprintf(why, whylen, "option \"%s\" given "
+			    "twice", o->name);
+			return -1;
+		}
+		seen |= 1u << k;
+		if (o->value && (value == NULL || *value == '\0')) {
+			(void)snprintf(why, whylen, "option \"%s\" needs a "
+			    "value: \"%s=VALUE\"", o->name, o->name);
+			return -1;
+		}
+		if (!o->value && value != NULL) {
+			(void)snprintf(why, whylen, "option \"%s\" takes no "
+			    "value", o->name);
+			return -1;
+		}
+		if (o->set(l, value, what, sizeof(what)) != 0) {
+			(void)snprintf(why, whylen, "option \"%s\": %s",
+			    o->name, what);
+			return -1;
+		}
+	}
+}
+
+/* l as a listen entry: its address, then its options (asyncd -T). */
+static void
+conf_listen_string(const struct conf_listen *l, char *buf, size_t len)
+{
+	(void)snprintf(buf, len, "%s%s", l->addr,
+	    l->proxy_protocol ? " proxy_protocol" : "");
+}
+
 /* "*" binds 0.0.0.0 (rt_server_listen): the same address twice. */
 static const char *
 conf_listen_key(const char *host)
@@ -494,7 +616,8 @@ conf_set_listen(struct conf_ctx *x, const config_setting_t *s)
 	const config_setting_t *e;
 	struct conf_listen l;
 	const char *str = NULL;
-	char v[128], why[128];
+	char v[128], why[128], addr[CONF_ADDR_MAX + 1];
+	size_t alen;
 	int i, j, n, t = config_setting_type(s);
 
 	if (t == CONFIG_TYPE_STRING)
@@ -517,10 +640,21 @@ conf_set_listen(struct conf_ctx *x, const config_setting_t *s)
 		if (conf_string(x, e, "a string \"ADDR:PORT\"", &str) == -1)
 			return -1;
 		memset(&l, 0, sizeof(l));
-		if (conf_parse_listen(str, &l, why, sizeof(why)) == -1) {
+		/* "ADDR:PORT", then maybe options after a space. */
+		alen = strcspn(str, " \t");
+		(void)snprintf(addr, sizeof(addr), "%.*s", (int)(alen <
+		    sizeof(addr) ? alen : sizeof(addr) - 1), str);
+		if (alen >= sizeof(addr) ||
+		    conf_parse_listen(addr, &l, why, sizeof(why)) == -1) {
+			if (alen >= sizeof(addr))
+				(void)snprintf(why, sizeof(why),
+				    "expected \"ADDR:PORT\"");
 			conf_value(e, v, sizeof(v));
 			return conf_fail(x, e, "%s: %s", v, why);
 		}
+		if (conf_parse_listen_opts(str + alen, &l, why,
+		    sizeof(why)) == -1)
+			return conf_fail_as(x, e, "listen", "%s", why);
 		/* Binding the same address twice would only fail later, with
 		 * EADDRINUSE and no line number. */
 		for (j = 0; j < i; j++)
@@ -529,9 +663,56 @@ conf_set_listen(struct conf_ctx *x, const config_setting_t *s)
 			    conf_listen_key(l.host)) == 0)
 				return conf_fail(x, e, "\"%s\" is listed twice",
 				    l.addr);
+		/* "ADDR:0" twice is one socket (the master keys its
+		 * listeners by address): it cannot serve two ways. */
+		for (j = 0; j < i; j++)
+			if (l.port == 0 && c->listen[j].port == 0 &&
+			    strcmp(conf_listen_key(c->listen[j].host),
+			    conf_listen_key(l.host)) == 0 &&
+			    l.proxy_protocol != c->listen[j].proxy_protocol)
+				return conf_fail(x, e, "\"%s\" is one socket "
+				    "with listen[%d]: give them the same options "
+				    "or fixed ports", l.addr, j);
 		c->listen[i] = l;
 	}
 	c->nlisten = (size_t)n;
+	return 0;
+}
+
+/* trusted_proxies = [ "CIDR", ... ]: who may say who the client is. */
+static int
+conf_set_trusted_proxies(struct conf_ctx *x, const config_setting_t *s)
+{
+	struct asyncd_conf *c = x->conf;
+	const config_setting_t *e;
+	const char *str = NULL;
+	char v[128], why[128];
+	int i, n, t = config_setting_type(s);
+
+	if (t == CONFIG_TYPE_STRING)
+		n = 1;
+	else if (t == CONFIG_TYPE_ARRAY || t == CONFIG_TYPE_LIST)
+		n = config_setting_length(s);
+	else {
+		conf_value(s, v, sizeof(v));
+		return conf_fail(x, s, "must be a list of \"CIDR\" strings, "
+		    "not %s", v);
+	}
+	if (n > CONF_TRUSTED_MAX)
+		return conf_fail(x, s, "at most %d networks, not %d",
+		    CONF_TRUSTED_MAX, n);
+	for (i = 0; i < n; i++) {
+		e = t == CONFIG_TYPE_STRING ? s : config_setting_get_elem(s,
+		    (unsigned)i);
+		if (conf_string(x, e, "a string \"CIDR\"", &str) == -1)
+			return -1;
+		if (http_cidr_parse(str, &c->trusted[i], why,
+		    sizeof(why)) == -1) {
+			conf_value(e, v, sizeof(v));
+			return conf_fail(x, e, "%s: %s", v, why);
+		}
+	}
+	c->ntrusted = (size_t)n;
 	return 0;
 }
 
@@ -1811,6 +1992,7 @@ void
 conf_dump(FILE *fp, const struct asyncd_conf *c)
 {
 	const struct conf_timeouts *to = &c->timeouts;
+	char entry[CONF_ADDR_MAX + 128];
 	size_t i;
 
 	(void)fprintf(fp, "# the effective configuration of %s\n",
@@ -1818,9 +2000,16 @@ conf_dump(FILE *fp, const struct asyncd_conf *c)
 	(void)fprintf(fp, "listen = [ ");
 	for (i = 0; i < c->nlisten; i++) {
 		(void)fprintf(fp, "%s", i ? ", " : "");
-		conf_dump_string(fp, c->listen[i].addr);
+		conf_listen_string(&c->listen[i], entry, sizeof(entry));
+		conf_dump_string(fp, entry);
 	}
-	(void)fprintf(fp, " ];\n");
+	(void)fprintf(fp, " ];\ntrusted_proxies = [ ");
+	for (i = 0; i < c->ntrusted; i++) {
+		(void)fprintf(fp, "%s", i ? ", " : "");
+		http_cidr_format(&c->trusted[i], entry, sizeof(entry));
+		conf_dump_string(fp, entry);
+	}
+	(void)fprintf(fp, "%s];\n", c->ntrusted > 0 ? " " : "");
 	if (c->workers == CONF_WORKERS_AUTO)
 		(void)fprintf(fp, "workers = \"auto\";\n");
 	else

@@ -66,14 +66,19 @@
 #define CONF_APPS_MAX			32
 #define CONF_APP_NAME_MAX		64
 #define CONF_DEFAULT_SERVER_NAME	"asyncd"
+#define CONF_TRUSTED_MAX		64	/* trusted_proxies networks */
 
-/* One listen address, as validated: host is "*", dotted IPv4 or a
- * bracketed IPv6 literal in inet_ntop's canonical form. */
+/* One listen entry, as validated: host is "*", dotted IPv4 or a
+ * bracketed IPv6 literal in inet_ntop's canonical form; then the options
+ * written after the address ("ADDR:PORT opt opt", config.c's table). */
 struct conf_listen {
-	char		 addr[CONF_ADDR_MAX];	/* "host:port", for
-						   http_server_listen() */
+	char		 addr[CONF_ADDR_MAX];	/* "host:port" only: the
+						   listener's identity */
 	char		 host[CONF_HOST_MAX];
 	unsigned	 port;			/* 0: ephemeral */
+	/* Options. */
+	int		 proxy_protocol;	/* every connection begins with
+						   a PROXY v1 or v2 header */
 };
 
 /*
@@ -116,6 +121,9 @@ struct asyncd_conf {
 	char			*path;		/* the file it came from */
 	struct conf_listen	 listen[CONF_LISTEN_MAX];
 	size_t			 nlisten;	/* 1 .. CONF_LISTEN_MAX */
+	/* trusted_proxies: peers whose X-Forwarded-For names the client. */
+	struct http_cidr	 trusted[CONF_TRUSTED_MAX];
+	size_t			 ntrusted;	/* 0: none (the default) */
 	int			 workers;	/* 1 .. 256, or CONF_WORKERS_AUTO */
 	int			 reuseport;	/* one SO_REUSEPORT socket per
 						   worker and address */
@@ -343,6 +351,8 @@ int	master_run(struct asyncd_conf *conf, const char *path,
 struct worker_args {
 	const struct asyncd_conf *conf;
 	const int		*fds;		/* listening sockets to serve */
+	const unsigned		*fd_flags;	/* each one's HTTP_LISTEN_*,
+						   from its listen options */
 	size_t			 nfds;
 	int			 stats_fd;	/* the stats listener, or -1 */
 	int			 chan_fd;	/* our end of the channel */

@@ -144,10 +144,12 @@ tests_unit_test_daemon_tasks_LDADD = $(DAEMON_LIBS) $(CMOCKA_LIBS)
 # listener (metrics.sh, with metrics.py: needs python3-prometheus-client);
 # the binary upgrade on SIGUSR2 and its failures (upgrade.sh); every
 # signal of asyncd(8)'s table, to the master and to a worker, and
-# SIGSTOP/SIGCONT of the master against the heartbeat (signal-table.sh).
+# SIGSTOP/SIGCONT of the master against the heartbeat (signal-table.sh);
+# PROXY protocol listeners and X-Forwarded-For (proxy.sh, needs python3).
 TESTS += tests/integration/config.sh tests/integration/signals.sh \
 	tests/integration/metrics.sh tests/integration/upgrade.sh \
-	tests/integration/signal-table.sh
+	tests/integration/signal-table.sh tests/integration/proxy.sh
 EXTRA_DIST += tests/integration/config.sh tests/integration/signals.sh \
 	tests/integration/metrics.sh tests/integration/metrics.py \
-	tests/integration/upgrade.sh tests/integration/signal-table.sh
+	tests/integration/upgrade.sh tests/integration/signal-table.sh \
+	tests/integration/proxy.sh

@@ -514,8 +514,9 @@ listeners_prepare(const struct asyncd_conf *conf, unsigned use)
 			l->use = use;
 			/* Tests read the real port of ":0" from this line
 			 * (the stats listener's from its own words). */
-			log_info("%s on %s:%d", stats ? "stats pages" :
-			    "listening", cl->host, listener_port(fd));
+			log_info("%s on %s:%d%s", stats ? "stats pages" :
+			    "listening", cl->host, listener_port(fd),
+			    cl->proxy_protocol ? " (PROXY protocol)" : "");
 		}
 	}
 	return 0;
@@ -794,7 +795,8 @@ child_start(struct slot *sl, int chan_fd, const struct asyncd_conf *conf,
 {
 	struct worker_args a;
 	int fds[CONF_LISTEN_MAX], stats_fd = -1;
-	size_t i, n = 0;
+	unsigned flags[CONF_LISTEN_MAX];
+	size_t i, k, n = 0;
 
 	/* Keep only our listeners and our end of our channel. */
 	for (i = 0; i < SLOTS_MAX; i++)
@@ -807,9 +809,17 @@ child_start(struct slot *sl, int chan_fd, const struct asyncd_conf *conf,
 			stats_fd = m.ls[i].fd;
 		else if ((m.ls[i].use & (sl->gen == m.next_gen ? USE_NEXT :
 		    USE_CUR)) && (m.ls[i].slot == -1 ||
-		    m.ls[i].slot == sl->index - 1) && n < CONF_LISTEN_MAX)
+		    m.ls[i].slot == sl->index - 1) && n < CONF_LISTEN_MAX) {
+			/* Its options are this generation's: a reload may
+			 * turn proxy_protocol on for an address it keeps. */
+			flags[n] = 0;
+			for (k = 0; k < conf->nlisten; k++)
+				if (strcmp(conf->listen[k].addr,
+				    m.ls[i].addr) == 0 &&
+				    conf->listen[k].proxy_protocol)
+					flags[n] = HTTP_LISTEN_PROXY;
 			fds[n++] = m.ls[i].fd;
-		else
+		} else
 			(void)close(m.ls[i].fd);
 	}
 	/* libev lists each signal's watchers process-wide, not per loop:
@@ -822,6 +832,7 @@ child_start(struct slot *sl, int chan_fd, const struct asyncd_conf *conf,
 	memset(&a, 0, sizeof(a));
 	a.conf = conf;
 	a.fds = fds;
+	a.fd_flags = flags;
 	a.nfds = n;
 	a.stats_fd = stats_fd;
 	a.chan_fd = chan_fd;

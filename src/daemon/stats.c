@@ -271,7 +271,8 @@ metrics_body(struct page_out *o, const struct stats_cluster *cs)
 	    "Requests on a connection that had served one before.",
 	    offsetof(struct http_stats, reused));
 	metrics_kinds(o, cs, "http_parse_errors_total", "Requests refused "
-	    "for their framing or size, by kind (the status sent).",
+	    "for their framing or size, by kind (the status sent; proxy: "
+	    "no valid PROXY protocol header, closed unanswered).",
 	    http_stats_perr_names, HTTP_PERR_COUNT,
 	    offsetof(struct http_stats, parse_errors));
 	metrics_kinds(o, cs, "http_timeouts_total", "Timeouts, by kind: "

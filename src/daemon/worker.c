@@ -668,12 +668,15 @@ worker_main(const struct worker_args *a)
 	w.hc.access_fmt = &conf->access_fmt;
 	w.hc.access_flush = conf->access_flush;
 	w.hc.worker = (unsigned)a->slot;
+	w.hc.trusted = conf->trusted;
+	w.hc.ntrusted = conf->ntrusted;
 	w.hc.log = log_msg;
 	if ((w.server = http_server_new(&w.hc, err_msg, sizeof(err_msg))) ==
 	    NULL)
 		fatalx(EX_OSERR, "worker %d: %s", a->slot, err_msg);
 	for (i = 0; i < a->nfds; i++)
-		if ((err = http_server_adopt(w.server, a->fds[i])) != 0)
+		if ((err = http_server_adopt(w.server, a->fds[i],
+		    a->fd_flags[i])) != 0)
 			fatalx(EX_OSERR, "worker %d: cannot use listener %zu: %s",
 			    a->slot, i, rt_strerror(err));
 	if (a->stats_fd >= 0) {
@@ -688,7 +691,8 @@ worker_main(const struct worker_args *a)
 		if ((w.stats_server = http_server_new(&w.stats_hc, err_msg,
 		    sizeof(err_msg))) == NULL)
 			fatalx(EX_OSERR, "worker %d: %s", a->slot, err_msg);
-		if ((err = http_server_adopt(w.stats_server, a->stats_fd)) != 0)
+		if ((err = http_server_adopt(w.stats_server, a->stats_fd,
+		    0)) != 0)
 			fatalx(EX_OSERR, "worker %d: cannot use the stats "
 			    "listener: %s", a->slot, rt_strerror(err));
 	}

@@ -171,7 +171,7 @@ http__access_end(struct http_conn *hc, struct http__alog_req *a, int status,
 	if (!a->on || !http__access_on(s))
 		return;
 	now = rt_loop_wall();
-	a->r.peer = &hc->peer;
+	a->r.peer = hc->client;
 	a->r.when = (time_t)now;
 	a->r.status = status;
 	a->r.body_bytes = body;

@@ -24,6 +24,7 @@
 
 #include "logfmt.h"
 #include "parser.h"
+#include "proxy.h"
 #include "router.h"
 #include "server.h"
 
@@ -142,8 +143,16 @@ struct http_resp {
 struct http_conn {
 	struct http_server	*s;
 	int			 fd;
+	/* The peer: the socket's, or the client's address a PROXY header
+	 * gave (conn.c), from then on. */
 	struct sockaddr_storage	 peer;
 	socklen_t		 peerlen;
+	/* The client of the request being served: &peer, or &xff when a
+	 * trusted proxy's X-Forwarded-For said (conn_realip).  What the
+	 * access log and http_req_peer show. */
+	const struct sockaddr_storage *client;
+	socklen_t		 clientlen;
+	struct sockaddr_storage	 xff;
 	struct http_parser	 p;
 	struct http_header	*headers;
 	char			*in;		/* s->in_cap bytes */
@@ -225,6 +234,8 @@ struct http_server {
 	size_t			 head200_len;
 	time_t			 head200_sec;
 	struct rt_server	 tcp;
+	uint32_t		 proxy_listeners;	/* bit i: listener i
+						   requires a PROXY header */
 	struct http_stats	 st;
 	int			 stopping;	/* graceful shutdown began */
 	struct http_router	 router;	/* every app's routes; entries'
@@ -255,7 +266,7 @@ struct http_server {
 						   and a count */
 
 	/* Repeated errors, said once per period (rt_ratelimit). */
-	struct rt_ratelimit	 accept_errlim, busy_errlim;
+	struct rt_ratelimit	 accept_errlim, busy_errlim, proxy_errlim;
 };
 
 /* conn.c: the connection task's body, for fresh and resumed connections. */

@@ -20,7 +20,7 @@ const char *const http_stats_method_names[HTTP_SM_COUNT] = {
 
 const char *const http_stats_perr_names[HTTP_PERR_COUNT] = {
 	"malformed", "body_too_large", "uri_too_long", "expectation",
-	"header_too_large", "not_implemented", "version"
+	"header_too_large", "not_implemented", "version", "proxy"
 };
 
 const char *const http_stats_timeout_names[HTTP_TMO_COUNT] = {

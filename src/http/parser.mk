@@ -1,5 +1,5 @@
-# src/http: the pure pieces, the request parser, the router and the access
-# log's line formatter.  They build alone: the include path is src/http and
+# src/http: the pure pieces, the request parser, the router, the access
+# log's line formatter, and the PROXY header and X-Forwarded-For (proxy.h).  They build alone: the include path is src/http and
 # nothing else, no runtime, no libev (so each is fuzzed on its own).
 noinst_LTLIBRARIES += src/http/libhttpparser.la
 src_http_libhttpparser_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/http
@@ -9,7 +9,10 @@ src_http_libhttpparser_la_SOURCES = \
 	src/http/logfmt.h \
 	src/http/logfmt.c \
 	src/http/router.h \
-	src/http/router.c
+	src/http/router.c \
+	src/http/proxy.h \
+	src/http/proxyproto.c \
+	src/http/realip.c
 
 check_PROGRAMS += tests/unit/test-http-parser
 TESTS += tests/unit/test-http-parser
@@ -28,3 +31,9 @@ TESTS += tests/unit/test-http-router
 tests_unit_test_http_router_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/http
 tests_unit_test_http_router_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_http_router_LDADD = src/http/libhttpparser.la $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test-http-proxy
+TESTS += tests/unit/test-http-proxy
+tests_unit_test_http_proxy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/http
+tests_unit_test_http_proxy_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_http_proxy_LDADD = src/http/libhttpparser.la $(CMOCKA_LIBS)

@@ -217,8 +217,8 @@ const struct sockaddr *
 http_req_peer(const struct http_req *rq, socklen_t *len)
 {
 	if (len != NULL)
-		*len = rq->hc->peerlen;
-	return (const struct sockaddr *)&rq->hc->peer;
+		*len = rq->hc->clientlen;
+	return (const struct sockaddr *)rq->hc->client;
 }
 
 const char *

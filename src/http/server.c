@@ -462,6 +462,8 @@ http_server_new(const struct http_server_conf *conf, char *err,
 		free(s);
 		return NULL;
 	}
+	/* A broken proxy, or a client that found the port: once a second. */
+	s->proxy_errlim.period = 1.0;
 	memset(&opts, 0, sizeof(opts));
 	opts.max_conns = conf->max_conns;
 	opts.overload = overload_cb;
@@ -482,9 +484,16 @@ http_server_new(const struct http_server_conf *conf, char *err,
 }
 
 int
-http_server_adopt(struct http_server *s, int fd)
+http_server_adopt(struct http_server *s, int fd, unsigned flags)
 {
-	return rt_server_adopt(&s->tcp, fd);
+	int err;
+
+	if ((err = rt_server_adopt(&s->tcp, fd)) != 0)
+		return err;
+	/* The runtime tells each connection its listener's index. */
+	if (flags & HTTP_LISTEN_PROXY)
+		s->proxy_listeners |= 1u << (s->tcp.nfds - 1);
+	return 0;
 }
 
 int

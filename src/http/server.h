@@ -20,6 +20,7 @@
 
 #include "logfmt.h"
 #include "parser.h"
+#include "proxy.h"
 
 struct http_timeouts {
 	double		header;		/* first byte of a request to its blank line */
@@ -46,6 +47,10 @@ struct http_server_conf {
 	const struct http_logfmt *access_fmt;
 	double			 access_flush;
 	unsigned		 worker;	/* $worker: the daemon's slot */
+	/* trusted_proxies: a request from a peer in one of them has its
+	 * client taken from X-Forwarded-For (realip.c); n 0: never. */
+	const struct http_cidr	*trusted;
+	size_t			 ntrusted;
 	/* Error log: level (0 error .. 3 debug) and the message. */
 	void			(*log)(int level, const char *fmt, ...)
 				    __attribute__((format(printf, 2, 3)));
@@ -83,6 +88,8 @@ enum http_stats_perr {			/* parse errors, by the status sent */
 	HTTP_PERR_HEADER_TOO_LARGE,	/* 431 */
 	HTTP_PERR_NOT_IMPLEMENTED,	/* 501 */
 	HTTP_PERR_VERSION,		/* 505 */
+	HTTP_PERR_PROXY,		/* no valid PROXY header: closed,
+					   no response */
 	HTTP_PERR_COUNT
 };
 
@@ -138,8 +145,11 @@ struct http_server;
  */
 struct http_server *http_server_new(const struct http_server_conf *conf,
 	    char *err, size_t errlen);
-/* Adopts an already listening socket. */
-int	http_server_adopt(struct http_server *s, int fd);
+/* Adopts an already listening socket; flags: HTTP_LISTEN_*.  At most
+ * RT_SERVER_MAX_LISTEN. */
+#define HTTP_LISTEN_PROXY	0x1	/* every connection begins with a
+					   PROXY protocol header */
+int	http_server_adopt(struct http_server *s, int fd, unsigned flags);
 int	http_server_start(struct http_server *s);
 /*
  * Graceful stop: stops accepting; requests in flight finish and their

@@ -229,7 +229,7 @@ conn_name(char name[48], int fd)
 /* Starts a connection task for fd; the caller has counted it in nconns. */
 static int
 conn_spawn(struct rt_server *s, int fd, const struct sockaddr *peer,
-    socklen_t len)
+    socklen_t len, int listener)
 {
 	struct rt_conn *c;
 	char name[48];
@@ -245,6 +245,7 @@ conn_spawn(struct rt_server *s, int fd, const struct sockaddr *peer,
 	memcpy(&c->peer, peer, len);
 	c->peerlen = len;
 	c->server = s;
+	c->listener = listener;
 	/* Not snprintf: this runs for every resumed keep-alive request. */
 	conn_name(name, fd);
 	err = rt_task_spawn_opts(&c->task, name, conn_main, c,
@@ -343,8 +344,8 @@ accept_cb(struct rt_watch *w, int revents)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));	/* only fails on non-TCP fds */
 
-		if ((err = conn_spawn(s, fd, (struct sockaddr *)&peer, len))
-		    != 0) {
+		if ((err = conn_spawn(s, fd, (struct sockaddr *)&peer, len,
+		    (int)(w - s->w))) != 0) {
 			/* No stack or record: shed load, saying why if the
 			 * owner can. */
 			if (s->opts.overload != NULL)
@@ -382,7 +383,7 @@ rt_server_resume(struct rt_server *s, int fd, const struct sockaddr *peer,
 	int err;
 
 	/* The hold becomes the task: nconns is unchanged on success. */
-	if ((err = conn_spawn(s, fd, peer, len)) != 0) {
+	if ((err = conn_spawn(s, fd, peer, len, -1)) != 0) {
 		(void)close(fd);	/* the connection is lost either way */
 		conn_gone(s);
 	}

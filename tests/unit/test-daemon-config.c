@@ -214,8 +214,9 @@ test_conf_shipped_files_load(void **state)
 
 static const char conf_full[] =
     "# every setting, none at its default\n"
-    "listen = [ \"127.0.0.1:0\", \"[::1]:8080\",\n"
+    "listen = [ \"127.0.0.1:0\", \"[::1]:8080 proxy_protocol\",\n"
     "  \"*:9000\", \"[0:0::0:1]:1\", \"0.0.0.0:65535\" ];\n"
+    "trusted_proxies = [ \"10.0.0.0/8\", \"2001:db8::1\" ];\n"
     "workers = 4;\n"
     "reuseport = true;\n"
     "user = \"root\";\n"
@@ -257,6 +258,11 @@ test_conf_every_setting_is_read(void **state)
 	assert_int_equal(c.listen[0].port, 0);
 	assert_string_equal(c.listen[1].addr, "[::1]:8080");
 	assert_string_equal(c.listen[1].host, "[::1]");
+	assert_int_equal(c.listen[1].proxy_protocol, 1);
+	assert_int_equal(c.listen[0].proxy_protocol, 0);
+	assert_int_equal(c.ntrusted, 2);
+	assert_int_equal(c.trusted[0].bits, 96 + 8);
+	assert_int_equal(c.trusted[1].bits, 128);
 	assert_string_equal(c.listen[2].addr, "*:9000");
 	assert_string_equal(c.listen[2].host, "*");
 	assert_string_equal(c.listen[3].addr, "[::1]:1");	/* canonical */
@@ -541,6 +547,9 @@ static const struct row stats_rows[] = {
 	{ "stats = {\n tasks = \"/metrics\"; };\n",
 	  "2: stats.tasks: \"/metrics\" is also stats.metrics" },
 	{ "listen = \"127.0.0.1:8080\";\nstats = {\n listen = "
+	  "\"127.0.0.1:8080\";\n};\n",
+	  "3: stats.listen: \"127.0.0.1:8080\" is also in listen" },
+	{ "listen = \"127.0.0.1:8080 proxy_protocol\";\nstats = {\n listen = "
 	  "\"127.0.0.1:8080\";\n};\n",
 	  "3: stats.listen: \"127.0.0.1:8080\" is also in listen" },
 	{ "stats = { listen = \"nope\"; };\n",
@@ -1014,9 +1023,9 @@ static const struct row listen_rows[] = {
 	  "1: listen[0]: \"[fe80::1%eth0]:80\": bad IPv6 address" },
 	{ "listen = [ \"*:\" ];\n",
 	  "1: listen[0]: \"*:\": PORT must be a number between 0 and 65535" },
+	/* A space ends the address: options may follow. */
 	{ "listen = [ \"* :80\" ];\n",
-	  "1: listen[0]: \"* :80\": ADDR must be an IPv4 address, \"[IPv6]\" "
-	  "or \"*\"" },
+	  "1: listen[0]: \"* :80\": expected \"ADDR:PORT\" (no port)" },
 	{ "listen = [ \"\" ];\n",
 	  "1: listen[0]: \"\": expected \"ADDR:PORT\" (no port)" },
 	/* The element's own line, in a list over several lines (libconfig
@@ -1031,6 +1040,43 @@ static const struct row listen_rows[] = {
 	  "1: listen[1]: \"0.0.0.0:80\" is listed twice" },
 	{ "listen = \"1.1.1.1\";\n",
 	  "1: listen: \"1.1.1.1\": expected \"ADDR:PORT\" (no port)" },
+	/* Options after the address. */
+	{ "listen = [\n  \"127.0.0.1:80\",\n  \"127.0.0.1:81 proxy\" ];\n",
+	  "3: listen: unknown option \"proxy\"" },
+	{ "listen = \"127.0.0.1:80 proxy_protocol backlog\";\n",
+	  "1: listen: unknown option \"backlog\"" },
+	{ "listen = \"127.0.0.1:80 PROXY_PROTOCOL\";\n",
+	  "1: listen: unknown option \"PROXY_PROTOCOL\"" },
+	{ "listen = \"127.0.0.1:80 proxy_protocol=1\";\n",
+	  "1: listen: option \"proxy_protocol\" takes no value" },
+	{ "listen = \"127.0.0.1:80 proxy_protocol proxy_protocol\";\n",
+	  "1: listen: option \"proxy_protocol\" given twice" },
+	{ "listen = \"127.0.0.1:80,proxy_protocol\";\n",
+	  "1: listen: \"127.0.0.1:80,proxy_protocol\": PORT must be a number "
+	  "between 0 and 65535" },
+	/* The address alone is the listener: options do not tell two
+	 * apart. */
+	{ "listen = [ \"127.0.0.1:80\", \"127.0.0.1:80 proxy_protocol\" ];\n",
+	  "1: listen[1]: \"127.0.0.1:80\" is listed twice" },
+	{ "listen = [ \"127.0.0.1:0\", \"127.0.0.1:0 proxy_protocol\" ];\n",
+	  "1: listen[1]: \"127.0.0.1:0\" is one socket with listen[0]: give "
+	  "them the same options or fixed ports" },
+	/* trusted_proxies. */
+	{ "trusted_proxies = [ \"10.0.0.1/8\" ];\n",
+	  "1: trusted_proxies[0]: \"10.0.0.1/8\": host bits are set past /8" },
+	{ "trusted_proxies = [\n \"10.0.0.0/8\",\n \"10.0.0.0/33\" ];\n",
+	  "3: trusted_proxies[1]: \"10.0.0.0/33\": the prefix length must be "
+	  "a number between 0 and 32" },
+	{ "trusted_proxies = [ \"2001:db8::/129\" ];\n",
+	  "1: trusted_proxies[0]: \"2001:db8::/129\": the prefix length must "
+	  "be a number between 0 and 128" },
+	{ "trusted_proxies = [ \"proxy.local\" ];\n",
+	  "1: trusted_proxies[0]: \"proxy.local\": not an IPv4 or IPv6 "
+	  "address" },
+	{ "trusted_proxies = 10;\n",
+	  "1: trusted_proxies: must be a list of \"CIDR\" strings, not 10" },
+	{ "trusted_proxies = [ 10 ];\n",
+	  "1: trusted_proxies[0]: must be a string \"CIDR\", not 10" },
 };
 
 static void
@@ -1439,7 +1485,13 @@ assert_same_conf(const struct asyncd_conf *a, const struct asyncd_conf *b)
 		assert_string_equal(a->listen[i].addr, b->listen[i].addr);
 		assert_string_equal(a->listen[i].host, b->listen[i].host);
 		assert_int_equal(a->listen[i].port, b->listen[i].port);
+		assert_int_equal(a->listen[i].proxy_protocol,
+		    b->listen[i].proxy_protocol);
 	}
+	assert_int_equal(a->ntrusted, b->ntrusted);
+	for (i = 0; i < a->ntrusted; i++)
+		assert_memory_equal(&a->trusted[i], &b->trusted[i],
+		    sizeof(a->trusted[i]));
 	assert_int_equal(a->workers, b->workers);
 	assert_int_equal(a->reuseport, b->reuseport);
 	assert_same_string(a->user, b->user);
@@ -1519,7 +1571,8 @@ static void
 test_conf_dump_names_every_setting(void **state)
 {
 	static const char *const names[] = {
-		"listen = [ \"127.0.0.1:8000\" ];", "workers = 1;",
+		"listen = [ \"127.0.0.1:8000\" ];", "trusted_proxies = [ ];",
+		"workers = 1;",
 		"max_connections = 10000;", "limits = {",
 		"request_line = 8192;", "header_size = 16384;",
 		"header_count = 100;", "body = 1048576;", "timeouts = {",
