@@ -117,8 +117,8 @@ static const char *const conf_limits_names[] = {
 	"request_line", "header_size", "header_count", "body", NULL
 };
 static const char *const conf_timeouts_names[] = {
-	"header", "body", "keepalive", "send", "shutdown", "heartbeat",
-	"ready", NULL
+	"header", "body", "keepalive", "send", "shutdown", "drain",
+	"heartbeat", "ready", NULL
 };
 static const char *const conf_log_names[] = {
 	"error", "level", "syslog_facility", "syslog_socket", "access",
@@ -404,21 +404,150 @@ conf_group(struct conf_ctx *x, const config_setting_t *s, const char *what)
 /* ---- listen --------------------------------------------------------------- */
 
 /*
- * Parses "ADDR:PORT" (dotted IPv4, "[IPv6]" or "*", then a decimal port
- * 0..65535) into l, canonical.  0, or -1 with the reason in why.  Numeric
- * only: a name would make -t depend on DNS, and bind whichever address the
- * resolver said first.
+ * A listen entry's options, after its address, nginx's syntax: NAME=VALUE
+ * or a bare NAME, separated by spaces.  One row per option: its parser gets
+ * the value (NULL for a bare name) and sets its field of l, or says why
+ * not.  conf_dump prints the options that differ from their default back
+ * through print.
  */
+struct conf_listen_opt {
+	const char	*name;
+	int		(*parse)(struct conf_listen *l, const char *val,
+			    char *why, size_t whylen);
+	/* Appends " name=value" when not the default; what it wrote. */
+	int		(*print)(const struct conf_listen *l, char *buf,
+			    size_t len);
+};
+
+/* backlog=N: listen(2)'s queue of connections not yet accepted. */
 static int
-conf_parse_listen(const char *s, struct conf_listen *l, char *why,
+conf_listen_backlog(struct conf_listen *l, const char *val, char *why,
     size_t whylen)
 {
-	const char *colon, *p;
+	unsigned long n;
+
+	if (val == NULL || *val == '\0' || strspn(val, "0123456789") !=
+	    strlen(val) || strlen(val) > 5 || (n = strtoul(val, NULL, 10)) < 1 ||
+	    n > CONF_BACKLOG_MAX) {
+		(void)snprintf(why, whylen, "backlog= must be a number "
+		    "between 1 and %d", CONF_BACKLOG_MAX);
+		return -1;
+	}
+	l->backlog = (int)n;
+	return 0;
+}
+
+static int
+conf_listen_backlog_print(const struct conf_listen *l, char *buf, size_t len)
+{
+	if (l->backlog == CONF_DEFAULT_BACKLOG)
+		return 0;
+	return snprintf(buf, len, " backlog=%d", l->backlog);
+}
+
+static const struct conf_listen_opt conf_listen_opts[] = {
+	{ "backlog", conf_listen_backlog, conf_listen_backlog_print },
+};
+#define CONF_LISTEN_NOPTS	\
+	(sizeof(conf_listen_opts) / sizeof(conf_listen_opts[0]))
+
+/*
+ * Parses the options in s (what follows the address) into l, whose
+ * defaults are set.  0, or -1 with the reason in why.  An option given
+ * twice is refused: which one would win is not obvious.
+ */
+static int
+conf_parse_listen_opts(const char *s, struct conf_listen *l, char *why,
+    size_t whylen)
+{
+	char word[64], known[64], *val;
+	unsigned seen = 0;
+	size_t n, k, nlen;
+
+	for (;;) {
+		s += strspn(s, " ");
+		if (*s == '\0')
+			return 0;
+		n = strcspn(s, " ");
+		if (n >= sizeof(word)) {
+			(void)snprintf(why, whylen, "unknown option \"%.20s"
+			    "...\"", s);
+			return -1;
+		}
+		memcpy(word, s, n);
+		word[n] = '\0';
+		s += n;
+		val = strchr(word, '=');
+		nlen = val != NULL ? (size_t)(val - word) : n;
+		if (val != NULL)
+			*val++ = '\0';
+		for (k = 0; k < CONF_LISTEN_NOPTS; k++)
+			if (strlen(conf_listen_opts[k].name) == nlen &&
+			    strncmp(conf_listen_opts[k].name, word, nlen) == 0)
+				break;
+		if (k == CONF_LISTEN_NOPTS) {
+			known[0] = '\0';
+			for (k = 0; k < CONF_LISTEN_NOPTS; k++)
+				(void)snprintf(known + strlen(known),
+				    sizeof(known) - strlen(known), "%s%s",
+				    k > 0 ? ", " : "", conf_listen_opts[k].name);
+			(void)snprintf(why, whylen, "unknown option \"%.40s\" "
+			    "(known: %s)", word, known);
+			return -1;
+		}
+		if (seen & (1u << k)) {
+			(void)snprintf(why, whylen, "option %s given twice",
+			    word);
+			return -1;
+		}
+		seen |= 1u << k;
+		if (conf_listen_opts[k].parse(l, val, why, whylen) == -1)
+			return -1;
+	}
+}
+
+/* Appends l's options that differ from their defaults to buf (for -T). */
+static void
+conf_listen_opts_print(const struct conf_listen *l, char *buf, size_t len)
+{
+	size_t k, used = strlen(buf);
+	int n;
+
+	for (k = 0; k < CONF_LISTEN_NOPTS && used < len; k++) {
+		n = conf_listen_opts[k].print(l, buf + used, len - used);
+		if (n > 0)
+			used += (size_t)n < len - used ? (size_t)n : len - used;
+	}
+}
+
+/*
+ * Parses "ADDR:PORT" (dotted IPv4, "[IPv6]" or "*", then a decimal port
+ * 0..65535), then its options, into l, canonical.  0, or -1 with the
+ * reason in why.  Numeric only: a name would make -t depend on DNS, and
+ * bind whichever address the resolver said first.
+ */
+static int
+conf_parse_listen(const char *str, struct conf_listen *l, char *why,
+    size_t whylen)
+{
+	char s[CONF_ADDR_MAX + 2];
+	const char *colon, *p, *opts;
+	size_t alen;
 	char host[CONF_HOST_MAX], canon[INET6_ADDRSTRLEN];
 	unsigned char bin[sizeof(struct in6_addr)];
 	size_t hlen;
 	unsigned long port;
 
+	/* The address ends at the first space; the options follow. */
+	alen = strcspn(str, " ");
+	opts = str + alen;
+	if (alen >= sizeof(s)) {
+		(void)snprintf(why, whylen, "expected \"ADDR:PORT\"");
+		return -1;
+	}
+	memcpy(s, str, alen);
+	s[alen] = '\0';
+	l->backlog = CONF_DEFAULT_BACKLOG;
 	if (s[0] == '[') {
 		p = strchr(s, ']');
 		if (p == NULL || p[1] != ':') {
@@ -477,7 +606,7 @@ conf_parse_listen(const char *s, struct conf_listen *l, char *why,
 	}
 	l->port = (unsigned)port;
 	(void)snprintf(l->addr, sizeof(l->addr), "%s:%u", l->host, l->port);
-	return 0;
+	return conf_parse_listen_opts(opts, l, why, whylen);
 }
 
 /* "*" binds 0.0.0.0 (rt_server_listen): the same address twice. */
@@ -741,6 +870,8 @@ conf_set_timeouts(struct conf_ctx *x, const config_setting_t *g)
 		{ &to->keepalive, CONF_TIMEOUT_MIN, CONF_TIMEOUT_MAX },
 		{ &to->send, CONF_TIMEOUT_MIN, CONF_TIMEOUT_MAX },
 		{ &to->shutdown, CONF_TIMEOUT_MIN, CONF_TIMEOUT_MAX },
+		/* 0: no drain, the stop begins at once. */
+		{ &to->drain, 0, CONF_TIMEOUT_MAX },
 		{ &to->heartbeat, CONF_MASTER_TIMEOUT_MIN,
 		    CONF_MASTER_TIMEOUT_MAX },
 		{ &to->ready, CONF_MASTER_TIMEOUT_MIN,
@@ -750,7 +881,7 @@ conf_set_timeouts(struct conf_ctx *x, const config_setting_t *g)
 	int i, k;
 
 	if (conf_group(x, g, "header; body; keepalive; send; shutdown; "
-	    "heartbeat; ready;") == -1)
+	    "drain; heartbeat; ready;") == -1)
 		return -1;
 	for (i = 0; (s = config_setting_get_elem(g, (unsigned)i)) != NULL;
 	    i++) {
@@ -1600,6 +1731,7 @@ conf_init(struct asyncd_conf *c)
 	(void)snprintf(c->listen[0].host, sizeof(c->listen[0].host),
 	    "127.0.0.1");
 	c->listen[0].port = 8000;
+	c->listen[0].backlog = CONF_DEFAULT_BACKLOG;
 	c->nlisten = 1;
 	c->workers = CONF_DEFAULT_WORKERS;
 	c->max_connections = CONF_DEFAULT_MAX_CONNECTIONS;
@@ -1614,6 +1746,7 @@ conf_init(struct asyncd_conf *c)
 	c->timeouts.keepalive = CONF_DEFAULT_TIMEOUT_KEEPALIVE;
 	c->timeouts.send = CONF_DEFAULT_TIMEOUT_SEND;
 	c->timeouts.shutdown = CONF_DEFAULT_TIMEOUT_SHUTDOWN;
+	c->timeouts.drain = CONF_DEFAULT_TIMEOUT_DRAIN;
 	c->timeouts.heartbeat = CONF_DEFAULT_TIMEOUT_HEARTBEAT;
 	c->timeouts.ready = CONF_DEFAULT_TIMEOUT_READY;
 	c->log_level = LOG_LEVEL_INFO;
@@ -1811,6 +1944,7 @@ void
 conf_dump(FILE *fp, const struct asyncd_conf *c)
 {
 	const struct conf_timeouts *to = &c->timeouts;
+	char entry[CONF_ADDR_MAX + 128];
 	size_t i;
 
 	(void)fprintf(fp, "# the effective configuration of %s\n",
@@ -1818,7 +1952,9 @@ conf_dump(FILE *fp, const struct asyncd_conf *c)
 	(void)fprintf(fp, "listen = [ ");
 	for (i = 0; i < c->nlisten; i++) {
 		(void)fprintf(fp, "%s", i ? ", " : "");
-		conf_dump_string(fp, c->listen[i].addr);
+		(void)snprintf(entry, sizeof(entry), "%s", c->listen[i].addr);
+		conf_listen_opts_print(&c->listen[i], entry, sizeof(entry));
+		conf_dump_string(fp, entry);
 	}
 	(void)fprintf(fp, " ];\n");
 	if (c->workers == CONF_WORKERS_AUTO)
@@ -1849,6 +1985,8 @@ conf_dump(FILE *fp, const struct asyncd_conf *c)
 	conf_dump_number(fp, to->send);
 	(void)fprintf(fp, ";\n\tshutdown = ");
 	conf_dump_number(fp, to->shutdown);
+	(void)fprintf(fp, ";\n\tdrain = ");
+	conf_dump_number(fp, to->drain);
 	(void)fprintf(fp, ";\n\theartbeat = ");
 	conf_dump_number(fp, to->heartbeat);
 	(void)fprintf(fp, ";\n\tready = ");
@@ -1881,8 +2019,11 @@ conf_dump(FILE *fp, const struct asyncd_conf *c)
 	conf_dump_string(fp, c->healthz_path != NULL ? c->healthz_path :
 	    "off");
 	(void)fprintf(fp, ";\n\tlisten = ");
-	conf_dump_string(fp, c->has_stats_listen ? c->stats_listen.addr :
-	    "off");
+	(void)snprintf(entry, sizeof(entry), "%s", c->has_stats_listen ?
+	    c->stats_listen.addr : "off");
+	if (c->has_stats_listen)
+		conf_listen_opts_print(&c->stats_listen, entry, sizeof(entry));
+	conf_dump_string(fp, entry);
 	(void)fprintf(fp, ";\n\ttasks = ");
 	conf_dump_string(fp, c->tasks_path != NULL ? c->tasks_path : "off");
 	(void)fprintf(fp, ";\n};\n");

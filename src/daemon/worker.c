@@ -17,9 +17,10 @@
  * server's) nor written to the access log.
  *
  * Commands arrive over the channel (chan.c): PING (answer PONG with our
- * counters), QUIT (graceful stop within a deadline: stop accepting, finish
- * in-flight requests, close idle connections), TERMINATE (now),
- * REOPEN_LOGS.  SIGTERM or SIGQUIT sent to a worker directly is a QUIT
+ * counters), DRAIN (a stop with timeouts.drain begins: keep serving, but
+ * healthz answers 503 and every response closes its connection), QUIT
+ * (graceful stop within a deadline: stop accepting, finish in-flight
+ * requests, close idle connections), TERMINATE (now), REOPEN_LOGS.  SIGTERM or SIGQUIT sent to a worker directly is a QUIT
  * with the configured shutdown timeout; SIGINT is ignored, since a
  * terminal's ^C reaches the whole process group and the master decides;
  * HUP and USR1 go to the master, which relays what workers must do; every
@@ -62,6 +63,7 @@ static struct worker {
 	int			 ready;		/* the apps' init is done */
 	struct rt_event		 ready_ev;	/* set when it is done, or
 						   failed */
+	int			 draining;	/* DRAIN came: until QUIT */
 	int			 quitting;
 	double			 quit_deadline;
 	int			 quit_reload;
@@ -325,7 +327,26 @@ worker_counters(struct chan_counters *c)
 static int
 worker_draining(void)
 {
-	return w.quitting;
+	return w.draining || w.quitting;
+}
+
+/*
+ * DRAIN: the master's stop begins with timeouts.drain.  Both servers keep
+ * serving, with Connection: close on every response, and healthz says
+ * 503, so that load balancers take us out of rotation while nothing is
+ * refused; the QUIT that follows is the graceful stop.
+ */
+static void
+worker_drain(void)
+{
+	if (w.draining || w.quitting)
+		return;
+	w.draining = 1;
+	http_server_drain(w.server);
+	if (w.stats_server != NULL)
+		http_server_drain(w.stats_server);
+	proctitle_set("asyncd: worker %d (draining)", w.slot);
+	log_debug("worker %d: draining", w.slot);
 }
 
 /*
@@ -467,6 +488,9 @@ worker_msg_cb(struct chan *c, const struct chan_hdr *hdr, const void *payload,
 	case CHAN_QUIT:
 		memcpy(&q, payload, sizeof(q));
 		worker_quit(q.deadline, (int)q.reload);
+		break;
+	case CHAN_DRAIN:
+		worker_drain();
 		break;
 	case CHAN_TERMINATE:
 		http_server_flush_access(w.server);

@@ -487,10 +487,16 @@ http_server_adopt(struct http_server *s, int fd)
 	return rt_server_adopt(&s->tcp, fd);
 }
 
+void
+http_server_drain(struct http_server *s)
+{
+	s->draining = 1;
+}
+
 int
 http_server_stopping(const struct http_server *s)
 {
-	return s->stopping;
+	return s->stopping || s->draining;
 }
 
 int
