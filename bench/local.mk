@@ -12,6 +12,9 @@ bench_echo_CPPFLAGS = $(RT_CPPFLAGS)
 bench_echo_LDADD = $(RT_LIBS)
 EXTRA_DIST += bench/http bench/seed_app.py bench/pipeline.lua bench/idle_conns.py
 EXTRA_DIST += bench/http-workers bench/lib.sh bench/access-log
+# bench/coldstart: a burst of connections at once on a fresh server; it
+# builds bench/burst.c itself (plain libc).
+EXTRA_DIST += bench/coldstart bench/burst.c
 # bench/platform: the seed app built in against it as a module, allocations
 # per request (malloc_count.c, preloaded), POST bodies against aiohttp.
 EXTRA_DIST += bench/platform bench/malloc_count.c bench/echo_app.py \

@@ -141,6 +141,7 @@ static const struct chan_type_info {
 				    CHAN_MAX_PAYLOAD, chan_check_tasks },
 	[CHAN_TASKS_PART] =	{ "TASKS_PART", sizeof(struct chan_tasks),
 				    CHAN_MAX_PAYLOAD, chan_check_tasks },
+	[CHAN_DRAIN] =		{ "DRAIN", 0, 0, NULL },
 };
 
 const char *

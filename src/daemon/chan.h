@@ -75,6 +75,12 @@ enum chan_type {
 				   asker's: send yours */
 	CHAN_TASKS,		/* w->m, struct chan_tasks, pid = the asker's */
 	CHAN_TASKS_PART,	/* m->w, struct chan_tasks, pid = the sender's */
+	/* New types go last: both ends are one binary, but a number never
+	 * changes meaning (a core or a capture stays readable). */
+	CHAN_DRAIN,		/* m->w, empty: a stop with timeouts.drain
+				   begins; keep serving, healthz 503, every
+				   response Connection: close, until QUIT
+				   (or TERMINATE) */
 	CHAN_TYPE_MAX		/* not a type: one past the last */
 };
 

@@ -120,8 +120,8 @@ static const char *const conf_limits_names[] = {
 	"request_line", "header_size", "header_count", "body", NULL
 };
 static const char *const conf_timeouts_names[] = {
-	"header", "body", "keepalive", "send", "shutdown", "heartbeat",
-	"ready", NULL
+	"header", "body", "keepalive", "send", "shutdown", "drain",
+	"heartbeat", "ready", NULL
 };
 static const char *const conf_log_names[] = {
 	"error", "level", "syslog_facility", "syslog_socket", "access",
@@ -432,21 +432,173 @@ conf_group(struct conf_ctx *x, const config_setting_t *s, const char *what)
 /* ---- listen --------------------------------------------------------------- */
 
 /*
- * Parses "ADDR:PORT" (dotted IPv4, "[IPv6]" or "*", then a decimal port
- * 0..65535) into l, canonical.  0, or -1 with the reason in why.  Numeric
- * only: a name would make -t depend on DNS, and bind whichever address the
- * resolver said first.
+ * A listen entry's options, after its address, nginx's syntax: NAME=VALUE
+ * or a bare NAME, separated by spaces.  One row per option: its parser gets
+ * the value (NULL for a bare name) and sets its field of l, or says why
+ * not.  conf_dump prints the options that differ from their default back
+ * through print.
  */
+struct conf_listen_opt {
+	const char	*name;
+	int		(*parse)(struct conf_listen *l, const char *val,
+			    char *why, size_t whylen);
+	/* Appends " name=value" when not the default; what it wrote. */
+	int		(*print)(const struct conf_listen *l, char *buf,
+			    size_t len);
+};
+
+/* backlog=N: listen(2)'s queue of connections not yet accepted. */
 static int
-conf_parse_listen(const char *s, struct conf_listen *l, char *why,
+conf_listen_backlog(struct conf_listen *l, const char *val, char *why,
     size_t whylen)
 {
-	const char *colon, *p;
+	unsigned long n;
+
+	if (val == NULL || *val == '\0' || strspn(val, "0123456789") !=
+	    strlen(val) || strlen(val) > 5 || (n = strtoul(val, NULL, 10)) < 1 ||
+	    n > CONF_BACKLOG_MAX) {
+		(void)snprintf(why, whylen, "backlog= must be a number "
+		    "between 1 and %d", CONF_BACKLOG_MAX);
+		return -1;
+	}
+	l->backlog = (int)n;
+	return 0;
+}
+
+static int
+conf_listen_backlog_print(const struct conf_listen *l, char *buf, size_t len)
+{
+	if (l->backlog == CONF_DEFAULT_BACKLOG)
+		return 0;
+	return snprintf(buf, len, " backlog=%d", l->backlog);
+}
+
+/* proxy_protocol: every connection begins with a PROXY v1 or v2 header
+ * (src/http/proxyproto.c), whose address is the peer's. */
+static int
+conf_listen_proxy_protocol(struct conf_listen *l, const char *val, char *why,
+    size_t whylen)
+{
+	if (val != NULL) {
+		(void)snprintf(why, whylen, "proxy_protocol takes no value");
+		return -1;
+	}
+	l->proxy_protocol = 1;
+	return 0;
+}
+
+static int
+conf_listen_proxy_protocol_print(const struct conf_listen *l, char *buf,
+    size_t len)
+{
+	return l->proxy_protocol ? snprintf(buf, len, " proxy_protocol") : 0;
+}
+
+static const struct conf_listen_opt conf_listen_opts[] = {
+	{ "backlog", conf_listen_backlog, conf_listen_backlog_print },
+	{ "proxy_protocol", conf_listen_proxy_protocol,
+	  conf_listen_proxy_protocol_print },
+};
+#define CONF_LISTEN_NOPTS	\
+	(sizeof(conf_listen_opts) / sizeof(conf_listen_opts[0]))
+
+/*
+ * Parses the options in s (what follows the address) into l, whose
+ * defaults are set.  0, or -1 with the reason in why.  An option given
+ * twice is refused: which one would win is not obvious.
+ */
+static int
+conf_parse_listen_opts(const char *s, struct conf_listen *l, char *why,
+    size_t whylen)
+{
+	char word[64], known[64], *val;
+	unsigned seen = 0;
+	size_t n, k, nlen;
+
+	for (;;) {
+		s += strspn(s, " ");
+		if (*s == '\0')
+			return 0;
+		n = strcspn(s, " ");
+		if (n >= sizeof(word)) {
+			(void)snprintf(why, whylen, "unknown option \"%.20s"
+			    "...\"", s);
+			return -1;
+		}
+		memcpy(word, s, n);
+		word[n] = '\0';
+		s += n;
+		val = strchr(word, '=');
+		nlen = val != NULL ? (size_t)(val - word) : n;
+		if (val != NULL)
+			*val++ = '\0';
+		for (k = 0; k < CONF_LISTEN_NOPTS; k++)
+			if (strlen(conf_listen_opts[k].name) == nlen &&
+			    strncmp(conf_listen_opts[k].name, word, nlen) == 0)
+				break;
+		if (k == CONF_LISTEN_NOPTS) {
+			known[0] = '\0';
+			for (k = 0; k < CONF_LISTEN_NOPTS; k++)
+				(void)snprintf(known + strlen(known),
+				    sizeof(known) - strlen(known), "%s%s",
+				    k > 0 ? ", " : "", conf_listen_opts[k].name);
+			(void)snprintf(why, whylen, "unknown option \"%.40s\" "
+			    "(known: %s)", word, known);
+			return -1;
+		}
+		if (seen & (1u << k)) {
+			(void)snprintf(why, whylen, "option %s given twice",
+			    word);
+			return -1;
+		}
+		seen |= 1u << k;
+		if (conf_listen_opts[k].parse(l, val, why, whylen) == -1)
+			return -1;
+	}
+}
+
+/* Appends l's options that differ from their defaults to buf (for -T). */
+static void
+conf_listen_opts_print(const struct conf_listen *l, char *buf, size_t len)
+{
+	size_t k, used = strlen(buf);
+	int n;
+
+	for (k = 0; k < CONF_LISTEN_NOPTS && used < len; k++) {
+		n = conf_listen_opts[k].print(l, buf + used, len - used);
+		if (n > 0)
+			used += (size_t)n < len - used ? (size_t)n : len - used;
+	}
+}
+
+/*
+ * Parses "ADDR:PORT" (dotted IPv4, "[IPv6]" or "*", then a decimal port
+ * 0..65535), then its options, into l, canonical.  0, or -1 with the
+ * reason in why.  Numeric only: a name would make -t depend on DNS, and
+ * bind whichever address the resolver said first.
+ */
+static int
+conf_parse_listen(const char *str, struct conf_listen *l, char *why,
+    size_t whylen)
+{
+	char s[CONF_ADDR_MAX + 2];
+	const char *colon, *p, *opts;
+	size_t alen;
 	char host[CONF_HOST_MAX], canon[INET6_ADDRSTRLEN];
 	unsigned char bin[sizeof(struct in6_addr)];
 	size_t hlen;
 	unsigned long port;
 
+	/* The address ends at the first space; the options follow. */
+	alen = strcspn(str, " ");
+	opts = str + alen;
+	if (alen >= sizeof(s)) {
+		(void)snprintf(why, whylen, "expected \"ADDR:PORT\"");
+		return -1;
+	}
+	memcpy(s, str, alen);
+	s[alen] = '\0';
+	l->backlog = CONF_DEFAULT_BACKLOG;
 	if (s[0] == '[') {
 		p = strchr(s, ']');
 		if (p == NULL || p[1] != ':') {
@@ -505,101 +657,7 @@ conf_parse_listen(const char *s, struct conf_listen *l, char *why,
 	}
 	l->port = (unsigned)port;
 	(void)snprintf(l->addr, sizeof(l->addr), "%s:%u", l->host, l->port);
-	return 0;
-}
-
-/*
- * A listen entry's options, after its address and a space, nginx-style:
- * "127.0.0.1:8000 proxy_protocol".  Each is a word, or "name=VALUE" for an
- * option that takes a value: one row of this table and one setter each.
- * The address alone is the listener's identity (the master's listeners,
- * duplicates, the stats listener's distinctness compare l->addr); the
- * options say how its connections are served.
- */
-struct conf_listen_opt {
-	const char	*name;
-	int		 value;		/* takes "=VALUE" */
-	/* Sets it in l from VALUE (NULL without): 0, or -1 with why. */
-	int		(*set)(struct conf_listen *l, const char *value,
-			    char *why, size_t whylen);
-};
-
-static int
-conf_lopt_proxy_protocol(struct conf_listen *l, const char *value, char *why,
-    size_t whylen)
-{
-	(void)value;
-	(void)why;
-	(void)whylen;
-	l->proxy_protocol = 1;
-	return 0;
-}
-
-static const struct conf_listen_opt conf_listen_opts[] = {
-	{ "proxy_protocol",	0,	conf_lopt_proxy_protocol },
-};
-#define CONF_LISTEN_NOPTS \
-	(sizeof(conf_listen_opts) / sizeof(conf_listen_opts[0]))
-
-/* The options in s (what follows the address) into l: 0, or -1 with the
- * message in why. */
-static int
-conf_parse_listen_opts(const char *s, struct conf_listen *l, char *why,
-    size_t whylen)
-{
-	const struct conf_listen_opt *o;
-	char word[64], *value, what[128];
-	unsigned seen = 0;
-	size_t n, k;
-
-	for (;;) {
-		s += strspn(s, " \t");
-		if (*s == '\0')
-			return 0;
-		n = strcspn(s, " \t");
-		(void)snprintf(word, sizeof(word), "%.*s", (int)n, s);
-		s += n;
-		if ((value = strchr(word, '=')) != NULL)
-			*value++ = '\0';
-		for (k = 0; k < CONF_LISTEN_NOPTS; k++)
-			if (strcmp(conf_listen_opts[k].name, word) == 0)
-				break;
-		if (k == CONF_LISTEN_NOPTS || n >= sizeof(word)) {
-			(void)snprintf(why, whylen, "unknown option \"%.*s\"",
-			    (int)(n < 64 ? n : 64), s - n);
-			return -1;
-		}
-		o = &conf_listen_opts[k];
-		if (seen & 1u << k) {
-			(void)snprintf(why, whylen, "option \"%s\" given "
-			    "twice", o->name);
-			return -1;
-		}
-		seen |= 1u << k;
-		if (o->value && (value == NULL || *value == '\0')) {
-			(void)snprintf(why, whylen, "option \"%s\" needs a "
-			    "value: \"%s=VALUE\"", o->name, o->name);
-			return -1;
-		}
-		if (!o->value && value != NULL) {
-			(void)snprintf(why, whylen, "option \"%s\" takes no "
-			    "value", o->name);
-			return -1;
-		}
-		if (o->set(l, value, what, sizeof(what)) != 0) {
-			(void)snprintf(why, whylen, "option \"%s\": %s",
-			    o->name, what);
-			return -1;
-		}
-	}
-}
-
-/* l as a listen entry: its address, then its options (asyncd -T). */
-static void
-conf_listen_string(const struct conf_listen *l, char *buf, size_t len)
-{
-	(void)snprintf(buf, len, "%s%s", l->addr,
-	    l->proxy_protocol ? " proxy_protocol" : "");
+	return conf_parse_listen_opts(opts, l, why, whylen);
 }
 
 /* "*" binds 0.0.0.0 (rt_server_listen): the same address twice. */
@@ -616,8 +674,7 @@ conf_set_listen(struct conf_ctx *x, const config_setting_t *s)
 	const config_setting_t *e;
 	struct conf_listen l;
 	const char *str = NULL;
-	char v[128], why[128], addr[CONF_ADDR_MAX + 1];
-	size_t alen;
+	char v[128], why[128];
 	int i, j, n, t = config_setting_type(s);
 
 	if (t == CONFIG_TYPE_STRING)
@@ -641,20 +698,10 @@ conf_set_listen(struct conf_ctx *x, const config_setting_t *s)
 			return -1;
 		memset(&l, 0, sizeof(l));
 		/* "ADDR:PORT", then maybe options after a space. */
-		alen = strcspn(str, " \t");
-		(void)snprintf(addr, sizeof(addr), "%.*s", (int)(alen <
-		    sizeof(addr) ? alen : sizeof(addr) - 1), str);
-		if (alen >= sizeof(addr) ||
-		    conf_parse_listen(addr, &l, why, sizeof(why)) == -1) {
-			if (alen >= sizeof(addr))
-				(void)snprintf(why, sizeof(why),
-				    "expected \"ADDR:PORT\"");
+		if (conf_parse_listen(str, &l, why, sizeof(why)) == -1) {
 			conf_value(e, v, sizeof(v));
 			return conf_fail(x, e, "%s: %s", v, why);
 		}
-		if (conf_parse_listen_opts(str + alen, &l, why,
-		    sizeof(why)) == -1)
-			return conf_fail_as(x, e, "listen", "%s", why);
 		/* Binding the same address twice would only fail later, with
 		 * EADDRINUSE and no line number. */
 		for (j = 0; j < i; j++)
@@ -922,6 +969,8 @@ conf_set_timeouts(struct conf_ctx *x, const config_setting_t *g)
 		{ &to->keepalive, CONF_TIMEOUT_MIN, CONF_TIMEOUT_MAX },
 		{ &to->send, CONF_TIMEOUT_MIN, CONF_TIMEOUT_MAX },
 		{ &to->shutdown, CONF_TIMEOUT_MIN, CONF_TIMEOUT_MAX },
+		/* 0: no drain, the stop begins at once. */
+		{ &to->drain, 0, CONF_TIMEOUT_MAX },
 		{ &to->heartbeat, CONF_MASTER_TIMEOUT_MIN,
 		    CONF_MASTER_TIMEOUT_MAX },
 		{ &to->ready, CONF_MASTER_TIMEOUT_MIN,
@@ -931,7 +980,7 @@ conf_set_timeouts(struct conf_ctx *x, const config_setting_t *g)
 	int i, k;
 
 	if (conf_group(x, g, "header; body; keepalive; send; shutdown; "
-	    "heartbeat; ready;") == -1)
+	    "drain; heartbeat; ready;") == -1)
 		return -1;
 	for (i = 0; (s = config_setting_get_elem(g, (unsigned)i)) != NULL;
 	    i++) {
@@ -1163,6 +1212,13 @@ conf_stats_listen(struct conf_ctx *x, const config_setting_t *s)
 	if (conf_parse_listen(str, &c->stats_listen, why, sizeof(why)) == -1) {
 		conf_value(s, v, sizeof(v));
 		return conf_fail(x, s, "%s: %s", v, why);
+	}
+	/* The stats pages are for a scraper on a private address, which
+	 * connects itself: no proxy speaks for it. */
+	if (c->stats_listen.proxy_protocol) {
+		conf_value(s, v, sizeof(v));
+		return conf_fail(x, s, "%s: proxy_protocol is for the public "
+		    "listeners", v);
 	}
 	c->has_stats_listen = 1;
 	return 0;
@@ -1781,6 +1837,7 @@ conf_init(struct asyncd_conf *c)
 	(void)snprintf(c->listen[0].host, sizeof(c->listen[0].host),
 	    "127.0.0.1");
 	c->listen[0].port = 8000;
+	c->listen[0].backlog = CONF_DEFAULT_BACKLOG;
 	c->nlisten = 1;
 	c->workers = CONF_DEFAULT_WORKERS;
 	c->max_connections = CONF_DEFAULT_MAX_CONNECTIONS;
@@ -1795,6 +1852,7 @@ conf_init(struct asyncd_conf *c)
 	c->timeouts.keepalive = CONF_DEFAULT_TIMEOUT_KEEPALIVE;
 	c->timeouts.send = CONF_DEFAULT_TIMEOUT_SEND;
 	c->timeouts.shutdown = CONF_DEFAULT_TIMEOUT_SHUTDOWN;
+	c->timeouts.drain = CONF_DEFAULT_TIMEOUT_DRAIN;
 	c->timeouts.heartbeat = CONF_DEFAULT_TIMEOUT_HEARTBEAT;
 	c->timeouts.ready = CONF_DEFAULT_TIMEOUT_READY;
 	c->log_level = LOG_LEVEL_INFO;
@@ -2000,7 +2058,8 @@ conf_dump(FILE *fp, const struct asyncd_conf *c)
 	(void)fprintf(fp, "listen = [ ");
 	for (i = 0; i < c->nlisten; i++) {
 		(void)fprintf(fp, "%s", i ? ", " : "");
-		conf_listen_string(&c->listen[i], entry, sizeof(entry));
+		(void)snprintf(entry, sizeof(entry), "%s", c->listen[i].addr);
+		conf_listen_opts_print(&c->listen[i], entry, sizeof(entry));
 		conf_dump_string(fp, entry);
 	}
 	(void)fprintf(fp, " ];\ntrusted_proxies = [ ");
@@ -2038,6 +2097,8 @@ conf_dump(FILE *fp, const struct asyncd_conf *c)
 	conf_dump_number(fp, to->send);
 	(void)fprintf(fp, ";\n\tshutdown = ");
 	conf_dump_number(fp, to->shutdown);
+	(void)fprintf(fp, ";\n\tdrain = ");
+	conf_dump_number(fp, to->drain);
 	(void)fprintf(fp, ";\n\theartbeat = ");
 	conf_dump_number(fp, to->heartbeat);
 	(void)fprintf(fp, ";\n\tready = ");
@@ -2070,8 +2131,11 @@ conf_dump(FILE *fp, const struct asyncd_conf *c)
 	conf_dump_string(fp, c->healthz_path != NULL ? c->healthz_path :
 	    "off");
 	(void)fprintf(fp, ";\n\tlisten = ");
-	conf_dump_string(fp, c->has_stats_listen ? c->stats_listen.addr :
-	    "off");
+	(void)snprintf(entry, sizeof(entry), "%s", c->has_stats_listen ?
+	    c->stats_listen.addr : "off");
+	if (c->has_stats_listen)
+		conf_listen_opts_print(&c->stats_listen, entry, sizeof(entry));
+	conf_dump_string(fp, entry);
 	(void)fprintf(fp, ";\n\ttasks = ");
 	conf_dump_string(fp, c->tasks_path != NULL ? c->tasks_path : "off");
 	(void)fprintf(fp, ";\n};\n");

@@ -16,6 +16,7 @@
 #define ASYNCD_DAEMON_H
 
 #include <sys/types.h>
+#include <sys/socket.h>
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,6 +43,10 @@
 #define CONF_WORKERS_AUTO	0	/* workers = "auto": one per CPU */
 #define CONF_WORKERS_MAX	256
 #define CONF_SERVER_NAME_MAX	64
+/* listen(2)'s backlog when no backlog= says: what it always was.  The
+ * kernel caps any backlog at net.core.somaxconn (4096 since Linux 5.4). */
+#define CONF_DEFAULT_BACKLOG	SOMAXCONN
+#define CONF_BACKLOG_MAX	65535
 
 /* Defaults: see conf/asyncd.conf for what each one means. */
 #define CONF_DEFAULT_LISTEN		"127.0.0.1:8000"
@@ -56,6 +61,7 @@
 #define CONF_DEFAULT_TIMEOUT_KEEPALIVE	75.0	/* nginx's keepalive_timeout */
 #define CONF_DEFAULT_TIMEOUT_SEND	10.0
 #define CONF_DEFAULT_TIMEOUT_SHUTDOWN	10.0
+#define CONF_DEFAULT_TIMEOUT_DRAIN	0.0
 #define CONF_DEFAULT_TIMEOUT_HEARTBEAT	10.0
 #define CONF_DEFAULT_TIMEOUT_READY	10.0
 #define CONF_DEFAULT_STATS_PATH		"/stats"
@@ -68,15 +74,21 @@
 #define CONF_DEFAULT_SERVER_NAME	"asyncd"
 #define CONF_TRUSTED_MAX		64	/* trusted_proxies networks */
 
-/* One listen entry, as validated: host is "*", dotted IPv4 or a
- * bracketed IPv6 literal in inet_ntop's canonical form; then the options
- * written after the address ("ADDR:PORT opt opt", config.c's table). */
+/*
+ * One listen entry, as validated: "ADDR:PORT", then options separated by
+ * spaces as nginx's listen has them ("127.0.0.1:8000 backlog=4096
+ * proxy_protocol", config.c's table).  host is "*", dotted IPv4 or a
+ * bracketed IPv6 literal in inet_ntop's canonical form.  addr is the
+ * address part only: what names a socket (the master's listener matching,
+ * distinctness); options never do.
+ */
 struct conf_listen {
 	char		 addr[CONF_ADDR_MAX];	/* "host:port" only: the
 						   listener's identity */
 	char		 host[CONF_HOST_MAX];
 	unsigned	 port;			/* 0: ephemeral */
-	/* Options. */
+	/* Options (config.c's conf_listen_opts table): */
+	int		 backlog;		/* listen(2)'s, 1 .. 65535 */
 	int		 proxy_protocol;	/* every connection begins with
 						   a PROXY v1 or v2 header */
 };
@@ -107,6 +119,9 @@ struct conf_timeouts {
 	double		 keepalive;
 	double		 send;
 	double		 shutdown;	/* graceful stop's bound */
+	double		 drain;		/* 0 .. 86400: a stop first serves this
+					   long with healthz 503 and
+					   Connection: close; 0: off */
 	/* The master's, 0.1 .. 3600: */
 	double		 heartbeat;	/* PING to PONG, else SIGABRT */
 	double		 ready;		/* fork to READY, start and reload */

@@ -64,9 +64,11 @@
  * counts reloads, restarts by cause and the configuration's load time
  * itself (m.ms).
  *
- * Signals: TERM, INT, QUIT graceful stop (QUIT with the shutdown timeout to
- * every worker, SIGKILL for what remains one second after it); a second
- * TERM or INT is a fast stop (TERMINATE, then SIGKILL one second later).
+ * Signals: TERM, INT, QUIT graceful stop (with timeouts.drain, first DRAIN
+ * to every worker and that long of serving with healthz 503; then QUIT
+ * with the shutdown timeout to every worker, SIGKILL for what remains one
+ * second after it); a second TERM or INT is a fast stop (TERMINATE, then
+ * SIGKILL one second later), during the drain too.
  * HUP reload, USR1 reopen logs (ours, then the workers'), USR2 binary
  * upgrade (below).  Every other catchable signal is ignored
  * (signals_ignore: a stray one must not kill the service); WINCH, which
@@ -139,6 +141,7 @@
 struct listener {
 	char		 addr[CONF_ADDR_MAX];
 	int		 fd;
+	int		 backlog;	/* as last given to listen(2) */
 	int		 slot;		/* reuseport: the slot it serves; else -1 */
 	int		 stats;		/* the stats listener */
 	unsigned	 use;		/* USE_* */
@@ -196,6 +199,7 @@ static struct master {
 	struct slot		 slots[SLOTS_MAX];
 	sigset_t		 handled_set;	/* blocked across fork */
 	int			 stopping;	/* 1 graceful, 2 fast */
+	ev_timer		 drain_timer;	/* timeouts.drain, then QUIT */
 	int			 started;	/* first generation was READY */
 	int			 pid_written;
 	int			 exit_status;
@@ -442,7 +446,7 @@ listener_open(const struct conf_listen *l, int reuseport)
 	    (res->ai_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 	    IPV6_V6ONLY, &one, sizeof(one)) == -1) ||
 	    bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
-	    listen(fd, SOMAXCONN) == -1) {
+	    listen(fd, l->backlog) == -1) {
 		err = errno;
 		log_error("cannot listen on %s: %s", addr, strerror(err));
 		if (fd != -1)
@@ -495,6 +499,14 @@ listeners_prepare(const struct asyncd_conf *conf, unsigned use)
 					break;
 			if (j < m.nls) {
 				m.ls[j].use |= use;
+				/* A reload's backlog= applies to the socket
+				 * kept: listen(2) again only resizes it. */
+				if (m.ls[j].backlog != cl->backlog &&
+				    listen(m.ls[j].fd, cl->backlog) == 0) {
+					m.ls[j].backlog = cl->backlog;
+					log_info("%s: backlog %d", cl->addr,
+					    cl->backlog);
+				}
 				continue;
 			}
 			if (m.nls == sizeof(m.ls) / sizeof(m.ls[0])) {
@@ -509,6 +521,7 @@ listeners_prepare(const struct asyncd_conf *conf, unsigned use)
 			(void)snprintf(l->addr, sizeof(l->addr), "%s",
 			    cl->addr);
 			l->fd = fd;
+			l->backlog = cl->backlog;
 			l->slot = slot;
 			l->stats = stats;
 			l->use = use;
@@ -728,8 +741,10 @@ worker_msg_cb(struct chan *c, const struct chan_hdr *hdr, const void *payload,
 		sl->ready_at = now_mono();
 		log_debug("worker %d (pid %ld, generation %d) ready", sl->index,
 		    (long)sl->pid, sl->gen);
-		if (sl->quitting)
-			break;		/* an aborted reload's straggler */
+		/* An aborted reload's straggler, or a reload's worker when a
+		 * stop (its drain) began: no generation takes over now. */
+		if (sl->quitting || m.stopping)
+			break;
 		if (sl->replaces != 0)
 			log_info("worker %d (pid %ld) ready, replacing pid %ld",
 			    sl->index, (long)sl->pid, (long)sl->replaces);
@@ -954,6 +969,25 @@ kill_timer_arm(double seconds)
 	ev_timer_start(rt_loop_ev(), &m.kill_timer);
 }
 
+/* The graceful stop proper: QUIT to every worker, SIGKILL what remains
+ * STOP_GRACE after the shutdown timeout. */
+static void
+master_quit_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < SLOTS_MAX; i++)
+		if (m.slots[i].used)
+			slot_quit(&m.slots[i], m.conf.timeouts.shutdown, 0);
+	kill_timer_arm(m.conf.timeouts.shutdown + STOP_GRACE);
+}
+
+/*
+ * A graceful stop with timeouts.drain first tells every worker to DRAIN
+ * (serve on, healthz 503, Connection: close) and starts the drain timer;
+ * the graceful stop proper begins when it fires.  A second TERM or INT
+ * meanwhile is the fast stop, as at any time of a graceful stop.
+ */
 static void
 master_stop(int fast, const char *why)
 {
@@ -973,6 +1007,7 @@ master_stop(int fast, const char *why)
 	}
 	ev_timer_stop(rt_loop_ev(), &m.respawn_timer);
 	ev_timer_stop(rt_loop_ev(), &m.ready_timer);
+	ev_timer_stop(rt_loop_ev(), &m.drain_timer);
 	if (fast) {
 		log_info("%s again: fast stop", why);
 		for (i = 0; i < SLOTS_MAX; i++)
@@ -981,16 +1016,32 @@ master_stop(int fast, const char *why)
 				slot_send(&m.slots[i], CHAN_TERMINATE, NULL, 0);
 			}
 		kill_timer_arm(STOP_GRACE);
-	} else {
-		log_info("%s: graceful stop (at most %g s)", why,
+	} else if (m.conf.timeouts.drain > 0) {
+		log_info("%s: draining for %g s, then a graceful stop (at most "
+		    "%g s)", why, m.conf.timeouts.drain,
 		    m.conf.timeouts.shutdown);
 		for (i = 0; i < SLOTS_MAX; i++)
 			if (m.slots[i].used)
-				slot_quit(&m.slots[i], m.conf.timeouts.shutdown,
-				    0);
-		kill_timer_arm(m.conf.timeouts.shutdown + STOP_GRACE);
+				slot_send(&m.slots[i], CHAN_DRAIN, NULL, 0);
+		ev_timer_set(&m.drain_timer, m.conf.timeouts.drain, 0.);
+		ev_timer_start(rt_loop_ev(), &m.drain_timer);
+	} else {
+		log_info("%s: graceful stop (at most %g s)", why,
+		    m.conf.timeouts.shutdown);
+		master_quit_all();
 	}
 	master_exit_when_done();
+}
+
+static void
+drain_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
+{
+	(void)ev;
+	(void)w;
+	(void)revents;
+	log_info("drained for %g s: graceful stop (at most %g s)",
+	    m.conf.timeouts.drain, m.conf.timeouts.shutdown);
+	master_quit_all();
 }
 
 static void
@@ -1927,6 +1978,7 @@ master_run(struct asyncd_conf *conf, const char *path, const char *self)
 	ev_timer_again(rt_loop_ev(), &m.heartbeat);
 	ev_timer_init(&m.ready_timer, ready_timer_cb, 0., 0.);
 	ev_timer_init(&m.kill_timer, kill_timer_cb, 0., 0.);
+	ev_timer_init(&m.drain_timer, drain_timer_cb, 0., 0.);
 	ev_timer_init(&m.respawn_timer, respawn_timer_cb, 0., 0.);
 	ev_timer_init(&m.up.timer, upgrade_timer_cb, 0., 0.);
 	if ((wd = notify_watchdog_usec()) > 0) {

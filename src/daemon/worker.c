@@ -17,8 +17,10 @@
  * server's) nor written to the access log.
  *
  * Commands arrive over the channel (chan.c): PING (answer PONG with our
- * counters), QUIT (graceful stop within a deadline: stop accepting, finish
- * in-flight requests, close idle connections), TERMINATE (now),
+ * counters), DRAIN (a stop with timeouts.drain begins: keep serving, but
+ * healthz answers 503 and every response closes its connection), QUIT
+ * (graceful stop within a deadline: stop accepting, finish in-flight
+ * requests, close idle connections), TERMINATE (now),
  * REOPEN_LOGS.  Signals sent to a worker directly act much as on an
  * nginx or gunicorn worker (asyncd(8) has the table): SIGTERM or SIGQUIT
  * is a QUIT with the configured shutdown timeout (the master then
@@ -64,6 +66,7 @@ static struct worker {
 	int			 ready;		/* the apps' init is done */
 	struct rt_event		 ready_ev;	/* set when it is done, or
 						   failed */
+	int			 draining;	/* DRAIN came: until QUIT */
 	int			 quitting;
 	double			 quit_deadline;
 	int			 quit_reload;
@@ -327,7 +330,26 @@ worker_counters(struct chan_counters *c)
 static int
 worker_draining(void)
 {
-	return w.quitting;
+	return w.draining || w.quitting;
+}
+
+/*
+ * DRAIN: the master's stop begins with timeouts.drain.  Both servers keep
+ * serving, with Connection: close on every response, and healthz says
+ * 503, so that load balancers take us out of rotation while nothing is
+ * refused; the QUIT that follows is the graceful stop.
+ */
+static void
+worker_drain(void)
+{
+	if (w.draining || w.quitting)
+		return;
+	w.draining = 1;
+	http_server_drain(w.server);
+	if (w.stats_server != NULL)
+		http_server_drain(w.stats_server);
+	proctitle_set("asyncd: worker %d (draining)", w.slot);
+	log_debug("worker %d: draining", w.slot);
 }
 
 /*
@@ -479,6 +501,9 @@ worker_msg_cb(struct chan *c, const struct chan_hdr *hdr, const void *payload,
 	case CHAN_QUIT:
 		memcpy(&q, payload, sizeof(q));
 		worker_quit(q.deadline, (int)q.reload);
+		break;
+	case CHAN_DRAIN:
+		worker_drain();
 		break;
 	case CHAN_TERMINATE:
 		http_server_flush_access(w.server);

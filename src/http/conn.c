@@ -61,8 +61,8 @@
  * Whether the response now being written keeps the connection open.
  * Decided as its head is written, not when its request arrived: a handler
  * may wait (a sleep, the stats of every worker) through the start of a
- * graceful stop or a reload, and then the response must say Connection:
- * close, since the connection will not stay.  A client told so may
+ * graceful stop, a drain or a reload, and then the response must say
+ * Connection: close, since the connection will not stay.  A client told so may
  * already have pipelined its next request: the close lingers over it.
  */
 int
@@ -71,8 +71,8 @@ http__conn_keep(struct http_conn *hc)
 	/* A body the client waits for our word to send, and that no one
 	 * asked for: we cannot tell where the next request starts. */
 	hc->keep = hc->p.req.keep_alive && !hc->s->stopping &&
-	    !hc->rq.continue_due;
-	if (!hc->keep && hc->s->stopping)
+	    !hc->s->draining && !hc->rq.continue_due;
+	if (!hc->keep && (hc->s->stopping || hc->s->draining))
 		hc->linger = 1;
 	return hc->keep;
 }

@@ -238,6 +238,9 @@ struct http_server {
 						   requires a PROXY header */
 	struct http_stats	 st;
 	int			 stopping;	/* graceful shutdown began */
+	int			 draining;	/* http_server_drain: every
+						   response closes its
+						   connection */
 	struct http_router	 router;	/* every app's routes; entries'
 						   data: struct http__route */
 	struct http_limits	 limits;	/* conf's, with max_body the

@@ -496,10 +496,16 @@ http_server_adopt(struct http_server *s, int fd, unsigned flags)
 	return 0;
 }
 
+void
+http_server_drain(struct http_server *s)
+{
+	s->draining = 1;
+}
+
 int
 http_server_stopping(const struct http_server *s)
 {
-	return s->stopping;
+	return s->stopping || s->draining;
 }
 
 int

@@ -165,7 +165,17 @@ int	http_server_start(struct http_server *s);
  */
 int	http_server_shutdown(struct http_server *s, double timeout,
 	    int serve_idle);
-/* Whether the server is stopping (or draining): for health checks. */
+/*
+ * Drain, before a graceful stop (timeouts.drain): the server keeps
+ * accepting and serving, but every response from now on says
+ * Connection: close, and its connection closes after it (lingering, as at
+ * a stop), so that clients and load balancers move away while nothing is
+ * refused.  Idle keep-alive connections stay parked: their next request
+ * is served, with Connection: close.  There is no way back but a new
+ * process.
+ */
+void	http_server_drain(struct http_server *s);
+/* Whether the server is stopping or draining: for health checks. */
 int	http_server_stopping(const struct http_server *s);
 void	http_server_stats(const struct http_server *s, struct http_stats *st);
 /* Writes the buffered access log lines now (before a log reopen or an

@@ -78,7 +78,7 @@ for s in 'listen = [ "127.0.0.1:8000" ];' 'workers = "auto";' \
     'max_connections = 10000;' 'request_line = 8192;' \
     'header_size = 16384;' 'header_count = 100;' 'body = 1048576;' \
     'header = 10.0;' 'body = 10.0;' 'keepalive = 75.0;' 'send = 10.0;' \
-    'shutdown = 10.0;' 'error = "stderr";' 'level = "info";' \
+    'shutdown = 10.0;' 'drain = 0.0;' 'error = "stderr";' 'level = "info";' \
     'access = "off";' 'healthz = "/healthz";' 'module = "seed";' \
     'mount = "/";' 'name = "seed";' \
     'path = "/";' 'handler = "index";' 'delay = 0.5;' \
@@ -95,6 +95,40 @@ grep -v '^#' "$tmp/out" >"$tmp/d2"
 cmp -s "$tmp/d1" "$tmp/d2" || fail "-T of -T's output differs"
 run -T -c "$tmp/bad.conf"
 expect 78 "-T bad.conf"
+
+# listen options after the address (nginx's): backlog=N is kept by -T;
+# an unknown option or a bad value is FILE:LINE and 78; the address part
+# alone names a socket, so the same address twice is refused whatever
+# its options.
+printf 'listen = [ "127.0.0.1:8000 backlog=77", "[::1]:8000" ];
+timeouts = { drain = 2.5; };
+' >"$tmp/backlog.conf"
+run -T -c "$tmp/backlog.conf"
+expect 0 "-T backlog.conf"
+contains "$tmp/out" 'listen = [ "127.0.0.1:8000 backlog=77", "[::1]:8000" ];' "-T backlog.conf"
+contains "$tmp/out" 'drain = 2.5;' "-T backlog.conf"
+for bad in 'backlog=0:backlog= must be a number between 1 and 65535' \
+    'backlog=65536:backlog= must be a number between 1 and 65535' \
+    'backlog=:backlog= must be a number between 1 and 65535' \
+    'backlog:backlog= must be a number between 1 and 65535' \
+    'backlog=1 backlog=2:option backlog given twice' \
+    'backlogg=5:unknown option "backlogg" (known: backlog, proxy_protocol)' \
+    'deferred:unknown option "deferred"'; do
+	opt=${bad%%:*}
+	printf 'workers = 1;\nlisten = [ "127.0.0.1:0",\n  "127.0.0.1:8001 %s" ];\n' \
+	    "$opt" >"$tmp/badopt.conf"
+	run -t -c "$tmp/badopt.conf"
+	expect 78 "-t listen option $opt"
+	contains "$tmp/err" "$tmp/badopt.conf:3: listen[1]: \"127.0.0.1:8001 $opt\": ${bad#*:}" "-t listen option $opt"
+done
+printf 'listen = [ "127.0.0.1:8001", "127.0.0.1:8001 backlog=5" ];\n' >"$tmp/twice.conf"
+run -t -c "$tmp/twice.conf"
+expect 78 "-t the same address with and without options"
+contains "$tmp/err" '"127.0.0.1:8001" is listed twice' "-t twice.conf"
+printf 'timeouts = {\n  drain = -1;\n};\n' >"$tmp/drain.conf"
+run -t -c "$tmp/drain.conf"
+expect 78 "-t drain = -1"
+contains "$tmp/err" "$tmp/drain.conf:2: timeouts.drain: must be a number between 0 and 86400, not -1" "-t drain.conf"
 
 # user and group do nothing unless asyncd starts as root (the unit's
 # DynamicUser=yes): a warning says so.  A module that does not exist stops

@@ -52,17 +52,22 @@ for key in user group; do
 	    fail "conf/asyncd.conf: $key is not \"\" (the unit has DynamicUser=yes)"
 done
 
-# TimeoutStopSec must leave the graceful stop its timeouts.shutdown.
+# TimeoutStopSec must leave the graceful stop its timeouts.drain and
+# timeouts.shutdown (and the master's 1 s before SIGKILL).
 : >"$tmp/empty.conf"
 shutdown=$("$asyncd" -T -c "$tmp/empty.conf" 2>/dev/null |
     sed -n 's/^[[:space:]]*shutdown = \([0-9.]*\);$/\1/p')
+drain=$("$asyncd" -T -c "$tmp/empty.conf" 2>/dev/null |
+    sed -n 's/^[[:space:]]*drain = \([0-9.]*\);$/\1/p')
 stop=$(sed -n 's/^TimeoutStopSec=\([0-9]*\)$/\1/p' "$unit")
-if [ -z "$shutdown" ] || [ -z "$stop" ]; then
-	fail "cannot read timeouts.shutdown (\"$shutdown\") or" \
-	    "TimeoutStopSec (\"$stop\", seconds)"
-elif ! awk -v a="$stop" -v b="$shutdown" 'BEGIN { exit !(a > b + 5) }'
+if [ -z "$shutdown" ] || [ -z "$drain" ] || [ -z "$stop" ]; then
+	fail "cannot read timeouts.shutdown (\"$shutdown\"), timeouts.drain" \
+	    "(\"$drain\") or TimeoutStopSec (\"$stop\", seconds)"
+elif ! awk -v a="$stop" -v b="$shutdown" -v d="$drain" \
+    'BEGIN { exit !(a > d + b + 1 + 5) }'
 then
-	fail "TimeoutStopSec=$stop is not above timeouts.shutdown = $shutdown"
+	fail "TimeoutStopSec=$stop is not above timeouts.drain = $drain +" \
+	    "timeouts.shutdown = $shutdown + 1"
 fi
 
 if ! command -v systemd-analyze >/dev/null 2>&1; then

@@ -489,6 +489,7 @@ struct srv_conf {
 	const char	*app;		/* another app, after the seed's */
 	const char	*log_opts;	/* more of log = { ... }, as is */
 	double		 header;	/* timeouts.header; 0: 5 s */
+	double		 drain;		/* timeouts.drain; 0: off */
 };
 
 /* The running server; one per test. */
@@ -545,6 +546,9 @@ conf_write(const struct srv_conf *c, int *extra_line)
 	if (c->heartbeat > 0)
 		o += (size_t)snprintf(text + o, sizeof(text) - o,
 		    " heartbeat = %.3f;", c->heartbeat);
+	if (c->drain > 0)
+		o += (size_t)snprintf(text + o, sizeof(text) - o,
+		    " drain = %.3f;", c->drain);
 	o += (size_t)snprintf(text + o, sizeof(text) - o, " };\n");
 	(void)snprintf(opt, sizeof(opt), "\"%s\"",
 	    c->access_log != NULL ? c->access_log : "off");
@@ -1524,6 +1528,216 @@ test_second_sigint_is_a_fast_stop(void **state)
 			    k + 1, (long)w.pid[k]);
 	if (orphan_workers() != 0)
 		fail_msg("workers outlived the master");
+}
+
+/* ==== 2b. drain (timeouts.drain) ================================================ */
+
+static void	ka_send(int fd, const char *target);
+static int	ka_read(int fd, int *closes, long ms);
+
+/* Waits up to ms until the master's n workers all have the draining
+ * title (worker.c sets it once the server drains); 0 or -1. */
+static int
+workers_wait_draining(size_t n, long ms, struct workers *w)
+{
+	long end = now_ms() + ms;
+
+	for (;;) {
+		workers_scan(srv.pid, w);
+		if (w->draining == n && w->serving == 0 && w->other == 0)
+			return 0;
+		if (now_ms() >= end)
+			return -1;
+		srv_read_log();
+		sleep_ms(10);
+	}
+}
+
+#define DRAIN_S		1.5
+
+/*
+ * With timeouts.drain, SIGTERM first drains: healthz answers 503, and the
+ * workers keep accepting and serving, every response with Connection:
+ * close (a keep-alive connection from before the stop included, and
+ * closed after it); then the graceful stop proceeds, and the master
+ * exits once both are over.
+ */
+static void
+test_drain_serves_with_close_then_stops(void **state)
+{
+	struct srv_conf c = { .workers = 2, .drain = DRAIN_S };
+	struct workers w;
+	int ka, fresh, st, closes, status, i;
+	long t0, took;
+	size_t from;
+
+	(void)state;
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	if ((st = http_get("127.0.0.1", srv.port, "/healthz", IO_MS)) != 200)
+		fail_msg("healthz before the stop: %d", st);
+	/* A keep-alive connection served before the stop: parked. */
+	if ((ka = tcp_connect("127.0.0.1", srv.port)) < 0)
+		fail_msg("connect: %s", strerror(-ka));
+	ka_send(ka, "/hello/before");
+	if ((st = ka_read(ka, &closes, IO_MS)) != 200 || closes)
+		fail_msg("before the stop: %d, close %d", st, closes);
+
+	from = srv.log_len;
+	t0 = now_ms();
+	assert_int_equal(kill(srv.pid, SIGTERM), 0);
+	if (srv_wait_log(from, "SIGTERM: draining for 1.5 s", IO_MS) != 0)
+		fail_msg("no \"draining for\" in the log:\n%s", log_tail());
+	if (notif_wait(0, "STOPPING=1", IO_MS) < 0)
+		fail_msg("no STOPPING=1 at the drain: %s", notif_dump());
+	if (workers_wait_draining(2, IO_MS, &w) != 0)
+		fail_msg("the workers did not drain: %s", w.titles);
+
+	/* Out of rotation: healthz says 503 on new connections (each
+	 * accepted: the drain refuses nothing), several times so that both
+	 * workers are likely asked. */
+	for (i = 0; i < 4; i++)
+		if ((st = http_get("127.0.0.1", srv.port, "/healthz",
+		    IO_MS)) != 503)
+			fail_msg("healthz %d during the drain: %d", i, st);
+	/* The old keep-alive connection is served, told to close, closed. */
+	ka_send(ka, "/hello/during");
+	if ((st = ka_read(ka, &closes, IO_MS)) != 200 || !closes)
+		fail_msg("keep-alive during the drain: %d, close %d", st,
+		    closes);
+	if ((st = ka_read(ka, &closes, IO_MS)) != -ENODATA)
+		fail_msg("the keep-alive connection stayed open after its "
+		    "response (%d)", st);
+	(void)close(ka);
+	/* A new connection asking for keep-alive is served the same way. */
+	if ((fresh = tcp_connect("127.0.0.1", srv.port)) < 0)
+		fail_msg("connect during the drain: %s", strerror(-fresh));
+	ka_send(fresh, "/");
+	if ((st = ka_read(fresh, &closes, IO_MS)) != 200 || !closes)
+		fail_msg("new connection during the drain: %d, close %d", st,
+		    closes);
+	(void)close(fresh);
+	/* Still draining: no stop yet. */
+	if (strstr(srv.log + from, "drained for") != NULL)
+		fail_msg("the drain ended too early (%ld ms):\n%s",
+		    now_ms() - t0, log_tail());
+
+	if (srv_wait_log(from, "drained for 1.5 s: graceful stop", IO_MS +
+	    (long)(DRAIN_S * 1000)) != 0)
+		fail_msg("no \"drained for\" in the log:\n%s", log_tail());
+	status = srv_wait_exit(5000);
+	took = now_ms() - t0;
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("asyncd after the drain: status 0x%x:\n%s", status,
+		    log_tail());
+	if (took < (long)(DRAIN_S * 1000) - 50)
+		fail_msg("the master exited %ld ms after SIGTERM, before the "
+		    "drain's %g s", took, DRAIN_S);
+	if (orphan_workers() != 0)
+		fail_msg("workers outlived the master");
+}
+
+/* Without drain, SIGTERM stops at once, as it always did: no drain step,
+ * and an idle keep-alive connection is closed (no request served). */
+static void
+test_stop_without_drain_is_unchanged(void **state)
+{
+	struct srv_conf c = { .workers = 1 };
+	int ka, st, closes, status;
+	size_t from;
+
+	(void)state;
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	if ((ka = tcp_connect("127.0.0.1", srv.port)) < 0)
+		fail_msg("connect: %s", strerror(-ka));
+	ka_send(ka, "/hello/before");
+	if ((st = ka_read(ka, &closes, IO_MS)) != 200 || closes)
+		fail_msg("before the stop: %d, close %d", st, closes);
+	from = srv.log_len;
+	assert_int_equal(kill(srv.pid, SIGTERM), 0);
+	if (srv_wait_log(from, "SIGTERM: graceful stop (at most 5 s)", IO_MS)
+	    != 0)
+		fail_msg("no graceful stop in the log:\n%s", log_tail());
+	/* The idle connection is closed without a response. */
+	if ((st = ka_read(ka, &closes, IO_MS)) != -ENODATA)
+		fail_msg("idle keep-alive at a stop without drain: %d", st);
+	(void)close(ka);
+	status = srv_wait_exit(5000);
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("asyncd after SIGTERM: status 0x%x:\n%s", status,
+		    log_tail());
+	if (strstr(srv.log + from, "drain") != NULL)
+		fail_msg("a drain without timeouts.drain:\n%s", log_tail());
+}
+
+/* A second SIGTERM during the drain is the fast stop, at once. */
+static void
+test_second_sigterm_during_drain_is_a_fast_stop(void **state)
+{
+	struct srv_conf c = { .workers = 2, .drain = 20.0 };
+	struct workers w;
+	int status;
+	long t1, took;
+	size_t from;
+
+	(void)state;
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	from = srv.log_len;
+	assert_int_equal(kill(srv.pid, SIGTERM), 0);
+	if (srv_wait_log(from, "SIGTERM: draining for 20 s", IO_MS) != 0)
+		fail_msg("no \"draining for\" in the log:\n%s", log_tail());
+	if (workers_wait_draining(2, IO_MS, &w) != 0)
+		fail_msg("the workers did not drain: %s", w.titles);
+	t1 = now_ms();
+	assert_int_equal(kill(srv.pid, SIGTERM), 0);
+	status = srv_wait_exit(3000);
+	took = now_ms() - t1;
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("asyncd after a second SIGTERM: status 0x%x:\n%s",
+		    status, log_tail());
+	if (took > 1500)
+		fail_msg("the fast stop took %ld ms", took);
+	if (strstr(srv.log + from, "SIGTERM again: fast stop") == NULL)
+		fail_msg("no fast stop in the log:\n%s", log_tail());
+	if (orphan_workers() != 0)
+		fail_msg("workers outlived the master");
+}
+
+/* listen's backlog= reaches listen(2): ss shows a listener's backlog as
+ * its Send-Q. */
+static void
+test_listen_backlog_reaches_the_socket(void **state)
+{
+	struct srv_conf c = { .workers = 1,
+	    .listen = "127.0.0.1:0 backlog=77" };
+	char cmd[128], line[256];
+	int found = 0;
+	unsigned long recvq, sendq;
+	FILE *fp;
+
+	(void)state;
+	assert_int_equal(notif_open(0), 0);
+	start_or_fail(&c);
+	(void)ready_or_fail(0);
+	(void)snprintf(cmd, sizeof(cmd), "ss -ltnH 'sport = :%d' 2>&1",
+	    srv.port);
+	if ((fp = popen(cmd, "r")) == NULL)
+		fail_msg("popen ss: %s", strerror(errno));
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "LISTEN %lu %lu", &recvq, &sendq) == 2) {
+			found = 1;
+			if (sendq != 77)
+				fail_msg("backlog=77, ss says %s", line);
+		}
+	(void)pclose(fp);
+	if (!found)
+		fail_msg("ss shows no listener on port %d", srv.port);
+	stop_or_fail(5000);
 }
 
 /* ==== 3. reload under load ====================================================== */
@@ -3812,6 +4026,10 @@ main(void)
 		T(test_start_three_workers_ready_on_abstract_socket),
 		T(test_sigterm_finishes_slow_requests_and_notifies_stopping),
 		T(test_second_sigint_is_a_fast_stop),
+		T(test_drain_serves_with_close_then_stops),
+		T(test_stop_without_drain_is_unchanged),
+		T(test_second_sigterm_during_drain_is_a_fast_stop),
+		T(test_listen_backlog_reaches_the_socket),
 		T(test_reload_under_load_drops_nothing),
 		T(test_reload_with_bad_config_keeps_old_workers),
 		T(test_killed_worker_is_replaced),

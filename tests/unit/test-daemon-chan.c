@@ -332,6 +332,7 @@ test_chan_type_names(void **state)
 	assert_string_equal(chan_type_name(CHAN_STATS_REQ), "STATS_REQ");
 	assert_string_equal(chan_type_name(CHAN_STATS), "STATS");
 	assert_string_equal(chan_type_name(CHAN_TASKS_PART), "TASKS_PART");
+	assert_string_equal(chan_type_name(CHAN_DRAIN), "DRAIN");
 	assert_string_equal(chan_type_name(0), "?");
 	assert_string_equal(chan_type_name(CHAN_TYPE_MAX), "?");
 	assert_string_equal(chan_type_name(0xffff), "?");
@@ -359,6 +360,7 @@ test_chan_send_rejects_what_the_peer_would(void **state)
 		{ 0, NULL, 0, -EINVAL },		/* no type 0 */
 		{ CHAN_TYPE_MAX, NULL, 0, -EINVAL },	/* past the last */
 		{ CHAN_READY, big, 1, -EINVAL },	/* READY is empty */
+		{ CHAN_DRAIN, big, 1, -EINVAL },	/* so is DRAIN */
 		{ CHAN_PONG, &counters, sizeof(counters) - 1, -EINVAL },
 		{ CHAN_PONG, NULL, sizeof(counters), -EINVAL },
 		{ CHAN_FATAL, big, 0, -EINVAL },	/* no reason */

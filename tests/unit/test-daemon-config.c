@@ -135,6 +135,8 @@ assert_defaults(const struct asyncd_conf *c)
 	assert_true(c->timeouts.keepalive == 75.0);
 	assert_true(c->timeouts.send == 10.0);
 	assert_true(c->timeouts.shutdown == 10.0);
+	assert_true(c->timeouts.drain == 0.0);
+	assert_int_equal(c->listen[0].backlog, SOMAXCONN);
 	assert_true(c->timeouts.heartbeat == 10.0);
 	assert_true(c->timeouts.ready == 10.0);
 	assert_string_equal(c->error_log, "stderr");
@@ -214,7 +216,7 @@ test_conf_shipped_files_load(void **state)
 
 static const char conf_full[] =
     "# every setting, none at its default\n"
-    "listen = [ \"127.0.0.1:0\", \"[::1]:8080 proxy_protocol\",\n"
+    "listen = [ \"127.0.0.1:0 backlog=1\", \"[::1]:8080  backlog=65535 proxy_protocol\",\n"
     "  \"*:9000\", \"[0:0::0:1]:1\", \"0.0.0.0:65535\" ];\n"
     "trusted_proxies = [ \"10.0.0.0/8\", \"2001:db8::1\" ];\n"
     "workers = 4;\n"
@@ -230,7 +232,7 @@ static const char conf_full[] =
     "  body = 0;\n"
     "};\n"
     "timeouts = { header = 1; body = 2.5; keepalive = 0.001;\n"
-    "  send = 86400; shutdown = 30.25; heartbeat = 0.1;\n"
+    "  send = 86400; shutdown = 30.25; drain = 86400; heartbeat = 0.1;\n"
     "  ready = 3600; };\n"
     "log = { error = \"/var/log/asyncd/error.log\"; level = \"debug\";\n"
     "  syslog_facility = \"local5\"; syslog_socket = \"/run/s/log\";\n"
@@ -256,7 +258,10 @@ test_conf_every_setting_is_read(void **state)
 	assert_int_equal(c.nlisten, 5);
 	assert_string_equal(c.listen[0].addr, "127.0.0.1:0");
 	assert_int_equal(c.listen[0].port, 0);
+	assert_int_equal(c.listen[0].backlog, 1);
 	assert_string_equal(c.listen[1].addr, "[::1]:8080");
+	assert_int_equal(c.listen[1].backlog, 65535);
+	assert_int_equal(c.listen[2].backlog, SOMAXCONN);
 	assert_string_equal(c.listen[1].host, "[::1]");
 	assert_int_equal(c.listen[1].proxy_protocol, 1);
 	assert_int_equal(c.listen[0].proxy_protocol, 0);
@@ -287,6 +292,7 @@ test_conf_every_setting_is_read(void **state)
 	assert_true(c.timeouts.keepalive == 0.001);
 	assert_true(c.timeouts.send == 86400.0);
 	assert_true(c.timeouts.shutdown == 30.25);
+	assert_true(c.timeouts.drain == 86400.0);
 	assert_true(c.timeouts.heartbeat == 0.1);
 	assert_true(c.timeouts.ready == 3600.0);
 	assert_string_equal(c.error_log, "/var/log/asyncd/error.log");
@@ -552,6 +558,9 @@ static const struct row stats_rows[] = {
 	{ "listen = \"127.0.0.1:8080 proxy_protocol\";\nstats = {\n listen = "
 	  "\"127.0.0.1:8080\";\n};\n",
 	  "3: stats.listen: \"127.0.0.1:8080\" is also in listen" },
+	{ "stats = { listen = \"127.0.0.1:9100 proxy_protocol\"; };\n",
+	  "1: stats.listen: \"127.0.0.1:9100 proxy_protocol\": proxy_protocol "
+	  "is for the public listeners" },
 	{ "stats = { listen = \"nope\"; };\n",
 	  "1: stats.listen: \"nope\": expected \"ADDR:PORT\" (no port)" },
 	{ "stats = { listen = 9100; };\n",
@@ -713,7 +722,11 @@ static const struct row type_rows[] = {
 	/* timeouts: numbers 0.001..86400 */
 	{ "timeouts = [ 1 ];\n",
 	  "1: timeouts: must be a group { header; body; keepalive; send; "
-	  "shutdown; heartbeat; ready; }, not an array" },
+	  "shutdown; drain; heartbeat; ready; }, not an array" },
+	/* drain may be 0 (off), unlike the others. */
+	{ "timeouts = { drain = -0.5; };\n",
+	  "1: timeouts.drain: must be a number between 0 and 86400, "
+	  "not -0.5" },
 	{ "timeouts = {\n\n keepalive = \"fast\";\n};\n",
 	  "3: timeouts.keepalive: must be a number between 0.001 and 86400, "
 	  "not \"fast\"" },
@@ -1023,9 +1036,30 @@ static const struct row listen_rows[] = {
 	  "1: listen[0]: \"[fe80::1%eth0]:80\": bad IPv6 address" },
 	{ "listen = [ \"*:\" ];\n",
 	  "1: listen[0]: \"*:\": PORT must be a number between 0 and 65535" },
-	/* A space ends the address: options may follow. */
+	/* The address ends at the first space; options follow it. */
 	{ "listen = [ \"* :80\" ];\n",
 	  "1: listen[0]: \"* :80\": expected \"ADDR:PORT\" (no port)" },
+	{ "listen = [ \"*:80 backlog=0\" ];\n",
+	  "1: listen[0]: \"*:80 backlog=0\": backlog= must be a number "
+	  "between 1 and 65535" },
+	{ "listen = [ \"*:80 backlog=65536\" ];\n",
+	  "1: listen[0]: \"*:80 backlog=65536\": backlog= must be a number "
+	  "between 1 and 65535" },
+	{ "listen = [ \"*:80 backlog=-1\" ];\n",
+	  "1: listen[0]: \"*:80 backlog=-1\": backlog= must be a number "
+	  "between 1 and 65535" },
+	{ "listen = [ \"*:80 backlog\" ];\n",
+	  "1: listen[0]: \"*:80 backlog\": backlog= must be a number "
+	  "between 1 and 65535" },
+	{ "listen = [ \"*:80 backlog=1 backlog=1\" ];\n",
+	  "1: listen[0]: \"*:80 backlog=1 backlog=1\": option backlog given "
+	  "twice" },
+	{ "listen = [ \"*:80 reuseport\" ];\n",
+	  "1: listen[0]: \"*:80 reuseport\": unknown option \"reuseport\" "
+	  "(known: backlog, proxy_protocol)" },
+	/* Options do not make an address another one. */
+	{ "listen = [ \"*:80 backlog=5\", \"0.0.0.0:80\" ];\n",
+	  "1: listen[1]: \"0.0.0.0:80\" is listed twice" },
 	{ "listen = [ \"\" ];\n",
 	  "1: listen[0]: \"\": expected \"ADDR:PORT\" (no port)" },
 	/* The element's own line, in a list over several lines (libconfig
@@ -1042,15 +1076,20 @@ static const struct row listen_rows[] = {
 	  "1: listen: \"1.1.1.1\": expected \"ADDR:PORT\" (no port)" },
 	/* Options after the address. */
 	{ "listen = [\n  \"127.0.0.1:80\",\n  \"127.0.0.1:81 proxy\" ];\n",
-	  "3: listen: unknown option \"proxy\"" },
+	  "3: listen[1]: \"127.0.0.1:81 proxy\": unknown option \"proxy\" "
+	  "(known: backlog, proxy_protocol)" },
 	{ "listen = \"127.0.0.1:80 proxy_protocol backlog\";\n",
-	  "1: listen: unknown option \"backlog\"" },
+	  "1: listen: \"127.0.0.1:80 proxy_protocol backlog\": backlog= must "
+	  "be a number between 1 and 65535" },
 	{ "listen = \"127.0.0.1:80 PROXY_PROTOCOL\";\n",
-	  "1: listen: unknown option \"PROXY_PROTOCOL\"" },
+	  "1: listen: \"127.0.0.1:80 PROXY_PROTOCOL\": unknown option "
+	  "\"PROXY_PROTOCOL\" (known: backlog, proxy_protocol)" },
 	{ "listen = \"127.0.0.1:80 proxy_protocol=1\";\n",
-	  "1: listen: option \"proxy_protocol\" takes no value" },
+	  "1: listen: \"127.0.0.1:80 proxy_protocol=1\": proxy_protocol takes "
+	  "no value" },
 	{ "listen = \"127.0.0.1:80 proxy_protocol proxy_protocol\";\n",
-	  "1: listen: option \"proxy_protocol\" given twice" },
+	  "1: listen: \"127.0.0.1:80 proxy_protocol proxy_protocol\": option "
+	  "proxy_protocol given twice" },
 	{ "listen = \"127.0.0.1:80,proxy_protocol\";\n",
 	  "1: listen: \"127.0.0.1:80,proxy_protocol\": PORT must be a number "
 	  "between 0 and 65535" },
@@ -1485,6 +1524,7 @@ assert_same_conf(const struct asyncd_conf *a, const struct asyncd_conf *b)
 		assert_string_equal(a->listen[i].addr, b->listen[i].addr);
 		assert_string_equal(a->listen[i].host, b->listen[i].host);
 		assert_int_equal(a->listen[i].port, b->listen[i].port);
+		assert_int_equal(a->listen[i].backlog, b->listen[i].backlog);
 		assert_int_equal(a->listen[i].proxy_protocol,
 		    b->listen[i].proxy_protocol);
 	}
