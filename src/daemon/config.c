@@ -220,59 +220,34 @@ conf_value(const config_setting_t *s, char *buf, size_t len)
  * libconfig's: that of the token after the value, which is the value's own
  * line unless the value ends a line inside [ ] or ( ).
  */
-static int __attribute__((format(printf, 4, 0)))
-conf_vfail(struct conf_ctx *x, const config_setting_t *s, const char *as,
-    const char *fmt, va_list ap)
+static int __attribute__((format(printf, 3, 4)))
+conf_fail(struct conf_ctx *x, const config_setting_t *s, const char *fmt,
+    ...)
 {
 	const config_setting_t *at;
 	const char *fname = x->path;
 	char name[256];
 	unsigned line = 0;
 	size_t n;
+	va_list ap;
 
 	for (at = s; at != NULL; at = config_setting_parent(at))
 		if ((line = config_setting_source_line(at)) != 0)
 			break;
 	if (line != 0)
 		fname = conf_text_where(x->text, line, &line);
-	if (as != NULL)
-		(void)snprintf(name, sizeof(name), "%s", as);
-	else
-		conf_name(s, name, sizeof(name));
+	conf_name(s, name, sizeof(name));
 	if (line != 0)
 		n = (size_t)snprintf(x->err, x->errlen, "%s:%u: ", fname, line);
 	else
 		n = (size_t)snprintf(x->err, x->errlen, "%s: ", fname);
 	if (n < x->errlen && name[0] != '\0')
 		n += (size_t)snprintf(x->err + n, x->errlen - n, "%s: ", name);
-	if (n < x->errlen)
+	if (n < x->errlen) {
+		va_start(ap, fmt);
 		(void)vsnprintf(x->err + n, x->errlen - n, fmt, ap);
-	return -1;
-}
-
-static int __attribute__((format(printf, 3, 4)))
-conf_fail(struct conf_ctx *x, const config_setting_t *s, const char *fmt,
-    ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)conf_vfail(x, s, NULL, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-/* conf_fail at s's line, but named as (a list's elements all say
- * "listen", not "listen[2]", where the grammar is the setting's). */
-static int __attribute__((format(printf, 4, 5)))
-conf_fail_as(struct conf_ctx *x, const config_setting_t *s, const char *as,
-    const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)conf_vfail(x, s, as, fmt, ap);
-	va_end(ap);
+		va_end(ap);
+	}
 	return -1;
 }
 
