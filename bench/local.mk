@@ -11,7 +11,7 @@ bench_echo_SOURCES = bench/echo.c
 bench_echo_CPPFLAGS = $(RT_CPPFLAGS)
 bench_echo_LDADD = $(RT_LIBS)
 EXTRA_DIST += bench/http bench/seed_app.py bench/pipeline.lua bench/idle_conns.py
-EXTRA_DIST += bench/http-workers bench/lib.sh bench/access-log
+EXTRA_DIST += bench/http-workers bench/lib.sh bench/access-log bench/lb-rolling
 # bench/platform: the seed app built in against it as a module, allocations
 # per request (malloc_count.c, preloaded), POST bodies against aiohttp.
 EXTRA_DIST += bench/platform bench/malloc_count.c bench/echo_app.py \
