@@ -15,9 +15,10 @@
 # every request as a 2xx with the termination state "--"; every access-log
 # line of the load shows the client's address 127.0.0.2 when the instances
 # take the PROXY protocol (ASYNCD_HAVE_PROXY=1), haproxy's 127.0.0.3 when
-# not.  With the drain, the instances also left haproxy's rotation by
-# their health check (a 503) before they exited, never by a refused
-# connection.
+# not, and never the X-Forwarded-For that the client sends (10.9.9.9: the
+# client is no trusted proxy).  With the drain, the instances also left
+# haproxy's rotation by their health check (a 503) before they exited,
+# never by a refused connection.
 #
 # What it catches, and what not: haproxy retries a request whose
 # connection was refused or closed before any response (conf/haproxy.cfg,
@@ -144,7 +145,9 @@ conf() {
 		printf 'stats = { listen = "off"; };\n'
 		[ "$ASYNCD_HAVE_DRAIN" = 1 ] &&
 		    printf 'timeouts = { drain = %s; };\n' "$drain"
-		# haproxy's address: the PROXY header is taken from it.
+		# haproxy's address: its X-Forwarded-For would be believed,
+		# but with the PROXY protocol the peer is the client, whose
+		# X-Forwarded-For (a lie here) must not be.
 		[ "$ASYNCD_HAVE_PROXY" = 1 ] &&
 		    printf 'trusted_proxies = [ "127.0.0.3/32" ];\n'
 		printf 'apps = ( { module = "seed"; settings = { routes = (\n'
@@ -276,6 +279,7 @@ wait_until 10 "haproxy: every instance UP" all_up
 
 "$py" "$top_srcdir/tests/integration/lbload.py" 127.0.0.1 "$fport" \
     /hello/lb --source 127.0.0.2 --conns 8 --interval 0.005 \
+    --header "X-Forwarded-For: 10.9.9.9" \
     --max $((240 * mult)) \
     --progress "$tmp/progress" >"$tmp/load.out" 2>&1 &
 loadpid=$!

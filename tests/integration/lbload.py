@@ -3,12 +3,12 @@
 tests/integration/haproxy.sh and bench/lb-rolling (never run alone).
 
     lbload.py HOST PORT PATH [--source ADDR] [--conns N] [--max SECONDS]
-        [--interval SECONDS] [--progress FILE]
+        [--interval SECONDS] [--header "NAME: VALUE"] [--progress FILE]
 
 N threads (4), each with one keep-alive connection (a new one only after
 the server closed it or an error), send GET PATH back to back (or with a
 pause of --interval after each answer) until SIGTERM or SIGINT, or --max
-seconds (120).  Every response is counted by
+seconds (120), with the --header fields (any number) on each request.  Every response is counted by
 status, every failure (refused, reset, closed without a response, a
 timeout of 10 s) as an error with its kind.  --source binds the client's
 side to ADDR (another loopback address than the proxy's, so that the
@@ -48,7 +48,7 @@ def count(key, failed):
             failures.append((time.monotonic() - t0, key))
 
 
-def client(host, port, path, source, interval):
+def client(host, port, path, source, interval, headers):
     src = (source, 0) if source else None
     conn = None
     while not stop.is_set():
@@ -56,7 +56,7 @@ def client(host, port, path, source, interval):
             conn = http.client.HTTPConnection(host, port, timeout=10,
                 source_address=src)
         try:
-            conn.request("GET", path)
+            conn.request("GET", path, headers=headers)
             r = conn.getresponse()
             r.read()
             st = r.status
@@ -91,13 +91,15 @@ def main():
     ap.add_argument("--conns", type=int, default=4)
     ap.add_argument("--max", type=float, default=120)
     ap.add_argument("--interval", type=float, default=0)
+    ap.add_argument("--header", action="append", default=[])
     ap.add_argument("--progress")
     a = ap.parse_args()
+    headers = dict(h.split(": ", 1) for h in a.header)
 
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     threads = [threading.Thread(target=client, args=(a.host, a.port,
-        a.path, a.source, a.interval)) for _ in range(a.conns)]
+        a.path, a.source, a.interval, headers)) for _ in range(a.conns)]
     if a.progress:
         threads.append(threading.Thread(target=progress,
             args=(a.progress,)))
