@@ -11,8 +11,11 @@ bench_echo_SOURCES = bench/echo.c
 bench_echo_CPPFLAGS = $(RT_CPPFLAGS)
 bench_echo_LDADD = $(RT_LIBS)
 EXTRA_DIST += bench/http bench/seed_app.py bench/pipeline.lua bench/idle_conns.py
-EXTRA_DIST += bench/http-workers bench/lib.sh bench/access-log bench/lb-rolling
+EXTRA_DIST += bench/http-workers bench/lib.sh bench/access-log
 # bench/platform: the seed app built in against it as a module, allocations
 # per request (malloc_count.c, preloaded), POST bodies against aiohttp.
 EXTRA_DIST += bench/platform bench/malloc_count.c bench/echo_app.py \
 	bench/post.lua
+# bench/lb-rolling: rolling restarts, upgrades and reloads of three asyncd
+# and three nginx instances behind haproxy (conf/haproxy.cfg).
+EXTRA_DIST += bench/lb-rolling
