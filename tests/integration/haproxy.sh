@@ -18,7 +18,8 @@
 # not, and never the X-Forwarded-For that the client sends (10.9.9.9: the
 # client is no trusted proxy).  With the drain, the instances also left
 # haproxy's rotation by their health check (a 503) before they exited,
-# never by a refused connection.
+# never by a refused connection, and haproxy retried no request during
+# the restarts.
 #
 # What it catches, and what not: haproxy retries a request whose
 # connection was refused or closed before any response (conf/haproxy.cfg,
@@ -417,7 +418,7 @@ awk 'NR == FNR { t[NR] = $1; p[NR] = $2; n = NR; next }
 	for (k = 1; k <= n; k++) if ($8 >= t[k]) w = p[k]
 	r[w]++ }
     END { for (w in r) printf "haproxy: %d requests retried during %s\n",
-	r[w], w }' "$tmp/phases" "$tmp/ha.req"
+	r[w], w }' "$tmp/phases" "$tmp/ha.req" | tee "$tmp/retried"
 # With the drain, a stopping instance leaves the rotation through its
 # health check (Layer7, 503), not through a refused connection.
 if [ "$ASYNCD_HAVE_DRAIN" = 1 ]; then
@@ -427,6 +428,9 @@ if [ "$ASYNCD_HAVE_DRAIN" = 1 ]; then
 	    "$(grep '^Server .* is DOWN' "$tmp/haproxy.log")"
 	grep '^Server .* is DOWN.*Layer4' "$tmp/haproxy.log" &&
 	    fail "drain: an instance went DOWN by a refused connection"
+	# ... so haproxy never had to retry a request there.
+	grep ' during restarts$' "$tmp/retried" &&
+	    fail "drain: haproxy retried requests during the restarts"
 fi
 
 # The access logs: who each instance saw.  The load's requests come from
