@@ -197,14 +197,19 @@ sys.stdout.write(out.decode())
 EOP
 }
 
-# stat I FIELD: FIELD of `show stat` for server asyncdI ("status": UP,
+# srvstat I FIELD: FIELD of `show stat` for server asyncdI ("status": UP,
 # DOWN, "DOWN 1/2", NOLB...; econ, wretr, hrsp_5xx...).
-stat() {
+srvstat() {
 	hactl "show stat" | awk -F, -v sv="asyncd$1" -v f="$2" '
 	    NR == 1 { for (i = 1; i <= NF; i++) if ($i == f) c = i; next }
 	    $1 == "asyncd" && $2 == sv { print $c }'
 }
-is_up() { [ "$(stat "$1" status)" = UP ]; }
+is_up() { [ "$(srvstat "$1" status)" = UP ]; }
+# downs: how many times haproxy took an instance out, all three summed.
+downs() {
+	echo $(($(srvstat 1 chkdown) + $(srvstat 2 chkdown) + \
+	    $(srvstat 3 chkdown)))
+}
 all_up() { is_up 1 && is_up 2 && is_up 3; }
 
 # ---- the load ----------------------------------------------------------------
@@ -248,13 +253,15 @@ fport=$("$py" -c 'import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])')
-sed -e 's|^\(	log \)/dev/log local0$|\1stdout format raw local0\n\tnbthread 1|' \
+lf='lb %ci %b/%s %ST %ts %rc %Tt %Ts.%ms %{+Q}r'
+sed -e 's|^\(	log \)/dev/log local0$|\1stdout format raw local0|' \
+    -e 's|^global$|global\n	nbthread 1|' \
     -e "s|/run/haproxy/asyncd.sock|$tmp/haproxy.sock|" \
     -e "s|^\(	bind \)127.0.0.1:8080$|\1127.0.0.1:$fport|" \
     -e "s|^\(	server asyncd1 \)127.0.0.1:8001$|\1127.0.0.1:$port1|" \
     -e "s|^\(	server asyncd2 \)127.0.0.1:8002$|\1127.0.0.1:$port2|" \
     -e "s|^\(	server asyncd3 \)127.0.0.1:8003$|\1127.0.0.1:$port3|" \
-    -e 's|^	option httplog$|	log-format "lb %ci %b/%s %ST %ts %rc %Tt %Ts.%ms %{+Q}r"|' \
+    -e "s|^	option httplog\$|	log-format \"$lf\"|" \
     -e 's|^\(	balance roundrobin\)$|\1\n	source 127.0.0.3|' \
     "$top_srcdir/conf/haproxy.cfg" >"$tmp/haproxy.cfg"
 [ "$ASYNCD_HAVE_PROXY" = 1 ] || sed -i 's/ send-proxy-v2$//' "$tmp/haproxy.cfg"
@@ -326,6 +333,10 @@ new_master() {
 	[ -n "$q" ] && [ "$q" != "$2" ] && alive "$q"
 }
 
+# Upgrades and reloads never close the listening sockets: haproxy must
+# not see an instance DOWN from here on (by a 503 of old workers that
+# drain beside new ones, say).
+downs0=$(downs)
 if [ "$ASYNCD_HAVE_UPGRADE" = 1 ]; then
 	phase upgrades
 	for i in 1 2 3; do
@@ -359,6 +370,7 @@ done
 # ---- the end: stop all, then count -------------------------------------------
 
 phase end
+downs1=$(downs)
 wait_until 10 "the load after the last step" load_moves
 kill -TERM "$loadpid"
 wait_until 20 "the client's end" dead "$loadpid"
@@ -419,6 +431,9 @@ awk 'NR == FNR { t[NR] = $1; p[NR] = $2; n = NR; next }
 	r[w]++ }
     END { for (w in r) printf "haproxy: %d requests retried during %s\n",
 	r[w], w }' "$tmp/phases" "$tmp/ha.req" | tee "$tmp/retried"
+[ "$downs1" -eq "$downs0" ] ||
+    fail "haproxy saw instances DOWN $((downs1 - downs0)) times during the" \
+    "upgrades and reloads: $(grep '^Server .* is DOWN' "$tmp/haproxy.log")"
 # With the drain, a stopping instance leaves the rotation through its
 # health check (Layer7, 503), not through a refused connection.
 if [ "$ASYNCD_HAVE_DRAIN" = 1 ]; then
@@ -450,7 +465,8 @@ other=$(awk -v a="$want" '$1 != a' "$tmp/access.load" | wc -l)
 grep -F '"GET /healthz ' "$tmp/access.all" | awk '$1 != "127.0.0.3"' \
     >"$tmp/access.hc"
 [ -s "$tmp/access.hc" ] &&
-    fail "health checks not from haproxy's 127.0.0.3: $(head -n 3 "$tmp/access.hc")"
+    fail "health checks not from haproxy's 127.0.0.3:" \
+    "$(head -n 3 "$tmp/access.hc")"
 for i in 1 2 3; do
 	grep -F '"GET /hello/lb ' "$tmp/a$i/access.log" | grep -q ' 200 ' ||
 	    fail "instance $i served none of the load"

@@ -6,11 +6,11 @@ tests/integration/haproxy.sh and bench/lb-rolling (never run alone).
         [--interval SECONDS] [--header "NAME: VALUE"] [--progress FILE]
 
 N threads (4), each with one keep-alive connection (a new one only after
-the server closed it or an error), send GET PATH back to back (or with a
-pause of --interval after each answer) until SIGTERM or SIGINT, or --max
-seconds (120), with the --header fields (any number) on each request.  Every response is counted by
-status, every failure (refused, reset, closed without a response, a
-timeout of 10 s) as an error with its kind.  --source binds the client's
+the server closed it or an error), send GET PATH with the --header fields
+(any number) back to back (or with a pause of --interval after each
+answer) until SIGTERM or SIGINT, or --max seconds (120).  Every response is
+counted by status, every failure (refused, reset, closed without a
+response, a timeout of 10 s) as an error with its kind.  --source binds the client's
 side to ADDR (another loopback address than the proxy's, so that the
 access log tells the client from the proxy).  --progress FILE holds the
 number of answers so far, rewritten every 0.1 s, so that the caller can
