@@ -12,27 +12,36 @@
 #     SIGUSR2, until the pid file names a new master and the old one exits;
 #   - reloads three times: SIGHUP, until its "reloaded:" line.
 # Then: the client saw no failure and no status but 2xx; haproxy logged
-# every request as a 2xx with the termination state "--"; every access-log
-# line of the load shows the client's address 127.0.0.2 when the instances
-# take the PROXY protocol (ASYNCD_HAVE_PROXY=1), haproxy's 127.0.0.3 when
-# not, and never the X-Forwarded-For that the client sends (10.9.9.9: the
-# client is no trusted proxy).  With the drain, the instances also left
-# haproxy's rotation by their health check (a 503) before they exited,
-# never by a refused connection, and haproxy retried no request during
-# the restarts.
+# every request as a 2xx with the termination state "--"; the access logs
+# hold at least as many lines of the load as the client got answers (a
+# graceful stop, upgrade or reload loses none); every one shows the
+# client's address 127.0.0.2 when the instances take the PROXY protocol
+# (ASYNCD_HAVE_PROXY=1), haproxy's 127.0.0.3 when not, and never the
+# X-Forwarded-For that the client sends (10.9.9.9: the client is no
+# trusted proxy); haproxy saw no instance DOWN during the upgrades and
+# reloads.  With the drain, the instances also left haproxy's rotation by
+# their health check (a 503) before they exited, never by a refused
+# connection, and haproxy retried no request during the restarts.
 #
-# What it catches, and what not: haproxy retries a request whose
-# connection was refused or closed before any response (conf/haproxy.cfg,
-# retry-on), on another instance, so an instance that vanishes between
-# requests costs nothing visible here.  It catches what haproxy cannot
-# retry: a 5xx or 503 answered by an instance (a stop that still routes
-# to a worker shutting down, /healthz or the app refusing), a connection
-# closed after part of a response, a request left unanswered past
-# haproxy's timeout server, an instance that does not come back (the
-# test then fails waiting for UP), and without the drain, a request
-# killed in flight (the retry-on empty-response retries it only if no
-# byte came back).  haproxy's stats (econ: refused connections, wretr:
-# retries) are printed at the end.
+# What it catches, and what not.  haproxy retries, on another instance, a
+# request whose connection was refused or closed before any response
+# (conf/haproxy.cfg, retry-on): so an instance that vanishes between
+# requests, even by SIGKILL (ASYNCD_LB_KILL=1), costs the client nothing;
+# the test then fails on the access-log lines the killed workers had not
+# written yet.  Without that retry-on (haproxy's default, conn-failure
+# only) a graceful stop without drain costs the client about 11 requests
+# in a run (the keep-alive race: an idle connection closed as haproxy
+# sends on it), which haproxy does not even log; the client's count
+# catches them.  It catches what haproxy cannot retry: a 5xx answered by
+# an instance (a worker shutting down, /healthz or the app refusing), a
+# connection closed after part of a response, a request left unanswered
+# past haproxy's timeout server, an instance that does not come back
+# (waiting for UP fails), an instance out of rotation when it should not
+# be, and with the drain, a drain too short for haproxy's checks (1 s
+# instead of 4: instances DOWN by refused connections, 213 retries).
+# haproxy's stats (econ: refused connections, wredis: requests sent to
+# another instance) and the retried requests per step are printed at the
+# end.
 #
 # The three switches are for features built elsewhere, 0 until they are
 # merged: ASYNCD_HAVE_DRAIN (timeouts.drain), ASYNCD_HAVE_PROXY (listen
