@@ -19,3 +19,6 @@ EXTRA_DIST += bench/coldstart bench/burst.c
 # per request (malloc_count.c, preloaded), POST bodies against aiohttp.
 EXTRA_DIST += bench/platform bench/malloc_count.c bench/echo_app.py \
 	bench/post.lua
+# bench/lb-rolling: rolling restarts, upgrades and reloads of three asyncd
+# and three nginx instances behind haproxy (conf/haproxy.cfg).
+EXTRA_DIST += bench/lb-rolling

@@ -87,11 +87,13 @@ asyncd_SOURCES = src/asyncd.c
 asyncd_LDADD = libasyncd.la
 
 # The configuration: asyncd.conf documents every setting; asyncd-fast.conf
-# is the same app without delays, for benchmarks.  `make install` puts
+# is the same app without delays, for benchmarks; haproxy.cfg puts haproxy
+# in front of three instances (README, "Behind a load balancer"; run by
+# tests/integration/haproxy.sh).  `make install` puts
 # asyncd.conf in $(sysconfdir)/asyncd/ unless one is there already (it is
 # the admin's file from then on); `make uninstall` removes it only if it is
 # still the one we installed.
-EXTRA_DIST += conf/asyncd.conf conf/asyncd-fast.conf
+EXTRA_DIST += conf/asyncd.conf conf/asyncd-fast.conf conf/haproxy.cfg
 asyncdconfdir = $(sysconfdir)/asyncd
 
 install-data-local: install-asyncd-conf
