@@ -43,9 +43,10 @@
 # another instance) and the retried requests per step are printed at the
 # end.
 #
-# The three switches are for features built elsewhere, 0 until they are
-# merged: ASYNCD_HAVE_DRAIN (timeouts.drain), ASYNCD_HAVE_PROXY (listen
-# ... proxy_protocol, trusted_proxies) and ASYNCD_HAVE_UPGRADE (SIGUSR2).
+# Three switches, all 1 by default, turn a feature off for an A/B run by
+# hand (bench/lb-rolling measures with them): ASYNCD_HAVE_DRAIN=0 (no
+# timeouts.drain), ASYNCD_HAVE_PROXY=0 (no proxy_protocol listeners, no
+# send-proxy-v2), ASYNCD_HAVE_UPGRADE=0 (no SIGUSR2 step).
 # Without haproxy (Debian's haproxy, which bootstrap and .ci/run install)
 # the test FAILS, unless ASYNCD_SKIP_HAPROXY=1 (then SKIP).  $HAPROXY
 # names another haproxy binary.  ASYNCD_LB_KILL=1 is the negative
@@ -59,8 +60,8 @@ set -u
 
 : "${top_srcdir:=.}" "${top_builddir:=.}"
 : "${ASYNCD_WRAPPER:=}"
-: "${ASYNCD_HAVE_DRAIN:=0}" "${ASYNCD_HAVE_PROXY:=0}"
-: "${ASYNCD_HAVE_UPGRADE:=0}" "${ASYNCD_LB_KILL:=0}"
+: "${ASYNCD_HAVE_DRAIN:=1}" "${ASYNCD_HAVE_PROXY:=1}"
+: "${ASYNCD_HAVE_UPGRADE:=1}" "${ASYNCD_LB_KILL:=0}"
 asyncd=$top_builddir/asyncd
 [ -x "$asyncd" ] || { echo "ERROR: $asyncd not built" >&2; exit 99; }
 # Debian's haproxy is in /usr/sbin, which a user's PATH may lack.
