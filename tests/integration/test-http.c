@@ -2015,8 +2015,14 @@ test_header_timeout_spares_a_blocked_write(void **state)
 			answered++;
 			p = q + oklen;
 		}
+		/* Once the last 200 is counted, what follows it stays: the
+		 * 408 may have come in the same read. */
 		rest = (size_t)(c->buf + c->len - p);
-		client_consume(c, c->len - (rest < oklen ? rest : oklen - 1));
+		if (answered >= sent / reqlen)
+			client_consume(c, (size_t)(p - c->buf));
+		else
+			client_consume(c, c->len - (rest < oklen ? rest :
+			    oklen - 1));
 	}
 	if (sent % reqlen != 0) {
 		/* The cut request: its head never ends, so 408 and EOF. */
