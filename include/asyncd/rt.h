@@ -32,13 +32,25 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
-#include <ev.h>
-
 #include <asyncd/version.h>
 
 ASYNCD_BEGIN_DECLS
 
 struct addrinfo;	/* <netdb.h>: rt_resolve's result */
+struct ev_loop;		/* <ev.h>: only for rt_loop_ev() */
+
+/*
+ * Room for one libev watcher inside the runtime's public structs, so that
+ * an owner embeds a watcher by value (no allocation per watcher) without
+ * <ev.h> becoming part of this API.  Each mirrors the layout of the libev
+ * watcher it holds (libev's EV_WATCHER, EV_WATCHER_LIST, EV_WATCHER_TIME
+ * with its default EV_COMMON): the runtime checks at build time that the
+ * watcher fits, so the sizes below are the ABI's, not libev's.  Private.
+ */
+struct rt__ev_io	{ int i[3]; void *p[3]; int fd, events; };
+struct rt__ev_timer	{ int i[3]; void *p[2]; double at, repeat; };
+struct rt__ev_signal	{ int i[3]; void *p[3]; int signum; };
+struct rt__ev_child	{ int i[3]; void *p[3]; int flags, pid, rpid, rstatus; };
 
 #define RT_FOREVER	(-1.0)
 
@@ -111,7 +123,11 @@ ASYNCD_API void	rt_loop_stop(void);
  * code of theirs runs): cancel and join them first. */
 ASYNCD_API void	rt_loop_close(void);
 
-/* The libev loop, to attach watchers of one's own. */
+/*
+ * The libev loop, for a program that wants a libev watcher the runtime
+ * does not offer (include <ev.h> yourself).  The runtime's own callback
+ * watchers (rt_watch, rt_timer, rt_signal, rt_child) need no libev.
+ */
 ASYNCD_API struct ev_loop *rt_loop_ev(void);
 
 /* The monotonic clock in seconds (CLOCK_MONOTONIC, read at each call, as
@@ -513,44 +529,107 @@ struct rt_ratelimit {
  */
 ASYNCD_API int	rt_ratelimit(struct rt_ratelimit *rl, unsigned long *suppressed);
 
-/* ---- fd readiness and signals -------------------------------------------- */
+/* ---- fd readiness ------------------------------------------------------- */
 
 /*
  * Suspends until fd is readable (RT_READ) or writable (RT_WRITE) (asyncio's
  * add_reader/add_writer, as a wait).  Returns 0, -ETIMEDOUT or -ECANCELED.
  * The fd stays owned by the caller.
  */
-#define RT_READ		EV_READ
-#define RT_WRITE	EV_WRITE
+#define RT_READ		0x01	/* libev's EV_READ */
+#define RT_WRITE	0x02	/* libev's EV_WRITE */
 ASYNCD_API int	rt_fd_wait(int fd, int events, double timeout);
 
+/* ---- callback watchers --------------------------------------------------- */
+
 /*
- * A plain callback watcher on an fd (asyncio's add_reader with a callback).
- * Embedded by its owner; cb(w, revents) runs from the loop, must not
- * suspend, and may stop the watcher.
+ * Callback watchers (watcher.c), for code that reacts rather than waits:
+ * a master process with no tasks, a server parking idle connections.  Each
+ * is embedded by its owner, which keeps it alive while started.  Callbacks
+ * run from the loop, never in signal context; they must not suspend, and
+ * may stop or restart their own watcher.  A watcher is started only when
+ * it is stopped or was never started (its storage may be uninitialised
+ * then); stopping a stopped watcher is harmless.  rt_timer is the
+ * exception: rt_timer_init once, then rt_timer_start at any time.
  */
+
+/* An fd's readiness (asyncio's add_reader/add_writer with a callback):
+ * cb(w, revents) with revents RT_READ and/or RT_WRITE. */
 struct rt_watch {
-	ev_io		 io;		/* private */
+	struct rt__ev_io io;		/* private */
 	void		(*cb)(struct rt_watch *w, int revents);
 	void		*arg;
 };
 ASYNCD_API void	rt_watch_start(struct rt_watch *w, int fd, int events,
 	    void (*cb)(struct rt_watch *w, int revents), void *arg);
 ASYNCD_API void	rt_watch_stop(struct rt_watch *w);
+/*
+ * rt_watch_start in two steps, for a watcher stopped and started again
+ * and again on one fd (a parked keep-alive connection): rt_watch_init
+ * prepares it, stopped; rt_watch_resume starts it as prepared (a no-op if
+ * started).  Cheaper than rt_watch_start each time: libev registers an fd
+ * with epoll again whenever a watcher is given it anew, and not when a
+ * prepared watcher resumes.
+ */
+ASYNCD_API void	rt_watch_init(struct rt_watch *w, int fd, int events,
+	    void (*cb)(struct rt_watch *w, int revents), void *arg);
+ASYNCD_API void	rt_watch_resume(struct rt_watch *w);
+ASYNCD_API int	rt_watch_active(const struct rt_watch *w);
+/* The fd being watched (the last one started). */
+ASYNCD_API int	rt_watch_fd(const struct rt_watch *w);
 
 /*
- * A signal handler that runs in the loop like any callback, never in signal
- * context (libev signal watchers; asyncio's add_signal_handler).  Embedded
- * by its owner.  Only the process's loop handles signals.
+ * A timer (asyncio's call_later, and a watchdog's kick): cb(t) runs
+ * `after` seconds from the call, then every `repeat` seconds if repeat > 0,
+ * on the monotonic clock (rt_loop_time's).  rt_timer_init prepares it once
+ * (a never-started timer is inactive); rt_timer_start (re)arms it.
+ */
+struct rt_timer {
+	struct rt__ev_timer ev;		/* private */
+	void		(*cb)(struct rt_timer *t);
+	void		*arg;
+};
+ASYNCD_API void	rt_timer_init(struct rt_timer *t, void (*cb)(struct rt_timer *t),
+	    void *arg);
+ASYNCD_API void	rt_timer_start(struct rt_timer *t, double after, double repeat);
+/* Re-arms a repeating timer to fire `repeat` seconds from now whether or
+ * not it is running (libev's ev_timer_again); repeat 0 stops it. */
+ASYNCD_API void	rt_timer_again(struct rt_timer *t, double repeat);
+ASYNCD_API void	rt_timer_stop(struct rt_timer *t);
+ASYNCD_API int	rt_timer_active(const struct rt_timer *t);
+/* Seconds until it fires (0 if due); meaningless when inactive. */
+ASYNCD_API double	rt_timer_remaining(const struct rt_timer *t);
+
+/*
+ * A signal handler that runs in the loop like any callback (libev signal
+ * watchers; asyncio's add_signal_handler).  Only the process's loop
+ * handles signals.  After fork, a child that keeps the parent's loop must
+ * stop the parent's signal watchers before starting its own for the same
+ * signals (libev keeps one watcher list per signal, process-wide).
  */
 struct rt_signal {
-	ev_signal	 sig;		/* private */
+	struct rt__ev_signal sig;	/* private */
 	void		(*cb)(struct rt_signal *s, int signum);
 	void		*arg;
 };
 ASYNCD_API void	rt_signal_start(struct rt_signal *s, int signum,
 	    void (*cb)(struct rt_signal *s, int signum), void *arg);
 ASYNCD_API void	rt_signal_stop(struct rt_signal *s);
+
+/*
+ * A child process's end (asyncio's child watchers; libev's ev_child, which
+ * reaps with waitpid from its SIGCHLD handler): cb(c, pid, status) with
+ * waitpid's status once the child pid, or any child for pid 0, has
+ * exited or been killed.  The watcher stays started: stop it when done.
+ */
+struct rt_child {
+	struct rt__ev_child ev;		/* private */
+	void		(*cb)(struct rt_child *c, pid_t pid, int status);
+	void		*arg;
+};
+ASYNCD_API void	rt_child_start(struct rt_child *c, pid_t pid,
+	    void (*cb)(struct rt_child *c, pid_t pid, int status), void *arg);
+ASYNCD_API void	rt_child_stop(struct rt_child *c);
 
 /* ---- streams ------------------------------------------------------------- */
 
@@ -682,7 +761,7 @@ struct rt_server {
 	int		 paused;	/* EMFILE backoff or at the cap */
 	int		 closing;
 	int		 reserve_fd;	/* spent to answer at EMFILE; -1 */
-	ev_timer	 pause_timer;
+	struct rt_timer	 pause_timer;
 	rt_conn_fn	 handler;
 	void		*arg;
 	struct rt_server_opts opts;

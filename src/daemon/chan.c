@@ -3,7 +3,7 @@
  * read and written from the loop, modelled on OpenBSD's imsg and on how
  * relayd's proc.c drives it (research/process-model.md §4.1).
  *
- * Reading: EV_READ is watched for the channel's whole life.  Each callback
+ * Reading: RT_READ is watched for the channel's whole life.  Each callback
  * does one read() into a fixed buffer (CHAN_RBUF, two maximal frames) and
  * then dispatches every complete frame in it; the partial frame left over
  * (a header or payload split across reads) moves to the front to be
@@ -13,10 +13,10 @@
  * always dispatched; so a read always has room and 0 from read() is EOF.
  *
  * Writing: chan_send() only appends a copy of the frame to a FIFO of
- * malloc'd frames, bounded to CHAN_WQ_MAX bytes, and starts EV_WRITE when
+ * malloc'd frames, bounded to CHAN_WQ_MAX bytes, and starts RT_WRITE when
  * the queue was empty.  The write callback hands the kernel up to
- * CHAN_IOV_MAX frames per sendmsg(), frees what went out and stops EV_WRITE
- * when the queue is empty (imsg_event_add()'s rule: EV_WRITE only while
+ * CHAN_IOV_MAX frames per sendmsg(), frees what went out and stops RT_WRITE
+ * when the queue is empty (imsg_event_add()'s rule: RT_WRITE only while
  * there is something to write, else a writable socket wakes the loop on
  * every iteration).  A queue node is allocated per message rather than a
  * fixed ring per channel: a master with 256 idle channels then holds no
@@ -278,7 +278,7 @@ chan_read(struct chan *c)
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return 0;	/* woken for EV_WRITE or spuriously */
+			return 0;	/* woken for RT_WRITE or spuriously */
 		chan_fail(c, -errno);
 		return 0;
 	}
@@ -429,7 +429,7 @@ chan_send(struct chan *c, uint16_t type, uint32_t id, pid_t pid,
 	c->queued += frame;
 	c->nsent++;
 	if (!c->writing) {
-		rt_watch_start(&c->ww, c->fd, EV_WRITE, chan_write_cb, c);
+		rt_watch_start(&c->ww, c->fd, RT_WRITE, chan_write_cb, c);
 		c->writing = 1;
 	}
 	return 0;
@@ -464,6 +464,6 @@ chan_init(struct chan *c, int fd, chan_msg_cb on_msg, chan_close_cb on_close,
 	c->on_msg = on_msg;
 	c->on_close = on_close;
 	c->arg = arg;
-	rt_watch_start(&c->rw, fd, EV_READ, chan_read_cb, c);
+	rt_watch_start(&c->rw, fd, RT_READ, chan_read_cb, c);
 	return 0;
 }

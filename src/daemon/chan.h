@@ -219,9 +219,9 @@ struct chan_qmsg;
  */
 struct chan {
 	int		 fd;		/* ro: -1 once closed */
-	int		 writing;	/* ro: 1 while EV_WRITE is watched,
+	int		 writing;	/* ro: 1 while RT_WRITE is watched,
 					   i.e. while chan_pending() > 0 */
-	struct rt_watch	 rw, ww;	/* private: EV_READ, EV_WRITE */
+	struct rt_watch	 rw, ww;	/* private: RT_READ, RT_WRITE */
 	unsigned char	*rbuf;		/* private: CHAN_RBUF bytes */
 	size_t		 rlen;		/* private: bytes in rbuf */
 	struct chan_qmsg *qhead;	/* private: the write queue, FIFO */

@@ -180,8 +180,8 @@ struct upgrade {
 	int		 killed;	/* old: gave up on it, sent SIGTERM */
 	char		 line[UPGRADE_LINE];
 	size_t		 len;
-	ev_io		 io;
-	ev_timer	 timer;
+	struct rt_watch	 io;
+	struct rt_timer	 timer;
 };
 
 static struct master {
@@ -199,7 +199,7 @@ static struct master {
 	struct slot		 slots[SLOTS_MAX];
 	sigset_t		 handled_set;	/* blocked across fork */
 	int			 stopping;	/* 1 graceful, 2 fast */
-	ev_timer		 drain_timer;	/* timeouts.drain, then QUIT */
+	struct rt_timer		 drain_timer;	/* timeouts.drain, then QUIT */
 	int			 started;	/* first generation was READY */
 	int			 pid_written;
 	int			 exit_status;
@@ -213,14 +213,14 @@ static struct master {
 	int			 nindex;	/* the highest number used */
 	struct chan_master_stats ms;	/* reloads, restarts, load time */
 	double			 next_loaded;	/* m.next's load time */
-	ev_timer		 heartbeat, ready_timer, kill_timer, respawn_timer,
+	struct rt_timer		 heartbeat, ready_timer, kill_timer, respawn_timer,
 				 watchdog;
 	double			 hb_last;	/* the heartbeat's last tick */
 	struct rt_signal	 sig[7];
-	ev_child		 child;
+	struct rt_child		 child;
 } m;
 
-/* Signals with a watcher of ours; SIGCHLD is libev's (ev_child below). */
+/* Signals with a watcher of ours; SIGCHLD is the runtime's (rt_child below). */
 static const int handled[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1,
     SIGUSR2, SIGWINCH };
 
@@ -940,9 +940,7 @@ gen_spawn(int gen, const struct asyncd_conf *conf)
 		if (master_spawn(gen, i, conf) == NULL)
 			return -1;
 	/* libev forbids setting an active timer. */
-	ev_timer_stop(rt_loop_ev(), &m.ready_timer);
-	ev_timer_set(&m.ready_timer, conf->timeouts.ready, 0.);
-	ev_timer_start(rt_loop_ev(), &m.ready_timer);
+	rt_timer_start(&m.ready_timer, conf->timeouts.ready, 0.);
 	return 0;
 }
 
@@ -964,9 +962,7 @@ master_exit_when_done(void)
 static void
 kill_timer_arm(double seconds)
 {
-	ev_timer_stop(rt_loop_ev(), &m.kill_timer);
-	ev_timer_set(&m.kill_timer, seconds, 0.);
-	ev_timer_start(rt_loop_ev(), &m.kill_timer);
+	rt_timer_start(&m.kill_timer, seconds, 0.);
 }
 
 /* The graceful stop proper: QUIT to every worker, SIGKILL what remains
@@ -1005,9 +1001,9 @@ master_stop(int fast, const char *why)
 		m.up.killed = 1;
 		(void)kill(m.up.pid, fast ? SIGKILL : SIGTERM);
 	}
-	ev_timer_stop(rt_loop_ev(), &m.respawn_timer);
-	ev_timer_stop(rt_loop_ev(), &m.ready_timer);
-	ev_timer_stop(rt_loop_ev(), &m.drain_timer);
+	rt_timer_stop(&m.respawn_timer);
+	rt_timer_stop(&m.ready_timer);
+	rt_timer_stop(&m.drain_timer);
 	if (fast) {
 		log_info("%s again: fast stop", why);
 		for (i = 0; i < SLOTS_MAX; i++)
@@ -1023,8 +1019,7 @@ master_stop(int fast, const char *why)
 		for (i = 0; i < SLOTS_MAX; i++)
 			if (m.slots[i].used)
 				slot_send(&m.slots[i], CHAN_DRAIN, NULL, 0);
-		ev_timer_set(&m.drain_timer, m.conf.timeouts.drain, 0.);
-		ev_timer_start(rt_loop_ev(), &m.drain_timer);
+		rt_timer_start(&m.drain_timer, m.conf.timeouts.drain, 0.);
 	} else {
 		log_info("%s: graceful stop (at most %g s)", why,
 		    m.conf.timeouts.shutdown);
@@ -1034,22 +1029,18 @@ master_stop(int fast, const char *why)
 }
 
 static void
-drain_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
+drain_timer_cb(struct rt_timer *w)
 {
-	(void)ev;
 	(void)w;
-	(void)revents;
 	log_info("drained for %g s: graceful stop (at most %g s)",
 	    m.conf.timeouts.drain, m.conf.timeouts.shutdown);
 	master_quit_all();
 }
 
 static void
-kill_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
+kill_timer_cb(struct rt_timer *w)
 {
-	(void)ev;
 	(void)w;
-	(void)revents;
 	if (slots_alive(-1) > 0) {
 		log_warn("%zu worker%s still running: SIGKILL", slots_alive(-1),
 		    slots_alive(-1) == 1 ? "" : "s");
@@ -1073,8 +1064,8 @@ master_trip(const char *why)
 			m.slots[i].quitting = 1;
 	gen_signal(-1, SIGKILL);
 	m.stopping = 2;
-	ev_timer_stop(rt_loop_ev(), &m.respawn_timer);
-	ev_timer_stop(rt_loop_ev(), &m.ready_timer);
+	rt_timer_stop(&m.respawn_timer);
+	rt_timer_stop(&m.ready_timer);
 	(void)notify_stopping();
 	master_exit_when_done();
 }
@@ -1155,7 +1146,7 @@ upgrade_close(void)
 {
 	if (m.up.fd == -1)
 		return;
-	ev_io_stop(rt_loop_ev(), &m.up.io);
+	rt_watch_stop(&m.up.io);
 	(void)close(m.up.fd);	/* a socket of ours: nothing to lose */
 	m.up.fd = -1;
 	m.up.len = 0;
@@ -1223,7 +1214,7 @@ upgrade_handover(void)
 	pid_t pid = m.up.pid;
 	size_t i;
 
-	ev_timer_stop(rt_loop_ev(), &m.up.timer);
+	rt_timer_stop(&m.up.timer);
 	/* Before TAKEOVER: the new master's READY=1 must find systemd
 	 * already knowing it as the main process. */
 	(void)notify_send("MAINPID=%ld\nSTATUS=upgraded: pid %ld serving",
@@ -1246,8 +1237,8 @@ upgrade_handover(void)
 	 * serve what comes next.
 	 */
 	m.stopping = 1;
-	ev_timer_stop(rt_loop_ev(), &m.respawn_timer);
-	ev_timer_stop(rt_loop_ev(), &m.ready_timer);
+	rt_timer_stop(&m.respawn_timer);
+	rt_timer_stop(&m.ready_timer);
 	for (i = 0; i < SLOTS_MAX; i++)
 		if (m.slots[i].used)
 			slot_quit(&m.slots[i], m.conf.timeouts.shutdown, 1);
@@ -1284,7 +1275,7 @@ upgrade_reaped(int status)
 			break;
 		}
 	}
-	ev_timer_stop(rt_loop_ev(), &m.up.timer);
+	rt_timer_stop(&m.up.timer);
 	upgrade_close();
 	m.up.pid = 0;
 	if (m.up.handed)
@@ -1304,10 +1295,8 @@ upgrade_reaped(int status)
 
 /* Old master: no READY in time.  SIGTERM, then SIGKILL as a stop would. */
 static void
-upgrade_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
+upgrade_timer_cb(struct rt_timer *w)
 {
-	(void)ev;
-	(void)revents;
 	if (m.up.pid == 0 || m.up.handed)
 		return;
 	if (m.up.killed) {
@@ -1319,8 +1308,7 @@ upgrade_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
 	    m.conf.timeouts.ready + UPGRADE_WAIT);
 	m.up.killed = 1;
 	(void)kill(m.up.pid, SIGTERM);
-	ev_timer_set(w, m.conf.timeouts.shutdown + KILL_GRACE, 0.);
-	ev_timer_start(rt_loop_ev(), w);
+	rt_timer_start(w, m.conf.timeouts.shutdown + KILL_GRACE, 0.);
 }
 
 static void
@@ -1347,13 +1335,12 @@ upgrade_line(const char *line)
  * stop, leaves the sockets to it).
  */
 static void
-upgrade_io_cb(struct ev_loop *ev, ev_io *w, int revents)
+upgrade_io_cb(struct rt_watch *w, int revents)
 {
 	char *nl;
 	ssize_t n;
 	size_t used;
 
-	(void)ev;
 	(void)w;
 	(void)revents;
 	n = read(m.up.fd, m.up.line + m.up.len, sizeof(m.up.line) - 1 -
@@ -1395,8 +1382,7 @@ upgrade_watch(int fd)
 	m.up.len = 0;
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
 		log_warn("upgrade: O_NONBLOCK: %s", strerror(errno));
-	ev_io_init(&m.up.io, upgrade_io_cb, fd, EV_READ);
-	ev_io_start(rt_loop_ev(), &m.up.io);
+	rt_watch_start(&m.up.io, fd, RT_READ, upgrade_io_cb, NULL);
 }
 
 /*
@@ -1528,8 +1514,7 @@ master_upgrade(void)
 	m.up.pid = pid;
 	m.up.killed = 0;
 	upgrade_watch(sv[0]);
-	ev_timer_set(&m.up.timer, m.conf.timeouts.ready + UPGRADE_WAIT, 0.);
-	ev_timer_start(rt_loop_ev(), &m.up.timer);
+	rt_timer_start(&m.up.timer, m.conf.timeouts.ready + UPGRADE_WAIT, 0.);
 	log_info("SIGUSR2: upgrading: started %s (pid %ld)", m.self,
 	    (long)pid);
 	(void)notify_status("upgrading: new master pid %ld starting",
@@ -1578,7 +1563,7 @@ master_gen_ready(int gen)
 {
 	size_t i;
 
-	ev_timer_stop(rt_loop_ev(), &m.ready_timer);
+	rt_timer_stop(&m.ready_timer);
 	if (!m.started) {
 		m.started = 1;
 		log_info("asyncd %s started: %d worker%s (pid %ld)",
@@ -1604,8 +1589,7 @@ master_gen_ready(int gen)
 	m.logs_moved = 0;
 	listeners_commit();
 	/* The heartbeat's period follows the new configuration. */
-	m.heartbeat.repeat = m.conf.timeouts.heartbeat / 4;
-	ev_timer_again(rt_loop_ev(), &m.heartbeat);
+	rt_timer_again(&m.heartbeat, m.conf.timeouts.heartbeat / 4);
 	m.hb_last = now_mono();		/* the next tick is a period away */
 	log_info("reloaded: generation %d serving with %d worker%s", gen,
 	    workers_wanted(&m.conf), workers_wanted(&m.conf) == 1 ? "" : "s");
@@ -1625,7 +1609,7 @@ reload_abort(const char *why)
 	log_error("reload failed: %s; the previous configuration keeps "
 	    "serving", why);
 	m.ms.reloads_failed++;
-	ev_timer_stop(rt_loop_ev(), &m.ready_timer);
+	rt_timer_stop(&m.ready_timer);
 	for (i = 0; i < SLOTS_MAX; i++)
 		if (m.slots[i].used && m.slots[i].gen == m.next_gen) {
 			m.slots[i].quitting = 1;
@@ -1645,11 +1629,9 @@ reload_abort(const char *why)
 }
 
 static void
-ready_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
+ready_timer_cb(struct rt_timer *w)
 {
-	(void)ev;
 	(void)w;
-	(void)revents;
 	if (!m.started)
 		master_trip("workers did not become ready in time");
 	else if (m.next_gen != 0)
@@ -1708,24 +1690,21 @@ respawn_later(void)
 	if (m.backoff > BACKOFF_MAX)
 		m.backoff = BACKOFF_MAX;
 	if (m.respawn_pending)
-		return ev_timer_remaining(rt_loop_ev(), &m.respawn_timer);
+		return rt_timer_remaining(&m.respawn_timer);
 	m.respawn_pending = 1;
-	ev_timer_set(&m.respawn_timer, m.backoff, 0.);
-	ev_timer_start(rt_loop_ev(), &m.respawn_timer);
+	rt_timer_start(&m.respawn_timer, m.backoff, 0.);
 	return m.backoff;
 }
 
 static void
-respawn_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
+respawn_timer_cb(struct rt_timer *w)
 {
 	int index, wanted = workers_wanted(&m.conf);
 	struct slot *sl;
 	size_t i;
 	int have;
 
-	(void)ev;
 	(void)w;
-	(void)revents;
 	m.respawn_pending = 0;
 	if (m.stopping)
 		return;
@@ -1808,20 +1787,19 @@ worker_died(struct slot *sl, int status)
 /*
  * A child ended.  libev's default loop reaps children itself (its SIGCHLD
  * watcher calls waitpid(-1)), so a waitpid of ours would find nothing: the
- * pid and status come from an ev_child watcher for any pid.
+ * pid and status come from a child watcher for any pid.
  */
 static void
-child_cb(struct ev_loop *ev, ev_child *w, int revents)
+child_cb(struct rt_child *w, pid_t pid, int status)
 {
 	struct slot *sl;
 
-	(void)ev;
-	(void)revents;
-	if (m.up.pid != 0 && w->rpid == m.up.pid) {
-		upgrade_reaped(w->rstatus);
+	(void)w;
+	if (m.up.pid != 0 && pid == m.up.pid) {
+		upgrade_reaped(status);
 		return;
 	}
-	if ((sl = slot_by_pid(w->rpid)) == NULL)
+	if ((sl = slot_by_pid(pid)) == NULL)
 		return;
 	/* What it said last (READY, then died) counts before its death. */
 	if (sl->chan_open)
@@ -1833,21 +1811,21 @@ child_cb(struct ev_loop *ev, ev_child *w, int revents)
 	/* Its counts stay its worker number's. */
 	http_stats_add(&m.base[sl->index], &sl->counters);
 	sl->used = 0;
-	worker_died(sl, w->rstatus);
+	worker_died(sl, status);
 	if (m.stopping)
 		master_exit_when_done();
 }
 
 static void
-heartbeat_cb(struct ev_loop *ev, ev_timer *w, int revents)
+heartbeat_cb(struct rt_timer *w)
 {
 	double now = now_mono(), limit = m.conf.timeouts.heartbeat;
+	double period = limit / 4;	/* the timer's repeat */
 	struct slot *sl;
 	size_t i;
 	int paused = 0;
 
-	(void)ev;
-	(void)revents;
+	(void)w;
 	/*
 	 * A tick more than a period late means the master itself did not
 	 * run (SIGSTOP and SIGCONT, a suspended VM, a debugger): the PONGs
@@ -1859,9 +1837,9 @@ heartbeat_cb(struct ev_loop *ev, ev_timer *w, int revents)
 	 * counts for nothing), so a worker really hung is still caught,
 	 * one timeout later.
 	 */
-	if (m.hb_last != 0 && now - m.hb_last > 2 * w->repeat) {
+	if (m.hb_last != 0 && now - m.hb_last > 2 * period) {
 		log_warn("master was paused %.1f s: heartbeats restart",
-		    now - m.hb_last - w->repeat);
+		    now - m.hb_last - period);
 		paused = 1;
 	}
 	m.hb_last = now;
@@ -1896,11 +1874,9 @@ heartbeat_cb(struct ev_loop *ev, ev_timer *w, int revents)
 }
 
 static void
-watchdog_cb(struct ev_loop *ev, ev_timer *w, int revents)
+watchdog_cb(struct rt_timer *w)
 {
-	(void)ev;
 	(void)w;
-	(void)revents;
 	(void)notify_watchdog();
 }
 
@@ -1968,22 +1944,20 @@ master_run(struct asyncd_conf *conf, const char *path, const char *self)
 	sigaddset(&m.handled_set, SIGCHLD);
 	for (i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
 		sigaddset(&m.handled_set, handled[i]);
-	ev_child_init(&m.child, child_cb, 0, 0);
-	ev_child_start(rt_loop_ev(), &m.child);
+	rt_child_start(&m.child, 0, child_cb, NULL);
 	for (i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
 		rt_signal_start(&m.sig[i], handled[i], signal_cb, NULL);
 
-	ev_timer_init(&m.heartbeat, heartbeat_cb, 0.,
-	    m.conf.timeouts.heartbeat / 4);
-	ev_timer_again(rt_loop_ev(), &m.heartbeat);
-	ev_timer_init(&m.ready_timer, ready_timer_cb, 0., 0.);
-	ev_timer_init(&m.kill_timer, kill_timer_cb, 0., 0.);
-	ev_timer_init(&m.drain_timer, drain_timer_cb, 0., 0.);
-	ev_timer_init(&m.respawn_timer, respawn_timer_cb, 0., 0.);
-	ev_timer_init(&m.up.timer, upgrade_timer_cb, 0., 0.);
+	rt_timer_init(&m.heartbeat, heartbeat_cb, NULL);
+	rt_timer_again(&m.heartbeat, m.conf.timeouts.heartbeat / 4);
+	rt_timer_init(&m.ready_timer, ready_timer_cb, NULL);
+	rt_timer_init(&m.kill_timer, kill_timer_cb, NULL);
+	rt_timer_init(&m.drain_timer, drain_timer_cb, NULL);
+	rt_timer_init(&m.respawn_timer, respawn_timer_cb, NULL);
+	rt_timer_init(&m.up.timer, upgrade_timer_cb, NULL);
 	if ((wd = notify_watchdog_usec()) > 0) {
-		ev_timer_init(&m.watchdog, watchdog_cb, 0., wd / 2e6);
-		ev_timer_again(rt_loop_ev(), &m.watchdog);
+		rt_timer_init(&m.watchdog, watchdog_cb, NULL);
+		rt_timer_again(&m.watchdog, wd / 2e6);
 	}
 
 	m.gen = m.cur = 1;

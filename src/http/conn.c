@@ -11,7 +11,7 @@
  *
  * When no byte of a next request is buffered, the connection parks
  * (server.c): the task ends, its stack and buffers go back to their pools,
- * and an ev_io waits for the next request in a few hundred bytes.
+ * and an rt_watch waits for the next request in a few hundred bytes.
  *
  * A handler's run, with its route's options: the task is named after the
  * route ("GET /hello/{name}", what a crash or overflow report and

@@ -181,7 +181,7 @@ struct http_conn {
 
 /* A parked keep-alive (or fresh) connection.  Owned by the server. */
 struct http_idle {
-	ev_io			 io;		/* first: the callback's watcher */
+	struct rt_watch		 io;		/* prepared once per connection */
 	struct http_server	*server;
 	struct http_idle	*next, *prev;	/* its death queue, oldest first */
 	double			 deadline;
@@ -248,7 +248,7 @@ struct http_server {
 						   check their own) */
 
 	struct http__queue	 q[HTTP__Q_COUNT];
-	ev_timer		 idle_timer;
+	struct rt_timer		 idle_timer;
 	struct http_idle	*idle_free;
 	struct http_idle	**byfd;		/* each connection's record, by fd */
 	size_t			 nbyfd;
@@ -261,7 +261,7 @@ struct http_server {
 	/* Access log: lines gather here, written when full and each second. */
 	char			*alog;
 	size_t			 alog_len;
-	ev_timer		 alog_timer;
+	struct rt_timer		 alog_timer;
 	uint64_t		 alog_dropped;	/* bytes lost to write errors */
 	int			 alog_failing;	/* the last write failed */
 	struct http_logfmt	 alog_fmt;	/* conf's, or combined */

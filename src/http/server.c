@@ -5,7 +5,7 @@
  * Accepting and the task per active connection come from the runtime's TCP
  * server (rt_server).  What this file adds is parking: a connection waiting
  * for its next request (or for the first bytes of its first) gives back its
- * task, stack and buffers and becomes a struct http_idle with an ev_io on
+ * task, stack and buffers and becomes a struct http_idle with an rt_watch on
  * its fd, in one of two death queues.  Readable again, it is resumed in a
  * fresh task through rt_server_resume, which keeps it counted for the cap
  * and for shutdown all along (rt_server_hold).  A queue's head past its
@@ -128,12 +128,12 @@ idle_rearm(struct http_server *s)
 	for (q = 0; q < HTTP__Q_COUNT; q++)
 		if (s->q[q].head != NULL && s->q[q].head->deadline < next)
 			next = s->q[q].head->deadline;
-	ev_timer_stop(rt_loop_ev(), &s->idle_timer);
-	if (next == HUGE_VAL)
+	if (next == HUGE_VAL) {
+		rt_timer_stop(&s->idle_timer);
 		return;
+	}
 	after = next - rt_loop_time();
-	ev_timer_set(&s->idle_timer, after > 0 ? after : 0, 0.);
-	ev_timer_start(rt_loop_ev(), &s->idle_timer);
+	rt_timer_start(&s->idle_timer, after > 0 ? after : 0, 0.);
 }
 
 static void
@@ -162,7 +162,7 @@ http__idle_release(struct http_server *s, int fd)
 
 	if (fd < 0 || (size_t)fd >= s->nbyfd || (id = s->byfd[fd]) == NULL)
 		return;
-	ev_io_stop(rt_loop_ev(), &id->io);	/* before the fd is closed */
+	rt_watch_stop(&id->io);		/* before the fd is closed */
 	s->byfd[fd] = NULL;
 	id->next = s->idle_free;
 	s->idle_free = id;
@@ -179,7 +179,7 @@ http__idle_serving(struct http_server *s, int fd)
 static void
 idle_close(struct http_server *s, struct http_idle *id)
 {
-	int fd = id->io.fd;
+	int fd = rt_watch_fd(&id->io);
 
 	idle_unlink(s, id);
 	http__idle_release(s, fd);
@@ -189,15 +189,12 @@ idle_close(struct http_server *s, struct http_idle *id)
 }
 
 static void
-idle_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
+idle_timer_cb(struct rt_timer *w)
 {
-	struct http_server *s = (struct http_server *)(void *)((char *)w -
-	    offsetof(struct http_server, idle_timer));
+	struct http_server *s = w->arg;
 	double now = rt_loop_time();
 	int q;
 
-	(void)ev;
-	(void)revents;
 	for (q = 0; q < HTTP__Q_COUNT; q++)
 		while (s->q[q].head != NULL && s->q[q].head->deadline <= now) {
 			s->st.timeouts[q == HTTP__Q_FRESH ? HTTP_TMO_HEADER :
@@ -213,7 +210,7 @@ idle_resume(struct http_server *s, struct http_idle *id)
 {
 	struct sockaddr_storage peer = id->peer;
 	socklen_t len = id->peerlen;
-	int fd = id->io.fd, was_head = id->prev == NULL;
+	int fd = rt_watch_fd(&id->io), was_head = id->prev == NULL;
 
 	idle_unlink(s, id);
 	/* On failure the runtime closed the fd and dropped the hold. */
@@ -232,15 +229,15 @@ idle_resume(struct http_server *s, struct http_idle *id)
  * epoll is level-triggered and would report them at every poll until then.
  */
 static void
-idle_ready_cb(struct ev_loop *ev, ev_io *w, int revents)
+idle_ready_cb(struct rt_watch *w, int revents)
 {
-	struct http_idle *id = (struct http_idle *)(void *)w;
+	struct http_idle *id = w->arg;
 
 	(void)revents;
 	if (id->state == HTTP__IDLE_PARKED)
 		idle_resume(id->server, id);
 	else if (id->state == HTTP__IDLE_SERVING)
-		ev_io_stop(ev, w);
+		rt_watch_stop(w);
 }
 
 int
@@ -257,7 +254,7 @@ http__idle_park(struct http_server *s, int fd,
 	 * serves the connection.  Why: libev keeps a stopped fd registered
 	 * with epoll but, when a watcher starts on it in a later loop
 	 * iteration, registers it again: an EPOLL_CTL_ADD failing with EEXIST
-	 * (a watcher given its fd by ev_io_init does so even within one
+	 * (a watcher given its fd by rt_watch_start does so even within one
 	 * iteration).  With the 0.5 s app every request spanned iterations:
 	 * 1.8 epoll_ctl calls per request (strace), none now.
 	 */
@@ -278,7 +275,7 @@ http__idle_park(struct http_server *s, int fd,
 			s->idle_free = id->next;
 		else if ((id = server_realloc(NULL, sizeof(*id))) == NULL)
 			return -ENOMEM;
-		ev_io_init(&id->io, idle_ready_cb, fd, EV_READ);
+		rt_watch_init(&id->io, fd, RT_READ, idle_ready_cb, id);
 		s->byfd[fd] = id;
 	}
 	id->server = s;
@@ -287,8 +284,7 @@ http__idle_park(struct http_server *s, int fd,
 	id->peer = *peer;
 	id->peerlen = peerlen;
 	id->state = HTTP__IDLE_PARKED;
-	if (!ev_is_active(&id->io))
-		ev_io_start(rt_loop_ev(), &id->io);
+	rt_watch_resume(&id->io);
 	id->next = NULL;
 	id->prev = q->tail;
 	if (q->tail != NULL)
@@ -382,13 +378,10 @@ accept_error_cb(int err, void *arg)
 }
 
 static void
-alog_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
+alog_timer_cb(struct rt_timer *w)
 {
-	struct http_server *s = (struct http_server *)(void *)((char *)w -
-	    offsetof(struct http_server, alog_timer));
+	struct http_server *s = w->arg;
 
-	(void)ev;
-	(void)revents;
 	if (s->alog_len > 0)
 		http__access_flush(s);
 }
@@ -477,9 +470,8 @@ http_server_new(const struct http_server_conf *conf, char *err,
 	/* The arena holds a copy of the head and what accessors decode of
 	 * it (each at most as long as the head). */
 	s->arena_cap = 2 * (size_t)conf->limits.max_head + 8192;
-	ev_timer_init(&s->idle_timer, idle_timer_cb, 0., 0.);
-	ev_timer_init(&s->alog_timer, alog_timer_cb, conf->access_flush,
-	    conf->access_flush);
+	rt_timer_init(&s->idle_timer, idle_timer_cb, s);
+	rt_timer_init(&s->alog_timer, alog_timer_cb, s);
 	return s;
 }
 
@@ -512,7 +504,8 @@ int
 http_server_start(struct http_server *s)
 {
 	if (s->conf->access_fd != NULL && s->conf->access_flush > 0)
-		ev_timer_start(rt_loop_ev(), &s->alog_timer);
+		rt_timer_start(&s->alog_timer, s->conf->access_flush,
+		    s->conf->access_flush);
 	return rt_server_start(&s->tcp, conn_handler, s);
 }
 
@@ -546,8 +539,8 @@ http_server_shutdown(struct http_server *s, double timeout, int serve_idle)
 		rt_server_cancel_all(&s->tcp);
 		(void)rt_server_wait_idle(&s->tcp, RT_FOREVER);
 	}
-	ev_timer_stop(rt_loop_ev(), &s->idle_timer);
-	ev_timer_stop(rt_loop_ev(), &s->alog_timer);
+	rt_timer_stop(&s->idle_timer);
+	rt_timer_stop(&s->alog_timer);
 	http__access_flush(s);
 	return cancelled;
 }
@@ -579,8 +572,8 @@ http_server_free(struct http_server *s)
 	if (s == NULL)
 		return;
 	rt_server_close(&s->tcp);
-	ev_timer_stop(rt_loop_ev(), &s->alog_timer);
-	ev_timer_stop(rt_loop_ev(), &s->idle_timer);
+	rt_timer_stop(&s->alog_timer);
+	rt_timer_stop(&s->idle_timer);
 	while ((id = s->idle_free) != NULL) {
 		s->idle_free = id->next;
 		free(id);

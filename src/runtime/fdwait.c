@@ -1,16 +1,11 @@
 /*
- * fdwait.c - fd readiness for tasks and callbacks, and signal handlers.
+ * fdwait.c - fd readiness for tasks.
  *
  * rt_fd_wait arms the waiting task's own ev_io (one per task: a task waits
  * on one thing at a time) and suspends; rt__wake stops it, whichever of
  * readiness, timeout or cancellation ends the wait.  libev applies watcher
  * changes lazily at its next poll and compares the fd's event mask, so a
  * task that waits on the same fd again and again costs no epoll_ctl.
- *
- * Signals: libev's ev_signal turns the signal into a callback run from the
- * loop (the handler only writes to a pipe/eventfd), so the callbacks may do
- * anything a callback may.  SIGPIPE is ignored at loop start (loop.c), and
- * sockets are written with MSG_NOSIGNAL besides.
  */
 #include "config.h"
 
@@ -83,62 +78,4 @@ rt_fd_wait(int fd, int events, double timeout)
 	 * expired): then nothing stopped the watcher yet. */
 	rt__task_io_stop(t, l->ev);
 	return err;
-}
-
-static void
-watch_cb(struct ev_loop *ev, ev_io *io, int revents)
-{
-	struct rt_watch *w = (struct rt_watch *)(void *)io;
-
-	(void)ev;
-	w->cb(w, revents);
-}
-
-void
-rt__watch_init(struct rt_watch *w, int fd, int events,
-    void (*cb)(struct rt_watch *w, int revents), void *arg)
-{
-	w->cb = cb;
-	w->arg = arg;
-	ev_io_init(&w->io, watch_cb, fd, events);
-}
-
-void
-rt_watch_start(struct rt_watch *w, int fd, int events,
-    void (*cb)(struct rt_watch *w, int revents), void *arg)
-{
-	rt__watch_init(w, fd, events, cb, arg);
-	ev_io_start(rt__loop->ev, &w->io);
-}
-
-void
-rt_watch_stop(struct rt_watch *w)
-{
-	ev_io_stop(rt__loop->ev, &w->io);
-}
-
-static void
-signal_cb(struct ev_loop *ev, ev_signal *sig, int revents)
-{
-	struct rt_signal *s = (struct rt_signal *)(void *)sig;
-
-	(void)ev;
-	(void)revents;
-	s->cb(s, sig->signum);
-}
-
-void
-rt_signal_start(struct rt_signal *s, int signum,
-    void (*cb)(struct rt_signal *s, int signum), void *arg)
-{
-	s->cb = cb;
-	s->arg = arg;
-	ev_signal_init(&s->sig, signal_cb, signum);
-	ev_signal_start(rt__loop->ev, &s->sig);
-}
-
-void
-rt_signal_stop(struct rt_signal *s)
-{
-	ev_signal_stop(rt__loop->ev, &s->sig);
 }

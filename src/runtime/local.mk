@@ -13,6 +13,7 @@ src_runtime_libruntime_la_SOURCES = \
 	src/runtime/future.c \
 	src/runtime/gen.c \
 	src/runtime/fdwait.c \
+	src/runtime/watcher.c \
 	src/runtime/stream.c \
 	src/runtime/tcp.c \
 	src/runtime/resolve.c \

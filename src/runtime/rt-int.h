@@ -312,9 +312,6 @@ int	rt__timer_add(struct rt_task *t, double deadline);
 void	rt__timer_del(struct rt_task *t);
 void	rt__timer_close(struct rt__loop *l);
 
-/* Prepares an rt_watch without starting it. */
-void	rt__watch_init(struct rt_watch *w, int fd, int events,
-	    void (*cb)(struct rt_watch *w, int revents), void *arg);
 
 /* Detaches the resolver threads from the loop being closed. */
 void	rt__resolve_close(void);

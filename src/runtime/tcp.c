@@ -42,11 +42,14 @@
 
 #define ACCEPT_BATCH	64
 
+static void	pause_cb(struct rt_timer *t);
+
 void
 rt_server_init(struct rt_server *s, const struct rt_server_opts *opts)
 {
 	memset(s, 0, sizeof(*s));
 	s->reserve_fd = -1;
+	rt_timer_init(&s->pause_timer, pause_cb, s);
 	if (opts != NULL)
 		s->opts = *opts;
 	/* The kernel caps it at net.core.somaxconn (4096 since Linux 5.4);
@@ -143,7 +146,7 @@ watchers_start(struct rt_server *s)
 	if (s->accepting || s->closing)
 		return;
 	for (i = 0; i < s->nfds; i++)
-		ev_io_start(rt__loop->ev, &s->w[i].io);
+		rt_watch_resume(&s->w[i]);
 	s->accepting = 1;
 }
 
@@ -155,18 +158,15 @@ watchers_stop(struct rt_server *s)
 	if (!s->accepting)
 		return;
 	for (i = 0; i < s->nfds; i++)
-		ev_io_stop(rt__loop->ev, &s->w[i].io);
+		rt_watch_stop(&s->w[i]);
 	s->accepting = 0;
 }
 
 static void
-pause_cb(struct ev_loop *ev, ev_timer *w, int revents)
+pause_cb(struct rt_timer *t)
 {
-	struct rt_server *s = (struct rt_server *)(void *)((char *)w -
-	    offsetof(struct rt_server, pause_timer));
+	struct rt_server *s = t->arg;
 
-	(void)ev;
-	(void)revents;
 	s->paused = 0;
 	if (s->opts.max_conns == 0 || s->nconns < s->opts.max_conns)
 		watchers_start(s);
@@ -177,7 +177,7 @@ static void
 conn_gone(struct rt_server *s)
 {
 	s->nconns--;
-	if (s->paused && !ev_is_active(&s->pause_timer) && !s->closing) {
+	if (s->paused && !rt_timer_active(&s->pause_timer) && !s->closing) {
 		/* We were at the cap: there is room again. */
 		s->paused = 0;
 		watchers_start(s);
@@ -302,7 +302,7 @@ accept_cb(struct rt_watch *w, int revents)
 	(void)revents;
 	for (i = 0; i < ACCEPT_BATCH; i++) {
 		len = sizeof(peer);
-		fd = accept4(w->io.fd, (struct sockaddr *)&peer, &len,
+		fd = accept4(rt_watch_fd(w), (struct sockaddr *)&peer, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)
@@ -316,15 +316,14 @@ accept_cb(struct rt_watch *w, int revents)
 					continue;
 				}
 				if ((err == -EMFILE || err == -ENFILE) &&
-				    accept_spare(s, w->io.fd, err) == 0)
+				    accept_spare(s, rt_watch_fd(w), err) == 0)
 					continue;
 				/* Out of descriptors or memory: back off. */
 				s->emfile_pauses++;
 				s->paused = 1;
 				watchers_stop(s);
-				ev_timer_init(&s->pause_timer, pause_cb,
+				rt_timer_start(&s->pause_timer,
 				    s->opts.emfile_pause, 0.);
-				ev_timer_start(rt__loop->ev, &s->pause_timer);
 			}
 			return;		/* EAGAIN: the backlog is empty */
 		}
@@ -403,7 +402,7 @@ rt_server_start(struct rt_server *s, rt_conn_fn handler, void *arg)
 	if (s->reserve_fd < 0)
 		s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	for (i = 0; i < s->nfds; i++) {
-		rt__watch_init(&s->w[i], s->fds[i], EV_READ, accept_cb, s);
+		rt_watch_init(&s->w[i], s->fds[i], EV_READ, accept_cb, s);
 	}
 	watchers_start(s);
 	return 0;
@@ -414,8 +413,7 @@ rt_server_stop_accepting(struct rt_server *s)
 {
 	s->closing = 1;
 	watchers_stop(s);
-	if (ev_is_active(&s->pause_timer))
-		ev_timer_stop(rt__loop->ev, &s->pause_timer);
+	rt_timer_stop(&s->pause_timer);
 }
 
 size_t

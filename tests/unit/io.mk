@@ -1,10 +1,16 @@
-# tests/unit: tests of the runtime's I/O modules (fdwait.c, stream.c, tcp.c
-# with resolve.c), one program each.  They talk only to 127.0.0.1 and ::1.
+# tests/unit: tests of the runtime's I/O modules (fdwait.c, watcher.c,
+# stream.c, tcp.c with resolve.c), one program each.  They talk only to 127.0.0.1 and ::1.
 check_PROGRAMS += tests/unit/test-rt-fdwait
 TESTS += tests/unit/test-rt-fdwait
 tests_unit_test_rt_fdwait_CPPFLAGS = $(RT_CPPFLAGS)
 tests_unit_test_rt_fdwait_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_rt_fdwait_LDADD = $(RT_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test-rt-watcher
+TESTS += tests/unit/test-rt-watcher
+tests_unit_test_rt_watcher_CPPFLAGS = $(RT_CPPFLAGS)
+tests_unit_test_rt_watcher_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_rt_watcher_LDADD = $(RT_LIBS) $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/unit/test-rt-stream
 TESTS += tests/unit/test-rt-stream

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <ev.h>		/* ev_run: the test drives the loop step by step */
 
 #include "rt-test.h"
 #include "chan.h"
@@ -558,7 +559,7 @@ static void
 check_write_armed(const struct chan *a)
 {
 	assert_int_equal(a->writing, chan_pending(a) > 0);
-	assert_int_equal(ev_is_active(&a->ww.io), a->writing);
+	assert_int_equal(rt_watch_active(&a->ww), a->writing);
 }
 
 static void
@@ -686,7 +687,7 @@ test_chan_flush_writes_now(void **state)
 	assert_int_equal(chan_flush(&a), 0);
 	assert_int_equal(chan_pending(&a), 0);
 	assert_false(a.writing);
-	assert_false(ev_is_active(&a.ww.io));
+	assert_false(rt_watch_active(&a.ww));
 	assert_int_equal(read(sp[1], buf, sizeof(buf)), CHAN_FRAME_LEN(3));
 	memcpy(&h, buf, sizeof(h));
 	assert_int_equal(h.type, CHAN_FATAL);

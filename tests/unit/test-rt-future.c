@@ -33,11 +33,9 @@ await_body(void *arg)
 static struct rt_future *timer_future;
 
 static void
-set_from_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
+set_from_timer_cb(struct rt_timer *w)
 {
-	(void)ev;
 	(void)w;
-	(void)revents;
 	TCHECK_INT(rt_future_set_result(timer_future, &marker1), 0);
 }
 
@@ -46,7 +44,7 @@ test_future_set_from_callback_wakes_all_awaiters(void **state)
 {
 	struct awaiter a[3];
 	struct rt_future f;
-	ev_timer w;
+	struct rt_timer w;
 	size_t i;
 
 	(void)state;
@@ -57,8 +55,8 @@ test_future_set_from_callback_wakes_all_awaiters(void **state)
 		assert_int_equal(rt_task_spawn(NULL, "awaiter", await_body,
 		    &a[i]), 0);
 	}
-	ev_timer_init(&w, set_from_timer_cb, 0.01, 0.);
-	ev_timer_start(rt_loop_ev(), &w);
+	rt_timer_init(&w, set_from_timer_cb, NULL);
+	rt_timer_start(&w, 0.01, 0.);
 	assert_int_equal(rt_loop_run(), 0);
 	assert_tasks_ok();
 	assert_true(rt_future_done(&f));

@@ -90,11 +90,9 @@ test_loop_stop_from_task(void **state)
 static int stop_cb_calls;
 
 static void
-stop_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
+stop_timer_cb(struct rt_timer *w)
 {
-	(void)ev;
 	(void)w;
-	(void)revents;
 	stop_cb_calls++;
 	rt_loop_stop();
 }
@@ -103,14 +101,14 @@ static void
 test_loop_stop_from_callback(void **state)
 {
 	struct rt_task *t;
-	ev_timer w;
+	struct rt_timer w;
 	double t0;
 
 	(void)state;
 	stop_cb_calls = 0;
 	assert_int_equal(rt_task_spawn(&t, "parked", rt_test_park, NULL), 0);
-	ev_timer_init(&w, stop_timer_cb, 0.01, 0.);
-	ev_timer_start(rt_loop_ev(), &w);
+	rt_timer_init(&w, stop_timer_cb, NULL);
+	rt_timer_start(&w, 0.01, 0.);
 	t0 = rt_test_mono();
 	assert_int_equal(rt_loop_run(), 0);
 	/* The parked task's 10 s timer is still active: only stop ended it. */
@@ -127,7 +125,7 @@ static void
 test_loop_stop_from_busy_task_callback(void **state)
 {
 	struct rt_task *t;
-	ev_timer w;
+	struct rt_timer w;
 
 	(void)state;
 	/* A yield loop never leaves the ready queue empty: the timer (and
@@ -135,8 +133,8 @@ test_loop_stop_from_busy_task_callback(void **state)
 	stop_iterations = -1000000000;
 	stop_cb_calls = 0;
 	assert_int_equal(rt_task_spawn(&t, "busy", stop_after_five, NULL), 0);
-	ev_timer_init(&w, stop_timer_cb, 0.01, 0.);
-	ev_timer_start(rt_loop_ev(), &w);
+	rt_timer_init(&w, stop_timer_cb, NULL);
+	rt_timer_start(&w, 0.01, 0.);
 	assert_int_equal(rt_loop_run(), 0);
 	assert_int_equal(stop_cb_calls, 1);
 	assert_int_equal(rt_task_state(t), RT_TASK_READY);
@@ -278,11 +276,9 @@ test_loop_yield_alternates_two_tasks_strictly(void **state)
 static int timer_saw_steps = -1;
 
 static void
-record_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
+record_timer_cb(struct rt_timer *w)
 {
-	(void)ev;
 	(void)w;
-	(void)revents;
 	timer_saw_steps = (int)norder;
 }
 
@@ -302,14 +298,14 @@ yield_100(void *arg)
 static void
 test_loop_drains_ready_tasks_before_polling(void **state)
 {
-	ev_timer w;
+	struct rt_timer w;
 
 	(void)state;
 	log_reset();
 	timer_saw_steps = -1;
 	/* Due at once, but the loop only sees it when it polls libev. */
-	ev_timer_init(&w, record_timer_cb, 0., 0.);
-	ev_timer_start(rt_loop_ev(), &w);
+	rt_timer_init(&w, record_timer_cb, NULL);
+	rt_timer_start(&w, 0., 0.);
 	assert_int_equal(rt_task_spawn(NULL, "yielder", yield_100, NULL), 0);
 	assert_int_equal(rt_loop_run(), 0);
 	assert_tasks_ok();
@@ -320,11 +316,9 @@ test_loop_drains_ready_tasks_before_polling(void **state)
 static volatile int fired;
 
 static void
-set_fired_cb(struct ev_loop *ev, ev_timer *w, int revents)
+set_fired_cb(struct rt_timer *w)
 {
-	(void)ev;
 	(void)w;
-	(void)revents;
 	fired = 1;
 }
 
@@ -348,13 +342,13 @@ busy_until_fired(void *arg)
 static void
 test_loop_busy_task_does_not_starve_timers(void **state)
 {
-	ev_timer w;
+	struct rt_timer w;
 
 	(void)state;
 	fired = 0;
 	busy_yields = 0;
-	ev_timer_init(&w, set_fired_cb, 0.02, 0.);
-	ev_timer_start(rt_loop_ev(), &w);
+	rt_timer_init(&w, set_fired_cb, NULL);
+	rt_timer_start(&w, 0.02, 0.);
 	assert_int_equal(rt_test_run(busy_until_fired, NULL), 0);
 	assert_int_equal(fired, 1);
 	assert_true(busy_yields > 0);

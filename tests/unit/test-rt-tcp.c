@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <ev.h>		/* ev_now_update: a white-box clock refresh */
 
 #if defined(CORO_VALGRIND)
 #include <valgrind/valgrind.h>
