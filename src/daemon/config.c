@@ -1705,98 +1705,129 @@ asyncd_settings_fail(const struct asyncd_settings *s, const char *name,
 /* ---- 32-bit integer literals ---------------------------------------------- */
 
 /*
- * Lexes the text (already parsed by libconfig, so well-formed) for integer
- * literals that libconfig 1.5 would wrap: decimal above INT32_MAX or hex
- * above 0x7fffffff, without the L suffix.  0, or -1 with the error set.
+ * Why a lexer of our own: libconfig 1.5 (Debian's) stores a too large
+ * literal already wrapped, as a plain 32-bit int of the right line, so
+ * nothing its API returns tells 705032704 written from 5000000000 written;
+ * and it has no hook to see a literal as it scans (1.7's include function
+ * is about files, not values).  So the text libconfig parsed (well-formed,
+ * @includes expanded by conftext.c) is lexed again here, only as far as
+ * telling numbers from names, strings and comments.
+ */
+struct conf_lex {
+	const char	*buf;		/* NUL-terminated */
+	size_t		 len, i;
+	unsigned	 line;		/* of buf[i], in the expanded text */
+};
+
+#define CONF_LEX_DIGITS		"0123456789"
+#define CONF_LEX_XDIGITS	"0123456789abcdefABCDEF"
+#define CONF_LEX_ALPHA		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+#define CONF_LEX_NAME		CONF_LEX_ALPHA CONF_LEX_DIGITS "-_*"
+
+/* Whether the byte k ahead is one of set (never the terminating NUL). */
+static int
+conf_lex_at(const struct conf_lex *lx, size_t k, const char *set)
+{
+	char c;
+
+	if (lx->i + k >= lx->len || (c = lx->buf[lx->i + k]) == '\0')
+		return 0;
+	return strchr(set, c) != NULL;
+}
+
+static void
+conf_lex_while(struct conf_lex *lx, const char *set)
+{
+	while (conf_lex_at(lx, 0, set))
+		lx->i++;
+}
+
+/* Skips past the end of a block comment or a string, counting lines. */
+static void
+conf_lex_skip_to(struct conf_lex *lx, const char *end, int escapes)
+{
+	size_t n = strlen(end);
+
+	while (lx->i < lx->len && strncmp(lx->buf + lx->i, end, n) != 0) {
+		if (escapes && lx->buf[lx->i] == '\\' && lx->i + 1 < lx->len)
+			lx->i++;
+		if (lx->buf[lx->i] == '\n')
+			lx->line++;
+		lx->i++;
+	}
+	lx->i += n;
+}
+
+/* At a number: skips it; -1 with the error set if libconfig wrapped it. */
+static int
+conf_lex_number(struct conf_ctx *x, struct conf_lex *lx)
+{
+	size_t start = lx->i, n;
+	int hex = lx->buf[lx->i] == '0' && conf_lex_at(lx, 1, "xX");
+	unsigned long long v;
+	const char *file;
+	unsigned fline;
+	char num[64];
+
+	if (hex)
+		lx->i += 2;
+	conf_lex_while(lx, hex ? CONF_LEX_XDIGITS : CONF_LEX_DIGITS);
+	n = lx->i - start;
+	if (!hex && conf_lex_at(lx, 0, ".eE")) {
+		conf_lex_while(lx, CONF_LEX_DIGITS ".eE+-");	/* a float */
+		return 0;
+	}
+	if (conf_lex_at(lx, 0, "L"))
+		return 0;		/* 64-bit, as asked */
+	if (n >= sizeof(num))
+		n = sizeof(num) - 1;	/* still too large: errno says so */
+	memcpy(num, lx->buf + start, n);
+	num[n] = '\0';
+	errno = 0;
+	v = strtoull(num, NULL, hex ? 16 : 10);
+	if (errno != ERANGE && v <= INT32_MAX)
+		return 0;
+	file = conf_text_where(x->text, lx->line, &fline);
+	(void)snprintf(x->err, x->errlen, "%s:%u: %s is too large for a "
+	    "32-bit integer (libconfig would wrap it; write %sL if you mean "
+	    "it)", file, fline, num, num);
+	return -1;
+}
+
+/*
+ * Finds integer literals that libconfig 1.5 wrapped: decimal above
+ * INT32_MAX or hex above 0x7fffffff, without the L suffix.  0, or -1 with
+ * the error set.
  */
 static int
 conf_scan(struct conf_ctx *x)
 {
-	const char *buf = x->text->buf, *file;
-	size_t len = x->text->len, i, start, end;
-	unsigned line = 1, fline;
-	int hex;
+	struct conf_lex lx = { x->text->buf, x->text->len, 0, 1 };
+	char c;
 
-	for (i = 0; i < len; ) {
-		char c = buf[i];
-
+	while (lx.i < lx.len) {
+		c = lx.buf[lx.i];
 		if (c == '\n') {
-			line++;
-			i++;
-		} else if (c == '#' || (c == '/' && buf[i + 1] == '/')) {
-			while (i < len && buf[i] != '\n')
-				i++;
-		} else if (c == '/' && buf[i + 1] == '*') {
-			for (i += 2; i < len && !(buf[i] == '*' &&
-			    buf[i + 1] == '/'); i++)
-				if (buf[i] == '\n')
-					line++;
-			i += 2;
+			lx.line++;
+			lx.i++;
+		} else if (c == '#' || (c == '/' && conf_lex_at(&lx, 1, "/"))) {
+			while (lx.i < lx.len && lx.buf[lx.i] != '\n')
+				lx.i++;
+		} else if (c == '/' && conf_lex_at(&lx, 1, "*")) {
+			lx.i += 2;
+			conf_lex_skip_to(&lx, "*/", 0);
 		} else if (c == '"') {
-			for (i++; i < len && buf[i] != '"'; i++) {
-				if (buf[i] == '\\' && i + 1 < len)
-					i++;
-				if (buf[i] == '\n')
-					line++;
-			}
-			i++;
-		} else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    c == '*') {
+			lx.i++;
+			conf_lex_skip_to(&lx, "\"", 1);
+		} else if (conf_lex_at(&lx, 0, CONF_LEX_ALPHA "*")) {
 			/* A name (or true/false): its digits are not numbers. */
-			while (i < len && (strchr("-_*", buf[i]) != NULL ||
-			    (buf[i] >= '0' && buf[i] <= '9') ||
-			    (buf[i] >= 'A' && buf[i] <= 'Z') ||
-			    (buf[i] >= 'a' && buf[i] <= 'z')))
-				i++;
-		} else if ((c >= '0' && c <= '9') ||
-		    (c == '.' && buf[i + 1] >= '0' && buf[i + 1] <= '9')) {
-			start = i;
-			hex = c == '0' && (buf[i + 1] == 'x' ||
-			    buf[i + 1] == 'X');
-			if (hex) {
-				for (i += 2; i < len && strchr("0123456789"
-				    "abcdefABCDEF", buf[i]) != NULL &&
-				    buf[i] != '\0'; i++)
-					;
-			} else {
-				while (i < len && buf[i] >= '0' && buf[i] <= '9')
-					i++;
-			}
-			end = i;
-			if (!hex && i < len && strchr(".eE", buf[i]) != NULL &&
-			    buf[i] != '\0') {
-				/* A float: skip its fraction and exponent. */
-				while (i < len && strchr("0123456789.eE+-",
-				    buf[i]) != NULL && buf[i] != '\0')
-					i++;
-				continue;
-			}
-			if (i < len && buf[i] == 'L')
-				continue;		/* 64-bit, as asked */
-			{
-				char num[64];
-				unsigned long long v;
-				size_t nl = end - start;
-
-				if (nl >= sizeof(num))
-					nl = sizeof(num) - 1;
-				memcpy(num, buf + start, nl);
-				num[nl] = '\0';
-				errno = 0;
-				v = strtoull(num, NULL, hex ? 16 : 10);
-				if (errno == ERANGE || v > INT32_MAX) {
-					file = conf_text_where(x->text, line,
-					    &fline);
-					(void)snprintf(x->err, x->errlen,
-					    "%s:%u: %s is too large for a "
-					    "32-bit integer (libconfig would "
-					    "wrap it; write %sL if you mean "
-					    "it)", file, fline, num, num);
-					return -1;
-				}
-			}
+			conf_lex_while(&lx, CONF_LEX_NAME);
+		} else if (conf_lex_at(&lx, 0, CONF_LEX_DIGITS) ||
+		    (c == '.' && conf_lex_at(&lx, 1, CONF_LEX_DIGITS))) {
+			if (conf_lex_number(x, &lx) == -1)
+				return -1;
 		} else
-			i++;
+			lx.i++;
 	}
 	return 0;
 }
@@ -1855,79 +1886,92 @@ conf_init(struct asyncd_conf *c)
 	return 0;
 }
 
-int
-conf_load(const char *path, struct asyncd_conf *conf, char *err,
-    size_t errlen)
+/*
+ * Reads the file and its @includes (conftext.c) and has libconfig parse
+ * them into c->cf, keeping both with the configuration (the apps' settings
+ * live in them).  0, or -1 with the error set.
+ */
+static int
+conf_parse(struct conf_ctx *x, const char *path)
 {
-	struct asyncd_conf c;
+	struct asyncd_conf *c = x->conf;
 	struct conf_text *tp;
-	struct conf_ctx x = { &c, path, NULL, err, errlen, 0, { NULL } };
 	config_t *cfp;
-	const config_setting_t *root, *s;
 	const char *file;
 	unsigned line;
-	int i, k;
 
-	memset(conf, 0, sizeof(*conf));
-	if (conf_init(&c) == -1) {
-		(void)snprintf(err, errlen, "%s: out of memory", path);
+	if ((c->text = tp = calloc(1, sizeof(*tp))) == NULL ||
+	    (c->cf = cfp = calloc(1, sizeof(*cfp))) == NULL)
+		goto nomem;
+	config_init(cfp);		/* before anything can fail: conf_free */
+	if ((c->path = strdup(path)) == NULL)
+		goto nomem;
+	if (conf_text_read(tp, path, x->err, x->errlen) == -1)
 		return -1;
-	}
-	/* Kept with the configuration: the apps' settings live in them. */
-	if ((c.text = tp = calloc(1, sizeof(*tp))) == NULL ||
-	    (c.cf = cfp = calloc(1, sizeof(*cfp))) == NULL) {
-		(void)snprintf(err, errlen, "%s: out of memory", path);
-		conf_free(&c);
-		return -1;
-	}
-	config_init(cfp);
-	if (conf_text_read(tp, path, err, errlen) == -1) {
-		conf_free(&c);
-		return -1;
-	}
-	x.text = tp;
-
+	x->text = tp;
 	/*
 	 * conftext.c expanded every @include; should libconfig still see
 	 * one, it must fail to open it, never open a directory (and exit)
 	 * or a FIFO (and block): nothing can be opened under /dev/null.
 	 */
 	config_set_include_dir(cfp, "/dev/null");
-
-	if ((c.path = strdup(path)) == NULL) {
-		(void)snprintf(err, errlen, "%s: out of memory", path);
-		goto fail;
-	}
 	if (config_read_string(cfp, tp->buf) == CONFIG_FALSE) {
 		file = conf_text_where(tp, (unsigned)config_error_line(cfp),
 		    &line);
-		(void)snprintf(err, errlen, "%s:%u: %s", file, line,
+		(void)snprintf(x->err, x->errlen, "%s:%u: %s", file, line,
 		    config_error_text(cfp));
-		goto fail;
+		return -1;
 	}
-	if (conf_scan(&x) == -1)
-		goto fail;
+	return conf_scan(x);
+nomem:
+	(void)snprintf(x->err, x->errlen, "%s: out of memory", path);
+	return -1;
+}
 
-	root = config_root_setting(cfp);
+/* Walks every setting of the parsed tree into x->conf.  0 or -1. */
+static int
+conf_walk(struct conf_ctx *x)
+{
+	const config_setting_t *root, *s;
+	struct asyncd_conf *c = x->conf;
+	int i, k;
+
+	root = config_root_setting((const config_t *)c->cf);
 	for (i = 0; (s = config_setting_get_elem(root, (unsigned)i)) != NULL;
 	    i++) {
-		if ((k = conf_lookup(&x, s, conf_root_names)) == -1)
-			goto fail;
+		if ((k = conf_lookup(x, s, conf_root_names)) == -1)
+			return -1;
 		/* No duplicate to check: libconfig rejects them. */
-		if (conf_root_fns[k](&x, s) == -1)
-			goto fail;
+		if (conf_root_fns[k](x, s) == -1)
+			return -1;
 	}
-	if (conf_check_stats(&x) == -1)
-		goto fail;
-	if (c.have_uid && !c.have_gid) {
-		c.gid = x.user_gid;
-		c.have_gid = 1;
+	if (conf_check_stats(x) == -1)
+		return -1;
+	if (c->have_uid && !c->have_gid) {
+		c->gid = x->user_gid;
+		c->have_gid = 1;
+	}
+	return 0;
+}
+
+int
+conf_load(const char *path, struct asyncd_conf *conf, char *err,
+    size_t errlen)
+{
+	struct asyncd_conf c;
+	struct conf_ctx x = { &c, path, NULL, err, errlen, 0, { NULL } };
+
+	memset(conf, 0, sizeof(*conf));
+	if (conf_init(&c) == -1) {
+		(void)snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	if (conf_parse(&x, path) == -1 || conf_walk(&x) == -1) {
+		conf_free(&c);
+		return -1;
 	}
 	*conf = c;
 	return 0;
-fail:
-	conf_free(&c);
-	return -1;
 }
 
 /* A string in libconfig syntax. */
