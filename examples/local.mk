@@ -46,7 +46,7 @@ EXTRA_DIST += \
 	examples/factorial.expected \
 	examples/lock.expected
 
-# Until the daemon exists, the examples are the project's main program.
+# Runs every example once (they are the seed's asyncio programs in C).
 run-examples: $(EXAMPLES)
 	@set -e; for e in $(EXAMPLES); do \
 		echo "==> $$e"; ./$$e; \

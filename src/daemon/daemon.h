@@ -1,7 +1,7 @@
 /*
- * daemon.h - the daemon layer's public header (DESIGN.md §1: src/daemon/
- * holds what makes the HTTP layer a process: the configuration, the logs,
- * and later the master, the workers and their channel).
+ * daemon.h - the daemon layer's header (DESIGN.md §1: src/daemon/ holds
+ * what makes the HTTP layer a service: the configuration, the logs, the
+ * master, the workers and their channel (chan.h), the apps they load).
  *
  * The daemon sits above the runtime and the HTTP layer and hands the server
  * what it needs (limits, timeouts, a log function, the access log's fd); the

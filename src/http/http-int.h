@@ -179,14 +179,18 @@ struct http_conn {
 	struct http_resp	 rs;
 };
 
-/* A parked keep-alive (or fresh) connection.  Owned by the server. */
+/*
+ * A parked keep-alive (or fresh) connection.  Owned by the server.  One per
+ * idle connection, so every byte counts (bench/idle_conns.py): the watcher
+ * comes first and its arg is the server, the small fields are packed.
+ */
 struct http_idle {
-	struct rt_watch		 io;		/* prepared once per connection */
-	struct http_server	*server;
+	struct rt_watch		 io;		/* first; prepared once per
+						   connection, arg: the server */
 	struct http_idle	*next, *prev;	/* its death queue, oldest first */
 	double			 deadline;
-	int			 queue;		/* HTTP__Q_FRESH or HTTP__Q_KEEPALIVE */
-	int			 state;		/* HTTP__IDLE_* */
+	unsigned char		 queue;		/* HTTP__Q_FRESH or HTTP__Q_KEEPALIVE */
+	unsigned char		 state;		/* HTTP__IDLE_* */
 	socklen_t		 peerlen;
 	struct sockaddr_storage	 peer;
 };
