@@ -13,6 +13,17 @@
  * (server.c): the task ends, its stack and buffers go back to their pools,
  * and an rt_watch waits for the next request in a few hundred bytes.
  *
+ * Why not the runtime's rt_stream, which also buffers reads and writes:
+ * a stream owns its two buffers for its whole life (16 + 64 KiB by
+ * default, allocated by rt_stream_init), where a connection here holds
+ * pooled ones (20 KiB in, 32 KiB out with the default limits) only while
+ * its task runs and parks in a 224-byte struct http_idle: bench/http
+ * holds an idle keep-alive connection to 2 KiB of resident memory, where
+ * a stream per connection would keep 80 KiB of buffers.  And rt_stream_write sends at
+ * once when nothing is queued, which would split a pipelined batch's
+ * responses into a send() each; here they leave together when the task
+ * is about to wait.  What the two share is the runtime's rt_fd_wait.
+ *
  * A handler's run, with its route's options: the task is named after the
  * route ("GET /hello/{name}", what a crash or overflow report and
  * rt_task_dump show); a timeout is a deadline scope around it; with
