@@ -222,7 +222,7 @@ http_split_query(struct http_request *r, const char *buf, size_t t, size_t e)
  * HTTP-version = "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3), in the 8 bytes at
  * v, for both start lines.
  */
-static int
+static inline int
 http_version(struct http_request *r, const char *v)
 {
 	if (memcmp(v, "HTTP/", 5) != 0 ||
@@ -984,11 +984,12 @@ http_parser_eof(struct http_parser *p, size_t len)
 {
 	if (p->state == S_ERROR)
 		return p->status;
-	if (len < p->pos || (len > p->pos && p->state >= S_BODY_CL &&
-	    p->state != S_BODY_DONE))
-		return -EINVAL;		/* body bytes not given to body() */
+	if (len < p->pos)
+		return -EINVAL;
 	switch (p->state) {
 	case S_BODY_EOF:
+		if (len > p->pos)
+			return -EINVAL;	/* body() takes them all: call it */
 		p->state = S_BODY_DONE;
 		return HTTP_DONE;
 	case S_BODY_DONE:

@@ -261,8 +261,9 @@ int	http_parser_shift(struct http_parser *p, size_t n);
  * The stream ended after buf[0 .. len), all of which the caller has given
  * to feed or body.  Returns HTTP_DONE if no message was in progress or it
  * is complete (a body read until close is now complete), -ENODATA if it was
- * cut short, the error status in the error state, or -EINVAL if bytes
- * before len were not parsed yet.
+ * cut short (a partial line left unconsumed included), the error status in
+ * the error state, or -EINVAL if len is below p->pos or, for a body read
+ * until close, bytes before len have not been given to http_parser_body().
  */
 int	http_parser_eof(struct http_parser *p, size_t len);
 

@@ -198,6 +198,8 @@ static const struct {
 	  "body cut short"),
 	M("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
 	  -ENODATA, "chunk cut short"),
+	M("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n5;x",
+	  -ENODATA, "chunk-size line cut short"),
 	M("HTTP/1.1 200 OK\r\nContent-Le", -ENODATA, "head cut short"),
 	M("", -ENODATA, "closed without a byte"),
 };
