@@ -118,6 +118,8 @@ enum http_target_form {
  * One parsed request head, owned by the parser (p->req) and valid from
  * http_parser_feed() returning HTTP_DONE until http_parser_next().  All
  * slices index the caller's buffer; http_parser_shift() does not move them.
+ * In response mode it holds a response's head but for its status line
+ * (struct http_response): the request-line fields stay empty.
  */
 struct http_request {
 	struct http_slice	method;

@@ -1062,14 +1062,11 @@ test_response_sequence(void **state)
 			    HTTP_M_GET), 0);
 		assert_int_equal(http_parser_feed(&p, in, len), HTTP_DONE);
 		assert_int_equal(p.resp.status, codes[i]);
-		assert_int_equal(http_parser_set_method(&p, HTTP_M_GET),
-		    i == 3 ? 0 : 0);
+		/* the 200 answers HEAD: its Content-Length is not a body */
+		assert_int_equal(p.resp.no_body, i < 3);
 		assert_int_equal(http_parser_body(&p, in, len, &d), HTTP_DONE);
 		assert_int_equal(d.len, i == 3 ? 3 : 0);
 		assert_int_equal(http_parser_next(&p), 0);
-		if (i < 2)
-			assert_int_equal(http_parser_set_method(&p,
-			    HTTP_M_HEAD), 0);
 	}
 	assert_int_equal(p.pos, len);
 	assert_int_equal(http_parser_eof(&p, len), HTTP_DONE);
