@@ -5,6 +5,12 @@ bench_coro_SOURCES = bench/coro.c
 bench_coro_CPPFLAGS = $(RT_CPPFLAGS)
 bench_coro_LDADD = $(RT_LIBS)
 
+#	make bench/parser && ./bench/parser [iterations]
+noinst_PROGRAMS += bench/parser
+bench_parser_SOURCES = bench/parser.c
+bench_parser_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/http
+bench_parser_LDADD = src/http/libhttpparser.la
+
 #	make bench/echo && ./bench/echo [seconds]	(pins itself: see the file)
 noinst_PROGRAMS += bench/echo
 bench_echo_SOURCES = bench/echo.c

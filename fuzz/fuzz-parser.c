@@ -1,5 +1,10 @@
 /*
- * fuzz-parser.c - libFuzzer target for src/http/parser.c.
+ * fuzz-parser.c - libFuzzer target for src/http/parser.c.  Built as is it
+ * fuzzes the request mode; fuzz-response.c includes it with FUZZ_RESPONSE
+ * defined to fuzz the response mode (the client's) the same way, on its own
+ * corpus: in that mode every input also ends with http_parser_eof() (the
+ * server closed), a quarter of them answer HEAD, and the checks below hold
+ * for the status line, the trailers and the body read until close too.
  *
  * Each input is parsed as a stream of pipelined requests (head, body, next)
  * twice: whole, and fed in pseudo-random pieces whose cut points come from a
@@ -15,8 +20,8 @@
  * Half the inputs (by hash) run with tiny limits so 413/414/431 paths run.
  *
  * Built with -DFUZZ_REPLAY it has a main() that runs every file of a corpus
- * directory (argv[1], or $top_srcdir/fuzz/corpus/parser) through the same
- * checks, for `make check` without clang.
+ * directory (argv[1], or $top_srcdir/fuzz/corpus/parser or .../response)
+ * through the same checks, for `make check` without clang.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +33,14 @@
 #define MAX_STEPS	24
 #define MAX_REQUESTS	64
 
+#ifdef FUZZ_RESPONSE
+#define FUZZ_NAME	"fuzz-response"
+#define FUZZ_CORPUS	"response"
+#else
+#define FUZZ_NAME	"fuzz-parser"
+#define FUZZ_CORPUS	"parser"
+#endif
+
 struct transcript {
 	uint64_t	h;	/* FNV-1a over everything observed */
 	int		verdict;
@@ -37,7 +50,7 @@ struct transcript {
 static void
 fail(const char *what, size_t size)
 {
-	fprintf(stderr, "fuzz-parser: invariant broken: %s (input %zu bytes)\n",
+	fprintf(stderr, FUZZ_NAME ": invariant broken: %s (input %zu bytes)\n",
 	    what, size);
 	abort();
 }
@@ -87,8 +100,6 @@ record_head(struct transcript *t, const struct http_parser *p, size_t len,
 		fail("bad version", size);
 	if (r->chunked && r->has_content_length)
 		fail("chunked with Content-Length", size);
-	if (r->has_content_length && r->content_length > p->lim.max_body)
-		fail("Content-Length over the limit accepted", size);
 	check_slice(r->method, lo, hi, size);
 	check_slice(r->target, lo, hi, size);
 	check_slice(r->path, lo, hi, size);
@@ -98,6 +109,33 @@ record_head(struct transcript *t, const struct http_parser *p, size_t len,
 		check_slice(r->headers[i].name, lo, hi, size);
 		check_slice(r->headers[i].value, lo, hi, size);
 	}
+	if (r->ntrailers != 0)
+		fail("trailers before the body", size);
+#ifdef FUZZ_RESPONSE
+	{
+		const struct http_response *s = &p->resp;
+
+		if (s->status < 100 || s->status > 599)
+			fail("status code out of range", size);
+		if (s->reason.off < lo || s->reason.off + s->reason.len > hi)
+			fail("reason outside the head", size);
+		if (r->method.len || r->target.len || r->host.len ||
+		    r->expect_continue)
+			fail("request fields in a response", size);
+		if (s->no_body && (r->chunked || s->until_close))
+			fail("a body framing for a bodiless response", size);
+		if (s->until_close && (r->keep_alive || r->chunked ||
+		    r->has_content_length))
+			fail("until close with another framing", size);
+		if (!s->no_body && r->has_content_length &&
+		    r->content_length > p->lim.max_body)
+			fail("Content-Length over the limit accepted", size);
+		mix(t, s, sizeof(*s));
+	}
+#else
+	if (r->has_content_length && r->content_length > p->lim.max_body)
+		fail("Content-Length over the limit accepted", size);
+#endif
 	mix(t, r, offsetof(struct http_request, headers));
 	mix_u64(t, (uint64_t)r->nheaders << 32 | r->start);
 	mix_u64(t, (uint64_t)r->head_len << 8 | r->method_id);
@@ -111,18 +149,45 @@ record_head(struct transcript *t, const struct http_parser *p, size_t len,
  * Runs data[0..size) through the parser, revealing it at the lengths in
  * cuts[] (increasing, the last one size).
  */
+/* Every trailer slice inside the body just finished, and hashed. */
+static void
+record_trailers(struct transcript *t, const struct http_parser *p, size_t len,
+    size_t size)
+{
+	const struct http_request *r = &p->req;
+	size_t lo = (size_t)r->start + r->head_len;
+	uint32_t i;
+
+	if (r->nheaders + r->ntrailers > p->lim.max_headers)
+		fail("more fields than the limit", size);
+	for (i = r->nheaders; i < r->nheaders + r->ntrailers; i++) {
+		check_slice(r->headers[i].name, lo, len, size);
+		check_slice(r->headers[i].value, lo, len, size);
+		if (r->headers[i].name.len == 0)
+			fail("empty trailer name", size);
+	}
+	mix_u64(t, r->ntrailers);
+}
+
 static void
 run(const uint8_t *data, size_t size, const struct http_limits *lim,
-    const size_t *cuts, size_t ncuts, struct transcript *t)
+    int method, const size_t *cuts, size_t ncuts, struct transcript *t)
 {
 	static struct http_header hdrs[HTTP_DEFAULT_MAX_HEADERS];
 	struct http_parser p;
 	struct http_slice d;
-	size_t step, len;
+	size_t step, len = 0;
 	int in_body = 0, r = HTTP_AGAIN;
 	char *buf;
 
+#ifdef FUZZ_RESPONSE
+	http_parser_init_response(&p, lim, hdrs);
+	if (http_parser_set_method(&p, method) != 0)
+		fail("set_method refused before any byte", size);
+#else
+	(void)method;
 	http_parser_init(&p, lim, hdrs);
+#endif
 	t->h = 0xcbf29ce484222325ULL;
 	t->nreq = 0;
 	for (step = 0; step < ncuts; step++) {
@@ -148,6 +213,7 @@ run(const uint8_t *data, size_t size, const struct http_limits *lim,
 				continue;
 			if (r != HTTP_DONE)
 				break;
+			record_trailers(t, &p, len, size);
 			mix_u64(t, 0xb0d1);	/* body end marker */
 			if (++t->nreq >= MAX_REQUESTS) {
 				r = HTTP_DONE;
@@ -161,12 +227,34 @@ run(const uint8_t *data, size_t size, const struct http_limits *lim,
 		if (r != HTTP_AGAIN)
 			break;
 	}
+#ifdef FUZZ_RESPONSE
+	/* The server closes after the last byte. */
+	if (r == HTTP_AGAIN && len == size) {
+		int until_close = in_body && p.resp.until_close;
+
+		r = http_parser_eof(&p, len);
+		if (until_close && r != HTTP_DONE)
+			fail("eof did not end a body read until close", size);
+		if (r == HTTP_DONE && in_body) {
+			record_trailers(t, &p, len, size);
+			mix_u64(t, 0xe0f);
+		}
+		if (r != HTTP_DONE && r != -ENODATA)
+			fail("unexpected eof verdict", size);
+		if (r == -ENODATA)
+			r = HTTP_AGAIN;		/* cut short: as incomplete */
+	}
+#endif
 	if (r > 0) {
 		/* the error state is absorbing */
 		if (http_parser_feed(&p, (const char *)data, size) != r ||
 		    http_parser_body(&p, (const char *)data, size, &d) != r ||
 		    http_parser_next(&p) != r)
 			fail("error state not absorbing", size);
+#ifdef FUZZ_RESPONSE
+		if (r == 417)
+			fail("417 for a response", size);
+#endif
 		if (r != 400 && r != 413 && r != 414 && r != 417 &&
 		    r != 431 && r != 501 && r != 505)
 			fail("unexpected status", size);
@@ -199,10 +287,13 @@ check_input(const uint8_t *data, size_t size, uint64_t seed)
 	struct transcript whole, split;
 	size_t cuts[MAX_STEPS], n = 0, at = 0;
 	const struct http_limits *lim = (seed & 1) ? &tiny : NULL;
+	/* responses: a quarter answer HEAD, a few CONNECT */
+	int method = (seed & 6) == 6 ? HTTP_M_HEAD :
+	    (seed & 0x1e) == 0x10 ? HTTP_M_CONNECT : HTTP_M_GET;
 	uint64_t x = seed | 1;
 
 	cuts[0] = size;
-	run(data, size, lim, cuts, 1, &whole);
+	run(data, size, lim, method, cuts, 1, &whole);
 
 	/* xorshift64: cuts mostly near each other, sometimes single bytes */
 	while (n < MAX_STEPS - 1 && at < size) {
@@ -215,7 +306,7 @@ check_input(const uint8_t *data, size_t size, uint64_t seed)
 		cuts[n++] = at;
 	}
 	cuts[n++] = size;
-	run(data, size, lim, cuts, n, &split);
+	run(data, size, lim, method, cuts, n, &split);
 
 	if (whole.verdict != split.verdict)
 		fail("whole and split verdicts differ", size);
@@ -254,7 +345,7 @@ main(int argc, char **argv)
 	if (argc > 1)
 		snprintf(dir, sizeof(dir), "%s", argv[1]);
 	else
-		snprintf(dir, sizeof(dir), "%s/fuzz/corpus/parser",
+		snprintf(dir, sizeof(dir), "%s/fuzz/corpus/" FUZZ_CORPUS,
 		    top != NULL ? top : ".");
 	if ((d = opendir(dir)) == NULL) {
 		perror(dir);
@@ -281,9 +372,9 @@ main(int argc, char **argv)
 		nfiles++;
 	}
 	(void)closedir(d);
-	printf("fuzz-parser replay: %u corpus files checked\n", nfiles);
+	printf(FUZZ_NAME " replay: %u corpus files checked\n", nfiles);
 	if (nfiles < 30) {
-		fprintf(stderr, "fuzz-parser replay: only %u files in %s\n",
+		fprintf(stderr, FUZZ_NAME " replay: only %u files in %s\n",
 		    nfiles, dir);
 		return 1;
 	}

@@ -3,6 +3,8 @@
 # compiler (no clang needed): the same file built with -DFUZZ_REPLAY gets a
 # main().
 #   fuzz-parser   the request parser (src/http/parser.c)
+#   fuzz-response the same parser's response mode (the client's), with
+#                 fuzz-parser.c's harness (fuzz-response.c includes it)
 #   fuzz-logfmt   the access log's line (src/http/logfmt.c)
 #   fuzz-router   route matching, parameter and query decoding (what the
 #                 handler's accessors return: src/http/router.c)
@@ -14,6 +16,14 @@ tests_unit_test_http_fuzz_replay_SOURCES = fuzz/fuzz-parser.c
 tests_unit_test_http_fuzz_replay_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/src/http -DFUZZ_REPLAY
 tests_unit_test_http_fuzz_replay_LDADD = src/http/libhttpparser.la
+
+check_PROGRAMS += tests/unit/test-http-response-replay
+TESTS += tests/unit/test-http-response-replay
+tests_unit_test_http_response_replay_SOURCES = fuzz/fuzz-response.c
+tests_unit_test_http_response_replay_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/src/http -DFUZZ_REPLAY
+tests_unit_test_http_response_replay_LDADD = src/http/libhttpparser.la
+# (fuzz-parser.c, which it includes, is in the replay above's SOURCES.)
 
 check_PROGRAMS += tests/unit/test-http-logfmt-replay
 TESTS += tests/unit/test-http-logfmt-replay
@@ -37,7 +47,7 @@ tests_unit_test_http_proxyproto_replay_CPPFLAGS = $(AM_CPPFLAGS) \
 tests_unit_test_http_proxyproto_replay_LDADD = src/http/libhttpparser.la
 
 EXTRA_DIST += fuzz/http.dict fuzz/run.sh fuzz/corpus/parser \
-	fuzz/corpus/logfmt fuzz/corpus/router fuzz/corpus/proxyproto
+	fuzz/corpus/response fuzz/corpus/logfmt fuzz/corpus/router fuzz/corpus/proxyproto
 
 # `make fuzz`: clang with libFuzzer, ASan and UBSan, whatever CC configure
 # chose.  fuzz/run.sh SECONDS builds the same way and runs each target.
@@ -50,6 +60,14 @@ fuzz/fuzz-parser: $(top_srcdir)/fuzz/fuzz-parser.c \
 	@$(MKDIR_P) fuzz
 	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(top_srcdir)/src/http \
 		-o $@ $(top_srcdir)/fuzz/fuzz-parser.c \
+		$(top_srcdir)/src/http/parser.c
+
+fuzz/fuzz-response: $(top_srcdir)/fuzz/fuzz-response.c \
+    $(top_srcdir)/fuzz/fuzz-parser.c \
+    $(top_srcdir)/src/http/parser.c $(top_srcdir)/src/http/parser.h
+	@$(MKDIR_P) fuzz
+	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) -I$(top_srcdir)/src/http \
+		-o $@ $(top_srcdir)/fuzz/fuzz-response.c \
 		$(top_srcdir)/src/http/parser.c
 
 fuzz/fuzz-logfmt: $(top_srcdir)/fuzz/fuzz-logfmt.c \
@@ -75,7 +93,8 @@ fuzz/fuzz-proxyproto: $(top_srcdir)/fuzz/fuzz-proxyproto.c \
 		-o $@ $(top_srcdir)/fuzz/fuzz-proxyproto.c \
 		$(top_srcdir)/src/http/proxyproto.c $(top_srcdir)/src/http/realip.c
 
-fuzz: fuzz/fuzz-parser fuzz/fuzz-logfmt fuzz/fuzz-router fuzz/fuzz-proxyproto
-.PHONY: fuzz
-CLEANFILES += fuzz/fuzz-parser fuzz/fuzz-logfmt fuzz/fuzz-router \
+fuzz: fuzz/fuzz-parser fuzz/fuzz-response fuzz/fuzz-logfmt fuzz/fuzz-router \
 	fuzz/fuzz-proxyproto
+.PHONY: fuzz
+CLEANFILES += fuzz/fuzz-parser fuzz/fuzz-response fuzz/fuzz-logfmt \
+	fuzz/fuzz-router fuzz/fuzz-proxyproto

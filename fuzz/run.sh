@@ -2,23 +2,25 @@
 # fuzz/run.sh SECONDS [TARGET...] - build the fuzzers with clang (libFuzzer,
 # ASan, UBSan) and run each for SECONDS (default 60) on a copy of its seed
 # corpus, so new inputs never land in the checked-in one.  Targets: parser
-# (the request parser), logfmt (the access log's line), router (route
-# matching, parameter and query decoding) and proxyproto (the PROXY
-# protocol header, X-Forwarded-For, CIDRs); default all four.
+# (the request parser), response (the same parser's response mode, the
+# client's), logfmt (the access log's line), router (route matching,
+# parameter and query decoding) and proxyproto (the PROXY protocol header,
+# X-Forwarded-For, CIDRs); default all five.
 # Crashes are kept in $FUZZ_OUT (default: a fresh directory under /tmp), and
 # the exit status is non-zero when any target found a crash or a broken
 # invariant.
 set -eu
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-parser logfmt router proxyproto}
+targets=${*:-parser response logfmt router proxyproto}
 src=$(cd "$(dirname "$0")/.." && pwd)
 out=${FUZZ_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/asyncd-fuzz.XXXXXX")}
 cc=${FUZZ_CC:-clang}
 status=0
 for t in $targets; do
 	case "$t" in
-	parser)	srcs="$src/src/http/parser.c"; dict="-dict=$src/fuzz/http.dict"
+	parser|response)
+		srcs="$src/src/http/parser.c"; dict="-dict=$src/fuzz/http.dict"
 		maxlen=4096 ;;
 	logfmt)	srcs="$src/src/http/logfmt.c"; dict=; maxlen=8192 ;;
 	router)	srcs="$src/src/http/router.c $src/src/http/parser.c"; dict=

@@ -337,8 +337,8 @@ ASYNCD_API ssize_t http_html_escape(char *dst, size_t cap, const char *s,
 /* ==== client ============================================================== */
 
 /*
- * A small HTTP/1.1 client (aiohttp's ClientSession, one connection): GET of
- * http:// URLs over one keep-alive connection, reused for consecutive
+ * A small HTTP/1.1 client (aiohttp's ClientSession, one connection): GET and
+ * HEAD of http:// URLs over one keep-alive connection, reused for consecutive
  * requests to the same host:port and replaced when the host changes or the
  * server closed it.  Fixed memory: the response head lives in the response
  * struct, the body in a bounded buffer; nothing grows with what a server
@@ -351,10 +351,14 @@ ASYNCD_API ssize_t http_html_escape(char *dst, size_t cap, const char *s,
  *   -EPROTONOSUPPORT  a scheme other than http://
  *   -EBADMSG          malformed response: status line, header field, chunk
  *                     size or chunk terminator, bad or conflicting framing
+ *                     (a Content-Length sent twice, even with one value;
+ *                     Content-Length with Transfer-Encoding; a coding
+ *                     other than chunked), a chunk-size line longer than
+ *                     HTTP_CLIENT_LINE_MAX; the rules are the server's
+ *                     (its request parser, in response mode)
  *   -EMSGSIZE         the status line and header fields (or the trailers) do
  *                     not fit HTTP_CLIENT_HEAD_MAX bytes or
- *                     HTTP_CLIENT_MAX_FIELDS fields; a chunk-size line
- *                     longer than HTTP_CLIENT_LINE_MAX
+ *                     HTTP_CLIENT_MAX_FIELDS fields
  *   -EFBIG            the body is larger than the limit (checked against
  *                     Content-Length before reading the body)
  *   -ENODATA          the server closed the connection before the response
@@ -363,7 +367,8 @@ ASYNCD_API ssize_t http_html_escape(char *dst, size_t cap, const char *s,
  */
 /*
  * Limits.  HEAD_MAX bounds the status line and every field together (aiohttp
- * caps a line at 8190 bytes); LINE_MAX bounds a chunk-size line with its
+ * caps a line at 8190 bytes), and what is left of it after the head is where
+ * the body's framing passes; LINE_MAX bounds a chunk-size line with its
  * extensions; HOST_MAX is a DNS name's length cap.
  */
 #define HTTP_CLIENT_HEAD_MAX	8192
@@ -485,6 +490,14 @@ ASYNCD_API int	http_client_init(struct http_client *c,
  * status, or an error (see the top of this section).  Suspends.
  */
 ASYNCD_API int	http_client_get(struct http_client *c, const char *url,
+	    struct http_client_response *resp);
+
+/*
+ * As http_client_get, with HEAD: the response has no body whatever its
+ * fields say (RFC 9112 §6.3); its Content-Length, if any, is in the headers.
+ * Suspends.
+ */
+ASYNCD_API int	http_client_head(struct http_client *c, const char *url,
 	    struct http_client_response *resp);
 
 /* Closes the connection, if any, and frees the body buffer.  The client

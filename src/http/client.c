@@ -1,36 +1,42 @@
 /*
  * client.c - a small HTTP/1.1 client over the runtime's streams (aiohttp's
- * ClientSession.get, one connection at a time).
+ * ClientSession.get and .head, one connection at a time).
  *
  * A request is: parse the URL, (re)use the connection, send one buffer
- * ("GET target HTTP/1.1" with Host), read the status line and the header
- * fields into the response's fixed head[] (each line NUL-terminated in
- * place, fields pointing into it), then read the body by the framing
- * RFC 9112 §6.3 picks: none (1xx, 204, 304), chunked, Content-Length, or
- * until the server closes.  Memory is bounded everywhere: lines by head[]
- * or HTTP_CLIENT_LINE_MAX, fields by HTTP_CLIENT_MAX_FIELDS, the body by
- * min(max_body, the caller's buffer) and checked against Content-Length or
- * each chunk size before a byte of it is read.
+ * ("GET target HTTP/1.1" with Host), then read the response through the
+ * server's own parser in response mode (parser.c): the same rules for what
+ * a field line, a Content-Length, a Transfer-Encoding and a chunk are, so
+ * the client never frames a response differently from how the server would
+ * (and a duplicate Content-Length, equal or not, is an error here as there).
+ * The parser picks the body's framing as RFC 9112 §6.3 says: none (1xx,
+ * 204, 304, a response to HEAD), chunked, Content-Length, or until the
+ * server closes.
+ *
+ * Memory is fixed: the response's head[] is the read buffer.  The head is
+ * read into it and parsed in place; its fields are NUL-terminated where
+ * they lie.  The rest of head[] is then the window the body's bytes pass
+ * through: data is copied out to the body buffer, trailer fields stay (the
+ * window starts after them), and what the parser has not consumed yet (a
+ * partial chunk-size line) moves to the window's start.  Bounds: the head
+ * and trailers by head[] (HTTP_CLIENT_HEAD_MAX) and HTTP_CLIENT_MAX_FIELDS,
+ * a chunk-size line by HTTP_CLIENT_LINE_MAX, the body by min(max_body, the
+ * caller's buffer), checked against Content-Length or each chunk size
+ * before a byte of it is read.
  *
  * Timeouts: the whole request runs in one deadline scope (opts.timeout);
  * each connect, write and read also gets opts.read_timeout, so a server
  * that stalls is noticed early and one that trickles bytes is still cut off
  * by the total.
  *
- * Keep-alive: after a response whose framing ended it and that did not ask
- * to close, the connection stays open for the next request to the same
- * host:port.  Before reuse it is peeked (recv MSG_PEEK|MSG_DONTWAIT): EOF,
- * an error or stray bytes mean the server gave up on it.  The server may
- * still close it while the request is in flight; then, as long as no byte
- * of a response came back, the request is sent once more on a new
- * connection (safe because GET is idempotent, RFC 9110 §9.2.2).  Any other
- * error closes the connection: its state mid-response is unknown.
- *
- * Strictness follows DESIGN.md §4 where it costs nothing: CRLF only, no
- * obs-fold, no space before the colon, no control bytes, one numeric
- * Content-Length, no Content-Length with Transfer-Encoding, only "chunked"
- * as a transfer coding.  A server that breaks framing could desynchronise
- * a kept-alive connection, so it gets an error, not a guess.
+ * Keep-alive: after a response whose framing ended it, that did not ask to
+ * close and that nothing followed, the connection stays open for the next
+ * request to the same host:port.  Before reuse it is peeked (recv
+ * MSG_PEEK|MSG_DONTWAIT): EOF, an error or stray bytes mean the server gave
+ * up on it.  The server may still close it while the request is in flight;
+ * then, as long as no byte of a response came back, the request is sent
+ * once more on a new connection (safe because GET and HEAD are idempotent,
+ * RFC 9110 §9.2.2).  Any other error closes the connection: its state
+ * mid-response is unknown.
  */
 #include "config.h"
 
@@ -44,6 +50,8 @@
 #include <unistd.h>
 
 #include <asyncd/http.h>
+
+#include "parser.h"
 
 /* Request bytes: the target plus what build_request() puts around it. */
 #define REQUEST_MAX	(HTTP_CLIENT_URL_MAX + HTTP_CLIENT_HOST_MAX + 128)
@@ -164,19 +172,20 @@ http_client_parse_url(const char *url, struct http_client_url *u)
 
 /* The request for u in buf; its length, or -EINVAL if it does not fit. */
 static ssize_t
-build_request(const struct http_client_url *u, char *buf, size_t cap)
+build_request(const char *method, const struct http_client_url *u, char *buf,
+    size_t cap)
 {
 	int n;
 	int slash = u->target_len == 0 || u->target[0] != '/';
 
 	/* Host: the port only when not the default (RFC 9110 §7.2). */
 	n = snprintf(buf, cap,
-	    "GET %s%.*s HTTP/1.1\r\n"
+	    "%s %s%.*s HTTP/1.1\r\n"
 	    "Host: %s%s%s%s%s\r\n"
 	    "User-Agent: asyncd\r\n"
 	    "Accept: */*\r\n"
 	    "\r\n",
-	    slash ? "/" : "", (int)u->target_len, u->target,
+	    method, slash ? "/" : "", (int)u->target_len, u->target,
 	    u->ipv6 ? "[" : "", u->host, u->ipv6 ? "]" : "",
 	    strcmp(u->port, "80") != 0 ? ":" : "",
 	    strcmp(u->port, "80") != 0 ? u->port : "");
@@ -237,316 +246,168 @@ http_client_response_trailer(const struct http_client_response *resp,
 
 /* ---- reading ------------------------------------------------------------ */
 
-/* RFC 9110 §5.6.2 tchar. */
+/*
+ * The parser's verdicts as the client's errors (see <asyncd/http.h>):
+ * 413 is a body over the limit, 414 and 431 a head that does not fit, and
+ * every other status a malformed response.
+ */
 static int
-is_tchar(int ch)
+client_err(int st)
 {
-	return is_alpha(ch) || is_digit(ch) || (ch != '\0' &&
-	    strchr("!#$%&'*+-.^_`|~", ch) != NULL);
+	switch (st) {
+	case 413:
+		return -EFBIG;
+	case 414:
+	case 431:
+		return -EMSGSIZE;
+	default:
+		return st > 0 ? -EBADMSG : st;
+	}
 }
 
 /*
- * Checks a line read with its terminator (n bytes at p) and NUL-terminates
- * it in place of the CR.  Returns the content length, -ENODATA if the
- * stream ended mid-line, -EBADMSG for a bare LF or a control byte.
+ * Reads more of the response into head[base + *have .. sizeof(head)).
+ * Returns the byte count, 0 at EOF, -EMSGSIZE when head[] is full (what is
+ * in it does not let the parser finish a line), or a stream error.
  */
 static ssize_t
-line_finish(char *p, size_t n)
+client_fill(struct http_client *c, struct http_client_response *resp,
+    size_t base, size_t *have)
 {
-	size_t i;
-
-	if (n == 0 || p[n - 1] != '\n')
-		return -ENODATA;
-	if (n < 2 || p[n - 2] != '\r')
-		return -EBADMSG;
-	n -= 2;
-	for (i = 0; i < n; i++)
-		if (((unsigned char)p[i] < ' ' && p[i] != '\t') || p[i] == 0x7f)
-			return -EBADMSG;	/* CR, LF, NUL and friends */
-	p[n] = '\0';
-	return (ssize_t)n;
-}
-
-/* Reads one head line into resp->head; *line gets it, NUL-terminated. */
-static ssize_t
-head_line(struct http_client *c, struct http_client_response *resp, char **line)
-{
-	char *p = resp->head + resp->head_len;
-	size_t room = sizeof(resp->head) - resp->head_len;
+	size_t room = sizeof(resp->head) - base - *have;
 	ssize_t n;
 
-	if (room < 3)
+	if (room == 0)
 		return -EMSGSIZE;
-	n = rt_stream_readline(&c->stream, p, room, c->opts.read_timeout);
-	if (n < 0)
-		return n;		/* -EMSGSIZE when it does not fit */
-	if ((n = line_finish(p, (size_t)n)) < 0)
-		return n;
-	resp->head_len += (size_t)n + 1;
-	*line = p;
+	n = rt_stream_read(&c->stream, resp->head + base + *have, room,
+	    c->opts.read_timeout);
+	if (n > 0)
+		*have += (size_t)n;
 	return n;
 }
 
-/* "HTTP/1.1 200 OK"; the reason phrase may be missing (RFC 9112 §4). */
-static int
-parse_status(struct http_client_response *resp, char *line, size_t n)
+/* A field the parser accepted, NUL-terminated in place: the parser is done
+ * with its line, and the bytes after name and value are ':' and OWS or CR. */
+static void
+client_field(char *buf, const struct http_header *h,
+    struct http_client_field *f)
 {
-	if (n < 12 || memcmp(line, "HTTP/1.", 7) != 0 ||
-	    !is_digit((unsigned char)line[7]) || line[8] != ' ' ||
-	    !is_digit((unsigned char)line[9]) ||
-	    !is_digit((unsigned char)line[10]) ||
-	    !is_digit((unsigned char)line[11]) ||
-	    (line[12] != '\0' && line[12] != ' '))
-		return -EBADMSG;
-	resp->minor = line[7] - '0';
-	resp->status = (line[9] - '0') * 100 + (line[10] - '0') * 10 +
-	    (line[11] - '0');
-	if (resp->status < 100 || resp->status > 599)
-		return -EBADMSG;
-	resp->reason = line[12] == ' ' ? line + 13 : "";
-	return 0;
-}
-
-/* Reads fields up to the empty line, appending to resp->fields; *count
- * (nheaders or ntrailers) counts them. */
-static int
-read_fields(struct http_client *c, struct http_client_response *resp,
-    size_t *count)
-{
-	struct http_client_field *f;
-	char *line, *colon, *v, *end, *p;
-	ssize_t n;
-
-	for (;;) {
-		if ((n = head_line(c, resp, &line)) < 0)
-			return (int)n;
-		if (n == 0)
-			return 0;
-		if (line[0] == ' ' || line[0] == '\t')
-			return -EBADMSG;	/* obs-fold, RFC 9112 §5.2 */
-		if ((colon = strchr(line, ':')) == NULL || colon == line)
-			return -EBADMSG;
-		for (p = line; p < colon; p++)
-			if (!is_tchar((unsigned char)*p))
-				return -EBADMSG;	/* "Name :" included */
-		if (resp->nheaders + resp->ntrailers == HTTP_CLIENT_MAX_FIELDS)
-			return -EMSGSIZE;
-		*colon = '\0';
-		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
-			;
-		for (end = line + n; end > v && (end[-1] == ' ' ||
-		    end[-1] == '\t'); end--)
-			;
-		*end = '\0';
-		f = &resp->fields[resp->nheaders + resp->ntrailers];
-		f->name = line;
-		f->value = v;
-		(*count)++;
-	}
-}
-
-/* Reads exactly n body bytes, each wait bounded by the read timeout (not
- * readexactly: its timeout would bound the whole body). */
-static int
-body_read(struct http_client *c, char *dst, size_t n)
-{
-	ssize_t r;
-
-	while (n > 0) {
-		r = rt_stream_read(&c->stream, dst, n, c->opts.read_timeout);
-		if (r < 0)
-			return (int)r;
-		if (r == 0)
-			return -ENODATA;
-		dst += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-/* Until the server closes: at most limit bytes, -EFBIG for one more. */
-static int
-body_until_close(struct http_client *c, struct http_client_response *resp,
-    size_t limit)
-{
-	char extra;
-	ssize_t r;
-
-	for (;;) {
-		if (resp->body_len == limit) {
-			r = rt_stream_read(&c->stream, &extra, 1,
-			    c->opts.read_timeout);
-			if (r < 0)
-				return (int)r;
-			return r == 0 ? 0 : -EFBIG;
-		}
-		r = rt_stream_read(&c->stream, resp->body + resp->body_len,
-		    limit - resp->body_len, c->opts.read_timeout);
-		if (r < 0)
-			return (int)r;
-		if (r == 0)
-			return 0;
-		resp->body_len += (size_t)r;
-	}
-}
-
-static int
-hex_value(int ch)
-{
-	if (is_digit(ch))
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
+	buf[h->name.off + h->name.len] = '\0';
+	buf[h->value.off + h->value.len] = '\0';
+	f->name = buf + h->name.off;
+	f->value = buf + h->value.off;
 }
 
 /*
- * RFC 9112 §7.1: chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF,
- * ended by a zero size, trailer fields and an empty line.  Extensions are
- * checked for shape (BWS then ';') and otherwise ignored.
+ * Reads the head of the final response into resp->head, skipping 1xx
+ * interim ones, and fills resp's head fields.  head[0 .. *have) holds the
+ * bytes read, which may run past the head into the body.
  */
 static int
-body_chunked(struct http_client *c, struct http_client_response *resp,
-    size_t limit)
+read_head(struct http_client *c, struct http_client_response *resp,
+    struct http_parser *p, size_t *have, int *got_reply)
 {
-	char line[HTTP_CLIENT_LINE_MAX], crlf[2];
-	uint64_t size;
+	const struct http_request *r = &p->req;
+	char *head = resp->head;
 	ssize_t n;
-	size_t i, digits;
-	int v, err;
+	size_t i;
+	int st;
 
 	for (;;) {
-		n = rt_stream_readline(&c->stream, line, sizeof(line),
-		    c->opts.read_timeout);
-		if (n < 0)
-			return (int)n;
-		if ((n = line_finish(line, (size_t)n)) < 0)
-			return (int)n;
-		size = 0;
-		for (i = digits = 0;
-		    (v = hex_value((unsigned char)line[i])) >= 0;
-		    i++, digits++) {
-			if (digits == 15)
-				return -EBADMSG;	/* would pass 2^60 */
-			size = size * 16 + (uint64_t)v;
-		}
-		if (digits == 0)
-			return -EBADMSG;
-		while (line[i] == ' ' || line[i] == '\t')
-			i++;
-		if (line[i] != '\0' && line[i] != ';')
-			return -EBADMSG;
-		if (size == 0)
-			break;
-		if (size > limit - resp->body_len)
-			return -EFBIG;
-		if ((err = body_read(c, resp->body + resp->body_len,
-		    (size_t)size)) != 0)
-			return err;
-		resp->body_len += (size_t)size;
-		if ((err = body_read(c, crlf, 2)) != 0)
-			return err;
-		if (crlf[0] != '\r' || crlf[1] != '\n')
-			return -EBADMSG;
-	}
-	return read_fields(c, resp, &resp->ntrailers);
-}
-
-/* Content-Length: 1*DIGIT, every occurrence equal.  -1 when absent. */
-static int
-content_length(const struct http_client_response *resp, int64_t *len)
-{
-	const char *p;
-	int64_t v;
-	size_t i;
-
-	*len = -1;
-	for (i = 0; i < resp->nheaders; i++) {
-		if (strcasecmp(resp->fields[i].name, "Content-Length") != 0)
+		st = http_parser_feed(p, head, *have);
+		if (st == HTTP_AGAIN) {
+			if ((n = client_fill(c, resp, 0, have)) < 0)
+				return (int)n;
+			if (n == 0)
+				return -ENODATA;
+			*got_reply = 1;
 			continue;
-		p = resp->fields[i].value;
-		if (*p == '\0')
-			return -EBADMSG;
-		for (v = 0; *p != '\0'; p++) {
-			if (!is_digit((unsigned char)*p) ||
-			    v > (INT64_MAX - 9) / 10)
-				return -EBADMSG;
-			v = v * 10 + (*p - '0');
 		}
-		if (*len >= 0 && *len != v)
+		if (st != HTTP_DONE)
+			return client_err(st);
+		/* 101 would switch protocols we never offered. */
+		if (p->resp.status == 101)
 			return -EBADMSG;
-		*len = v;
+		if (p->resp.status >= 200)
+			break;
+		/* An interim response: drop it, keep what follows. */
+		if ((st = http_parser_next(p)) != 0)
+			return client_err(st);
+		memmove(head, head + p->pos, *have - p->pos);
+		*have -= p->pos;
+		(void)http_parser_shift(p, p->pos);	/* pos <= pos: 0 */
 	}
+
+	resp->status = p->resp.status;
+	resp->minor = head[r->start + 7] - '0';	/* "HTTP/1.x": checked */
+	head[p->resp.reason.off + p->resp.reason.len] = '\0';
+	resp->reason = head + p->resp.reason.off;
+	for (i = 0; i < r->nheaders; i++)
+		client_field(head, &r->headers[i], &resp->fields[i]);
+	resp->nheaders = r->nheaders;
+	resp->chunked = r->chunked;
+	resp->keep_alive = r->keep_alive;
+	resp->head_len = p->pos;
 	return 0;
 }
 
-/* 1 if the comma-separated list value holds token (case-insensitive). */
-static int
-list_has(const char *value, const char *token)
-{
-	size_t tlen = strlen(token), n;
-	const char *p = value;
-
-	while (*p != '\0') {
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		n = strcspn(p, ", \t");
-		if (n == tlen && strncasecmp(p, token, n) == 0)
-			return 1;
-		p += n;
-		while (*p != '\0' && *p != ',')
-			p++;
-	}
-	return 0;
-}
-
-/* Picks the framing (RFC 9112 §6.3) and reads the body. */
+/*
+ * Reads the body, as the parser frames it, through head[] after the head:
+ * the window head[base .. base + have) holds bytes read and not consumed,
+ * decoded data is copied out to resp->body, and trailer fields stay in
+ * head[] (base moves past them).  Bytes read past the end of the response
+ * mean the server sent what nobody asked for: the connection is not kept.
+ */
 static int
 read_body(struct http_client *c, struct http_client_response *resp,
-    size_t limit)
+    struct http_parser *p, size_t have)
 {
-	const char *te = NULL;
-	int64_t len;
-	size_t i, nte = 0;
-	int err, close_asked = 0, keep_asked = 0;
+	const struct http_request *r = &p->req;
+	struct http_slice d;
+	char *win;
+	size_t base = resp->head_len, n;
+	ssize_t got;
+	int st;
 
-	for (i = 0; i < resp->nheaders; i++) {
-		const struct http_client_field *f = &resp->fields[i];
-
-		if (strcasecmp(f->name, "Transfer-Encoding") == 0) {
-			te = f->value;
-			nte++;
-		} else if (strcasecmp(f->name, "Connection") == 0) {
-			close_asked |= list_has(f->value, "close");
-			keep_asked |= list_has(f->value, "keep-alive");
+	have -= base;
+	(void)http_parser_shift(p, base);	/* offset 0 is head[base] */
+	for (;;) {
+		win = resp->head + base;
+		st = http_parser_body(p, win, have, &d);
+		memcpy(resp->body + resp->body_len, win + d.off, d.len);
+		resp->body_len += d.len;
+		if (resp->ntrailers < r->ntrailers) {
+			for (; resp->ntrailers < r->ntrailers; resp->ntrailers++)
+				client_field(win,
+				    &r->headers[r->nheaders + resp->ntrailers],
+				    &resp->fields[r->nheaders + resp->ntrailers]);
+			base += p->pos;
+			have -= p->pos;
+			(void)http_parser_shift(p, p->pos);
+			win = resp->head + base;
+		}
+		if (st == HTTP_DONE)
+			break;
+		if (st != HTTP_AGAIN)
+			return client_err(st);
+		if (d.len > 0)
+			continue;
+		/* The parser wants more: keep only what it has not consumed. */
+		n = p->pos;
+		memmove(win, win + n, have - n);
+		have -= n;
+		(void)http_parser_shift(p, n);
+		if ((got = client_fill(c, resp, base, &have)) < 0)
+			return (int)got;
+		if (got == 0) {
+			if ((st = http_parser_eof(p, have)) == HTTP_DONE)
+				break;
+			return st == -ENODATA ? st : client_err(st);
 		}
 	}
-	if ((err = content_length(resp, &len)) != 0)
-		return err;
-	resp->keep_alive = !close_asked && (resp->minor >= 1 || keep_asked);
-
-	if (resp->status == 204 || resp->status == 304)
-		return 0;	/* never a body, whatever the fields say */
-	if (te != NULL) {
-		/* Only chunked, once, alone: anything else is either a coding
-		 * we never asked for or a smuggling attempt (§6.1, §6.3). */
-		if (nte != 1 || strcasecmp(te, "chunked") != 0 || len >= 0)
-			return -EBADMSG;
-		resp->chunked = 1;
-		return body_chunked(c, resp, limit);
-	}
-	if (len >= 0) {
-		if ((uint64_t)len > limit)
-			return -EFBIG;
-		if ((err = body_read(c, resp->body, (size_t)len)) != 0)
-			return err;
-		resp->body_len = (size_t)len;
-		return 0;
-	}
-	resp->keep_alive = 0;
-	return body_until_close(c, resp, limit);
+	if (have > p->pos)
+		resp->keep_alive = 0;
+	return 0;
 }
 
 /*
@@ -555,11 +416,20 @@ read_body(struct http_client *c, struct http_client_response *resp,
  * just have been a stale keep-alive one.
  */
 static int
-exchange(struct http_client *c, const char *req, size_t reqlen,
+exchange(struct http_client *c, const char *req, size_t reqlen, int method,
     struct http_client_response *resp, size_t limit, int *got_reply)
 {
-	char *line;
-	ssize_t n;
+	struct http_header hdrs[HTTP_CLIENT_MAX_FIELDS];
+	struct http_limits lim = {
+		.max_line = HTTP_CLIENT_HEAD_MAX - 4,
+		.max_head = HTTP_CLIENT_HEAD_MAX,
+		.max_headers = HTTP_CLIENT_MAX_FIELDS,
+		.max_trailer = HTTP_CLIENT_HEAD_MAX,	/* and head[]'s room */
+		.max_chunk_line = HTTP_CLIENT_LINE_MAX,
+		.max_body = limit,
+	};
+	struct http_parser p;
+	size_t have = 0;
 	int err;
 
 	*got_reply = 0;
@@ -568,29 +438,11 @@ exchange(struct http_client *c, const char *req, size_t reqlen,
 		return err;
 	if ((err = rt_stream_drain(&c->stream, c->opts.read_timeout)) != 0)
 		return err;
-	do {
-		/* 1xx interim responses precede the final one: skip them. */
-		resp->head_len = resp->nheaders = 0;
-		n = rt_stream_readline(&c->stream, resp->head,
-		    sizeof(resp->head), c->opts.read_timeout);
-		if (n < 0)
-			return (int)n;
-		if (n == 0)
-			return -ENODATA;
-		*got_reply = 1;
-		if ((n = line_finish(resp->head, (size_t)n)) < 0)
-			return (int)n;
-		line = resp->head;
-		resp->head_len = (size_t)n + 1;
-		if ((err = parse_status(resp, line, (size_t)n)) != 0)
-			return err;
-		if ((err = read_fields(c, resp, &resp->nheaders)) != 0)
-			return err;
-		/* 101 would switch protocols we never offered. */
-		if (resp->status == 101)
-			return -EBADMSG;
-	} while (resp->status < 200);
-	return read_body(c, resp, limit);
+	http_parser_init_response(&p, &lim, hdrs);
+	(void)http_parser_set_method(&p, method);	/* before any byte: 0 */
+	if ((err = read_head(c, resp, &p, &have, got_reply)) != 0)
+		return err;
+	return read_body(c, resp, &p, have);
 }
 
 /* ---- connections -------------------------------------------------------- */
@@ -685,9 +537,11 @@ http_client_close(struct http_client *c)
 	c->body_buf = NULL;
 }
 
-int
-http_client_get(struct http_client *c, const char *url,
-    struct http_client_response *resp)
+/* One request of method (GET or HEAD: both idempotent, so both may be
+ * retried on a new connection) and its response. */
+static int
+client_request(struct http_client *c, const char *method, int method_id,
+    const char *url, struct http_client_response *resp)
 {
 	struct http_client_url u;
 	struct rt_scope sc;
@@ -700,7 +554,7 @@ http_client_get(struct http_client *c, const char *url,
 		return -EBUSY;
 	if ((err = http_client_parse_url(url, &u)) != 0)
 		return err;
-	if ((reqlen = build_request(&u, req, sizeof(req))) < 0)
+	if ((reqlen = build_request(method, &u, req, sizeof(req))) < 0)
 		return (int)reqlen;
 	response_reset(resp);
 	if (resp->buf != NULL) {
@@ -723,7 +577,8 @@ http_client_get(struct http_client *c, const char *url,
 			err = reused;
 			break;
 		}
-		err = exchange(c, req, (size_t)reqlen, resp, limit, &got_reply);
+		err = exchange(c, req, (size_t)reqlen, method_id, resp, limit,
+		    &got_reply);
 		if (err == 0)
 			break;
 		conn_close(c);
@@ -749,4 +604,18 @@ http_client_get(struct http_client *c, const char *url,
 	else
 		conn_close(c);
 	return 0;
+}
+
+int
+http_client_get(struct http_client *c, const char *url,
+    struct http_client_response *resp)
+{
+	return client_request(c, "GET", HTTP_M_GET, url, resp);
+}
+
+int
+http_client_head(struct http_client *c, const char *url,
+    struct http_client_response *resp)
+{
+	return client_request(c, "HEAD", HTTP_M_HEAD, url, resp);
 }

@@ -11,8 +11,10 @@ src_http_libhttpclient_la_SOURCES = \
 	include/asyncd/http.h \
 	src/http/client.c
 
-# What a program using the client links, in dependency order.
-HTTP_CLIENT_LIBS = src/http/libhttpclient.la $(RT_LIBS)
+# What a program using the client links, in dependency order: the client
+# reads responses with the request parser (parser.mk) in response mode.
+HTTP_CLIENT_LIBS = src/http/libhttpclient.la src/http/libhttpparser.la \
+	$(RT_LIBS)
 
 # Against an rt_server on 127.0.0.1 serving canned responses.
 check_PROGRAMS += tests/unit/test-http-client

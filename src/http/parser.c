@@ -1,5 +1,13 @@
 /*
- * parser.c - strict, incremental HTTP/1.1 request parser (RFC 9112).
+ * parser.c - strict, incremental HTTP/1.1 parser (RFC 9112): requests for
+ * the server, responses for the client (see parser.h for why one parser).
+ *
+ * The two modes share everything past the start line: the line scanner, the
+ * field-line rules, Content-Length, Transfer-Encoding and Connection, the
+ * chunked decoder and the limits.  Mode tests sit only where the RFC makes
+ * requests and responses differ, once per message or per Host/Expect line,
+ * never in a loop over bytes: request parsing costs what it did before
+ * responses shared the code.
  *
  * The head is parsed a line at a time.  p->pos is the start of the first line
  * not yet parsed and p->scan how far memchr() has already looked for its LF,
@@ -10,9 +18,11 @@
  * gets the same status the complete line would get), and they are checked
  * before a line's contents, so an early 414/431 matches the late one.
  *
- * States:  START (skip up to HTTP_MAX_EMPTY_LINES CRLFs) -> REQLINE ->
- * HEADERS -> one of BODY_CL, CHUNK_SIZE <-> CHUNK_DATA -> CHUNK_CRLF ...
- * -> TRAILER, then BODY_DONE; http_parser_next() goes back to START.
+ * States:  START (skip up to HTTP_MAX_EMPTY_LINES CRLFs; none before a
+ * response) -> REQLINE (the start line: request or status line) ->
+ * HEADERS -> one of BODY_CL, BODY_EOF (a response read until close),
+ * CHUNK_SIZE <-> CHUNK_DATA -> CHUNK_CRLF ... -> TRAILER, then BODY_DONE;
+ * http_parser_next() goes back to START.
  * ERROR is absorbing: every call returns p->status.
  *
  * Byte classes come from one 256-entry table built at compile time from the
@@ -29,6 +39,7 @@ enum {
 	S_REQLINE,
 	S_HEADERS,
 	S_BODY_CL,	/* >= S_BODY_CL: the head is done */
+	S_BODY_EOF,
 	S_CHUNK_SIZE,
 	S_CHUNK_DATA,
 	S_CHUNK_CRLF,
@@ -207,13 +218,28 @@ http_split_query(struct http_request *r, const char *buf, size_t t, size_t e)
 	r->has_query = 1;
 }
 
+/*
+ * HTTP-version = "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3), in the 8 bytes at
+ * v, for both start lines.
+ */
+static inline int
+http_version(struct http_request *r, const char *v)
+{
+	if (memcmp(v, "HTTP/", 5) != 0 ||
+	    !CL(v[5], C_DIGIT) || v[6] != '.' || !CL(v[7], C_DIGIT))
+		return 400;
+	if (v[5] != '1')
+		return 505;
+	r->version = v[7] == '0' ? 10 : 11;	/* RFC 9110 §6.2: 1.x is 1.1 */
+	return 0;
+}
+
 static int
 http_request_line(struct http_parser *p, const char *buf, size_t ls, size_t ce)
 {
 	struct http_request *r = &p->req;
 	size_t i = ls, t, te, a, ae;
-	const char *v;
-	int has_port;
+	int has_port, st;
 
 	/* method = token, then exactly one SP (§3) */
 	while (i < ce && CL(buf[i], C_TCHAR))
@@ -232,14 +258,11 @@ http_request_line(struct http_parser *p, const char *buf, size_t ls, size_t ce)
 	te = i++;
 	r->target = sl(t, te - t);
 
-	/* HTTP-version = "HTTP/" DIGIT "." DIGIT, then the line ends (§2.3) */
-	v = buf + i;
-	if (ce - i != 8 || memcmp(v, "HTTP/", 5) != 0 ||
-	    !CL(v[5], C_DIGIT) || v[6] != '.' || !CL(v[7], C_DIGIT))
+	/* HTTP-version, then the line ends */
+	if (ce - i != 8)
 		return 400;
-	if (v[5] != '1')
-		return 505;
-	r->version = v[7] == '0' ? 10 : 11;	/* RFC 9110 §6.2: 1.x is 1.1 */
+	if ((st = http_version(r, buf + i)) != 0)
+		return st;
 
 	/* the four forms (§3.2.1-§3.2.4) */
 	if (r->method_id == HTTP_M_CONNECT) {
@@ -281,6 +304,44 @@ http_request_line(struct http_parser *p, const char *buf, size_t ls, size_t ce)
 			r->has_query = 1;
 		}
 	}
+	return 0;
+}
+
+/* ---- status line (RFC 9112 §4) ------------------------------------------ */
+
+/*
+ * status-line = HTTP-version SP status-code SP [ reason-phrase ], in
+ * [ls, ce).  status-code is 3DIGIT, 100 to 599 (RFC 9110 §15); the
+ * reason-phrase is HTAB / SP / VCHAR / obs-text, the bytes of a field value.
+ * "HTTP/1.1 404" without the second SP passes as an empty reason: servers
+ * send it, and it cannot change where the message ends.
+ */
+static int
+http_status_line(struct http_parser *p, const char *buf, size_t ls, size_t ce)
+{
+	const char *v = buf + ls;
+	size_t n = ce - ls, i;
+	int st;
+
+	if (n < 12 || v[8] != ' ')
+		return 400;
+	if ((st = http_version(&p->req, v)) != 0)
+		return st;
+	if (v[9] < '1' || v[9] > '5' || !CL(v[10], C_DIGIT) ||
+	    !CL(v[11], C_DIGIT))
+		return 400;
+	p->resp.status = (uint16_t)((v[9] - '0') * 100 + (v[10] - '0') * 10 +
+	    (v[11] - '0'));
+	if (n == 12) {
+		p->resp.reason = sl(ce, 0);
+		return 0;
+	}
+	if (v[12] != ' ')
+		return 400;
+	for (i = 13; i < n; i++)
+		if (!CL(v[i], C_FIELD))
+			return 400;	/* CTL, DEL, bare CR (§2.2) */
+	p->resp.reason = sl(ls + 13, n - 13);
 	return 0;
 }
 
@@ -412,7 +473,7 @@ http_known_field(struct http_parser *p, const char *buf,
 
 	switch (nl) {
 	case 4:
-		if (!IEQ(n, nl, "host"))
+		if (!IEQ(n, nl, "host") || p->mode == HTTP_PARSE_RESPONSE)
 			return 0;
 		if (++p->nhost > 1 || !http_host_valid(v, vl, &has_port))
 			return 400;	/* RFC 9112 §3.2 */
@@ -421,7 +482,7 @@ http_known_field(struct http_parser *p, const char *buf,
 			p->req.host = h->value;
 		return 0;
 	case 6:
-		if (!IEQ(n, nl, "expect"))
+		if (!IEQ(n, nl, "expect") || p->mode == HTTP_PARSE_RESPONSE)
 			return 0;
 		if (IEQ(v, vl, "100-continue"))
 			p->expect |= 1;
@@ -446,13 +507,47 @@ http_known_field(struct http_parser *p, const char *buf,
 	}
 }
 
+/*
+ * A response's body (RFC 9112 §6.3), once its fields passed the checks
+ * every message gets: none (rules 1 and 2), chunked (4), Content-Length (6)
+ * or until the server closes (8).
+ */
+static int
+http_response_done(struct http_parser *p)
+{
+	struct http_request *r = &p->req;
+	struct http_response *s = &p->resp;
+
+	if (s->status < 200 || s->status == 204 || s->status == 304 ||
+	    p->method == HTTP_M_HEAD ||
+	    (p->method == HTTP_M_CONNECT && s->status < 300)) {
+		s->no_body = 1;
+		r->chunked = 0;
+		p->state = S_BODY_DONE;
+	} else if (r->chunked) {
+		p->state = S_CHUNK_SIZE;
+	} else if (r->has_content_length) {
+		if (r->content_length > p->lim.max_body)
+			return 413;
+		p->remaining = r->content_length;
+		p->state = p->remaining > 0 ? S_BODY_CL : S_BODY_DONE;
+	} else {
+		s->until_close = 1;
+		r->keep_alive = 0;
+		p->state = S_BODY_EOF;
+	}
+	p->scan = p->pos;
+	return HTTP_DONE;
+}
+
 /* The blank line arrived: decide framing (RFC 9112 §6) and keep-alive. */
 static int
 http_head_done(struct http_parser *p)
 {
 	struct http_request *r = &p->req;
 
-	if (r->version == 11 && p->nhost == 0)
+	if (r->version == 11 && p->nhost == 0 &&
+	    p->mode == HTTP_PARSE_REQUEST)
 		return 400;
 	if (p->te_flags & TE_SEEN) {
 		if (r->version == 10 || r->has_content_length)
@@ -464,15 +559,18 @@ http_head_done(struct http_parser *p)
 			return 501;	/* RFC 9110 §6.1... we only do chunked */
 		r->chunked = 1;
 	}
+	if (r->version == 11)
+		r->keep_alive = !(p->conn & CONN_CLOSE);
+	else
+		r->keep_alive = (p->conn & CONN_KEEP) && !(p->conn & CONN_CLOSE);
+	if (p->mode == HTTP_PARSE_RESPONSE)
+		return http_response_done(p);
+
 	if (r->has_content_length && r->content_length > p->lim.max_body)
 		return 413;
 	if (p->expect & 2)
 		return 417;		/* RFC 9110 §10.1.1 */
 	r->expect_continue = (p->expect & 1) && r->version == 11;
-	if (r->version == 11)
-		r->keep_alive = !(p->conn & CONN_CLOSE);
-	else
-		r->keep_alive = (p->conn & CONN_KEEP) && !(p->conn & CONN_CLOSE);
 
 	if (r->chunked) {
 		p->state = S_CHUNK_SIZE;
@@ -494,6 +592,7 @@ http_request_reset(struct http_parser *p)
 	struct http_header *h = p->req.headers;
 
 	memset(&p->req, 0, sizeof(p->req));
+	memset(&p->resp, 0, sizeof(p->resp));
 	p->req.headers = h;
 	p->req.start = p->pos;
 	p->remaining = 0;
@@ -534,6 +633,25 @@ http_parser_init(struct http_parser *p, const struct http_limits *lim,
 		p->lim.max_chunk_line = 1;
 	p->req.headers = headers;
 	http_request_reset(p);
+}
+
+void
+http_parser_init_response(struct http_parser *p,
+    const struct http_limits *lim, struct http_header *headers)
+{
+	http_parser_init(p, lim, headers);
+	p->mode = HTTP_PARSE_RESPONSE;
+	p->method = HTTP_M_OTHER;
+}
+
+int
+http_parser_set_method(struct http_parser *p, int m)
+{
+	if (p->mode != HTTP_PARSE_RESPONSE ||
+	    p->state == S_REQLINE || p->state == S_HEADERS)
+		return -EINVAL;
+	p->method = (uint8_t)m;
+	return 0;
 }
 
 /*
@@ -586,9 +704,10 @@ http_parser_feed(struct http_parser *p, const char *buf, size_t len)
 		}
 		if (buf[p->pos] != '\r')
 			break;
-		if (buf[p->pos + 1] != '\n' ||
+		/* §2.2: before a request line only */
+		if (buf[p->pos + 1] != '\n' || p->mode == HTTP_PARSE_RESPONSE ||
 		    ++p->empty_lines > HTTP_MAX_EMPTY_LINES)
-			return http_fail(p, 400);	/* §2.2 */
+			return http_fail(p, 400);
 		p->pos += 2;
 	}
 	if (p->state == S_START) {
@@ -620,7 +739,10 @@ http_parser_feed(struct http_parser *p, const char *buf, size_t len)
 				return http_fail(p, 414);
 			if (ce == le)
 				return http_fail(p, 400);	/* bare LF */
-			if ((st = http_request_line(p, buf, p->pos, ce)) != 0)
+			st = p->mode == HTTP_PARSE_REQUEST ?
+			    http_request_line(p, buf, p->pos, ce) :
+			    http_status_line(p, buf, p->pos, ce);
+			if (st != 0)
 				return http_fail(p, st);
 			p->state = S_HEADERS;
 		} else {
@@ -716,7 +838,7 @@ int
 http_parser_body(struct http_parser *p, const char *buf, size_t len,
     struct http_slice *data)
 {
-	struct http_header h;
+	struct http_request *r = &p->req;
 	const char *lf;
 	size_t le, ce, end, n;
 	uint64_t size;
@@ -753,6 +875,21 @@ http_parser_body(struct http_parser *p, const char *buf, size_t len,
 			}
 			p->state = S_CHUNK_CRLF;
 			return HTTP_AGAIN;	/* data given: caller calls again */
+
+		case S_BODY_EOF:
+			/* everything until close, max_body of it: then 413 at
+			 * the first byte over, however the bytes were split */
+			n = len - p->pos;
+			if (n == 0)
+				return HTTP_AGAIN;
+			if (p->body_total == p->lim.max_body)
+				return http_fail(p, 413);
+			if (n > p->lim.max_body - p->body_total)
+				n = (size_t)(p->lim.max_body - p->body_total);
+			*data = sl(p->pos, n);
+			p->pos += (uint32_t)n;
+			p->body_total += n;
+			return HTTP_AGAIN;
 
 		case S_CHUNK_CRLF:
 			/* Checked byte by byte so "\rX" fails as soon as seen. */
@@ -806,16 +943,20 @@ http_parser_body(struct http_parser *p, const char *buf, size_t len,
 				p->state = S_CHUNK_DATA;
 				break;
 			}
-			/* trailer-section, then CRLF (§7.1.2): checked, dropped */
+			/* trailer-section, then CRLF (§7.1.2): each field
+			 * checked as a header field and kept after them */
 			if (ce == p->pos && ce != le) {
 				p->pos = (uint32_t)le + 1;
 				p->state = S_BODY_DONE;
 				return HTTP_DONE;
 			}
-			if (le + 1 - p->pos > p->lim.max_trailer - p->trailer)
+			if (le + 1 - p->pos > p->lim.max_trailer - p->trailer ||
+			    r->nheaders + r->ntrailers >= p->lim.max_headers)
 				return http_fail(p, 431);
-			if (ce == le || http_field_line(buf, p->pos, ce, &h) != 0)
+			if (ce == le || http_field_line(buf, p->pos, ce,
+			    &r->headers[r->nheaders + r->ntrailers]) != 0)
 				return http_fail(p, 400);
+			r->ntrailers++;
 			p->trailer += (uint32_t)(le + 1 - p->pos);
 			p->pos = (uint32_t)le + 1;
 			p->scan = p->pos;
@@ -836,6 +977,28 @@ http_parser_next(struct http_parser *p)
 		return -EINVAL;
 	http_request_reset(p);
 	return 0;
+}
+
+int
+http_parser_eof(struct http_parser *p, size_t len)
+{
+	if (p->state == S_ERROR)
+		return p->status;
+	if (len < p->pos)
+		return -EINVAL;
+	switch (p->state) {
+	case S_BODY_EOF:
+		if (len > p->pos)
+			return -EINVAL;	/* body() takes them all: call it */
+		p->state = S_BODY_DONE;
+		return HTTP_DONE;
+	case S_BODY_DONE:
+		return HTTP_DONE;
+	case S_START:
+		return len == p->pos ? HTTP_DONE : -ENODATA;
+	default:
+		return -ENODATA;
+	}
 }
 
 static void
@@ -867,7 +1030,8 @@ http_parser_shift(struct http_parser *p, size_t n)
 	http_slice_shift(&r->path, k);
 	http_slice_shift(&r->query, k);
 	http_slice_shift(&r->host, k);
-	for (i = 0; i < r->nheaders; i++) {
+	http_slice_shift(&p->resp.reason, k);
+	for (i = 0; i < r->nheaders + r->ntrailers; i++) {
 		http_slice_shift(&r->headers[i].name, k);
 		http_slice_shift(&r->headers[i].value, k);
 	}

@@ -1,6 +1,8 @@
-# src/http: the pure pieces, the request parser, the router, the access
-# log's line formatter, and the PROXY header and X-Forwarded-For (proxy.h).  They build alone: the include path is src/http and
-# nothing else, no runtime, no libev (so each is fuzzed on its own).
+# src/http: the pure pieces, the HTTP/1.1 parser (requests for the server,
+# responses for the client), the router, the access log's line formatter,
+# and the PROXY header and X-Forwarded-For (proxy.h).  They build alone: the
+# include path is src/http and nothing else, no runtime, no libev (so each
+# is fuzzed on its own).
 noinst_LTLIBRARIES += src/http/libhttpparser.la
 src_http_libhttpparser_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/http
 src_http_libhttpparser_la_SOURCES = \

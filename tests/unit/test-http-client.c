@@ -77,6 +77,29 @@ static const struct canned canned[] = {
 	{ "/gen/longfield", SRV_GEN, NULL },
 	{ "/big", SRV_ANSWER,
 	  "HTTP/1.1 200 OK\r\nContent-Length: 1001\r\n\r\nxxxx" },
+	/* Bodiless by status (RFC 9112 §6.3 rule 1), whatever the fields say:
+	 * a body read here would eat the next response. */
+	{ "/304", SRV_ANSWER,
+	  "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n"
+	  "Content-Length: 5\r\n\r\n" },
+	{ "/204-chunked", SRV_ANSWER,
+	  "HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n" },
+	/* For HEAD: what a GET would have said, and no body (rule 1). */
+	{ "/head-cl", SRV_ANSWER,
+	  "HTTP/1.1 200 OK\r\nContent-Length: 5000000\r\n\r\n" },
+	{ "/head-chunked", SRV_ANSWER,
+	  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" },
+	/* Neither Content-Length nor chunked: until close (rule 8), even
+	 * though the server says keep-alive. */
+	{ "/eof-keep", SRV_ANSWER_CLOSE,
+	  "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n\r\n"
+	  "line 1\r\nline 2\r\n" },
+	/* Bytes after a complete response: not kept. */
+	{ "/stray", SRV_ANSWER,
+	  "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n" },
+	{ "/gen/slow-chunked", SRV_GEN, NULL },
+	{ "/gen/bighead-chunked", SRV_GEN, NULL },
+	{ "/gen/trailers", SRV_GEN, NULL },
 };
 
 /* Malformed responses: each must fail with err, the connection closed. */
@@ -110,6 +133,35 @@ static const struct {
 	  "Content-Length as a list"),
 	M("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
 	  -EBADMSG, "two different Content-Lengths"),
+	/* The server's rule (RFC 9110 §8.6 allows a recipient to accept equal
+	 * ones; neither side of asyncd does, so both frame alike). */
+	M("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n"
+	  "ok", -EBADMSG, "two equal Content-Lengths"),
+	M("HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nok", -EBADMSG,
+	  "equal Content-Lengths as a list"),
+	M("HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok", -EBADMSG,
+	  "Content-Length with a sign"),
+	M("HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+	  -EBADMSG, "Transfer-Encoding in HTTP/1.0"),
+	M("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+	  -EBADMSG, "chunked not the last coding"),
+	M("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked;x=1\r\n\r\n",
+	  -EBADMSG, "chunked with a parameter"),
+	/* Status lines (RFC 9112 §4). */
+	M("HTTP/1.1 600 Nope\r\n\r\n", -EBADMSG, "status code above 599"),
+	M("HTTP/1.1 200OK\r\n\r\n", -EBADMSG, "no SP after the code"),
+	M("HTTP/1.1 2000 OK\r\n\r\n", -EBADMSG, "status code of 4 digits"),
+	M("http/1.1 200 OK\r\n\r\n", -EBADMSG, "lower-case HTTP"),
+	M("HTTP/1.1 200 O\x01K\r\n\r\n", -EBADMSG, "control byte in the reason"),
+	M("HTTP/1.1 200 OK\x7f\r\n\r\n", -EBADMSG, "DEL in the reason"),
+	M("HTTP/11 200 OK\r\n\r\n", -EBADMSG, "version without a dot"),
+	M(" HTTP/1.1 200 OK\r\n\r\n", -EBADMSG, "leading space"),
+	M("\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", -EBADMSG,
+	  "empty line before the status line"),
+	M("HTTP/1.1 200 OK\r\nX\x80Y: a\r\n\r\n", -EBADMSG,
+	  "non-ASCII byte in a field name"),
+	M("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	  "0\r\nX: a\r\n b\r\n\r\n", -EBADMSG, "obs-fold in a trailer"),
 	M("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
 	  -EBADMSG, "Content-Length overflows"),
 	M("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n"
@@ -133,7 +185,9 @@ static const struct {
 	M("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1 1\r\n",
 	  -EBADMSG, "space inside the size"),
 	M("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-	  "1000000000000000\r\n", -EBADMSG, "chunk size of 16 digits"),
+	  "8000000000000000\r\n", -EBADMSG, "chunk size of 2^63"),
+	M("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	  "1000000000000000\r\n", -EFBIG, "chunk size of 2^60: over max_body"),
 	M("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\nx\r\n",
 	  -EBADMSG, "chunk size line ends in bare LF"),
 	M("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxy\r\n",
@@ -144,6 +198,8 @@ static const struct {
 	  "body cut short"),
 	M("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
 	  -ENODATA, "chunk cut short"),
+	M("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n5;x",
+	  -ENODATA, "chunk-size line cut short"),
 	M("HTTP/1.1 200 OK\r\nContent-Le", -ENODATA, "head cut short"),
 	M("", -ENODATA, "closed without a byte"),
 };
@@ -175,7 +231,8 @@ static int
 srv_generate(struct rt_stream *s, const char *path)
 {
 	char line[64];
-	int i, err = 0;
+	size_t i;
+	int err = 0;
 
 	if (strcmp(path, "/gen/chunks") == 0) {
 		/* 5 x 256 bytes: over a 1000-byte limit after the 4th. */
@@ -198,11 +255,54 @@ srv_generate(struct rt_stream *s, const char *path)
 	} else if (strcmp(path, "/gen/fields") == 0) {
 		err = srv_writes(s, "HTTP/1.1 200 OK\r\n");
 		for (i = 0; i < HTTP_CLIENT_MAX_FIELDS + 1 && err == 0; i++) {
-			(void)snprintf(line, sizeof(line), "X-%d: %d\r\n", i, i);
+			(void)snprintf(line, sizeof(line), "X-%d: %d\r\n", (int)i,
+			    (int)i);
 			err = srv_writes(s, line);
 		}
 		if (err == 0)
 			err = srv_writes(s, "Content-Length: 0\r\n\r\n");
+	} else if (strcmp(path, "/gen/slow-chunked") == 0) {
+		/* One byte per write, each drained: the client's window sees
+		 * every split of chunk lines, CRLFs and trailers. */
+		static const char msg[] = "HTTP/1.1 200 OK\r\n"
+		    "Transfer-Encoding: chunked\r\n\r\n"
+		    "3;e=\"x y\"\r\nabc\r\n10\r\n0123456789abcdef\r\n"
+		    "0\r\nT-One: 1\r\nT-Two:  two  \r\n\r\n";
+
+		for (i = 0; i < sizeof(msg) - 1 && err == 0; i++)
+			if ((err = srv_write(s, msg + i, 1)) == 0)
+				err = rt_stream_drain(s, 5.0);
+	} else if (strcmp(path, "/gen/bighead-chunked") == 0) {
+		/* A head that leaves under 100 bytes of head[] for the
+		 * body's framing: 12 chunks of 80 bytes pass through it. */
+		err = srv_writes(s, "HTTP/1.1 200 OK\r\nX-Pad: ");
+		for (i = 0; i < 3 && err == 0; i++)
+			err = srv_write(s, filler, sizeof(filler));
+		if (err == 0)
+			err = srv_write(s, filler, HTTP_CLIENT_HEAD_MAX - 6144 -
+			    100 - 59);
+		if (err == 0)
+			err = srv_writes(s, "\r\nTransfer-Encoding: chunked\r\n\r\n");
+		for (i = 0; i < 12 && err == 0; i++) {
+			err = srv_writes(s, "50\r\n");
+			if (err == 0)
+				err = srv_write(s, filler, 80);
+			if (err == 0)
+				err = srv_writes(s, "\r\n");
+		}
+		if (err == 0)
+			err = srv_writes(s, "0\r\nT: v\r\n\r\n");
+	} else if (strcmp(path, "/gen/trailers") == 0) {
+		/* 2 headers and 63 trailers: one field over the limit. */
+		err = srv_writes(s, "HTTP/1.1 200 OK\r\nX-H: h\r\n"
+		    "Transfer-Encoding: chunked\r\n\r\n0\r\n");
+		for (i = 0; i < HTTP_CLIENT_MAX_FIELDS - 1 && err == 0; i++) {
+			(void)snprintf(line, sizeof(line), "T-%d: %d\r\n",
+			    (int)i, (int)i);
+			err = srv_writes(s, line);
+		}
+		if (err == 0)
+			err = srv_writes(s, "\r\n");
 	} else if (strcmp(path, "/gen/longfield") == 0) {
 		err = srv_writes(s, "HTTP/1.1 200 OK\r\nX-Long: ");
 		for (i = 0; i < 5 && err == 0; i++)	/* 10 KiB */
@@ -223,7 +323,7 @@ srv_conn(struct rt_conn *conn, void *arg)
 	const struct canned *cd;
 	char head[1024], path[256];
 	ssize_t n;
-	size_t i, plen;
+	size_t i, plen, m;
 	int nreq = 0, err;
 
 	sv->conns++;
@@ -239,12 +339,16 @@ srv_conn(struct rt_conn *conn, void *arg)
 		nreq++;
 		sv->requests++;
 		(void)snprintf(sv->last, sizeof(sv->last), "%s", head);
-		if (strncmp(head, "GET ", 4) != 0)
+		if (strncmp(head, "GET ", 4) == 0)
+			m = 4;
+		else if (strncmp(head, "HEAD ", 5) == 0)
+			m = 5;
+		else
 			break;
-		plen = strcspn(head + 4, " ");
+		plen = strcspn(head + m, " ");
 		if (plen >= sizeof(path))
 			break;
-		memcpy(path, head + 4, plen);
+		memcpy(path, head + m, plen);
 		path[plen] = '\0';
 
 		if (strncmp(path, "/m/", 3) == 0) {
@@ -573,6 +677,161 @@ test_interim_responses_skipped_and_204_bodiless(void **state)
 {
 	(void)state;
 	assert_int_equal(rt_test_run(get_interim, NULL), 0);
+}
+
+/* RFC 9112 §6.3 rule 1: no body after 1xx, 204, 304 or a response to HEAD,
+ * whatever Content-Length or Transfer-Encoding say.  Each is followed by a
+ * GET on the same connection: a body read by mistake would either hang,
+ * fail or eat that response. */
+static int
+get_bodiless(void *arg)
+{
+	struct srv sv;
+	struct http_client c;
+	struct http_client_response r;
+
+	(void)arg;
+	srv_start(&sv);
+	TCHECK_INT(http_client_init(&c, &quick), 0);
+	http_client_response_init(&r, NULL, 0);
+
+	TCHECK_INT(http_client_get(&c, url_of(&sv, "/304"), &r), 0);
+	TCHECK_INT(r.status, 304);
+	TCHECK_INT(r.body_len, 0);
+	TCHECK(r.keep_alive);
+	TCHECK(strcmp(http_client_response_header(&r, "Content-Length"),
+	    "5") == 0);
+	TCHECK_INT(http_client_get(&c, url_of(&sv, "/cl"), &r), 0);
+	TCHECK_INT(r.body_len, 5);
+
+	TCHECK_INT(http_client_get(&c, url_of(&sv, "/204-chunked"), &r), 0);
+	TCHECK_INT(r.status, 204);
+	TCHECK_INT(r.body_len, 0);
+	TCHECK(!r.chunked);
+	TCHECK_INT(http_client_get(&c, url_of(&sv, "/cl"), &r), 0);
+	TCHECK(memcmp(r.body, "hello", 5) == 0);
+
+	/* HEAD: Content-Length is what GET would send (here over max_body:
+	 * not a limit for a body that never comes). */
+	TCHECK_INT(http_client_head(&c, url_of(&sv, "/head-cl"), &r), 0);
+	TCHECK_INT(r.status, 200);
+	TCHECK_INT(r.body_len, 0);
+	TCHECK(strcmp(http_client_response_header(&r, "content-length"),
+	    "5000000") == 0);
+	TCHECK(r.keep_alive);
+	TCHECK_INT(http_client_head(&c, url_of(&sv, "/head-chunked"), &r), 0);
+	TCHECK_INT(r.body_len, 0);
+	TCHECK(!r.chunked);
+	/* HEAD of a path whose GET has a body: the server sends none. */
+	TCHECK_INT(http_client_get(&c, url_of(&sv, "/cl"), &r), 0);
+	TCHECK_INT(r.body_len, 5);
+	TCHECK(strncmp(sv.last, "GET /cl ", 8) == 0);
+	TCHECK_INT(http_client_head(&c, url_of(&sv, "/head-cl"), &r), 0);
+	TCHECK(strncmp(sv.last, "HEAD /head-cl HTTP/1.1\r\n", 24) == 0);
+
+	TCHECK_INT(sv.conns, 1);
+	TCHECK_INT(c.requests, 8);
+	http_client_close(&c);
+	srv_stop(&sv);
+	return 0;
+}
+
+static void
+test_bodiless_204_304_and_head(void **state)
+{
+	(void)state;
+	assert_int_equal(rt_test_run(get_bodiless, NULL), 0);
+}
+
+/* RFC 9112 §6.3 rule 8, and what arrives after a complete response. */
+static int
+get_eof_and_stray(void *arg)
+{
+	struct srv sv;
+	struct http_client c;
+	struct http_client_response r;
+
+	(void)arg;
+	srv_start(&sv);
+	TCHECK_INT(http_client_init(&c, &quick), 0);
+	http_client_response_init(&r, NULL, 0);
+	TCHECK_INT(http_client_get(&c, url_of(&sv, "/eof-keep"), &r), 0);
+	TCHECK_INT(r.body_len, 16);
+	TCHECK(memcmp(r.body, "line 1\r\nline 2\r\n", 16) == 0);
+	TCHECK(!r.keep_alive);		/* the close ended the body */
+	TCHECK(!c.connected);
+
+	/* A second response's start after the first: not ours to parse,
+	 * and the connection cannot be trusted with another request. */
+	TCHECK_INT(http_client_get(&c, url_of(&sv, "/stray"), &r), 0);
+	TCHECK_INT(r.body_len, 2);
+	TCHECK(memcmp(r.body, "ok", 2) == 0);
+	TCHECK(!r.keep_alive);
+	TCHECK(!c.connected);
+	TCHECK_INT(http_client_get(&c, url_of(&sv, "/cl"), &r), 0);
+	TCHECK_INT(c.connects, 3);
+	http_client_close(&c);
+	srv_stop(&sv);
+	return 0;
+}
+
+static void
+test_body_until_close_and_stray_bytes(void **state)
+{
+	(void)state;
+	assert_int_equal(rt_test_run(get_eof_and_stray, NULL), 0);
+}
+
+/* Chunked framing through the window left in head[]: a byte per read,
+ * then a window of about 100 bytes; trailers kept as fields. */
+static int
+get_chunked_window(void *arg)
+{
+	struct srv sv;
+	struct http_client c;
+	struct http_client_response r;
+	size_t i;
+
+	(void)arg;
+	srv_start(&sv);
+	TCHECK_INT(http_client_init(&c, &quick), 0);
+	http_client_response_init(&r, NULL, 0);
+	TCHECK_INT(http_client_get(&c, url_of(&sv, "/gen/slow-chunked"), &r),
+	    0);
+	TCHECK(r.chunked);
+	TCHECK_INT(r.body_len, 19);
+	TCHECK(memcmp(r.body, "abc0123456789abcdef", 19) == 0);
+	TCHECK_INT(r.nheaders, 1);
+	TCHECK_INT(r.ntrailers, 2);
+	TCHECK(strcmp(http_client_response_trailer(&r, "t-one"), "1") == 0);
+	TCHECK(strcmp(http_client_response_trailer(&r, "T-Two"), "two") == 0);
+	TCHECK(r.keep_alive);
+
+	TCHECK_INT(http_client_get(&c, url_of(&sv, "/gen/bighead-chunked"),
+	    &r), 0);
+	TCHECK(r.head_len > HTTP_CLIENT_HEAD_MAX - 110);
+	TCHECK_INT(r.body_len, 12 * 80);
+	for (i = 0; i < r.body_len; i++)
+		TCHECK(r.body[i] == 'x');
+	TCHECK_INT(strlen(http_client_response_header(&r, "X-Pad")),
+	    r.head_len - 56);
+	TCHECK(strcmp(http_client_response_trailer(&r, "T"), "v") == 0);
+
+	/* Trailers count with the headers against HTTP_CLIENT_MAX_FIELDS. */
+	TCHECK_INT(http_client_get(&c, url_of(&sv, "/gen/trailers"), &r),
+	    -EMSGSIZE);
+	TCHECK(!c.connected);
+	TCHECK_INT(http_client_get(&c, url_of(&sv, "/cl"), &r), 0);
+	http_client_close(&c);
+	srv_stop(&sv);
+	return 0;
+}
+
+static void
+test_chunked_through_a_small_window(void **state)
+{
+	(void)state;
+	assert_int_equal(rt_test_run(get_chunked_window, NULL), 0);
 }
 
 /* ---- keep-alive --------------------------------------------------------- */
@@ -910,6 +1169,9 @@ main(void)
 		RT_TEST(test_get_chunked_with_extensions_and_trailers),
 		RT_TEST(test_get_until_close),
 		RT_TEST(test_interim_responses_skipped_and_204_bodiless),
+		RT_TEST(test_bodiless_204_304_and_head),
+		RT_TEST(test_body_until_close_and_stray_bytes),
+		RT_TEST(test_chunked_through_a_small_window),
 		RT_TEST(test_keep_alive_uses_one_connection),
 		RT_TEST(test_reconnects_when_closed_or_host_changes),
 		RT_TEST(test_oversize_responses_rejected),

@@ -16,6 +16,8 @@
  * Rows marked SMALL run with tiny limits (SMALL_LIMITS) so the 413/414/431
  * boundaries fit in a literal; the default-limit boundaries are separate
  * tests below, as are pipelining, the error state and the body API.
+ * Responses (response mode: the status line, the same field and framing
+ * rules, RFC 9112 §6.3's bodies) have their own rows, run the same ways.
  */
 #include "config.h"
 
@@ -661,6 +663,469 @@ test_vector_count(void **state)
 	print_message("[ INFO     ] %zu vectors\n", NVEC);
 }
 
+/* ---- response mode (RFC 9112 §4, §6.3) ---------------------------------- */
+
+/*
+ * Responses run the same three ways as requests.  EOF rows end with
+ * http_parser_eof() after the last byte (the server closed); the others
+ * report what feed and body said.  HEAD rows answer a HEAD request.
+ */
+struct rvec {
+	const char	*in;
+	size_t		len;
+	int		status;		/* verdict, as for requests */
+	const char	*rule;
+	int		small;
+	int		head;		/* answers HEAD */
+	int		eof;		/* the server closes after the bytes */
+	/* checked when set (HTTP_DONE head only) */
+	int		code;		/* status code */
+	const char	*reason, *body, *trailer;	/* last trailer value */
+	int		version;
+	char		ka, te, nobody, untilclose;	/* 'y' or 'n' */
+	long long	cl;		/* Content-Length + 1 */
+	unsigned	nhdr;		/* nheaders + 1 */
+};
+
+#define R(s, st, why, ...) \
+	{ .in = (s), .len = sizeof(s) - 1, .status = (st), .rule = (why), __VA_ARGS__ }
+#define SL	"HTTP/1.1 200 OK\r\n"
+#define RCHUNKED(body)	SL TE "\r\n" body
+#define EOFR	.eof = 1
+#define HEADR	.head = 1
+
+static const struct rvec rvectors[] = {
+	/* ---- status line (RFC 9112 §4) ---- */
+	R(SL "Content-Length: 2\r\n\r\nok", DONE, "RFC 9112 §4: a status line",
+	    .code = 200, .reason = "OK", .version = 11, .ka = 'y', .te = 'n',
+	    .nobody = 'n', .untilclose = 'n', CLEN(2), .body = "ok",
+	    .nhdr = 2),
+	R("HTTP/1.1 404 Not  Found \t\r\nContent-Length: 0\r\n\r\n", DONE,
+	    "RFC 9112 §4: reason with SP and HTAB, kept as sent", .code = 404,
+	    .reason = "Not  Found \t"),
+	R("HTTP/1.1 200 \xe9t\xe9\r\nContent-Length: 0\r\n\r\n", DONE,
+	    "RFC 9112 §4: obs-text in the reason", .reason = "\xe9t\xe9"),
+	R("HTTP/1.1 204 \r\n\r\n", DONE, "RFC 9112 §4: empty reason after SP",
+	    .code = 204, .reason = ""),
+	R("HTTP/1.1 404\r\nContent-Length: 0\r\n\r\n", DONE,
+	    "RFC 9112 §4: no SP and no reason: accepted, cannot change framing",
+	    .code = 404, .reason = ""),
+	R("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", DONE,
+	    "RFC 9112 §9.3: HTTP/1.0 closes by default", .version = 10,
+	    .ka = 'n'),
+	R("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n",
+	    DONE, "RFC 9112 §9.3: HTTP/1.0 keep-alive", .ka = 'y'),
+	R("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+	    DONE, "RFC 9112 §9.6: close", .ka = 'n'),
+	R("HTTP/1.3 599 X\r\nContent-Length: 0\r\n\r\n", DONE,
+	    "RFC 9110 §6.2, §15: 1.x is 1.1; 599 is a status", .version = 11,
+	    .code = 599),
+	R("HTTP/1.1 100 Continue\r\n\r\n", DONE, "RFC 9110 §15.2: 1xx",
+	    .code = 100, .nobody = 'y'),
+	R("HTTP/1.1 099 X\r\n\r\n", 400, "RFC 9110 §15: code below 100"),
+	R("HTTP/1.1 600 X\r\n\r\n", 400, "RFC 9110 §15: code above 599"),
+	R("HTTP/1.1 20 OK\r\n\r\n", 400, "RFC 9112 §4: two digits"),
+	R("HTTP/1.1 2000 OK\r\n\r\n", 400, "RFC 9112 §4: four digits"),
+	R("HTTP/1.1 2x0 OK\r\n\r\n", 400, "RFC 9112 §4: not a digit"),
+	R("HTTP/1.1 200OK\r\n\r\n", 400, "RFC 9112 §4: no SP after the code"),
+	R("HTTP/1.1  200 OK\r\n\r\n", 400, "RFC 9112 §4: two SP"),
+	R("HTTP/1.1\t200 OK\r\n\r\n", 400, "RFC 9112 §4: HTAB for SP"),
+	R("HTTP/1.1 200 O\rK\r\n\r\n", 400, "RFC 9112 §2.2: bare CR in the reason"),
+	R("HTTP/1.1 200 O\x01K\r\n\r\n", 400, "RFC 9112 §4: CTL in the reason"),
+	R("HTTP/1.1 200 OK\x7f\r\n\r\n", 400, "RFC 9112 §4: DEL in the reason"),
+	R("HTTP/1.1 200 OK\n\r\n", 400, "RFC 9112 §2.2: status line ends in bare LF"),
+	R("http/1.1 200 OK\r\n\r\n", 400, "RFC 9112 §2.3: HTTP-name is case-sensitive"),
+	R("HTTP/1.1x200 OK\r\n\r\n", 400, "RFC 9112 §2.3: junk after the version"),
+	R("HTTP/11 200 OK\r\n\r\n", 400, "RFC 9112 §2.3: no dot"),
+	R("ICY 200 OK\r\n\r\n", 400, "RFC 9112 §4: not HTTP"),
+	R("HTTP/2.0 200 OK\r\n\r\n", 505, "RFC 9110 §6.2: major version 2"),
+	R("HTTP/0.9 200 OK\r\n\r\n", 505, "RFC 9110 §6.2: major version 0"),
+	R("\r\n" SL "Content-Length: 0\r\n\r\n", 400,
+	    "RFC 9112 §2.2: no empty line before a status line"),
+	R(" " SL "\r\n", 400, "RFC 9112 §4: leading SP"),
+	R("HTTP/1.1 200 OK aaaaaaaaaaaaaaaa\r\n\r\n", DONE,
+	    "RFC 9112 §4: SMALL: status line of exactly 32", SMALL, HEADR),
+	R("HTTP/1.1 200 OK aaaaaaaaaaaaaaaaa\r\n\r\n", 414,
+	    "RFC 9112 §4: SMALL: status line of 33 -> 414", SMALL),
+	R("HTTP/1.1 200 OK aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 414,
+	    "RFC 9112 §4: SMALL: 414 before the line ends", SMALL),
+
+	/* ---- field lines: the request rules (RFC 9112 §5) ---- */
+	R(SL "X: a\r\n b\r\nContent-Length: 0\r\n\r\n", 400, "RFC 9112 §5.2: obs-fold"),
+	R(SL "X: a\r\n\tb\r\nContent-Length: 0\r\n\r\n", 400,
+	    "RFC 9112 §5.2: obs-fold with HTAB"),
+	R(SL " X: a\r\nContent-Length: 0\r\n\r\n", 400,
+	    "RFC 9112 §5.2: first field line folded"),
+	R(SL "X : a\r\n\r\n", 400, "RFC 9112 §5.1: SP before the colon"),
+	R(SL ": a\r\n\r\n", 400, "RFC 9112 §5.1: empty name"),
+	R(SL "X@Y: a\r\n\r\n", 400, "RFC 9110 §5.6.2: '@' is not a tchar"),
+	R(SL "X\x80: a\r\n\r\n", 400, "RFC 9110 §5.6.2: non-ASCII in a name"),
+	R(SL "no colon\r\n\r\n", 400, "RFC 9112 §5: no colon"),
+	R(SL "X: a\x00" "b\r\n\r\n", 400, "RFC 9110 §5.5: NUL in a value"),
+	R(SL "X: a\rb\r\n\r\n", 400, "RFC 9112 §2.2: bare CR in a value"),
+	R(SL "X: a\nContent-Length: 0\r\n\r\n", 400, "RFC 9112 §2.2: bare LF"),
+	R(SL "!#$%&'*+-.^_`|~09azAZ: v\r\nContent-Length: 0\r\n\r\n", DONE,
+	    "RFC 9110 §5.6.2: every tchar in a field name"),
+	R(SL "Host: ???\r\nExpect: nonsense\r\nContent-Length: 0\r\n\r\n", DONE,
+	    "RFC 9112 §3.2, RFC 9110 §10.1.1: Host and Expect are request fields",
+	    .nhdr = 4),
+	R(SL "A: 1\r\nB: 2\r\nC: 3\r\nContent-Length: 0\r\n\r\n", DONE,
+	    "RFC 6585 §5: SMALL: 4 field lines", SMALL),
+	R(SL "A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nContent-Length: 0\r\n\r\n", 431,
+	    "RFC 6585 §5: SMALL: 5 field lines -> 431", SMALL),
+	R(SL "X: " B32 B32 B32 "bbbbbbbb\r\n\r\n", DONE,
+	    "RFC 6585 §5: SMALL: head of exactly 128", SMALL, HEADR),
+	R(SL "X: " B32 B32 B32 "bbbbbbbbb\r\n\r\n", 431,
+	    "RFC 6585 §5: SMALL: head of 129 -> 431", SMALL),
+
+	/* ---- Content-Length and Transfer-Encoding: the request rules ---- */
+	R(SL "Content-Length: 2\r\nContent-Length: 2\r\n\r\nok", 400,
+	    "RFC 9110 §8.6: duplicate equal Content-Length, as for requests"),
+	R(SL "Content-Length: 2, 2\r\n\r\nok", 400,
+	    "RFC 9110 §8.6: Content-Length list"),
+	R(SL "Content-Length: 1\r\nContent-Length: 2\r\n\r\nok", 400,
+	    "RFC 9110 §8.6: different Content-Lengths"),
+	R(SL "Content-Length: +2\r\n\r\nok", 400, "RFC 9110 §8.6: sign"),
+	R(SL "Content-Length: 0x2\r\n\r\nok", 400, "RFC 9110 §8.6: hex"),
+	R(SL "Content-Length:\r\n\r\n", 400, "RFC 9110 §8.6: empty"),
+	R(SL "Content-Length: 99999999999999999999\r\n\r\n", 400,
+	    "RFC 9110 §8.6: overflow"),
+	R(SL "Content-Length: 2\r\n" TE "\r\n0\r\n\r\n", 400,
+	    "RFC 9112 §6.3: Content-Length with Transfer-Encoding"),
+	R(SL TE "Content-Length: 2\r\n\r\n0\r\n\r\n", 400,
+	    "RFC 9112 §6.3: Transfer-Encoding with Content-Length"),
+	R("HTTP/1.0 200 OK\r\n" TE "\r\n0\r\n\r\n", 400,
+	    "RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0"),
+	R(SL "Transfer-Encoding: chunked, gzip\r\n\r\n", 400,
+	    "RFC 9112 §6.3: chunked must be the last coding"),
+	R(SL "Transfer-Encoding: gzip\r\n\r\n", 400,
+	    "RFC 9112 §6.3: a final coding other than chunked"),
+	R(SL "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501,
+	    "RFC 9110 §10.1.4: a coding the client never accepted"),
+	R(SL TE TE "\r\n0\r\n\r\n", 400, "RFC 9112 §6.1: chunked twice"),
+	R(SL "Transfer-Encoding: chunked;a=b\r\n\r\n0\r\n\r\n", 400,
+	    "RFC 9112 §7.1: chunked has no parameters"),
+	R(SL "Content-Length: 17\r\n\r\n", 413,
+	    "RFC 9110 §15.5.14: SMALL: Content-Length over max_body", SMALL),
+	R(SL "Content-Length: 16\r\n\r\n0123456789abcdef", DONE,
+	    "RFC 9110 §15.5.14: SMALL: Content-Length at max_body", SMALL,
+	    .body = "0123456789abcdef"),
+
+	/* ---- framing (RFC 9112 §6.3) ---- */
+	R("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n", DONE,
+	    "RFC 9112 §6.3 rule 1: 204 has no body", .code = 204,
+	    .nobody = 'y', CLEN(5), .body = "", .ka = 'y'),
+	R("HTTP/1.1 304 Not Modified\r\n" TE "\r\n", DONE,
+	    "RFC 9112 §6.3 rule 1: 304 has no body, chunked or not",
+	    .nobody = 'y', .te = 'n', .body = ""),
+	R("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n", DONE,
+	    "RFC 9112 §6.3 rule 1: 1xx has no body", .nobody = 'y'),
+	R("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n",
+	    400, "RFC 9110 §8.6: field rules hold without a body"),
+	R(SL "Content-Length: 5000000\r\n\r\n", DONE,
+	    "RFC 9112 §6.3 rule 1: HEAD: no body, Content-Length not a limit",
+	    HEADR, .nobody = 'y', CLEN(5000000), .body = "", .ka = 'y'),
+	R(SL TE "\r\n", DONE, "RFC 9112 §6.3 rule 1: HEAD: no chunked body",
+	    HEADR, .nobody = 'y', .te = 'n'),
+	R(SL "Content-Length: 3\r\n\r\nabc", DONE,
+	    "RFC 9112 §6.3 rule 6: Content-Length", .body = "abc", .ka = 'y'),
+	R(SL "Content-Length: 0\r\n\r\n", DONE,
+	    "RFC 9112 §6.3 rule 6: Content-Length 0", .body = ""),
+	R(SL "Content-Length: 5\r\n\r\nab", AGAIN,
+	    "RFC 9112 §6.3 rule 6: incomplete"),
+	R(SL "Content-Length: 5\r\n\r\nab", -ENODATA,
+	    "RFC 9112 §8: closed before Content-Length bytes", EOFR),
+	R(SL "\r\nuntil the end", DONE,
+	    "RFC 9112 §6.3 rule 8: until close", EOFR, .untilclose = 'y',
+	    .ka = 'n', .body = "until the end"),
+	R(SL "Connection: keep-alive\r\n\r\nx", DONE,
+	    "RFC 9112 §6.3 rule 8: until close ends keep-alive", EOFR,
+	    .untilclose = 'y', .ka = 'n', .body = "x"),
+	R(SL "\r\n", DONE, "RFC 9112 §6.3 rule 8: empty body until close", EOFR,
+	    .body = ""),
+	R(SL "\r\nabc", AGAIN, "RFC 9112 §6.3 rule 8: no EOF yet"),
+	R(SL "\r\n0123456789abcdef", DONE,
+	    "RFC 9110 §15.5.14: SMALL: until close, at max_body", SMALL, EOFR),
+	R(SL "\r\n0123456789abcdefg", 413,
+	    "RFC 9110 §15.5.14: SMALL: until close, over max_body", SMALL, EOFR),
+	R(SL "Content-Le", -ENODATA, "RFC 9112 §8: closed in the head", EOFR),
+	R("", DONE, "RFC 9112 §8: closed before any response", EOFR),
+	R(RCHUNKED("3\r\nabc\r\n0\r\n\r\n"), DONE, "RFC 9112 §7.1: chunked",
+	    .te = 'y', .body = "abc", .ka = 'y', .untilclose = 'n'),
+	R(RCHUNKED("3;x=\"y\"\r\nabc\r\n2 ; z\r\nde\r\n0\r\nA: 1\r\nB:  2 \r\n\r\n"),
+	    DONE, "RFC 9112 §7.1.2: chunked with extensions and trailers",
+	    .body = "abcde", .trailer = "2"),
+	R(RCHUNKED("3\r\nabc\r\n0\r\n"), -ENODATA,
+	    "RFC 9112 §8: closed in the trailer section", EOFR),
+	R(RCHUNKED("3\r\nabc\r\n5;x"), -ENODATA,
+	    "RFC 9112 §8: closed in a chunk-size line", EOFR),
+	R(RCHUNKED("3\r\nabc\r"), -ENODATA,
+	    "RFC 9112 §8: closed in a chunk's CRLF", EOFR),
+	R(RCHUNKED("3\r\nabcX\r\n0\r\n\r\n"), 400, "RFC 9112 §7.1: no CRLF after data"),
+	R(RCHUNKED("0x3\r\nabc\r\n0\r\n\r\n"), 400, "RFC 9112 §7.1: 0x"),
+	R(RCHUNKED("8000000000000000\r\n"), 400, "RFC 9112 §7.1: chunk-size 2^63"),
+	R(RCHUNKED("11\r\n"), 413, "RFC 9110 §15.5.14: SMALL: chunk over max_body",
+	    SMALL),
+	R(RCHUNKED("0\r\nX : y\r\n\r\n"), 400, "RFC 9112 §7.1.2: bad trailer"),
+	R(RCHUNKED("0\r\nX: y\r\n z\r\n\r\n"), 400, "RFC 9112 §7.1.2: obs-fold in a trailer"),
+	R(SL "A: 1\r\nB: 2\r\n" TE "\r\n0\r\nT: 1\r\n\r\n", DONE,
+	    "RFC 9112 §7.1.2: SMALL: 3 headers and 1 trailer", SMALL,
+	    .trailer = "1"),
+	R(SL "A: 1\r\nB: 2\r\n" TE "\r\n0\r\nT: 1\r\nU: 2\r\n\r\n", 431,
+	    "RFC 9112 §7.1.2: SMALL: trailers count with the headers", SMALL),
+};
+
+#define NRVEC	(sizeof(rvectors) / sizeof(rvectors[0]))
+
+struct rresult {
+	int			status;
+	int			head_done;
+	struct http_request	req;
+	struct http_response	resp;
+	struct http_header	hdr[HTTP_DEFAULT_MAX_HEADERS];
+	char			body[64];
+	size_t			body_len;
+};
+
+static void
+rrun(const struct rvec *v, const size_t *cuts, size_t n, struct rresult *res)
+{
+	struct http_header hdrs[HTTP_DEFAULT_MAX_HEADERS];
+	struct http_parser p;
+	struct http_slice d;
+	size_t i, len = 0;
+	char *buf;
+	int r = HTTP_AGAIN;
+
+	memset(res, 0, sizeof(*res));
+	http_parser_init_response(&p, v->small ? &small_limits : NULL, hdrs);
+	if (v->head)
+		assert_int_equal(http_parser_set_method(&p, HTTP_M_HEAD), 0);
+	for (i = 0; i < n; i++) {
+		len = cuts[i];
+		buf = malloc(len ? len : 1);
+		assert_non_null(buf);
+		memcpy(buf, v->in, len);
+		if (!res->head_done) {
+			r = http_parser_feed(&p, buf, len);
+			if (r == HTTP_DONE) {
+				res->head_done = 1;
+				res->resp = p.resp;
+			}
+		}
+		while (res->head_done) {
+			r = http_parser_body(&p, buf, len, &d);
+			assert_true(d.len <= sizeof(res->body) - res->body_len);
+			memcpy(res->body + res->body_len, buf + d.off, d.len);
+			res->body_len += d.len;
+			if (r != HTTP_AGAIN || d.len == 0)
+				break;
+		}
+		free(buf);
+		if (r != HTTP_AGAIN)
+			break;
+	}
+	if (r == HTTP_AGAIN && v->eof)
+		r = http_parser_eof(&p, len);
+	if (res->head_done) {
+		res->req = p.req;
+		memcpy(res->hdr, hdrs, sizeof(hdrs[0]) *
+		    (p.req.nheaders + p.req.ntrailers));
+	}
+	res->status = r;
+}
+
+static int
+rslice_eq(const struct rvec *v, struct http_slice s, const char *want)
+{
+	return s.len == strlen(want) && memcmp(v->in + s.off, want, s.len) == 0;
+}
+
+static void
+rcheck(const struct rvec *v, const struct rresult *r)
+{
+	const struct http_request *q = &r->req;
+
+	if (!r->head_done)
+		return;
+	if (v->code && r->resp.status != v->code)
+		fail_msg("code %u: %s", r->resp.status, v->rule);
+	if (v->reason && !rslice_eq(v, r->resp.reason, v->reason))
+		fail_msg("reason: %s", v->rule);
+	if (v->version && q->version != v->version)
+		fail_msg("version: %s", v->rule);
+	if (v->ka && q->keep_alive != (v->ka == 'y'))
+		fail_msg("keep-alive: %s", v->rule);
+	if (v->te && q->chunked != (v->te == 'y'))
+		fail_msg("chunked: %s", v->rule);
+	if (v->nobody && r->resp.no_body != (v->nobody == 'y'))
+		fail_msg("no_body: %s", v->rule);
+	if (v->untilclose && r->resp.until_close != (v->untilclose == 'y'))
+		fail_msg("until_close: %s", v->rule);
+	if (v->cl && (!q->has_content_length ||
+	    (long long)q->content_length != v->cl - 1))
+		fail_msg("content-length: %s", v->rule);
+	if (v->nhdr && q->nheaders != v->nhdr - 1)
+		fail_msg("nheaders %u: %s", q->nheaders, v->rule);
+	if (v->trailer && (q->ntrailers == 0 || !rslice_eq(v,
+	    r->hdr[q->nheaders + q->ntrailers - 1].value, v->trailer)))
+		fail_msg("last trailer: %s", v->rule);
+	if (!v->trailer && q->ntrailers != 0 && v->status == DONE)
+		fail_msg("unexpected trailers: %s", v->rule);
+	if (v->body && (r->body_len != strlen(v->body) ||
+	    memcmp(r->body, v->body, r->body_len) != 0))
+		fail_msg("body: %s", v->rule);
+}
+
+static void
+rcheck_same(const struct rvec *v, const struct rresult *a,
+    const struct rresult *b, const char *how, size_t k)
+{
+	if (a->status != b->status || a->head_done != b->head_done)
+		fail_msg("%s at %zu: %d vs %d: %s", how, k, b->status, a->status,
+		    v->rule);
+	if (a->head_done && (memcmp(&a->resp, &b->resp, sizeof(a->resp)) != 0 ||
+	    a->req.nheaders != b->req.nheaders ||
+	    a->req.ntrailers != b->req.ntrailers ||
+	    a->req.head_len != b->req.head_len ||
+	    a->req.version != b->req.version ||
+	    a->req.keep_alive != b->req.keep_alive ||
+	    a->req.chunked != b->req.chunked ||
+	    memcmp(a->hdr, b->hdr, sizeof(a->hdr[0]) *
+	    (a->req.nheaders + a->req.ntrailers)) != 0))
+		fail_msg("%s at %zu: head differs: %s", how, k, v->rule);
+	if (a->body_len != b->body_len ||
+	    memcmp(a->body, b->body, a->body_len) != 0)
+		fail_msg("%s at %zu: body differs: %s", how, k, v->rule);
+}
+
+static void
+test_response_vectors(void **state)
+{
+	struct rresult whole, r;
+	size_t i, k, cuts[512], bad = 0;
+
+	(void)state;
+	print_message("[ INFO     ] %zu response vectors\n", NRVEC);
+	for (i = 0; i < NRVEC; i++) {
+		const struct rvec *v = &rvectors[i];
+
+		assert_true(v->len < 512);
+		rrun(v, &v->len, 1, &whole);
+		if (whole.status != v->status) {
+			print_error("response row %zu: got %d, want %d: %s\n",
+			    i, whole.status, v->status, v->rule);
+			bad++;
+			continue;
+		}
+		rcheck(v, &whole);
+		/* a byte at a time */
+		for (k = 0; k < v->len; k++)
+			cuts[k] = k + 1;
+		if (v->len > 0) {
+			rrun(v, cuts, v->len, &r);
+			rcheck_same(v, &whole, &r, "bytewise", i);
+		}
+		/* split in two everywhere */
+		for (k = 0; k < v->len; k++) {
+			cuts[0] = k;
+			cuts[1] = v->len;
+			rrun(v, cuts, 2, &r);
+			rcheck_same(v, &whole, &r, "split", k);
+		}
+	}
+	assert_int_equal(bad, 0);
+}
+
+/* 1xx interim responses, then the final one, then a pipelined next
+ * response, in one buffer: the method given once holds for all. */
+static void
+test_response_sequence(void **state)
+{
+	static const char in[] =
+	    "HTTP/1.1 100 Continue\r\n\r\n"
+	    "HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"
+	    "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n"
+	    "HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nnot";
+	static const int codes[] = { 100, 103, 200, 404 };
+	struct http_header hdrs[HTTP_DEFAULT_MAX_HEADERS];
+	struct http_parser p;
+	struct http_slice d;
+	size_t i, len = sizeof(in) - 1;
+
+	(void)state;
+	http_parser_init_response(&p, NULL, hdrs);
+	assert_int_equal(http_parser_set_method(&p, HTTP_M_HEAD), 0);
+	for (i = 0; i < 4; i++) {
+		if (i == 3)	/* the next request was a GET */
+			assert_int_equal(http_parser_set_method(&p,
+			    HTTP_M_GET), 0);
+		assert_int_equal(http_parser_feed(&p, in, len), HTTP_DONE);
+		assert_int_equal(p.resp.status, codes[i]);
+		/* the 200 answers HEAD: its Content-Length is not a body */
+		assert_int_equal(p.resp.no_body, i < 3);
+		assert_int_equal(http_parser_body(&p, in, len, &d), HTTP_DONE);
+		assert_int_equal(d.len, i == 3 ? 3 : 0);
+		assert_int_equal(http_parser_next(&p), 0);
+	}
+	assert_int_equal(p.pos, len);
+	assert_int_equal(http_parser_eof(&p, len), HTTP_DONE);
+}
+
+/* The API around response mode. */
+static void
+test_response_api(void **state)
+{
+	static const char in[] = "HTTP/1.1 200 OK\r\n\r\nabc";
+	struct http_header hdrs[HTTP_DEFAULT_MAX_HEADERS];
+	struct http_parser p;
+	struct http_slice d;
+
+	(void)state;
+	/* set_method: response mode only, and not mid-head */
+	http_parser_init(&p, NULL, hdrs);
+	assert_int_equal(http_parser_set_method(&p, HTTP_M_HEAD), -EINVAL);
+	http_parser_init_response(&p, NULL, hdrs);
+	assert_int_equal(http_parser_feed(&p, in, 5), HTTP_AGAIN);
+	assert_int_equal(http_parser_set_method(&p, HTTP_M_HEAD), -EINVAL);
+	assert_int_equal(http_parser_eof(&p, 5), -ENODATA);
+	assert_int_equal(http_parser_feed(&p, in, sizeof(in) - 1), HTTP_DONE);
+	assert_true(p.resp.until_close);
+	/* eof with body bytes not given to body() is misuse */
+	assert_int_equal(http_parser_eof(&p, sizeof(in) - 1), -EINVAL);
+	assert_int_equal(http_parser_body(&p, in, sizeof(in) - 1, &d),
+	    HTTP_AGAIN);
+	assert_int_equal(d.len, 3);
+	assert_int_equal(http_parser_body(&p, in, sizeof(in) - 1, &d),
+	    HTTP_AGAIN);
+	assert_int_equal(d.len, 0);
+	assert_int_equal(http_parser_next(&p), -EINVAL);	/* not done */
+	assert_int_equal(http_parser_eof(&p, sizeof(in) - 1), HTTP_DONE);
+	assert_int_equal(http_parser_body(&p, in, sizeof(in) - 1, &d),
+	    HTTP_DONE);
+	assert_int_equal(http_parser_eof(&p, sizeof(in) - 1), HTTP_DONE);
+	assert_int_equal(http_parser_next(&p), 0);
+	/* the error state answers eof too */
+	http_parser_init_response(&p, NULL, hdrs);
+	assert_int_equal(http_parser_feed(&p, "HTTP/1.1 99 X\r\n", 15), 400);
+	assert_int_equal(http_parser_eof(&p, 15), 400);
+	/* trailers in request mode land after the headers as well */
+	http_parser_init(&p, NULL, hdrs);
+	{
+		static const char rq[] = "POST / HTTP/1.1\r\nHost: a\r\n"
+		    "Transfer-Encoding: chunked\r\n\r\n0\r\nT: v\r\n\r\n";
+
+		assert_int_equal(http_parser_feed(&p, rq, sizeof(rq) - 1),
+		    HTTP_DONE);
+		assert_int_equal(http_parser_body(&p, rq, sizeof(rq) - 1, &d),
+		    HTTP_DONE);
+		assert_int_equal(p.req.ntrailers, 1);
+		assert_memory_equal(rq + hdrs[2].name.off, "T", 1);
+		assert_memory_equal(rq + hdrs[2].value.off, "v", 1);
+		assert_int_equal(http_parser_eof(&p, sizeof(rq) - 1), HTTP_DONE);
+	}
+}
+
 /* ---- limits at their default values ------------------------------------ */
 
 static int
@@ -1031,6 +1496,9 @@ main(void)
 		cmocka_unit_test(test_shift_keeps_slices_and_body),
 		cmocka_unit_test(test_chunked_body_streams_through_shift),
 		cmocka_unit_test(test_chunked_limit_across_chunks_default),
+		cmocka_unit_test(test_response_vectors),
+		cmocka_unit_test(test_response_sequence),
+		cmocka_unit_test(test_response_api),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
