@@ -4,8 +4,12 @@
 EXTRA_DIST += tests/unit/rt-test.h
 
 # coro/: no runtime, only the context switch and stacks.
+# coro-regs.S checks each callee-saved register across a switch (x86-64
+# and aarch64; elsewhere it assembles to nothing).
 check_PROGRAMS += tests/unit/test-coro-switch
 TESTS += tests/unit/test-coro-switch
+tests_unit_test_coro_switch_SOURCES = tests/unit/test-coro-switch.c \
+	tests/unit/coro-regs.S
 tests_unit_test_coro_switch_CPPFLAGS = $(CORO_CPPFLAGS)
 tests_unit_test_coro_switch_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_coro_switch_LDADD = src/coro/libcoro.la $(CMOCKA_LIBS) -lm
