@@ -70,6 +70,17 @@ tests_unit_test_rt_gen_CPPFLAGS = $(RT_CPPFLAGS)
 tests_unit_test_rt_gen_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_rt_gen_LDADD = $(RT_LIBS) $(CMOCKA_LIBS)
 
+# stream.c under short reads and writes, EINTR and EAGAIN storms: the
+# program's own read, write and send wrap stream.c's (--wrap, so only the
+# statically linked runtime's calls, not libev's).
+check_PROGRAMS += tests/unit/test-rt-stream-faults
+TESTS += tests/unit/test-rt-stream-faults
+tests_unit_test_rt_stream_faults_CPPFLAGS = $(RT_CPPFLAGS)
+tests_unit_test_rt_stream_faults_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_rt_stream_faults_LDFLAGS = \
+	-Wl,--wrap=read,--wrap=write,--wrap=send
+tests_unit_test_rt_stream_faults_LDADD = $(RT_LIBS) $(CMOCKA_LIBS)
+
 check_PROGRAMS += tests/unit/test-rt-ratelimit
 TESTS += tests/unit/test-rt-ratelimit
 tests_unit_test_rt_ratelimit_CPPFLAGS = $(RT_CPPFLAGS)
