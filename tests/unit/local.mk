@@ -70,16 +70,17 @@ tests_unit_test_rt_gen_CPPFLAGS = $(RT_CPPFLAGS)
 tests_unit_test_rt_gen_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_rt_gen_LDADD = $(RT_LIBS) $(CMOCKA_LIBS)
 
-# stream.c under short reads and writes, EINTR and EAGAIN storms: the
-# program's own read, write and send wrap stream.c's (--wrap, so only the
-# statically linked runtime's calls, not libev's).
-check_PROGRAMS += tests/unit/test-rt-stream-faults
-TESTS += tests/unit/test-rt-stream-faults
-tests_unit_test_rt_stream_faults_CPPFLAGS = $(RT_CPPFLAGS)
-tests_unit_test_rt_stream_faults_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_rt_stream_faults_LDFLAGS = \
-	-Wl,--wrap=read,--wrap=write,--wrap=send
-tests_unit_test_rt_stream_faults_LDADD = $(RT_LIBS) $(CMOCKA_LIBS)
+# Fault injection: stream.c under short reads and writes, EINTR and EAGAIN
+# storms, and a spawn whose stack mmap fails.  The program's own read,
+# write, send and mmap wrap the runtime's (--wrap: only the statically
+# linked runtime and coro calls, not libev's).
+check_PROGRAMS += tests/unit/test-rt-faults
+TESTS += tests/unit/test-rt-faults
+tests_unit_test_rt_faults_CPPFLAGS = $(RT_CPPFLAGS)
+tests_unit_test_rt_faults_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_rt_faults_LDFLAGS = \
+	-Wl,--wrap=read,--wrap=write,--wrap=send,--wrap=mmap
+tests_unit_test_rt_faults_LDADD = $(RT_LIBS) $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/unit/test-rt-ratelimit
 TESTS += tests/unit/test-rt-ratelimit

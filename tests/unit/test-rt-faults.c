@@ -1,15 +1,17 @@
 /*
- * test-rt-stream-faults.c - stream.c under the system call results a real
- * network gives and a socketpair on an idle machine never does: reads and
- * writes that take one byte at a time, EINTR on every other call, and
- * EAGAIN storms on an fd that is in fact ready.
+ * test-rt-faults.c - the runtime under system call results a real machine
+ * gives and a test on an idle one never does.  stream.c: reads and writes
+ * that take one byte at a time, EINTR on every other call, and EAGAIN
+ * storms on an fd that is in fact ready.  task.c and coro/stack.c: a spawn
+ * whose stack cannot be mapped (ENOMEM from mmap).
  *
- * The program is linked with -Wl,--wrap=read,--wrap=write,--wrap=send
- * (tests/unit/local.mk): stream.c's calls, linked in statically from
- * libruntime, come here first.  Only the fd under test (fault_fd) gets
- * faults; every other call (the peer's, libev's own in its shared library)
- * goes straight through.  Each test checks that every byte arrives, in
- * order, and that the calls return what rt.h documents.
+ * The program is linked with -Wl,--wrap=read,--wrap=write,--wrap=send,
+ * --wrap=mmap (tests/unit/local.mk): the runtime's calls, linked in
+ * statically from libruntime and libcoro, come here first.  Only the fd
+ * under test (fault_fd) gets I/O faults, and mmap fails only while
+ * fault_mmap is set; every other call (the peer's, libev's own in its
+ * shared library) goes straight through.  Each test checks that every byte
+ * arrives, in order, and that the calls return what rt.h documents.
  */
 #include "config.h"
 
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,6 +40,11 @@ ssize_t	__real_send(int, const void *, size_t, int);
 ssize_t	__wrap_read(int, void *, size_t);
 ssize_t	__wrap_write(int, const void *, size_t);
 ssize_t	__wrap_send(int, const void *, size_t, int);
+void	*__real_mmap(void *, size_t, int, int, int, off_t);
+void	*__wrap_mmap(void *, size_t, int, int, int, off_t);
+
+static int	fault_mmap;	/* mmap fails with ENOMEM */
+static unsigned	fault_mmaps;
 
 static int	fault_fd = -1;	/* the only fd given faults */
 static int	fault_short;	/* at most 1..7 bytes per call */
@@ -96,6 +104,17 @@ __wrap_send(int fd, const void *buf, size_t n, int flags)
 	if (fault(fd, &n) == -1)
 		return -1;
 	return __real_send(fd, buf, n, flags);
+}
+
+void *
+__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	if (fault_mmap) {
+		fault_mmaps++;
+		errno = ENOMEM;
+		return MAP_FAILED;
+	}
+	return __real_mmap(addr, len, prot, flags, fd, off);
 }
 
 /* ---- the stream and its peer ------------------------------------------------ */
@@ -355,6 +374,38 @@ test_lines_cross_every_fault_at_once(void **state)
 	rt_stream_close(&peer_st);	/* closes fds[1] */
 }
 
+/* ---- spawn without memory ------------------------------------------------- */
+
+static int
+trivial(void *arg)
+{
+	return (int)(intptr_t)arg;
+}
+
+/*
+ * rt.h: a spawn returns -ENOMEM when no stack can be had, and
+ * rt_task_spawn_error() says why; nothing is half made (no task counted,
+ * no stack handed out), and once memory is back spawns work again.
+ */
+static void
+test_spawn_fails_cleanly_when_mmap_fails(void **state)
+{
+	struct rt_task *t = (struct rt_task *)(uintptr_t)1;
+
+	(void)state;
+	coro_stack_pool_drain();	/* no pooled stack to fall back on */
+	fault_mmaps = 0;
+	fault_mmap = 1;
+	assert_int_equal(rt_task_spawn(&t, "nomem", trivial, NULL), -ENOMEM);
+	fault_mmap = 0;
+	assert_true(fault_mmaps > 0);
+	assert_null(t);
+	assert_non_null(strstr(rt_task_spawn_error(), "nomem"));
+	assert_int_equal(rt_task_count(), 0);
+	assert_int_equal(coro_stack_in_use(), 0);
+	assert_int_equal(rt_test_run(trivial, (void *)(intptr_t)7), 7);
+}
+
 int
 main(void)
 {
@@ -366,6 +417,7 @@ main(void)
 		RT_TEST(test_write_retries_eintr),
 		RT_TEST(test_write_survives_eagain_storm),
 		RT_TEST(test_lines_cross_every_fault_at_once),
+		RT_TEST(test_spawn_fails_cleanly_when_mmap_fails),
 	};
 
 	rt_test_watchdog(60);
