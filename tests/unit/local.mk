@@ -4,8 +4,12 @@
 EXTRA_DIST += tests/unit/rt-test.h
 
 # coro/: no runtime, only the context switch and stacks.
+# coro-regs.S checks each callee-saved register across a switch (x86-64
+# and aarch64; elsewhere it assembles to nothing).
 check_PROGRAMS += tests/unit/test-coro-switch
 TESTS += tests/unit/test-coro-switch
+tests_unit_test_coro_switch_SOURCES = tests/unit/test-coro-switch.c \
+	tests/unit/coro-regs.S
 tests_unit_test_coro_switch_CPPFLAGS = $(CORO_CPPFLAGS)
 tests_unit_test_coro_switch_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_coro_switch_LDADD = src/coro/libcoro.la $(CMOCKA_LIBS) -lm
@@ -65,6 +69,18 @@ TESTS += tests/unit/test-rt-gen
 tests_unit_test_rt_gen_CPPFLAGS = $(RT_CPPFLAGS)
 tests_unit_test_rt_gen_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_rt_gen_LDADD = $(RT_LIBS) $(CMOCKA_LIBS)
+
+# Fault injection: stream.c under short reads and writes, EINTR and EAGAIN
+# storms, and a spawn whose stack mmap fails.  The program's own read,
+# write, send and mmap wrap the runtime's (--wrap: only the statically
+# linked runtime and coro calls, not libev's).
+check_PROGRAMS += tests/unit/test-rt-faults
+TESTS += tests/unit/test-rt-faults
+tests_unit_test_rt_faults_CPPFLAGS = $(RT_CPPFLAGS)
+tests_unit_test_rt_faults_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_rt_faults_LDFLAGS = \
+	-Wl,--wrap=read,--wrap=write,--wrap=send,--wrap=mmap
+tests_unit_test_rt_faults_LDADD = $(RT_LIBS) $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/unit/test-rt-ratelimit
 TESTS += tests/unit/test-rt-ratelimit

@@ -73,10 +73,12 @@ test_switch_ping_pong_passes_values(void **state)
 
 /*
  * Twelve values kept live across every switch: more than any ABI has
- * caller-saved spare registers for, so the compiler keeps most of them in
- * callee-saved ones (rbx rbp r12-r15, x19-x28).  The other side runs the
- * same kind of computation with different seeds, so it clobbers the same
+ * caller-saved spare registers for, so an optimising compiler keeps most of
+ * them in callee-saved ones (rbx rbp r12-r15, x19-x28).  The other side runs
+ * the same kind of computation with different seeds, so it clobbers the same
  * registers; a switch that failed to restore one changes the final hash.
+ * Only a whole-program check, and at -O0 (every local on the stack) none:
+ * test_switch_keeps_each_callee_saved_register below is the exact one.
  */
 static uint64_t __attribute__((noinline))
 mix(uint64_t seed, int rounds, int do_switch, struct coro_ctx *self,
@@ -132,6 +134,110 @@ test_switch_preserves_callee_saved_registers(void **state)
 	assert_int_equal(co_hash, want_co);
 	coro_stack_put(st);
 }
+
+/*
+ * The same, register by register and at any optimisation level: each side
+ * switches through coro_test_regs_call (coro-regs.S), which fills every
+ * callee-saved register with its side's pattern just before the switch and
+ * records them when the switch returns.  The two sides' patterns differ, so
+ * a register the switch fails to save or restore comes back holding the
+ * other side's value (or the switch's own scratch).  The asm builds call the
+ * raw coro__switch, so nothing in C can restore a register it lost; the
+ * ASan and ucontext builds call their out-of-line coro_handoff, whose own
+ * prologue may hide a loss in a register it saves itself.
+ */
+#if defined(__x86_64__) || defined(__aarch64__)
+#if defined(__x86_64__)
+#define NREGS	6
+static const char *const reg_names[NREGS] = {
+	"rbx", "rbp", "r12", "r13", "r14", "r15"
+};
+#else
+#define NREGS	19
+static const char *const reg_names[NREGS] = {
+	"x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28",
+	"x29", "d8", "d9", "d10", "d11", "d12", "d13", "d14", "d15"
+};
+#endif
+
+void	coro_test_regs_call(const uint64_t *pat, uint64_t *seen,
+	    void (*fn)(void), void *a0, void *a1, long a2);
+
+static uint64_t	 main_pat[NREGS], co_pat[NREGS], co_seen[NREGS];
+static int	 co_bad_reg, co_regs_rounds;
+
+/* from -> to with every callee-saved register set to pat; seen[] gets
+ * them as they are when from is resumed. */
+static void
+regs_switch(const uint64_t *pat, uint64_t *seen, struct coro_ctx *from,
+    struct coro_ctx *to)
+{
+#if defined(CORO_ASAN) || defined(CORO_UCONTEXT)
+	coro_test_regs_call(pat, seen, (void (*)(void))coro_handoff, from, to,
+	    0);
+#else
+	/* What the inline coro_transfer does around the raw switch. */
+	coro__leave_check(from);
+	coro__current_stack = to->stack;
+	coro_test_regs_call(pat, seen, (void (*)(void))coro__switch,
+	    &from->sp, to->sp, 0);
+#endif
+}
+
+static void
+regs_fn(void *arg)
+{
+	int r, i;
+
+	coro_entered(&co_ctx);
+	(void)arg;
+	for (r = 0; r < 3; r++) {
+		regs_switch(co_pat, co_seen, &co_ctx, &main_ctx);
+		for (i = 0; i < NREGS; i++)
+			if (co_seen[i] != co_pat[i] && co_bad_reg < 0)
+				co_bad_reg = i;
+		co_regs_rounds++;
+	}
+	coro_transfer_exit(&co_ctx, &main_ctx, NULL);
+}
+
+static void
+test_switch_keeps_each_callee_saved_register(void **state)
+{
+	struct coro_stack *st;
+	uint64_t seen[NREGS];
+	int r, i;
+
+	(void)state;
+	for (i = 0; i < NREGS; i++) {
+		main_pat[i] = 0x0101010101010101ULL * (uint64_t)(i + 1) ^
+		    0xa500000000000000ULL;
+		co_pat[i] = ~main_pat[i];
+	}
+	co_bad_reg = -1;
+	co_regs_rounds = 0;
+	assert_non_null(st = coro_stack_get(0));
+	coro_ctx_init_main(&main_ctx);
+	coro_ctx_make(&co_ctx, st, 0, regs_fn, NULL);
+	/* Three round trips; the fourth switch lets co finish, and its
+	 * coro_transfer_exit must restore ours as well. */
+	for (r = 0; r < 4; r++) {
+		memset(seen, 0, sizeof(seen));
+		regs_switch(main_pat, seen, &main_ctx, &co_ctx);
+		for (i = 0; i < NREGS; i++)
+			if (seen[i] != main_pat[i])
+				fail_msg("main, switch %d: %s is %#llx, not "
+				    "%#llx", r, reg_names[i],
+				    (unsigned long long)seen[i],
+				    (unsigned long long)main_pat[i]);
+	}
+	assert_int_equal(co_regs_rounds, 3);
+	if (co_bad_reg >= 0)
+		fail_msg("coroutine: %s lost across a switch",
+		    reg_names[co_bad_reg]);
+	coro_stack_put(st);
+}
+#endif /* __x86_64__ || __aarch64__ */
 
 /* ---- FP control state ------------------------------------------------ */
 
@@ -331,6 +437,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_switch_ping_pong_passes_values),
 		cmocka_unit_test(test_switch_preserves_callee_saved_registers),
+#if defined(__x86_64__) || defined(__aarch64__)
+		cmocka_unit_test(test_switch_keeps_each_callee_saved_register),
+#endif
 		cmocka_unit_test(test_switch_keeps_rounding_mode_per_context),
 		cmocka_unit_test(test_switch_leaves_reserved_top_untouched),
 		cmocka_unit_test(test_transfer_exit_returns_stack_to_pool),

@@ -573,7 +573,9 @@ test_stress_random_operations_keep_invariants(void **state)
 	}
 	for (seed = 1; seed <= 4; seed++) {
 		run_seed(seed);
-		/* A fresh loop per seed, as the harness gives per test. */
+		/* A fresh loop per seed, as the harness gives per test,
+		 * and the harness's checks at its end. */
+		assert_int_equal(rt_test_live_tasks(), 0);
 		rt_loop_close();
 		assert_int_equal(coro_stack_in_use(), 0);
 		assert_int_equal(rt_loop_init(NULL), 0);

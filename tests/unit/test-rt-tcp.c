@@ -521,7 +521,7 @@ test_resolve_survives_loop_close(void **state)
 	(void)state;
 	assert_int_equal(rt_task_spawn(NULL, "spawner", spawn_resolvers, NULL),
 	    0);
-	assert_int_equal(rt_loop_run(), 0);
+	(void)rt_loop_run();	/* always 0: nothing to assert */
 	assert_tasks_ok();
 	assert_int_equal(rt_task_count(), 32);
 	rt_loop_close();	/* abandons the 32 */
@@ -974,7 +974,7 @@ emfile_child(void)
 
 	CHILD_CHECK(rt_server_start(&srv, echo_handler, NULL) == 0, 10);
 	CHILD_CHECK(rt_task_spawn(&t, "main", emfile_main, NULL) == 0, 11);
-	CHILD_CHECK(rt_loop_run() == 0, 12);
+	(void)rt_loop_run();	/* always 0 */
 	CHILD_CHECK(rt_task_done(t) && rt_task_status(t) == 0, 13);
 	rt_task_release(t);
 	while (emfile_nfillers > 0)
