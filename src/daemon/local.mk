@@ -18,6 +18,8 @@ src_daemon_libdaemon_la_SOURCES = \
 	src/daemon/conftext.c \
 	src/daemon/log.c \
 	src/daemon/master.c \
+	src/daemon/master-fsm.c \
+	src/daemon/master-fsm.h \
 	src/daemon/worker.c \
 	src/daemon/apps.c \
 	src/daemon/builtin.c \
@@ -155,3 +157,14 @@ EXTRA_DIST += tests/integration/config.sh tests/integration/signals.sh \
 	tests/integration/metrics.sh tests/integration/metrics.py \
 	tests/integration/upgrade.sh tests/integration/signal-table.sh \
 	tests/integration/proxy.sh
+
+# master-fsm.c: every edge of the master's and the worker slots' machines
+# (no I/O: the file is compiled in, nothing else linked).
+check_PROGRAMS += tests/unit/test-daemon-master-fsm
+TESTS += tests/unit/test-daemon-master-fsm
+tests_unit_test_daemon_master_fsm_SOURCES = \
+	tests/unit/test-daemon-master-fsm.c src/daemon/master-fsm.c
+tests_unit_test_daemon_master_fsm_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/src/daemon
+tests_unit_test_daemon_master_fsm_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_daemon_master_fsm_LDADD = $(CMOCKA_LIBS)

@@ -31,12 +31,108 @@
  * closing worker's socket at reload are lost: that is the trade-off, and
  * why it is off by default.)
  *
+ * States and transitions.  The master is a state machine: master-fsm.c
+ * holds its tables (pure, no I/O; tests/unit/test-daemon-master-fsm.c
+ * drives every edge) and this file performs the actions.  Signals, child
+ * exits, channel messages, handover lines and timers each become one event
+ * for master_event(), the one place the state changes; an action that
+ * fails, or leads on, names the event that follows (master_follow).  An
+ * event without an edge is ignored in that state.
+ *
+ *   state          event              guard     actions (MA_*)    next
+ *   starting       HUP, USR2          -         WARN_IGNORED      starting
+ *   starting       GEN_READY          upgraded  UP_SAY_READY      handover
+ *   starting       GEN_READY          -         SERVE             serving
+ *   starting       NEW_FAILED,        -         TRIP              stopping-fast
+ *                  READY_TIMEOUT
+ *   starting       TAKEOVER           -         UP_TAKE           starting
+ *   starting       LOST               -         RESPAWN_LATER     starting
+ *   starting       RESPAWN_TIMER      -         RESPAWN           starting
+ *   serving        HUP                -         RELOAD_BEGIN      reloading
+ *   serving        USR2               -         UP_START          upgrading
+ *   reloading      HUP, USR2          -         WARN_IGNORED      reloading
+ *   reloading      GEN_READY          -         RELOAD_COMMIT     serving
+ *   reloading      NEW_FAILED,        -         RELOAD_ABORT      serving
+ *                  READY_TIMEOUT
+ *   reloading      CONF_BAD           -         -                 serving
+ *   upgrading      HUP, USR2          -         WARN_IGNORED      upgrading
+ *   upgrading      UP_READY           -         UP_HANDOVER       stopping
+ *   upgrading      UP_ERROR           -         UP_ERROR          upgrading
+ *   upgrading      UP_EXIT            -         UP_REAPED         serving
+ *   upgrading      UP_FAILED          -         -                 serving
+ *   upgrading      UP_TIMEOUT         -         UP_TIMEOUT        upgrading
+ *   handover       HUP, USR2          -         WARN_IGNORED      handover
+ *   handover       TAKEOVER           -         UP_TAKE           serving
+ *   S (each of     TERM, QUIT         drain     STOP_BEGIN,       draining
+ *    the five                                   UP_ABANDON,
+ *    above)                                     DRAIN_ALL
+ *   S              TERM, QUIT         -         STOP_BEGIN,       stopping
+ *                                               UP_ABANDON, QUIT_ALL
+ *   S but starting LOST               -         RESPAWN_LATER     (same)
+ *   S but starting REPLACEMENT_FAILED breaker   TRIP, UP_ABANDON  stopping-fast
+ *   S but starting REPLACEMENT_FAILED -         RESPAWN_LATER     (same)
+ *   S but starting RESPAWN_TIMER      -         RESPAWN           (same)
+ *   draining       DRAIN_TIMER        -         QUIT_ALL          stopping
+ *   draining,      TERM               -         STOP_BEGIN,       stopping-fast
+ *   stopping                                    UP_ABANDON,
+ *                                               TERMINATE_ALL
+ *   stopping,      KILL_TIMER         -         KILL_ALL          (same)
+ *   stopping-fast
+ *   draining,      UP_ERROR           -         UP_ERROR          (same)
+ *   stopping,      UP_EXIT            -         UP_REAPED         (same)
+ *   stopping-fast  UP_TIMEOUT         -         UP_TIMEOUT        (same)
+ *                  ALL_GONE           -         EXIT              done
+ *
+ * (upgraded: we are a new master whose old one is still there; drain:
+ * timeouts.drain > 0; breaker: BREAKER_STARTS replacements in a row failed
+ * before READY.)  So a QUIT never makes a stop faster, a second TERM or
+ * INT always does, nothing is reloaded or upgraded during a stop, and a new
+ * master we abandoned cannot be handed over to by a READY line it sends
+ * late.
+ *
+ * Each worker slot has its own machine (struct slot, SS_*):
+ *
+ *   state      event        stopping  actions (SA_*)     next
+ *   free       FORKED       -         -                  starting
+ *   starting   READY        yes       LATE_READY         ready
+ *   starting   READY        no        READY              ready
+ *   quitting,  READY        -         LATE_READY         (same)
+ *   killed
+ *   ready      SILENT       -         SIGABRT            aborted
+ *   quitting   SILENT       -         SIGABRT            quitting
+ *   aborted,   GRACE        -         SIGKILL            (same)
+ *   quitting,
+ *   killed
+ *   starting,  QUIT         -         SEND_QUIT          quitting
+ *   ready,     TERMINATE    -         SEND_TERMINATE     quitting
+ *   aborted
+ *   quitting   TERMINATE    -         SEND_TERMINATE     quitting
+ *   killed     TERMINATE    -         SEND_TERMINATE     killed
+ *   any live   KILL         -         SIGKILL            killed
+ *   starting,  CHAN_ERROR   yes       CHAN_NOTE          (same)
+ *   ready,     CHAN_ERROR   no        CHAN_KILL          (same)
+ *   aborted
+ *   quitting,  CHAN_ERROR   -         CHAN_NOTE          (same)
+ *   killed
+ *   starting   EXIT         no        EXIT_EARLY         free
+ *   ready,     EXIT         no        EXIT_SERVED        free
+ *   aborted
+ *   any live   EXIT         (else)    EXIT_EXPECTED      free
+ *
+ * SA_READY may complete the starting generation (GEN_READY); EXIT_EARLY
+ * is NEW_FAILED for the starting generation, REPLACEMENT_FAILED for
+ * m.cur's; EXIT_SERVED is LOST.  LATE_READY counts for nothing: an aborted
+ * reload's killed worker whose READY was on its way cannot complete the
+ * next reload's generation, whose number is new anyway.
+ *
  * Supervision:
  *   CHLD   a worker that dies without being told to is replaced after a
  *          backoff doubling from BACKOFF_MIN to BACKOFF_MAX, forever, as
  *          nginx and gunicorn do: an OOM killer or an operator's kill -9
  *          must not stop the service.  The backoff starts again from the
- *          bottom once the dead worker had served for HEALTHY_AFTER.  The
+ *          bottom once the dead worker had served for HEALTHY_AFTER (twice
+ *          BACKOFF_MAX: a worker that outlived a whole crash loop's wait
+ *          was healthy), as supervisors do (master_fsm_backoff).  The
  *          breaker is for workers that fail before READY, a broken config
  *          or environment, where respawning is a fork loop: at the first
  *          start, one failure stops the master (exit 1); a reload's failure
@@ -117,16 +213,13 @@
 
 #include "chan.h"
 #include "daemon.h"
+#include "master-fsm.h"
 #include "notify.h"
 #include "pidfile.h"
 
 /* Two generations, and the stragglers of a third (draining, or killed
  * by an aborted reload and not yet reaped). */
 #define SLOTS_MAX		(3 * CONF_WORKERS_MAX)
-#define BACKOFF_MIN		0.1
-#define BACKOFF_MAX		5.0
-#define HEALTHY_AFTER		10.0	/* served this long: backoff resets */
-#define BREAKER_STARTS		5	/* replacements failing before READY */
 #define KILL_GRACE		2.0	/* SIGABRT, then SIGKILL this late */
 #define STOP_GRACE		1.0	/* after the deadline: SIGKILL */
 #define UPGRADE_WAIT		10.0	/* past the new master's READY timeout */
@@ -147,21 +240,20 @@ struct listener {
 	unsigned	 use;		/* USE_* */
 };
 
-/* One worker process, from fork to reaped. */
+/* One worker process, from fork to reaped (SS_FREE: none). */
 struct slot {
-	int		 used;
+	enum slot_state	 state;
 	int		 gen;
 	int		 index;		/* worker number, 1-based */
 	pid_t		 pid;
-	int		 ready;
-	double		 ready_at;	/* when it said READY */
+	double		 ready_at;	/* when it said READY, or 0 */
 	pid_t		 replaces;	/* the dead worker it replaces, or 0 */
-	int		 quitting;	/* told to stop: its exit is expected */
 	struct chan	 ch;
 	int		 chan_open;
 	uint32_t	 ping_id;
 	double		 ping_sent;	/* 0: no PING unanswered */
 	double		 aborted;	/* when SIGABRT was sent, or 0 */
+	int		 exit_status;	/* as reaped, for SA_EXIT_* */
 	struct http_stats counters;	/* as of its last PONG */
 };
 
@@ -178,6 +270,7 @@ struct upgrade {
 	int		 handed;	/* old: told the new one to take over */
 	int		 ready_sent;	/* new: said READY */
 	int		 killed;	/* old: gave up on it, sent SIGTERM */
+	int		 status;	/* old: how it ended, as reaped */
 	char		 line[UPGRADE_LINE];
 	size_t		 len;
 	struct rt_watch	 io;
@@ -185,6 +278,7 @@ struct upgrade {
 };
 
 static struct master {
+	enum master_state	 state;
 	struct asyncd_conf	 conf;		/* m.cur's */
 	struct asyncd_conf	 next;		/* m.next's, while it starts */
 	const char		*path;
@@ -198,14 +292,15 @@ static struct master {
 	size_t			 nls;
 	struct slot		 slots[SLOTS_MAX];
 	sigset_t		 handled_set;	/* blocked across fork */
-	int			 stopping;	/* 1 graceful, 2 fast */
 	struct rt_timer		 drain_timer;	/* timeouts.drain, then QUIT */
-	int			 started;	/* first generation was READY */
 	int			 pid_written;
 	int			 exit_status;
 	unsigned		 start_failures; /* in a row, of replacements */
 	double			 backoff;
-	int			 respawn_pending;
+	double			 served;	/* the dead worker's time, or -1 */
+	double			 respawn_in;	/* as respawn_later set it */
+	enum master_event	 follow;	/* master_follow's */
+	const char		*follow_why;
 	pid_t			 dead[CONF_WORKERS_MAX + 1]; /* by index: the
 						   last of m.cur's to die */
 	/* By worker number: what its processes that exited had counted. */
@@ -226,7 +321,7 @@ static const int handled[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1,
 
 static struct slot *master_spawn(int gen, int index,
 		    const struct asyncd_conf *conf);
-static void	upgrade_ready(void);
+static void	master_follow(enum master_event ev, const char *why);
 
 static double
 now_mono(void)
@@ -251,7 +346,8 @@ slots_alive(int gen)
 	size_t i, n = 0;
 
 	for (i = 0; i < SLOTS_MAX; i++)
-		if (m.slots[i].used && (gen < 0 || m.slots[i].gen == gen))
+		if (m.slots[i].state != SS_FREE &&
+		    (gen < 0 || m.slots[i].gen == gen))
 			n++;
 	return n;
 }
@@ -262,8 +358,9 @@ slots_ready(int gen)
 	size_t i, n = 0;
 
 	for (i = 0; i < SLOTS_MAX; i++)
-		if (m.slots[i].used && m.slots[i].gen == gen &&
-		    m.slots[i].ready)
+		if (m.slots[i].state != SS_FREE && m.slots[i].gen == gen &&
+		    (m.slots[i].state == SS_READY ||
+		    m.slots[i].state == SS_ABORTED))
 			n++;
 	return n;
 }
@@ -286,7 +383,7 @@ master_status(void)
 	size_t i, n = 0;
 
 	for (i = 0; i < SLOTS_MAX; i++) {
-		if (!m.slots[i].used)
+		if (m.slots[i].state == SS_FREE)
 			continue;
 		n++;
 		open += m.slots[i].counters.open;
@@ -294,7 +391,7 @@ master_status(void)
 	for (i = 1; i <= (size_t)m.nindex; i++)
 		req += http_stats_requests(&m.base[i]);
 	for (i = 0; i < SLOTS_MAX; i++)
-		if (m.slots[i].used)
+		if (m.slots[i].state != SS_FREE)
 			req += http_stats_requests(&m.slots[i].counters);
 	(void)notify_status("%zu workers, %llu connections, %llu requests", n,
 	    (unsigned long long)open, (unsigned long long)req);
@@ -578,7 +675,7 @@ slot_by_pid(pid_t pid)
 	size_t i;
 
 	for (i = 0; i < SLOTS_MAX; i++)
-		if (m.slots[i].used && m.slots[i].pid == pid)
+		if (m.slots[i].state != SS_FREE && m.slots[i].pid == pid)
 			return &m.slots[i];
 	return NULL;
 }
@@ -595,15 +692,74 @@ slot_send(struct slot *sl, uint16_t type, const void *p, size_t len)
 		    (long)sl->pid, chan_type_name(type), rt_strerror(err));
 }
 
+static void	master_event(enum master_event ev, const char *why);
+static void	slot_exited(struct slot *sl, unsigned actions);
+static void	slot_ready(struct slot *sl);
+
+/* Whether the master is in a stop (the slots' SG_STOPPING). */
+static int
+stopping(void)
+{
+	return master_fsm_stopping(m.state);
+}
+
+/*
+ * Feeds ev to sl's machine (master-fsm.c) and does what it says.  arg is
+ * the struct chan_quit of SE_QUIT and the error (int) of SE_CHAN_ERROR.
+ */
+static void
+slot_event(struct slot *sl, enum slot_event ev, const void *arg)
+{
+	enum slot_state from = sl->state;
+	unsigned a;
+	int err;
+
+	a = slot_fsm_step(from, ev, stopping(), &sl->state);
+	if (a & SA_SEND_QUIT)
+		slot_send(sl, CHAN_QUIT, arg, sizeof(struct chan_quit));
+	if (a & SA_SEND_TERMINATE)
+		slot_send(sl, CHAN_TERMINATE, NULL, 0);
+	if (a & SA_SIGABRT) {
+		log_error("worker %d (pid %ld) did not answer for %g s: "
+		    "SIGABRT", sl->index, (long)sl->pid,
+		    m.conf.timeouts.heartbeat);
+		sl->aborted = now_mono();
+		(void)kill(sl->pid, SIGABRT);	/* may be gone */
+	}
+	if (a & SA_SIGKILL)
+		(void)kill(sl->pid, SIGKILL);	/* may be gone */
+	if (a & (SA_READY | SA_LATE_READY)) {
+		sl->ready_at = now_mono();
+		log_debug("worker %d (pid %ld, generation %d) ready",
+		    sl->index, (long)sl->pid, sl->gen);
+	}
+	if (a & (SA_CHAN_NOTE | SA_CHAN_KILL)) {
+		err = *(const int *)arg;
+		/* A worker we told to go may reset its end as it exits,
+		 * with our last messages unread: expected, not an error. */
+		if (a & SA_CHAN_NOTE)
+			log_debug("worker %d (pid %ld): channel: %s",
+			    sl->index, (long)sl->pid, rt_strerror(err));
+		else {
+			/* A broken protocol is fatal for that channel and
+			 * worker. */
+			log_error("worker %d (pid %ld): channel: %s: killing it",
+			    sl->index, (long)sl->pid, rt_strerror(err));
+			(void)kill(sl->pid, SIGKILL);
+		}
+	}
+	if (a & SA_READY)
+		slot_ready(sl);
+	if (a & (SA_EXIT_EXPECTED | SA_EXIT_EARLY | SA_EXIT_SERVED))
+		slot_exited(sl, a);
+}
+
 static void
 slot_quit(struct slot *sl, double deadline, int reload)
 {
 	struct chan_quit q = { .deadline = deadline, .reload = reload != 0 };
 
-	if (sl->quitting)
-		return;
-	sl->quitting = 1;
-	slot_send(sl, CHAN_QUIT, &q, sizeof(q));
+	slot_event(sl, SE_QUIT, &q);
 }
 
 static void
@@ -612,11 +768,10 @@ gen_signal(int gen, int sig)
 	size_t i;
 
 	for (i = 0; i < SLOTS_MAX; i++)
-		if (m.slots[i].used && (gen < 0 || m.slots[i].gen == gen))
+		if (m.slots[i].state != SS_FREE &&
+		    (gen < 0 || m.slots[i].gen == gen))
 			(void)kill(m.slots[i].pid, sig);	/* may be gone */
 }
-
-static void	master_gen_ready(int gen);
 
 _Static_assert(sizeof(struct http_stats) == sizeof(struct chan_counters),
     "PONG carries struct http_stats as it is");
@@ -634,7 +789,7 @@ master_stats_entry(int index, struct chan_worker_stats *e)
 	e->slot = (uint32_t)index;
 	for (i = 0; i < SLOTS_MAX; i++) {
 		sl = &m.slots[i];
-		if (!sl->used || sl->index != index)
+		if (sl->state == SS_FREE || sl->index != index)
 			continue;
 		http_stats_add(&c, &sl->counters);
 		c.open += sl->counters.open;
@@ -695,13 +850,13 @@ master_tasks_ask(struct slot *asker, uint32_t id,
 	int i;
 
 	for (i = 0; i < SLOTS_MAX; i++)
-		if (m.slots[i].used && m.slots[i].chan_open)
+		if (m.slots[i].state != SS_FREE && m.slots[i].chan_open)
 			n++;
 	if (chan_send(&asker->ch, CHAN_TASKS_COUNT, id, getpid(), &n,
 	    sizeof(n)) != 0)
 		return;
 	for (i = 0; i < SLOTS_MAX; i++)
-		if (m.slots[i].used && m.slots[i].chan_open)
+		if (m.slots[i].state != SS_FREE && m.slots[i].chan_open)
 			(void)chan_send(&m.slots[i].ch, CHAN_TASKS_PULL, id,
 			    getpid(), &pull, sizeof(pull));
 }
@@ -718,7 +873,7 @@ master_tasks_relay(struct slot *from, const struct chan_hdr *hdr,
 	int i;
 
 	for (i = 0; i < SLOTS_MAX; i++) {
-		if (!m.slots[i].used || !m.slots[i].chan_open ||
+		if (m.slots[i].state == SS_FREE || !m.slots[i].chan_open ||
 		    m.slots[i].pid != t->pid)
 			continue;
 		memcpy(&out, t, hdr->len);
@@ -737,24 +892,7 @@ worker_msg_cb(struct chan *c, const struct chan_hdr *hdr, const void *payload,
 
 	switch (hdr->type) {
 	case CHAN_READY:
-		sl->ready = 1;
-		sl->ready_at = now_mono();
-		log_debug("worker %d (pid %ld, generation %d) ready", sl->index,
-		    (long)sl->pid, sl->gen);
-		/* An aborted reload's straggler, or a reload's worker when a
-		 * stop (its drain) began: no generation takes over now. */
-		if (sl->quitting || m.stopping)
-			break;
-		if (sl->replaces != 0)
-			log_info("worker %d (pid %ld) ready, replacing pid %ld",
-			    sl->index, (long)sl->pid, (long)sl->replaces);
-		if (sl->gen == m.cur)
-			m.start_failures = 0;
-		if ((sl->gen == m.next_gen || (sl->gen == m.cur && !m.started))
-		    && slots_ready(sl->gen) == slots_alive(sl->gen) &&
-		    slots_alive(sl->gen) == (size_t)workers_wanted(
-		    sl->gen == m.next_gen ? &m.next : &m.conf))
-			master_gen_ready(sl->gen);
+		slot_event(sl, SE_READY, NULL);
 		break;
 	case CHAN_PONG:
 		memcpy(&sl->counters, payload, sizeof(sl->counters));
@@ -788,19 +926,8 @@ worker_close_cb(struct chan *c, int err, void *arg)
 
 	(void)c;
 	sl->chan_open = 0;
-	if (err == 0)
-		return;
-	/* A worker we told to go may reset its end as it exits, with our
-	 * last messages unread: expected, not an error. */
-	if (sl->quitting || m.stopping) {
-		log_debug("worker %d (pid %ld): channel: %s", sl->index,
-		    (long)sl->pid, rt_strerror(err));
-		return;
-	}
-	/* A broken protocol is fatal for that channel and worker. */
-	log_error("worker %d (pid %ld): channel: %s: killing it", sl->index,
-	    (long)sl->pid, rt_strerror(err));
-	(void)kill(sl->pid, SIGKILL);
+	if (err != 0)
+		slot_event(sl, SE_CHAN_ERROR, &err);
 }
 
 /* In the child: never returns. */
@@ -815,7 +942,7 @@ child_start(struct slot *sl, int chan_fd, const struct asyncd_conf *conf,
 
 	/* Keep only our listeners and our end of our channel. */
 	for (i = 0; i < SLOTS_MAX; i++)
-		if (&m.slots[i] != sl && m.slots[i].used &&
+		if (&m.slots[i] != sl && m.slots[i].state != SS_FREE &&
 		    m.slots[i].chan_open)
 			(void)close(m.slots[i].ch.fd);
 	for (i = 0; i < m.nls; i++) {
@@ -868,7 +995,7 @@ master_spawn(int gen, int index, const struct asyncd_conf *conf)
 	size_t i;
 
 	for (i = 0; i < SLOTS_MAX && sl == NULL; i++)
-		if (!m.slots[i].used)
+		if (m.slots[i].state == SS_FREE)
 			sl = &m.slots[i];
 	if (sl == NULL) {
 		log_error("no free worker slot");
@@ -879,7 +1006,7 @@ master_spawn(int gen, int index, const struct asyncd_conf *conf)
 		return NULL;
 	}
 	memset(sl, 0, sizeof(*sl));
-	sl->used = 1;
+	slot_event(sl, SE_FORKED, NULL);
 	sl->gen = gen;
 	sl->index = index;
 	if (index > m.nindex)
@@ -896,7 +1023,7 @@ master_spawn(int gen, int index, const struct asyncd_conf *conf)
 		err = errno;
 		(void)close(sv[0]);
 		(void)close(sv[1]);
-		sl->used = 0;
+		sl->state = SS_FREE;
 		log_error("sigprocmask: %s", strerror(err));
 		return NULL;
 	}
@@ -911,7 +1038,7 @@ master_spawn(int gen, int index, const struct asyncd_conf *conf)
 	if (pid == -1) {
 		(void)close(sv[0]);
 		(void)close(sv[1]);
-		sl->used = 0;
+		sl->state = SS_FREE;
 		log_error("fork: %s", strerror(err));
 		return NULL;
 	}
@@ -921,8 +1048,7 @@ master_spawn(int gen, int index, const struct asyncd_conf *conf)
 	    sl)) != 0) {
 		log_error("worker %d: channel: %s", index, rt_strerror(err));
 		(void)close(sv[0]);
-		(void)kill(pid, SIGKILL);
-		sl->quitting = 1;	/* reaped by CHLD */
+		slot_event(sl, SE_KILL, NULL);	/* reaped by CHLD */
 		return NULL;
 	}
 	sl->chan_open = 1;
@@ -946,16 +1072,6 @@ gen_spawn(int gen, const struct asyncd_conf *conf)
 
 /* ---- lifecycle ----------------------------------------------------------- */
 
-static void
-master_exit_when_done(void)
-{
-	/* A new master we started and did not hand over to is ours to
-	 * wait for; one we handed over to lives on without us. */
-	if (slots_alive(-1) > 0 || (m.up.pid != 0 && !m.up.handed))
-		return;
-	rt_loop_stop();
-}
-
 /* (Re)arms the kill timer after seconds.  libev forbids setting an active
  * timer: a second TERM during a graceful stop once did, and the fast
  * stop's SIGKILL fired at once instead of a second later. */
@@ -965,82 +1081,85 @@ kill_timer_arm(double seconds)
 	rt_timer_start(&m.kill_timer, seconds, 0.);
 }
 
-/* The graceful stop proper: QUIT to every worker, SIGKILL what remains
- * STOP_GRACE after the shutdown timeout. */
+/* MA_QUIT_ALL: the graceful stop proper, QUIT to every worker, SIGKILL
+ * what remains STOP_GRACE after the shutdown timeout. */
 static void
-master_quit_all(void)
+master_quit_all(const char *why)
 {
 	size_t i;
 
+	if (why != NULL)
+		log_info("%s: graceful stop (at most %g s)", why,
+		    m.conf.timeouts.shutdown);
+	else
+		log_info("drained for %g s: graceful stop (at most %g s)",
+		    m.conf.timeouts.drain, m.conf.timeouts.shutdown);
 	for (i = 0; i < SLOTS_MAX; i++)
-		if (m.slots[i].used)
+		if (m.slots[i].state != SS_FREE)
 			slot_quit(&m.slots[i], m.conf.timeouts.shutdown, 0);
 	kill_timer_arm(m.conf.timeouts.shutdown + STOP_GRACE);
 }
 
-/*
- * A graceful stop with timeouts.drain first tells every worker to DRAIN
- * (serve on, healthz 503, Connection: close) and starts the drain timer;
- * the graceful stop proper begins when it fires.  A second TERM or INT
- * meanwhile is the fast stop, as at any time of a graceful stop.
- */
+/* MA_STOP_BEGIN: whatever the stop, nothing new starts. */
 static void
-master_stop(int fast, const char *why)
+master_stop_begin(void)
 {
-	size_t i;
-
-	if (m.stopping >= (fast ? 2 : 1))
-		return;
-	m.stopping = fast ? 2 : 1;
 	(void)notify_stopping();
-	/* A stop abandons an upgrade under way: its new master stops too
-	 * (and is SIGKILLed with our workers if it outlives the deadline). */
-	if (m.up.pid != 0 && !m.up.handed) {
-		log_info("%s: abandoning the upgrade to pid %ld", why,
-		    (long)m.up.pid);
-		m.up.killed = 1;
-		(void)kill(m.up.pid, fast ? SIGKILL : SIGTERM);
-	}
 	rt_timer_stop(&m.respawn_timer);
 	rt_timer_stop(&m.ready_timer);
 	rt_timer_stop(&m.drain_timer);
-	if (fast) {
-		log_info("%s again: fast stop", why);
-		for (i = 0; i < SLOTS_MAX; i++)
-			if (m.slots[i].used) {
-				m.slots[i].quitting = 1;
-				slot_send(&m.slots[i], CHAN_TERMINATE, NULL, 0);
-			}
-		kill_timer_arm(STOP_GRACE);
-	} else if (m.conf.timeouts.drain > 0) {
-		log_info("%s: draining for %g s, then a graceful stop (at most "
-		    "%g s)", why, m.conf.timeouts.drain,
-		    m.conf.timeouts.shutdown);
-		for (i = 0; i < SLOTS_MAX; i++)
-			if (m.slots[i].used)
-				slot_send(&m.slots[i], CHAN_DRAIN, NULL, 0);
-		rt_timer_start(&m.drain_timer, m.conf.timeouts.drain, 0.);
-	} else {
-		log_info("%s: graceful stop (at most %g s)", why,
-		    m.conf.timeouts.shutdown);
-		master_quit_all();
-	}
-	master_exit_when_done();
 }
 
+/* MA_UP_ABANDON: a stop abandons an upgrade under way: its new master
+ * stops too (and is SIGKILLed with our workers if it outlives the
+ * deadline). */
 static void
-drain_timer_cb(struct rt_timer *w)
+upgrade_abandon(const char *why)
 {
-	(void)w;
-	log_info("drained for %g s: graceful stop (at most %g s)",
-	    m.conf.timeouts.drain, m.conf.timeouts.shutdown);
-	master_quit_all();
+	if (m.up.pid == 0 || m.up.handed)
+		return;
+	log_info("%s: abandoning the upgrade to pid %ld", why,
+	    (long)m.up.pid);
+	m.up.killed = 1;
+	(void)kill(m.up.pid, m.state == MS_STOPPING_FAST ? SIGKILL : SIGTERM);
 }
 
+/* MA_TERMINATE_ALL: the fast stop, TERMINATE, then SIGKILL one second
+ * later. */
 static void
-kill_timer_cb(struct rt_timer *w)
+master_terminate_all(const char *why)
 {
-	(void)w;
+	size_t i;
+
+	log_info("%s again: fast stop", why);
+	for (i = 0; i < SLOTS_MAX; i++)
+		if (m.slots[i].state != SS_FREE)
+			slot_event(&m.slots[i], SE_TERMINATE, NULL);
+	kill_timer_arm(STOP_GRACE);
+}
+
+/*
+ * MA_DRAIN_ALL: a graceful stop with timeouts.drain first tells every
+ * worker to DRAIN (serve on, healthz 503, Connection: close) and starts
+ * the drain timer; the graceful stop proper begins when it fires.
+ */
+static void
+master_drain_all(const char *why)
+{
+	size_t i;
+
+	log_info("%s: draining for %g s, then a graceful stop (at most %g s)",
+	    why, m.conf.timeouts.drain, m.conf.timeouts.shutdown);
+	for (i = 0; i < SLOTS_MAX; i++)
+		if (m.slots[i].state != SS_FREE)
+			slot_send(&m.slots[i], CHAN_DRAIN, NULL, 0);
+	rt_timer_start(&m.drain_timer, m.conf.timeouts.drain, 0.);
+}
+
+/* MA_KILL_ALL: the stop's deadline. */
+static void
+master_kill_all(void)
+{
 	if (slots_alive(-1) > 0) {
 		log_warn("%zu worker%s still running: SIGKILL", slots_alive(-1),
 		    slots_alive(-1) == 1 ? "" : "s");
@@ -1050,7 +1169,7 @@ kill_timer_cb(struct rt_timer *w)
 		(void)kill(m.up.pid, SIGKILL);
 }
 
-/* The breaker: stop forking, stop everything, exit non-zero. */
+/* MA_TRIP, the breaker: stop forking, stop everything, exit non-zero. */
 static void
 master_trip(const char *why)
 {
@@ -1060,14 +1179,25 @@ master_trip(const char *why)
 	    "start again)", why);
 	m.exit_status = 1;
 	for (i = 0; i < SLOTS_MAX; i++)
-		if (m.slots[i].used)
-			m.slots[i].quitting = 1;
-	gen_signal(-1, SIGKILL);
-	m.stopping = 2;
+		if (m.slots[i].state != SS_FREE)
+			slot_event(&m.slots[i], SE_KILL, NULL);
 	rt_timer_stop(&m.respawn_timer);
 	rt_timer_stop(&m.ready_timer);
 	(void)notify_stopping();
-	master_exit_when_done();
+}
+
+static void
+drain_timer_cb(struct rt_timer *w)
+{
+	(void)w;
+	master_event(ME_DRAIN_TIMER, NULL);
+}
+
+static void
+kill_timer_cb(struct rt_timer *w)
+{
+	(void)w;
+	master_event(ME_KILL_TIMER, NULL);
 }
 
 /*
@@ -1174,17 +1304,17 @@ upgrade_say(const char *line)
 	return -1;
 }
 
-/* New master: take over from m.up.prev, now or (not ready yet) when the
- * first generation is. */
+/* MA_UP_TAKE, new master: take over from m.up.prev, now (from HANDOVER)
+ * or (from STARTING, not ready yet) when the first generation is. */
 static void
-upgrade_take(const char *why)
+upgrade_take(enum master_state from, const char *why)
 {
 	pid_t prev = m.up.prev;
 
 	upgrade_close();
 	m.up.prev = 0;
 	notify_hold(0);
-	if (!m.started) {
+	if (from == MS_STARTING) {
 		log_warn("upgrade: the old master (pid %ld) %s before we were "
 		    "ready: serving alone once we are", (long)prev, why);
 		return;
@@ -1196,7 +1326,8 @@ upgrade_take(const char *why)
 	    (long)prev, why);
 }
 
-/* New master: every first worker is READY: ask the old one to go. */
+/* MA_UP_SAY_READY, new master: every first worker is READY: ask the old
+ * one to go. */
 static void
 upgrade_ready(void)
 {
@@ -1204,10 +1335,11 @@ upgrade_ready(void)
 	    (long)m.up.prev);
 	m.up.ready_sent = 1;
 	if (upgrade_say("READY\n") != 0)
-		upgrade_take("could not be told");
+		master_follow(ME_TAKEOVER, "could not be told");
 }
 
-/* Old master: the new one serves.  Name it to systemd, tell it, go. */
+/* MA_UP_HANDOVER, old master: the new one serves.  Name it to systemd,
+ * tell it, go. */
 static void
 upgrade_handover(void)
 {
@@ -1236,17 +1368,16 @@ upgrade_handover(void)
 	 * connection closed under a request it just sent; the new workers
 	 * serve what comes next.
 	 */
-	m.stopping = 1;
 	rt_timer_stop(&m.respawn_timer);
 	rt_timer_stop(&m.ready_timer);
 	for (i = 0; i < SLOTS_MAX; i++)
-		if (m.slots[i].used)
+		if (m.slots[i].state != SS_FREE)
 			slot_quit(&m.slots[i], m.conf.timeouts.shutdown, 1);
 	kill_timer_arm(m.conf.timeouts.shutdown + STOP_GRACE);
-	master_exit_when_done();
 }
 
-/* Old master: the new master ended before it took over, or after. */
+/* MA_UP_REAPED, old master: the new master ended before it took over, or
+ * after. */
 static void
 upgrade_reaped(int status)
 {
@@ -1287,16 +1418,17 @@ upgrade_reaped(int status)
 		log_error("upgrade failed: the new master (pid %ld) %s%s; this "
 		    "master keeps serving", (long)pid, how, hint);
 	m.up.killed = 0;
-	if (m.stopping)
-		master_exit_when_done();
-	else
+	if (!stopping())
 		master_status();
 }
 
-/* Old master: no READY in time.  SIGTERM, then SIGKILL as a stop would. */
+/* MA_UP_TIMEOUT, old master: no READY in time.  SIGTERM, then SIGKILL as a
+ * stop would. */
 static void
-upgrade_timer_cb(struct rt_timer *w)
+upgrade_timeout(void)
 {
+	struct rt_timer *w = &m.up.timer;
+
 	if (m.up.pid == 0 || m.up.handed)
 		return;
 	if (m.up.killed) {
@@ -1312,17 +1444,29 @@ upgrade_timer_cb(struct rt_timer *w)
 }
 
 static void
+upgrade_timer_cb(struct rt_timer *w)
+{
+	(void)w;
+	master_event(ME_UP_TIMEOUT, NULL);
+}
+
+/* MA_UP_ERROR: the child's exit (127) follows; this is the why. */
+static void
+upgrade_error(const char *what)
+{
+	log_error("upgrade failed: %s; this master keeps serving", what);
+	m.up.killed = 1;	/* said: the exit needs no more words */
+}
+
+static void
 upgrade_line(const char *line)
 {
 	if (m.up.pid != 0 && strcmp(line, "READY") == 0)
-		upgrade_handover();
-	else if (m.up.pid != 0 && strncmp(line, "ERROR ", 6) == 0) {
-		/* The child's exit (127) follows: this is the why. */
-		log_error("upgrade failed: %s; this master keeps serving",
-		    line + 6);
-		m.up.killed = 1;	/* said: the exit needs no more words */
-	} else if (m.up.prev != 0 && strcmp(line, "TAKEOVER") == 0)
-		upgrade_take("is leaving");
+		master_event(ME_UP_READY, NULL);
+	else if (m.up.pid != 0 && strncmp(line, "ERROR ", 6) == 0)
+		master_event(ME_UP_ERROR, line + 6);
+	else if (m.up.prev != 0 && strcmp(line, "TAKEOVER") == 0)
+		master_event(ME_TAKEOVER, "is leaving");
 	else
 		log_warn("upgrade: unexpected line from pid %ld: \"%.64s\"",
 		    (long)(m.up.pid != 0 ? m.up.pid : m.up.prev), line);
@@ -1350,8 +1494,8 @@ upgrade_io_cb(struct rt_watch *w, int revents)
 	if (n <= 0) {
 		upgrade_close();
 		if (m.up.prev != 0)
-			upgrade_take(n == 0 ? "went away" : "broke the "
-			    "handover");
+			master_event(ME_TAKEOVER, n == 0 ? "went away" :
+			    "broke the handover");
 		return;
 	}
 	m.up.len += (size_t)n;
@@ -1371,7 +1515,7 @@ upgrade_io_cb(struct rt_watch *w, int revents)
 		    UPGRADE_LINE);
 		upgrade_close();
 		if (m.up.prev != 0)
-			upgrade_take("broke the handover");
+			master_event(ME_TAKEOVER, "broke the handover");
 	}
 }
 
@@ -1455,39 +1599,24 @@ fail:
 	_exit(127);
 }
 
-/* Old master, on USR2: start the new master (the protocol is in the top
- * comment). */
-static void
+/* MA_UP_START, old master, on USR2: start the new master (the protocol is
+ * in the top comment); 0, or -1 (logged) if it could not be started. */
+static int
 master_upgrade(void)
 {
 	sigset_t oldmask;
 	int sv[2], err;
 	pid_t pid;
 
-	if (m.stopping)
-		return;
-	if (m.up.prev != 0 || !m.started) {
-		log_warn("SIGUSR2: still starting; upgrade ignored");
-		return;
-	}
-	if (m.next_gen != 0) {
-		log_warn("SIGUSR2: a reload is in progress; upgrade ignored");
-		return;
-	}
-	if (m.up.pid != 0) {
-		log_warn("SIGUSR2: an upgrade to pid %ld is in progress",
-		    (long)m.up.pid);
-		return;
-	}
 	if (m.self[0] == '\0' || access(m.self, X_OK) != 0) {
 		log_error("upgrade failed: cannot execute %s: %s; this master "
 		    "keeps serving", m.self[0] != '\0' ? m.self : "asyncd",
 		    m.self[0] != '\0' ? strerror(errno) : "path unknown");
-		return;
+		return -1;
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_error("upgrade failed: socketpair: %s", strerror(errno));
-		return;
+		return -1;
 	}
 	/* As for a worker (master_spawn): no handler of ours may run in the
 	 * child before it has replaced them. */
@@ -1496,7 +1625,7 @@ master_upgrade(void)
 		(void)close(sv[0]);
 		(void)close(sv[1]);
 		log_error("upgrade failed: sigprocmask: %s", strerror(err));
-		return;
+		return -1;
 	}
 	pid = fork();
 	if (pid == 0) {
@@ -1509,7 +1638,7 @@ master_upgrade(void)
 	if (pid == -1) {
 		(void)close(sv[0]);
 		log_error("upgrade failed: fork: %s", strerror(err));
-		return;
+		return -1;
 	}
 	m.up.pid = pid;
 	m.up.killed = 0;
@@ -1519,6 +1648,7 @@ master_upgrade(void)
 	    (long)pid);
 	(void)notify_status("upgrading: new master pid %ld starting",
 	    (long)pid);
+	return 0;
 }
 
 /*
@@ -1557,27 +1687,36 @@ bad:
 	(void)unsetenv("ASYNCD_UPGRADE");
 }
 
-/* Every worker of generation gen said READY. */
-static void
-master_gen_ready(int gen)
+/* The generation being started: the first, or a reload's; 0: none. */
+static int
+gen_starting(void)
 {
+	return m.state == MS_STARTING ? m.cur : m.state == MS_RELOADING ?
+	    m.next_gen : 0;
+}
+
+/* MA_SERVE and MA_UP_SAY_READY: every worker of the first generation is
+ * READY. */
+static void
+master_started(void)
+{
+	rt_timer_stop(&m.ready_timer);
+	log_info("asyncd %s started: %d worker%s (pid %ld)", PACKAGE_VERSION,
+	    workers_wanted(&m.conf), workers_wanted(&m.conf) == 1 ? "" : "s",
+	    (long)getpid());
+}
+
+/* MA_RELOAD_COMMIT: every worker of the reload's generation said READY:
+ * it serves, the old one may go. */
+static void
+reload_commit(void)
+{
+	int gen = m.next_gen;
 	size_t i;
 
 	rt_timer_stop(&m.ready_timer);
-	if (!m.started) {
-		m.started = 1;
-		log_info("asyncd %s started: %d worker%s (pid %ld)",
-		    PACKAGE_VERSION, workers_wanted(&m.conf),
-		    workers_wanted(&m.conf) == 1 ? "" : "s", (long)getpid());
-		if (m.up.prev != 0)
-			upgrade_ready();
-		else
-			master_serving(0);
-		return;
-	}
-	/* A reload's generation is serving: the old one may go. */
 	for (i = 0; i < SLOTS_MAX; i++)
-		if (m.slots[i].used && m.slots[i].gen != gen)
+		if (m.slots[i].state != SS_FREE && m.slots[i].gen != gen)
 			slot_quit(&m.slots[i], m.next.timeouts.shutdown, 1);
 	conf_free(&m.conf);
 	m.conf = m.next;
@@ -1598,8 +1737,12 @@ master_gen_ready(int gen)
 }
 
 /*
- * A reload failed: kill what it started and leave exactly the old workers,
- * listeners and logs.  Its generation's number is not given back.
+ * MA_RELOAD_ABORT: a reload failed: kill what it started and leave exactly
+ * the old workers, listeners and logs.  Its generation's number is not
+ * given back (m.gen only grows): the killed workers may not be reaped yet,
+ * and a READY of theirs still in the channel must never count for the next
+ * reload's generation (their slots are SS_KILLED, whose READY counts for
+ * nothing either).
  */
 static void
 reload_abort(const char *why)
@@ -1611,10 +1754,9 @@ reload_abort(const char *why)
 	m.ms.reloads_failed++;
 	rt_timer_stop(&m.ready_timer);
 	for (i = 0; i < SLOTS_MAX; i++)
-		if (m.slots[i].used && m.slots[i].gen == m.next_gen) {
-			m.slots[i].quitting = 1;
-			(void)kill(m.slots[i].pid, SIGKILL);
-		}
+		if (m.slots[i].state != SS_FREE &&
+		    m.slots[i].gen == m.next_gen)
+			slot_event(&m.slots[i], SE_KILL, NULL);
 	listeners_drop(USE_NEXT);
 	if (m.logs_moved) {
 		/* The old files are the ones to keep writing. */
@@ -1632,31 +1774,16 @@ static void
 ready_timer_cb(struct rt_timer *w)
 {
 	(void)w;
-	if (!m.started)
-		master_trip("workers did not become ready in time");
-	else if (m.next_gen != 0)
-		reload_abort("the new workers did not become ready in time");
+	master_event(ME_READY_TIMEOUT, NULL);
 }
 
+/* MA_RELOAD_BEGIN: load the file, mark or open the listeners, open the
+ * logs, fork the next generation; a failure is the event that follows. */
 static void
-master_reload(void)
+reload_begin(void)
 {
 	char err[1024];
 
-	if (m.stopping)
-		return;
-	if (!m.started) {
-		log_warn("SIGHUP: still starting; reload ignored");
-		return;
-	}
-	if (m.next_gen != 0) {
-		log_warn("SIGHUP: a reload is already in progress");
-		return;
-	}
-	if (m.up.pid != 0 || m.up.prev != 0) {
-		log_warn("SIGHUP: an upgrade is in progress; reload ignored");
-		return;
-	}
 	(void)notify_reloading();
 	log_info("SIGHUP: reloading %s", m.path);
 	m.next_loaded = wall_now();
@@ -1665,54 +1792,60 @@ master_reload(void)
 		log_error("reload failed: %s; the previous configuration keeps "
 		    "serving", err);
 		(void)notify_send("READY=1\nSTATUS=reload failed: %s", err);
+		master_follow(ME_CONF_BAD, NULL);
 		return;
 	}
 	m.next_gen = ++m.gen;
 	if (listeners_prepare(&m.next, USE_NEXT) != 0) {
-		reload_abort("cannot listen on a new address");
+		master_follow(ME_NEW_FAILED, "cannot listen on a new address");
 		return;
 	}
 	if (master_logs_open(&m.next, &m.conf) != 0) {
-		reload_abort("cannot open the new logs");
+		master_follow(ME_NEW_FAILED, "cannot open the new logs");
 		return;
 	}
 	m.logs_moved = 1;
 	if (gen_spawn(m.next_gen, &m.next) != 0)
-		reload_abort("cannot start the new workers");
+		master_follow(ME_NEW_FAILED, "cannot start the new workers");
 }
 
-/* Schedules the refill of m.cur's empty places after the backoff; the
- * seconds until it happens (sooner if one was already scheduled). */
-static double
+/* MA_RESPAWN_LATER: schedules the refill of m.cur's empty places after
+ * the backoff (master_fsm_backoff, from m.served: how long the dead
+ * worker had served, or -1); sets m.respawn_in to the seconds until it
+ * happens (sooner if one was already scheduled). */
+static void
 respawn_later(void)
 {
-	m.backoff = m.backoff == 0 ? BACKOFF_MIN : m.backoff * 2;
-	if (m.backoff > BACKOFF_MAX)
-		m.backoff = BACKOFF_MAX;
-	if (m.respawn_pending)
-		return rt_timer_remaining(&m.respawn_timer);
-	m.respawn_pending = 1;
+	m.backoff = master_fsm_backoff(m.backoff, m.served);
+	if (rt_timer_active(&m.respawn_timer)) {
+		m.respawn_in = rt_timer_remaining(&m.respawn_timer);
+		return;
+	}
 	rt_timer_start(&m.respawn_timer, m.backoff, 0.);
-	return m.backoff;
+	m.respawn_in = m.backoff;
 }
 
 static void
 respawn_timer_cb(struct rt_timer *w)
+{
+	(void)w;
+	master_event(ME_RESPAWN_TIMER, NULL);
+}
+
+/* MA_RESPAWN: fill the serving generation's empty worker numbers. */
+static void
+respawn(void)
 {
 	int index, wanted = workers_wanted(&m.conf);
 	struct slot *sl;
 	size_t i;
 	int have;
 
-	(void)w;
-	m.respawn_pending = 0;
-	if (m.stopping)
-		return;
-	/* Fill the serving generation's empty worker numbers. */
 	for (index = 1; index <= wanted; index++) {
 		have = 0;
 		for (i = 0; i < SLOTS_MAX; i++)
-			if (m.slots[i].used && m.slots[i].gen == m.cur &&
+			if (m.slots[i].state != SS_FREE &&
+			    m.slots[i].gen == m.cur &&
 			    m.slots[i].index == index)
 				have = 1;
 		if (have)
@@ -1723,19 +1856,37 @@ respawn_timer_cb(struct rt_timer *w)
 		}
 		/* fork or socketpair failed (EAGAIN, ENOMEM): try again
 		 * later, counted like a failed start. */
-		if (++m.start_failures >= BREAKER_STARTS) {
-			master_trip("cannot respawn a worker");
-			return;
-		}
-		(void)respawn_later();
+		m.start_failures++;
+		m.served = -1;
+		master_follow(ME_REPLACEMENT_FAILED, "cannot respawn a worker");
 		return;
 	}
 }
 
+/* SA_READY: a worker nobody told to go said READY. */
 static void
-worker_died(struct slot *sl, int status)
+slot_ready(struct slot *sl)
 {
-	double now = now_mono(), in;
+	int gen = gen_starting();
+
+	if (sl->replaces != 0)
+		log_info("worker %d (pid %ld) ready, replacing pid %ld",
+		    sl->index, (long)sl->pid, (long)sl->replaces);
+	if (sl->gen == m.cur)
+		m.start_failures = 0;
+	if (sl->gen == gen && slots_ready(gen) == slots_alive(gen) &&
+	    slots_alive(gen) == (size_t)workers_wanted(gen == m.next_gen ?
+	    &m.next : &m.conf))
+		master_event(ME_GEN_READY, NULL);
+}
+
+/* SA_EXIT_*: a worker was reaped; its slot is free already. */
+static void
+slot_exited(struct slot *sl, unsigned actions)
+{
+	int status = sl->exit_status, starting = gen_starting();
+	double now = now_mono();
+	enum master_state from = m.state;
 	char how[96];
 
 	if (WIFSIGNALED(status))
@@ -1745,43 +1896,43 @@ worker_died(struct slot *sl, int status)
 	else
 		(void)snprintf(how, sizeof(how), "exited with status %d",
 		    WEXITSTATUS(status));
-	if (sl->quitting || m.stopping) {
+	if (actions & SA_EXIT_EXPECTED) {
 		log_debug("worker %d (pid %ld, generation %d) %s", sl->index,
 		    (long)sl->pid, sl->gen, how);
 		return;
 	}
 	if (sl->gen == m.cur)
 		m.dead[sl->index] = sl->pid;
-	if (!sl->ready) {
+	if (actions & SA_EXIT_EARLY) {
 		log_error("worker %d (pid %ld) %s before it was ready",
 		    sl->index, (long)sl->pid, how);
-		if (sl->gen == m.next_gen)
-			reload_abort("a new worker failed during startup");
-		else if (!m.started) {
-			master_trip("a worker failed during startup");
+		if (sl->gen == starting) {
+			master_event(ME_NEW_FAILED, NULL);
 			/* An app's bad setting is a configuration error. */
-			if (WIFEXITED(status) && WEXITSTATUS(status) ==
+			if (from == MS_STARTING && m.exit_status != 0 &&
+			    WIFEXITED(status) && WEXITSTATUS(status) ==
 			    EX_CONFIG)
 				m.exit_status = EX_CONFIG;
+			return;
 		}
-		else if (++m.start_failures >= BREAKER_STARTS)
-			master_trip("replacement workers fail during startup");
-		else {
+		m.start_failures++;
+		m.served = -1;
+		if (m.start_failures < BREAKER_STARTS)
 			m.ms.restarts[CHAN_RESTART_STARTUP]++;
-			(void)respawn_later();
-		}
+		master_event(ME_REPLACEMENT_FAILED,
+		    "replacement workers fail during startup");
 		return;
 	}
 	m.ms.restarts[sl->aborted != 0 ? CHAN_RESTART_HEARTBEAT :
 	    WIFSIGNALED(status) ? CHAN_RESTART_SIGNAL : CHAN_RESTART_EXIT]++;
 	/* It served: replace it, forever, with a backoff that starts again
 	 * from the bottom when this one had served for a while. */
-	if (now - sl->ready_at >= HEALTHY_AFTER)
-		m.backoff = 0;
-	in = respawn_later();
+	m.served = now - sl->ready_at;
+	m.respawn_in = 0;
+	master_event(ME_LOST, NULL);
 	log_error("worker %d (pid %ld) %s after serving %.1f s; replacing it "
 	    "in %.1f s", sl->index, (long)sl->pid, how, now - sl->ready_at,
-	    in);
+	    m.respawn_in);
 }
 
 /*
@@ -1796,7 +1947,8 @@ child_cb(struct rt_child *w, pid_t pid, int status)
 
 	(void)w;
 	if (m.up.pid != 0 && pid == m.up.pid) {
-		upgrade_reaped(status);
+		m.up.status = status;
+		master_event(ME_UP_EXIT, NULL);
 		return;
 	}
 	if ((sl = slot_by_pid(pid)) == NULL)
@@ -1810,10 +1962,9 @@ child_cb(struct rt_child *w, pid_t pid, int status)
 	}
 	/* Its counts stay its worker number's. */
 	http_stats_add(&m.base[sl->index], &sl->counters);
-	sl->used = 0;
-	worker_died(sl, status);
-	if (m.stopping)
-		master_exit_when_done();
+	sl->exit_status = status;
+	slot_event(sl, SE_EXIT, NULL);
+	master_event(ME_NONE, NULL);	/* the last one of a stop? */
 }
 
 static void
@@ -1845,20 +1996,18 @@ heartbeat_cb(struct rt_timer *w)
 	m.hb_last = now;
 	for (i = 0; i < SLOTS_MAX; i++) {
 		sl = &m.slots[i];
-		if (!sl->used || !sl->ready)
+		/* Only a worker that said READY answers PINGs. */
+		if (sl->state == SS_FREE || sl->ready_at == 0)
 			continue;
 		if (sl->aborted != 0) {
 			if (now - sl->aborted >= KILL_GRACE)
-				(void)kill(sl->pid, SIGKILL);
+				slot_event(sl, SE_GRACE, NULL);
 			continue;
 		}
 		if (paused)
 			sl->ping_sent = 0;
 		if (sl->ping_sent != 0 && now - sl->ping_sent >= limit) {
-			log_error("worker %d (pid %ld) did not answer for %g s: "
-			    "SIGABRT", sl->index, (long)sl->pid, limit);
-			sl->aborted = now;
-			(void)kill(sl->pid, SIGABRT);
+			slot_event(sl, SE_SILENT, NULL);
 			continue;
 		}
 		if (sl->ping_sent == 0) {
@@ -1869,7 +2018,7 @@ heartbeat_cb(struct rt_timer *w)
 				    getpid(), NULL, 0);
 		}
 	}
-	if (m.started && !m.stopping)
+	if (m.state != MS_STARTING && !stopping())
 		master_status();
 }
 
@@ -1880,6 +2029,127 @@ watchdog_cb(struct rt_timer *w)
 	(void)notify_watchdog();
 }
 
+/* MA_WARN_IGNORED: why a HUP or USR2 is not acted on in state from. */
+static void
+master_warn_ignored(enum master_state from, enum master_event ev)
+{
+	if (ev == ME_HUP && from == MS_STARTING)
+		log_warn("SIGHUP: still starting; reload ignored");
+	else if (ev == ME_HUP && from == MS_RELOADING)
+		log_warn("SIGHUP: a reload is already in progress");
+	else if (ev == ME_HUP)
+		log_warn("SIGHUP: an upgrade is in progress; reload ignored");
+	else if (from == MS_RELOADING)
+		log_warn("SIGUSR2: a reload is in progress; upgrade ignored");
+	else if (from == MS_UPGRADING)
+		log_warn("SIGUSR2: an upgrade to pid %ld is in progress",
+		    (long)m.up.pid);
+	else
+		log_warn("SIGUSR2: still starting; upgrade ignored");
+}
+
+/* An action's own failure, or what it leads to: the event that follows
+ * (at most one), fed to the machine once the current step is done. */
+static void
+master_follow(enum master_event ev, const char *why)
+{
+	m.follow = ev;
+	m.follow_why = why;
+}
+
+/* Performs the actions (MA_*) of the step from state from on ev. */
+static void
+master_act(enum master_state from, enum master_event ev, unsigned a,
+    const char *why)
+{
+	if (a & MA_WARN_IGNORED)
+		master_warn_ignored(from, ev);
+	if (a & MA_STOP_BEGIN)
+		master_stop_begin();
+	if (a & MA_UP_ABANDON)
+		upgrade_abandon(why);
+	if (a & MA_TERMINATE_ALL)
+		master_terminate_all(why);
+	if (a & MA_DRAIN_ALL)
+		master_drain_all(why);
+	if (a & MA_QUIT_ALL)
+		master_quit_all(why);
+	if (a & MA_KILL_ALL)
+		master_kill_all();
+	if (a & MA_TRIP)
+		master_trip(why != NULL ? why : ev == ME_READY_TIMEOUT ?
+		    "workers did not become ready in time" :
+		    "a worker failed during startup");
+	if (a & MA_RELOAD_BEGIN)
+		reload_begin();
+	if (a & MA_RELOAD_COMMIT)
+		reload_commit();
+	if (a & MA_RELOAD_ABORT)
+		reload_abort(why != NULL ? why : ev == ME_READY_TIMEOUT ?
+		    "the new workers did not become ready in time" :
+		    "a new worker failed during startup");
+	if (a & MA_SERVE) {
+		master_started();
+		master_serving(0);
+	}
+	if (a & MA_UP_SAY_READY) {
+		master_started();
+		upgrade_ready();
+	}
+	if (a & MA_UP_TAKE)
+		upgrade_take(from, why);
+	if ((a & MA_UP_START) && master_upgrade() != 0)
+		master_follow(ME_UP_FAILED, NULL);
+	if (a & MA_UP_HANDOVER)
+		upgrade_handover();
+	if (a & MA_UP_ERROR)
+		upgrade_error(why);
+	if (a & MA_UP_REAPED)
+		upgrade_reaped(m.up.status);
+	if (a & MA_UP_TIMEOUT)
+		upgrade_timeout();
+	if (a & MA_RESPAWN_LATER)
+		respawn_later();
+	if (a & MA_RESPAWN)
+		respawn();
+	if (a & MA_EXIT)
+		rt_loop_stop();
+}
+
+/*
+ * The one way the master changes state: ev (with why, for the logs) goes
+ * through master_fsm_step, its actions are performed, then the event they
+ * led to, if any.  A stop ends (ME_ALL_GONE) once no worker is left and
+ * no new master of ours is to be waited for (one we handed over to lives
+ * on without us).  ME_NONE only checks that.
+ */
+static void
+master_event(enum master_event ev, const char *why)
+{
+	struct master_ctx ctx;
+	enum master_state from;
+	unsigned a;
+
+	while (ev != ME_NONE) {
+		ctx.upgraded = m.up.prev != 0;
+		ctx.drain = m.conf.timeouts.drain > 0;
+		ctx.failures = m.start_failures;
+		from = m.state;
+		a = master_fsm_step(from, ev, &ctx, &m.state);
+		if (m.state != from)
+			log_debug("master: %s: %s -> %s", master_event_name(ev),
+			    master_state_name(from),
+			    master_state_name(m.state));
+		m.follow = ME_NONE;
+		master_act(from, ev, a, why);
+		ev = m.follow;
+		why = m.follow_why;
+	}
+	if (stopping() && m.state != MS_DONE && slots_alive(-1) == 0 &&
+	    (m.up.pid == 0 || m.up.handed))
+		master_event(ME_ALL_GONE, NULL);
+}
+
 static void
 signal_cb(struct rt_signal *s, int signum)
 {
@@ -1888,26 +2158,28 @@ signal_cb(struct rt_signal *s, int signum)
 	(void)s;
 	switch (signum) {
 	case SIGTERM:
+		master_event(ME_TERM, "SIGTERM");
+		break;
 	case SIGINT:
-		master_stop(m.stopping >= 1, signum == SIGTERM ? "SIGTERM" :
-		    "SIGINT");
+		master_event(ME_TERM, "SIGINT");
 		break;
 	case SIGQUIT:
-		master_stop(0, "SIGQUIT");
+		master_event(ME_QUIT, "SIGQUIT");
 		break;
 	case SIGHUP:
-		master_reload();
+		master_event(ME_HUP, "SIGHUP");
 		break;
 	case SIGUSR1:
+		/* No state of ours changes: every state reopens. */
 		if (log_reopen() != 0)
 			log_error("cannot reopen the logs");
 		for (i = 0; i < SLOTS_MAX; i++)
-			if (m.slots[i].used)
+			if (m.slots[i].state != SS_FREE)
 				slot_send(&m.slots[i], CHAN_REOPEN_LOGS, NULL, 0);
 		log_info("SIGUSR1: log files reopened");
 		break;
 	case SIGUSR2:
-		master_upgrade();
+		master_event(ME_USR2, "SIGUSR2");
 		break;
 	case SIGWINCH:
 		/* nginx's "stop the old workers", which an upgrade here does
@@ -1961,13 +2233,14 @@ master_run(struct asyncd_conf *conf, const char *path, const char *self)
 	}
 
 	m.gen = m.cur = 1;
+	m.state = MS_STARTING;
 	upgrade_init();
 	activated_init();
 	if (listeners_prepare(&m.conf, USE_CUR) != 0)
 		return EX_OSERR;
 	activated_close_unused();
 	if (gen_spawn(m.cur, &m.conf) != 0)
-		master_trip("cannot start the workers");
+		master_event(ME_NEW_FAILED, "cannot start the workers");
 
 	(void)rt_loop_run();
 

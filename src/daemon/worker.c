@@ -570,33 +570,15 @@ worker_sigterm_cb(struct rt_signal *s, int signum)
 }
 
 /*
- * The integration tests' way to make workers fail at startup
- * (tests/integration/test-daemon.c): with ASYNCD_TEST_WORKER_FAIL=1 every
- * worker fails; with a path, a worker fails while that file exists, and
- * hangs instead (never READY) if the file says "hang".
+ * A seam for the integration tests, not a feature: a program that defines
+ * worker__test_start (tests/integration/asyncd-hooks.c, built for make
+ * check only) makes workers fail or hang at startup on demand.  asyncd and
+ * libasyncd define nothing: the weak reference stays null, and a program
+ * of theirs has no such behaviour, whatever its environment says.  Default
+ * visibility, so that libasyncd.so's reference reaches the executable.
  */
-static void
-worker_test_hook(int slot)
-{
-	const char *v = getenv("ASYNCD_TEST_WORKER_FAIL");
-	char how[8] = "";
-	FILE *fp;
-
-	if (v == NULL)
-		return;
-	if (v[0] == '/') {
-		if ((fp = fopen(v, "r")) == NULL)
-			return;
-		if (fgets(how, sizeof(how), fp) == NULL)
-			how[0] = '\0';
-		(void)fclose(fp);
-		if (strncmp(how, "hang", 4) == 0)
-			for (;;)
-				(void)pause();
-	}
-	fatalx(EX_SOFTWARE, "worker %d: failing at startup "
-	    "(ASYNCD_TEST_WORKER_FAIL is set)", slot);
-}
+extern void	worker__test_start(int slot)
+		    __attribute__((weak, visibility("default")));
 
 /* Drops root for the configured user and group (never back). */
 void
@@ -662,7 +644,8 @@ worker_main(const struct worker_args *a)
 	if ((err = rt_loop_init(NULL)) != 0)
 		fatalx(EX_OSERR, "worker %d: cannot start the runtime: %s",
 		    a->slot, rt_strerror(err));
-	worker_test_hook(a->slot);
+	if (worker__test_start != NULL)
+		worker__test_start(a->slot);
 	(void)snprintf(who, sizeof(who), "worker %d", a->slot);
 	daemon_drop_privileges(conf, who);
 

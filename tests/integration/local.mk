@@ -15,8 +15,18 @@ EXTRA_tests_integration_test_http_DEPENDENCIES = asyncd$(EXEEXT) \
 	tests/apps/testapp2.la
 AM_TESTS_ENVIRONMENT += \
 	ASYNCD='$(abs_top_builddir)/asyncd$(EXEEXT)'; export ASYNCD; \
+	ASYNCD_HOOKS='$(abs_top_builddir)/tests/integration/asyncd-hooks$(EXEEXT)'; \
+	export ASYNCD_HOOKS; \
 	ASYNCD_MODULE_PATH='$(abs_top_builddir)/apps/seed/.libs:$(abs_top_builddir)/apps/echo/.libs:$(abs_top_builddir)/apps/gather/.libs:$(abs_top_builddir)/tests/apps/.libs'; \
 	export ASYNCD_MODULE_PATH;
+
+# asyncd-hooks: asyncd plus the test seam that makes workers fail or hang
+# at startup (ASYNCD_TEST_WORKER_FAIL, read by asyncd-hooks.c only), for
+# test-daemon.c's breaker and reload tests and upgrade.sh; $ASYNCD_HOOKS.
+check_PROGRAMS += tests/integration/asyncd-hooks
+tests_integration_asyncd_hooks_SOURCES = tests/integration/asyncd-hooks.c
+tests_integration_asyncd_hooks_CPPFLAGS = -I$(top_srcdir)/include
+tests_integration_asyncd_hooks_LDADD = libasyncd.la
 
 # test-daemon.c: the process model (master, workers, signals, reload,
 # supervision, systemd notify), with the real binary found through $ASYNCD
@@ -27,7 +37,7 @@ tests_integration_test_daemon_CPPFLAGS = $(AM_CPPFLAGS)
 tests_integration_test_daemon_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_integration_test_daemon_LDADD = $(CMOCKA_LIBS) $(PTHREAD_LIBS)
 EXTRA_tests_integration_test_daemon_DEPENDENCIES = asyncd$(EXEEXT) \
-	apps/seed/seed.la tests/apps/testapp1.la tests/apps/testapp2.la
+	tests/integration/asyncd-hooks$(EXEEXT) apps/seed/seed.la tests/apps/testapp1.la tests/apps/testapp2.la
 
 # test-errlog.c: the error log to syslog (a datagram socket of its own) and
 # the journal's prefixes (JOURNAL_STREAM naming the stderr it gives).

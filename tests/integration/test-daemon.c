@@ -74,6 +74,9 @@ extern char **environ;
 static volatile pid_t	 master_pid;	/* the running master; the watchdog
 					   kills it */
 static const char	*asyncd_path;
+/* asyncd with the test seam (tests/integration/asyncd-hooks.c), for
+ * ASYNCD_TEST_WORKER_FAIL; NULL: those tests are skipped. */
+static const char	*hooks_path;
 static char		 tmpdir[256];	/* absolute and short */
 
 static void
@@ -752,6 +755,7 @@ srv_start(const struct srv_conf *c, int fail)
 {
 	static const char tag[] = "listening on 127.0.0.1:";
 	char *argv[7], **env, *at, limits[160], nofile_s[24], as_s[24];
+	const char *bin;
 	int errp[2], devnull;
 	pid_t pid, parent = getpid();
 	long end = now_ms() + STARTUP_MS;
@@ -779,7 +783,10 @@ srv_start(const struct srv_conf *c, int fail)
 		free(env);
 		return -1;
 	}
-	argv[0] = (char *)asyncd_path;
+	/* Failing workers need the test build's seam: asyncd has none. */
+	bin = fail || (srv_extra_env != NULL && strncmp(srv_extra_env,
+	    "ASYNCD_TEST_WORKER_FAIL=", 24) == 0) ? hooks_path : asyncd_path;
+	argv[0] = (char *)bin;
 	argv[1] = (char *)"-c";
 	argv[2] = srv.conf;
 	argv[3] = NULL;
@@ -798,7 +805,7 @@ srv_start(const struct srv_conf *c, int fail)
 		argv[0] = (char *)"/bin/sh";
 		argv[1] = (char *)"-c";
 		argv[2] = limits;
-		argv[3] = (char *)asyncd_path;
+		argv[3] = (char *)bin;
 		argv[4] = (char *)"-c";
 		argv[5] = srv.conf;
 		argv[6] = NULL;
@@ -1962,6 +1969,8 @@ test_worker_failing_at_startup_trips_breaker(void **state)
 	long t0;
 
 	(void)state;
+	if (hooks_path == NULL)
+		skip();		/* no $ASYNCD_HOOKS: no way to fail workers */
 	assert_int_equal(notif_open(0), 0);
 	t0 = now_ms();
 	if (srv_start(&c, 1) != 0 && srv.status == -1)
@@ -2936,6 +2945,8 @@ test_reload_after_aborted_reload_uses_new_generation(void **state)
 	size_t logfrom;
 
 	(void)state;
+	if (hooks_path == NULL)
+		skip();		/* no $ASYNCD_HOOKS: no way to fail workers */
 	(void)snprintf(flag, sizeof(flag), "%s/worker-fail", tmpdir);
 	(void)unlink(flag);
 	(void)snprintf(env, sizeof(env), "ASYNCD_TEST_WORKER_FAIL=%s", flag);
@@ -4090,6 +4101,9 @@ main(void)
 
 	if ((asyncd_path = getenv("ASYNCD")) == NULL || *asyncd_path == '\0')
 		asyncd_path = "./asyncd";
+	if ((hooks_path = getenv("ASYNCD_HOOKS")) != NULL &&
+	    (*hooks_path == '\0' || access(hooks_path, X_OK) == -1))
+		hooks_path = NULL;
 	if (access(asyncd_path, X_OK) == -1) {
 		(void)fprintf(stderr, "test-daemon: %s: %s (set ASYNCD)\n",
 		    asyncd_path, strerror(errno));
