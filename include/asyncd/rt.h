@@ -838,7 +838,9 @@ struct rt_server {
 	int		 paused;	/* EMFILE backoff or at the cap */
 	int		 closing;
 	int		 reserve_fd;	/* spent to answer at EMFILE; -1 */
-	struct rt_timer	 pause_timer;
+	struct rt__ev_timer pause_timer; /* private: libev's bare timer (an
+					   rt_timer's cb and arg would change
+					   this struct's layout) */
 	rt_conn_fn	 handler;
 	void		*arg;
 	struct rt_server_opts opts;

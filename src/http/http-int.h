@@ -179,14 +179,21 @@ struct http_conn {
 	struct http_resp	 rs;
 };
 
-/* A parked keep-alive (or fresh) connection.  Owned by the server. */
+/*
+ * A parked keep-alive (or fresh) connection.  Owned by the server.  One
+ * per idle connection, so every byte counts ten thousand times: the
+ * server is the watcher's arg (a record never changes server), the
+ * record is the watcher's address (io comes first), and queue and state
+ * share what would be padding before peerlen.  224 bytes on x86-64, as
+ * when io was libev's own io watcher.
+ */
 struct http_idle {
-	struct rt_watch		 io;		/* prepared once per connection */
-	struct http_server	*server;
+	struct rt_watch		 io;		/* prepared once per connection;
+						   arg: the http_server */
 	struct http_idle	*next, *prev;	/* its death queue, oldest first */
 	double			 deadline;
-	int			 queue;		/* HTTP__Q_FRESH or HTTP__Q_KEEPALIVE */
-	int			 state;		/* HTTP__IDLE_* */
+	unsigned char		 queue;		/* HTTP__Q_FRESH or HTTP__Q_KEEPALIVE */
+	unsigned char		 state;		/* HTTP__IDLE_* */
 	socklen_t		 peerlen;
 	struct sockaddr_storage	 peer;
 };

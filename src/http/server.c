@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -228,14 +229,17 @@ idle_resume(struct http_server *s, struct http_idle *id)
  * EOF): the task will see them when it reads, and the watcher stops, since
  * epoll is level-triggered and would report them at every poll until then.
  */
+_Static_assert(offsetof(struct http_idle, io) == 0,
+    "idle_ready_cb finds the record at its watcher's address");
+
 static void
 idle_ready_cb(struct rt_watch *w, int revents)
 {
-	struct http_idle *id = w->arg;
+	struct http_idle *id = (struct http_idle *)(void *)w;	/* io first */
 
 	(void)revents;
 	if (id->state == HTTP__IDLE_PARKED)
-		idle_resume(id->server, id);
+		idle_resume(w->arg, id);
 	else if (id->state == HTTP__IDLE_SERVING)
 		rt_watch_stop(w);
 }
@@ -275,11 +279,10 @@ http__idle_park(struct http_server *s, int fd,
 			s->idle_free = id->next;
 		else if ((id = server_realloc(NULL, sizeof(*id))) == NULL)
 			return -ENOMEM;
-		rt_watch_init(&id->io, fd, RT_READ, idle_ready_cb, id);
+		rt_watch_init(&id->io, fd, RT_READ, idle_ready_cb, s);
 		s->byfd[fd] = id;
 	}
-	id->server = s;
-	id->queue = queue;
+	id->queue = (unsigned char)queue;
 	id->deadline = rt_loop_time() + queue_timeout(s, queue);
 	id->peer = *peer;
 	id->peerlen = peerlen;

@@ -36,6 +36,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -45,14 +46,56 @@
 
 #define ACCEPT_BATCH	64
 
-static void	pause_cb(struct rt_timer *t);
+static void	pause_cb(struct ev_loop *ev, ev_timer *et, int revents);
+
+/*
+ * The accept pause's timer is libev's own in rt__ev_timer storage, not an
+ * rt_timer: struct rt_server keeps the layout it had when it embedded an
+ * ev_timer (the ABI), and the callback finds its server by offset.  As in
+ * watcher.c, the storage is set up in a local of libev's type and copied
+ * in, and read by copying out (C's effective-type rule).
+ */
+#define PAUSE_TIMER(s)	((ev_timer *)(void *)&(s)->pause_timer)
+_Static_assert(sizeof(((struct rt_server *)0)->pause_timer) >=
+    sizeof(ev_timer), "ev_timer fits in rt__ev_timer");
+
+static void
+pause_timer_start(struct rt_server *s, double after)
+{
+	ev_timer et;
+
+	ev_timer_stop(rt__loop->ev, PAUSE_TIMER(s));
+	memcpy(&et, &s->pause_timer, sizeof(et));
+	ev_timer_set(&et, after, 0.);
+	memcpy(&s->pause_timer, &et, sizeof(et));
+	ev_timer_start(rt__loop->ev, PAUSE_TIMER(s));
+}
+
+static void
+pause_timer_stop(struct rt_server *s)
+{
+	ev_timer_stop(rt__loop->ev, PAUSE_TIMER(s));
+}
+
+/* Every libev watcher begins with EV_WATCHER's `int active`. */
+static int
+pause_timer_active(const struct rt_server *s)
+{
+	int active;
+
+	memcpy(&active, &s->pause_timer, sizeof(active));
+	return active != 0;
+}
 
 void
 rt_server_init(struct rt_server *s, const struct rt_server_opts *opts)
 {
+	ev_timer et;
+
 	memset(s, 0, sizeof(*s));
 	s->reserve_fd = -1;
-	rt_timer_init(&s->pause_timer, pause_cb, s);
+	ev_timer_init(&et, pause_cb, 0., 0.);
+	memcpy(&s->pause_timer, &et, sizeof(et));
 	if (opts != NULL)
 		s->opts = *opts;
 	/* rt_listen_socket's default, kept visible in opts. */
@@ -138,10 +181,13 @@ watchers_stop(struct rt_server *s)
 }
 
 static void
-pause_cb(struct rt_timer *t)
+pause_cb(struct ev_loop *ev, ev_timer *et, int revents)
 {
-	struct rt_server *s = t->arg;
+	struct rt_server *s = (struct rt_server *)(void *)((char *)et -
+	    offsetof(struct rt_server, pause_timer));
 
+	(void)ev;
+	(void)revents;
 	s->paused = 0;
 	if (s->opts.max_conns == 0 || s->nconns < s->opts.max_conns)
 		watchers_start(s);
@@ -154,7 +200,7 @@ conn_gone(struct rt_server *s)
 	s->nconns--;
 	/* A held connection's task ends with the hold still counted: room
 	 * only when below the cap (else the next accept would be over it). */
-	if (s->paused && !rt_timer_active(&s->pause_timer) && !s->closing &&
+	if (s->paused && !pause_timer_active(s) && !s->closing &&
 	    (s->opts.max_conns == 0 || s->nconns < s->opts.max_conns)) {
 		/* We were at the cap: there is room again. */
 		s->paused = 0;
@@ -300,8 +346,7 @@ accept_cb(struct rt_watch *w, int revents)
 				s->emfile_pauses++;
 				s->paused = 1;
 				watchers_stop(s);
-				rt_timer_start(&s->pause_timer,
-				    s->opts.emfile_pause, 0.);
+				pause_timer_start(s, s->opts.emfile_pause);
 			}
 			return;		/* EAGAIN: the backlog is empty */
 		}
@@ -391,7 +436,7 @@ rt_server_stop_accepting(struct rt_server *s)
 {
 	s->closing = 1;
 	watchers_stop(s);
-	rt_timer_stop(&s->pause_timer);
+	pause_timer_stop(s);
 }
 
 size_t
