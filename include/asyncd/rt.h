@@ -130,6 +130,24 @@ ASYNCD_API void	rt_loop_close(void);
  */
 ASYNCD_API struct ev_loop *rt_loop_ev(void);
 
+/*
+ * What the loop runs on, for a program's version or build report: the
+ * libev linked and the one built against, the
+ * backend a loop gets on this machine ("epoll"; "" if no loop could be
+ * made: a bad $LIBEV_FLAGS), and every backend this libev supports here,
+ * space-separated ("select poll epoll").  Asks the process's loop if
+ * there is one, else makes libev's default loop as rt_loop_init would and
+ * destroys it at once (so not while another user of libev's default loop
+ * runs).  Does not suspend.
+ */
+struct rt_loop_info {
+	int		 version_major, version_minor;	/* libev's, linked */
+	int		 built_major, built_minor;	/* its ev.h's */
+	char		 backend[16];
+	char		 supported[96];
+};
+ASYNCD_API void	rt_loop_info(struct rt_loop_info *info);
+
 /* The monotonic clock in seconds (CLOCK_MONOTONIC, read at each call, as
  * asyncio's loop.time()): the base of every deadline and timeout.  Not the
  * wall clock. */
@@ -696,6 +714,62 @@ ASYNCD_API size_t	rt_stream_pending(const struct rt_stream *s);
  * first).  Safe to call twice. */
 ASYNCD_API void	rt_stream_close(struct rt_stream *s);
 
+/* ---- listen addresses ----------------------------------------------------- */
+
+/*
+ * A numeric address to listen on (addr.c), parsed from the text an
+ * operator writes, the one parser of it for every layer.  Owned by the
+ * caller, filled by rt_addr_parse or rt_addr_set.
+ */
+#define RT_ADDR_HOSTLEN	48			/* "[" IPv6 text (45) "]" NUL */
+#define RT_ADDR_STRLEN	(RT_ADDR_HOSTLEN + 6)	/* ":" and 5 digits */
+
+struct rt_addr {
+	struct sockaddr_storage	 ss;	/* to bind: AF_INET or AF_INET6 */
+	socklen_t		 len;	/* of ss's address */
+	unsigned		 port;	/* 0: an ephemeral one */
+	/* Canonical (inet_ntop's) text, so that two spellings of one
+	 * address compare equal: "*", "127.0.0.1" or "[::1]"; and
+	 * host ":" port. */
+	char			 host[RT_ADDR_HOSTLEN];
+	char			 str[RT_ADDR_STRLEN];
+};
+
+/*
+ * Parses str, one of
+ *	ADDR:PORT	a dotted IPv4 address ("127.0.0.1:8080")
+ *	[IPv6]:PORT	("[::1]:8080"; "[::]" is every IPv6 address)
+ *	*:PORT		every IPv4 address (0.0.0.0)
+ *	PORT		the same as *:PORT
+ * with PORT decimal, 0..65535 (0: ephemeral).  Numeric only: no names,
+ * no service names, no IPv6 zone.  Returns 0, or -EINVAL with a reason
+ * for a message ("PORT must be a number between 0 and 65535") in why
+ * (NUL-terminated, cut to whylen; why may be NULL).  Does not suspend.
+ */
+ASYNCD_API int	rt_addr_parse(struct rt_addr *a, const char *str, char *why,
+	    size_t whylen);
+/*
+ * The same from a host and a port apart: host NULL, "" or "*" for every
+ * IPv4 address, a dotted IPv4 address, or an IPv6 address bare ("::1")
+ * or in brackets.  0 or -EINVAL, as rt_addr_parse.
+ */
+ASYNCD_API int	rt_addr_set(struct rt_addr *a, const char *host, const char *port,
+	    char *why, size_t whylen);
+
+#define RT_LISTEN_REUSEPORT	0x01	/* SO_REUSEPORT: one socket per
+					   process on the same address */
+
+/*
+ * A listening TCP socket on a: non-blocking, close-on-exec, SO_REUSEADDR
+ * (a restart binds at once, past the old connections' TIME_WAIT),
+ * IPV6_V6ONLY for IPv6 ("[::]" leaves IPv4 to "*"), SO_REUSEPORT with
+ * RT_LISTEN_REUSEPORT; bound, then listen(2) with backlog (0 or less:
+ * SOMAXCONN).  Returns the fd, owned by the caller, or -errno
+ * (-EADDRINUSE, -EACCES...).  Blocking but quick: for startup.
+ */
+ASYNCD_API int	rt_listen_socket(const struct rt_addr *a, int backlog,
+	    unsigned flags);
+
 /* ---- TCP ----------------------------------------------------------------- */
 
 /*
@@ -727,11 +801,14 @@ struct rt_server_opts {
 	double		emfile_pause;	/* 0 = 0.1 s: accept pause on EMFILE */
 	/*
 	 * A connection that cannot be served: over max_conns (why 0), or no
-	 * memory for its task (why -ENOMEM).  With overload set, it is given
-	 * to overload(fd, why, arg), which must not suspend and owns the fd
-	 * (to answer "busy" and close); without it, accepting pauses at
-	 * max_conns until a connection ends, and a connection without memory
-	 * is closed.
+	 * memory for its task (why -ENOMEM), or accepted on the reserve
+	 * descriptor when the process ran out (why -EMFILE or -ENFILE, see
+	 * accept_error).  With overload set, it is given to overload(fd,
+	 * why, arg), which must not suspend and owns the fd: any protocol's
+	 * "busy, try later" (an HTTP 503, an SMTP 421) written without
+	 * waiting, then closed.  Without it, accepting pauses at max_conns
+	 * until a connection ends, and a connection without memory is
+	 * closed.  arg is rt_server_start's.
 	 */
 	void		(*overload)(int fd, int why, void *arg);
 	/*
@@ -761,7 +838,9 @@ struct rt_server {
 	int		 paused;	/* EMFILE backoff or at the cap */
 	int		 closing;
 	int		 reserve_fd;	/* spent to answer at EMFILE; -1 */
-	struct rt_timer	 pause_timer;
+	struct rt__ev_timer pause_timer; /* private: libev's bare timer (an
+					   rt_timer's cb and arg would change
+					   this struct's layout) */
 	rt_conn_fn	 handler;
 	void		*arg;
 	struct rt_server_opts opts;
@@ -775,10 +854,13 @@ struct rt_server {
 
 ASYNCD_API void	rt_server_init(struct rt_server *s, const struct rt_server_opts *opts);
 /*
- * Binds and listens on host:port (numeric IPv4 or IPv6, or NULL/"*" for all
- * IPv4 addresses, "::" for all IPv6), SO_REUSEADDR, IPV6_V6ONLY for IPv6.
- * Port "0" picks an ephemeral port (rt_server_port tells which).  Blocking:
- * call at startup.  0 or -errno / RT_EAI(code).
+ * Binds and listens on host:port (rt_addr_set's: numeric IPv4 or IPv6, or
+ * NULL/"*" for all IPv4 addresses, "::" for all IPv6) with
+ * rt_listen_socket and the server's backlog.  Port "0" picks an ephemeral
+ * port (rt_server_port tells which).  Blocking: call at startup.  0,
+ * -errno, or RT_EAI(EAI_NONAME) for a host or port that is not numeric.
+ * A socket made otherwise (rt_listen_socket with other flags, systemd's)
+ * goes in with rt_server_adopt.
  */
 ASYNCD_API int	rt_server_listen(struct rt_server *s, const char *host, const char *port);
 /* Adopts an already listening socket (a daemon's or systemd's). */
@@ -793,13 +875,21 @@ ASYNCD_API size_t	rt_server_connections(const struct rt_server *s);
 /* Suspends until no connection task is left. */
 ASYNCD_API int	rt_server_wait_idle(struct rt_server *s, double timeout);
 /*
- * Connections parked outside a task: a handler that keeps its connection
- * open after returning (an idle keep-alive connection watched by a callback
- * until its next request) calls rt_server_hold() and sets c->fd to -1; the
- * connection stays counted (max_conns, rt_server_connections, wait_idle).
- * Later its owner either resumes it in a new connection task, which takes
- * over the hold (rt_server_resume; on failure the fd is closed and the hold
- * dropped), or drops it (rt_server_unhold, after closing the fd itself).
+ * Connections held outside a task, for any server on the runtime whose
+ * connections sit idle for long (keep-alive HTTP, a chat or push protocol
+ * between messages): a task and its stack per idle connection would cost
+ * far more than the connection's socket.  A handler that keeps its
+ * connection open after returning calls rt_server_hold() and sets c->fd
+ * to -1, then watches the fd itself (an rt_watch for RT_READ, a timer
+ * for its idle timeout).  The connection stays counted: against
+ * max_conns, in rt_server_connections and by rt_server_wait_idle, so a
+ * graceful stop waits for held ones too (close them, or resume them to
+ * finish).  Later its owner either resumes it in a new connection task
+ * running the server's handler, which takes over the hold
+ * (rt_server_resume: c->listener is -1 there; on failure the fd is closed
+ * and the hold dropped), or drops it (rt_server_unhold, after closing the
+ * fd itself).  None of the three suspends; each may be called from a
+ * callback.  Every hold must end in exactly one resume or unhold.
  */
 ASYNCD_API void	rt_server_hold(struct rt_server *s);
 ASYNCD_API void	rt_server_unhold(struct rt_server *s);

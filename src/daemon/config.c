@@ -547,22 +547,20 @@ conf_listen_opts_print(const struct conf_listen *l, char *buf, size_t len)
 }
 
 /*
- * Parses "ADDR:PORT" (dotted IPv4, "[IPv6]" or "*", then a decimal port
- * 0..65535), then its options, into l, canonical.  0, or -1 with the
- * reason in why.  Numeric only: a name would make -t depend on DNS, and
- * bind whichever address the resolver said first.
+ * Parses "ADDR:PORT" (rt_addr_parse's: dotted IPv4, "[IPv6]" or "*", then
+ * a decimal port 0..65535; or PORT alone, for "*:PORT"), then its
+ * options, into l, canonical.  0, or -1 with the reason in why.  Numeric
+ * only: a name would make -t depend on DNS, and bind whichever address
+ * the resolver said first.
  */
 static int
 conf_parse_listen(const char *str, struct conf_listen *l, char *why,
     size_t whylen)
 {
 	char s[CONF_ADDR_MAX + 2];
-	const char *colon, *p, *opts;
+	struct rt_addr a;
+	const char *opts;
 	size_t alen;
-	char host[CONF_HOST_MAX], canon[INET6_ADDRSTRLEN];
-	unsigned char bin[sizeof(struct in6_addr)];
-	size_t hlen;
-	unsigned long port;
 
 	/* The address ends at the first space; the options follow. */
 	alen = strcspn(str, " ");
@@ -574,68 +572,15 @@ conf_parse_listen(const char *str, struct conf_listen *l, char *why,
 	memcpy(s, str, alen);
 	s[alen] = '\0';
 	l->backlog = CONF_DEFAULT_BACKLOG;
-	if (s[0] == '[') {
-		p = strchr(s, ']');
-		if (p == NULL || p[1] != ':') {
-			(void)snprintf(why, whylen, "expected \"[IPv6]:PORT\"");
-			return -1;
-		}
-		colon = p + 1;
-		hlen = (size_t)(p - s - 1);
-		if (hlen == 0 || hlen >= sizeof(host)) {
-			(void)snprintf(why, whylen, "bad IPv6 address");
-			return -1;
-		}
-		memcpy(host, s + 1, hlen);
-		host[hlen] = '\0';
-		if (inet_pton(AF_INET6, host, bin) != 1 ||
-		    inet_ntop(AF_INET6, bin, canon, sizeof(canon)) == NULL) {
-			(void)snprintf(why, whylen, "bad IPv6 address");
-			return -1;
-		}
-		(void)snprintf(l->host, sizeof(l->host), "[%s]", canon);
-	} else {
-		colon = strrchr(s, ':');
-		if (colon == NULL) {
-			(void)snprintf(why, whylen,
-			    "expected \"ADDR:PORT\" (no port)");
-			return -1;
-		}
-		hlen = (size_t)(colon - s);
-		if (hlen == 0 || hlen >= sizeof(host)) {
-			(void)snprintf(why, whylen, "expected \"ADDR:PORT\"");
-			return -1;
-		}
-		memcpy(host, s, hlen);
-		host[hlen] = '\0';
-		if (strcmp(host, "*") == 0)
-			(void)snprintf(l->host, sizeof(l->host), "*");
-		else if (strchr(host, ':') != NULL) {
-			(void)snprintf(why, whylen,
-			    "an IPv6 address goes in brackets: \"[%s]:PORT\"",
-			    host);
-			return -1;
-		} else if (inet_pton(AF_INET, host, bin) != 1 ||
-		    inet_ntop(AF_INET, bin, canon, sizeof(canon)) == NULL) {
-			(void)snprintf(why, whylen, "ADDR must be an IPv4 "
-			    "address, \"[IPv6]\" or \"*\"");
-			return -1;
-		} else
-			(void)snprintf(l->host, sizeof(l->host), "%s", canon);
-	}
-	p = colon + 1;
-	if (*p == '\0' || strspn(p, "0123456789") != strlen(p) ||
-	    strlen(p) > 5 || (port = strtoul(p, NULL, 10)) > 65535) {
-		(void)snprintf(why, whylen,
-		    "PORT must be a number between 0 and 65535");
+	if (rt_addr_parse(&a, s, why, whylen) != 0)
 		return -1;
-	}
-	l->port = (unsigned)port;
-	(void)snprintf(l->addr, sizeof(l->addr), "%s:%u", l->host, l->port);
+	(void)snprintf(l->host, sizeof(l->host), "%s", a.host);
+	l->port = a.port;
+	(void)snprintf(l->addr, sizeof(l->addr), "%s", a.str);
 	return conf_parse_listen_opts(opts, l, why, whylen);
 }
 
-/* "*" binds 0.0.0.0 (rt_server_listen): the same address twice. */
+/* "*" binds 0.0.0.0 (rt_addr_parse): the same address twice. */
 static const char *
 conf_listen_key(const char *host)
 {

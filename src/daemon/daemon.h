@@ -38,8 +38,8 @@
  */
 
 #define CONF_LISTEN_MAX		16
-#define CONF_HOST_MAX		48	/* "[" IPv6 text (45) "]" NUL */
-#define CONF_ADDR_MAX		(CONF_HOST_MAX + 6)	/* ":" and 5 digits */
+#define CONF_HOST_MAX		RT_ADDR_HOSTLEN	/* "[" IPv6 text (45) "]" NUL */
+#define CONF_ADDR_MAX		RT_ADDR_STRLEN	/* host ":" and 5 digits */
 #define CONF_WORKERS_AUTO	0	/* workers = "auto": one per CPU */
 #define CONF_WORKERS_MAX	256
 #define CONF_SERVER_NAME_MAX	64

@@ -37,8 +37,6 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include <ev.h>
-
 #include "daemon.h"
 #include "tasks.h"
 
@@ -80,65 +78,23 @@ asyncd_version(void)
 	return fflush(stdout) == 0 ? 0 : EX_IOERR;
 }
 
-/* libev's backends by bit (ev.h), those this libev knows. */
-static const struct {
-	unsigned	 bit;
-	const char	*name;
-} ev_backends[] = {
-	{ EVBACKEND_SELECT, "select" },
-	{ EVBACKEND_POLL, "poll" },
-	{ EVBACKEND_EPOLL, "epoll" },
-	{ EVBACKEND_KQUEUE, "kqueue" },
-	{ EVBACKEND_DEVPOLL, "devpoll" },
-	{ EVBACKEND_PORT, "port" },
-#ifdef EVBACKEND_LINUXAIO
-	{ EVBACKEND_LINUXAIO, "linuxaio" },
-#endif
-#ifdef EVBACKEND_IOURING
-	{ EVBACKEND_IOURING, "io_uring" },
-#endif
-};
-
-static void
-ev_backends_print(unsigned set)
-{
-	const char *sep = "";
-	size_t i;
-
-	for (i = 0; i < sizeof(ev_backends) / sizeof(ev_backends[0]); i++)
-		if (set & ev_backends[i].bit) {
-			(void)printf("%s%s", sep, ev_backends[i].name);
-			sep = " ";
-		}
-	if (*sep == '\0')
-		(void)printf("none");
-}
-
 /*
  * -V: the build, one "what: value" a line.  The backend is the one a loop
- * gets on this machine, asked of a default loop made as the runtime makes
- * it (src/runtime/loop.c) and destroyed at once.
+ * gets on this machine (rt_loop_info).
  */
 static int
 asyncd_build(void)
 {
-	struct ev_loop *loop;
+	struct rt_loop_info li;
 
+	rt_loop_info(&li);
 	(void)printf("asyncd %s\n", PACKAGE_VERSION);
 	(void)printf("context switch: %s\n", ASYNCD_BUILD_CONTEXT);
 	(void)printf("sanitizers: %s\n", ASYNCD_BUILD_SANITIZERS);
-	(void)printf("libev: %d.%d (built with %d.%d), backend: ",
-	    ev_version_major(), ev_version_minor(), EV_VERSION_MAJOR,
-	    EV_VERSION_MINOR);
-	if ((loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
-		(void)printf("none (no loop: bad $LIBEV_FLAGS?)");
-	else {
-		ev_backends_print(ev_backend(loop));
-		ev_loop_destroy(loop);
-	}
-	(void)printf(" (supported: ");
-	ev_backends_print(ev_supported_backends());
-	(void)printf(")\n");
+	(void)printf("libev: %d.%d (built with %d.%d), backend: %s "
+	    "(supported: %s)\n", li.version_major, li.version_minor,
+	    li.built_major, li.built_minor, li.backend[0] != '\0' ?
+	    li.backend : "none (no loop: bad $LIBEV_FLAGS?)", li.supported);
 	(void)printf("configuration file: %s\n", ASYNCD_CONF_PATH);
 	(void)printf("configure arguments: %s\n", ASYNCD_BUILD_CONFIGURE_ARGS);
 	return fflush(stdout) == 0 ? 0 : EX_IOERR;

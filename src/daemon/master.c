@@ -503,55 +503,30 @@ activated_close_unused(void)
 static int
 listener_open(const struct conf_listen *l, int reuseport)
 {
-	char host[CONF_HOST_MAX], port[8];
-	const char *h = NULL, *addr = l->addr;
-	struct addrinfo hints, *res;
-	size_t len = strlen(l->host);
-	int fd, one = 1, err;
+	struct rt_addr a;
+	char why[128];
+	int fd;
 
-	if (l->host[0] == '[') {	/* getaddrinfo wants it bare */
-		memcpy(host, l->host + 1, len - 2);
-		host[len - 2] = '\0';
-		h = host;
-	} else if (strcmp(l->host, "*") != 0)
-		h = l->host;
-	(void)snprintf(port, sizeof(port), "%u", l->port);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
-	if ((err = getaddrinfo(h, port, &hints, &res)) != 0) {
-		log_error("cannot listen on %s: %s", addr, gai_strerror(err));
+	if (rt_addr_parse(&a, l->addr, why, sizeof(why)) != 0) {
+		log_error("cannot listen on %s: %s", l->addr, why);
 		return -1;
 	}
 	/* With reuseport, an upgrade passes one socket per worker and
 	 * address, all bound alike: each call takes the next. */
-	if ((fd = activated_take(res->ai_addr)) != -1) {
-		freeaddrinfo(res);
+	if ((fd = activated_take((struct sockaddr *)&a.ss)) != -1) {
 		if (m.up.prev != 0)
 			log_debug("%s: socket from the old master (pid %ld)",
-			    addr, (long)m.up.prev);
+			    l->addr, (long)m.up.prev);
 		else
-			log_info("%s: socket from systemd (LISTEN_FDS)", addr);
+			log_info("%s: socket from systemd (LISTEN_FDS)",
+			    l->addr);
 		return fd;
 	}
-	fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, res->ai_protocol);
-	if (fd == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
-	    (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
-	    sizeof(one)) == -1) ||
-	    (res->ai_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
-	    IPV6_V6ONLY, &one, sizeof(one)) == -1) ||
-	    bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
-	    listen(fd, l->backlog) == -1) {
-		err = errno;
-		log_error("cannot listen on %s: %s", addr, strerror(err));
-		if (fd != -1)
-			(void)close(fd);
-		freeaddrinfo(res);
+	if ((fd = rt_listen_socket(&a, l->backlog, reuseport ?
+	    RT_LISTEN_REUSEPORT : 0)) < 0) {
+		log_error("cannot listen on %s: %s", l->addr, rt_strerror(fd));
 		return -1;
 	}
-	freeaddrinfo(res);
 	return fd;
 }
 

@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -228,10 +229,13 @@ idle_resume(struct http_server *s, struct http_idle *id)
  * EOF): the task will see them when it reads, and the watcher stops, since
  * epoll is level-triggered and would report them at every poll until then.
  */
+_Static_assert(offsetof(struct http_idle, io) == 0,
+    "idle_ready_cb finds the record at its watcher's address");
+
 static void
 idle_ready_cb(struct rt_watch *w, int revents)
 {
-	struct http_idle *id = (struct http_idle *)(void *)w;	/* first */
+	struct http_idle *id = (struct http_idle *)(void *)w;	/* io first */
 
 	(void)revents;
 	if (id->state == HTTP__IDLE_PARKED)

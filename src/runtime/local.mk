@@ -15,8 +15,11 @@ src_runtime_libruntime_la_SOURCES = \
 	src/runtime/fdwait.c \
 	src/runtime/watcher.c \
 	src/runtime/stream.c \
+	src/runtime/addr.c \
+	src/runtime/server.c \
 	src/runtime/tcp.c \
 	src/runtime/resolve.c \
+	src/runtime/error.c \
 	src/runtime/ratelimit.c
 
 # What a program using the runtime links, in dependency order.

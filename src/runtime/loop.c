@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,6 +127,73 @@ struct ev_loop *
 rt_loop_ev(void)
 {
 	return rt__loop->ev;
+}
+
+/* libev's backends by bit (ev.h), those this libev knows. */
+static const struct {
+	unsigned	 bit;
+	const char	*name;
+} loop_backends[] = {
+	{ EVBACKEND_SELECT, "select" },
+	{ EVBACKEND_POLL, "poll" },
+	{ EVBACKEND_EPOLL, "epoll" },
+	{ EVBACKEND_KQUEUE, "kqueue" },
+	{ EVBACKEND_DEVPOLL, "devpoll" },
+	{ EVBACKEND_PORT, "port" },
+#ifdef EVBACKEND_LINUXAIO
+	{ EVBACKEND_LINUXAIO, "linuxaio" },
+#endif
+#ifdef EVBACKEND_IOURING
+	{ EVBACKEND_IOURING, "io_uring" },
+#endif
+};
+
+/* The names of the backends in set, space-separated, into buf; "none". */
+static void
+loop_backend_names(unsigned set, char *buf, size_t len)
+{
+	size_t i, used = 0;
+	int n;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(loop_backends) / sizeof(loop_backends[0]); i++) {
+		if (!(set & loop_backends[i].bit) || used >= len)
+			continue;
+		n = snprintf(buf + used, len - used, "%s%s",
+		    used > 0 ? " " : "", loop_backends[i].name);
+		if (n < 0 || (size_t)n >= len - used) {
+			buf[used] = '\0';	/* a whole name or none */
+			break;
+		}
+		used += (size_t)n;
+	}
+	if (used == 0)
+		(void)snprintf(buf, len, "none");
+}
+
+void
+rt_loop_info(struct rt_loop_info *info)
+{
+	struct ev_loop *ev;
+
+	memset(info, 0, sizeof(*info));
+	info->version_major = ev_version_major();
+	info->version_minor = ev_version_minor();
+	info->built_major = EV_VERSION_MAJOR;
+	info->built_minor = EV_VERSION_MINOR;
+	loop_backend_names(ev_supported_backends(), info->supported,
+	    sizeof(info->supported));
+	/* The backend is the one rt_loop_init's loop gets: asked of that
+	 * loop if there is one, else of a default loop made as it makes it
+	 * and destroyed at once. */
+	if (rt__loop != NULL)
+		loop_backend_names(ev_backend(rt__loop->ev), info->backend,
+		    sizeof(info->backend));
+	else if ((ev = ev_default_loop(EVFLAG_AUTO)) != NULL) {
+		loop_backend_names(ev_backend(ev), info->backend,
+		    sizeof(info->backend));
+		ev_loop_destroy(ev);
+	}	/* else none could be made (bad $LIBEV_FLAGS?): "" */
 }
 
 double

@@ -1,5 +1,5 @@
 /*
- * resolve.c - name resolution that never blocks the loop, and rt_strerror.
+ * resolve.c - name resolution that never blocks the loop.
  *
  * getaddrinfo() blocks (DNS over the network, /etc/hosts, NSS modules), so it
  * runs on a small pool of threads, started on first use.  A request is a
@@ -266,14 +266,4 @@ rt_resolve(const char *host, const char *port, int socktype,
 	j->res = NULL;
 	job_free(j);
 	return 0;
-}
-
-const char *
-rt_strerror(int err)
-{
-	if (RT_IS_EAI(err))
-		return gai_strerror(err + RT_EAI_BASE);
-	if (err == -ENODATA)
-		return "connection closed before the expected data";
-	return strerror(err < 0 ? -err : err);
 }

@@ -1,7 +1,8 @@
 # tests/api: the public interface as a C developer meets it.  symbols.sh:
 # libasyncd exports exactly what the headers declare ASYNCD_API, all of it
 # prefixed, and its soname follows ASYNCD_ABI_VERSION.  headers.sh: every
-# public header compiles alone, as C99, C11 and C++.  installcheck.sh (make
+# public header compiles alone, as C99, C11 and C++, and
+# none includes <ev.h> (also run on the installed headers by installcheck).  installcheck.sh (make
 # installcheck, so make distcheck): the greet example built out of tree
 # against the installed library with pkg-config, and served.
 TESTS += tests/api/symbols.sh tests/api/headers.sh
@@ -20,5 +21,7 @@ dist_greetexample_DATA = examples/greet/greet.c examples/greet/greetd.c \
 installcheck-local:
 	LIB='$(libdir)/libasyncd.so' ARCHIVE='$(libdir)/libasyncd.a' \
 	    top_srcdir='$(top_srcdir)' $(SHELL) $(top_srcdir)/tests/api/symbols.sh
+	INCDIR='$(includedir)' CC='$(CC)' top_srcdir='$(top_srcdir)' \
+	    $(SHELL) $(top_srcdir)/tests/api/headers.sh
 	bash $(top_srcdir)/tests/api/installcheck.sh '$(sbindir)/asyncd' \
 	    '$(libdir)/pkgconfig' '$(greetexampledir)'

@@ -338,6 +338,13 @@ test_conf_accepts_edge_values(void **state)
 	assert_int_equal(c.nlisten, 1);
 	assert_string_equal(c.listen[0].addr, "[::]:80");
 	conf_free(&c);
+	/* PORT alone is "*:PORT" (rt_addr_parse): the same address. */
+	load_ok("listen = [ \"8080 backlog=7\" ];\n", &c);
+	assert_string_equal(c.listen[0].addr, "*:8080");
+	assert_string_equal(c.listen[0].host, "*");
+	assert_int_equal(c.listen[0].port, 8080);
+	assert_int_equal(c.listen[0].backlog, 7);
+	conf_free(&c);
 	/* A list ( ) works like an array [ ]. */
 	load_ok("listen = ( \"127.0.0.1:1\", \"127.0.0.1:2\" );\n", &c);
 	assert_int_equal(c.nlisten, 2);
@@ -1072,6 +1079,8 @@ static const struct row listen_rows[] = {
 	  "3: listen[1]: \"[::1]:80\" is listed twice" },
 	{ "listen = [ \"*:80\", \"0.0.0.0:80\" ];\n",
 	  "1: listen[1]: \"0.0.0.0:80\" is listed twice" },
+	{ "listen = [ \"80\", \"*:80\" ];\n",
+	  "1: listen[1]: \"*:80\" is listed twice" },
 	{ "listen = \"1.1.1.1\";\n",
 	  "1: listen: \"1.1.1.1\": expected \"ADDR:PORT\" (no port)" },
 	/* Options after the address. */

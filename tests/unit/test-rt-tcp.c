@@ -1,11 +1,13 @@
 /*
- * test-rt-tcp.c - runtime/tcp.c and resolve.c: an echo server with 10,000
- * concurrent clients in one process; IPv6; adopting a listening fd;
- * connection refused, a name that does not resolve, connect timeout and
- * cancellation, resolve cancellation (also across a loop close);
- * max_conns with and without the overload hook; stop_accepting,
- * wait_idle and cancel_all; the EMFILE accept pause and its recovery, in
- * a forked child with a lowered RLIMIT_NOFILE.
+ * test-rt-tcp.c - runtime/server.c, tcp.c and resolve.c: an echo server
+ * with 10,000 concurrent clients in one process; IPv6; adopting a
+ * listening fd; connection refused, a name that does not resolve, connect
+ * timeout and cancellation, resolve cancellation (also across a loop
+ * close); max_conns with and without the overload hook; connections held
+ * outside a task (hold, resume, unhold) counted for max_conns and
+ * wait_idle, with no HTTP in sight; stop_accepting, wait_idle and
+ * cancel_all; the EMFILE accept pause and its recovery, in a forked child
+ * with a lowered RLIMIT_NOFILE.
  *
  * Everything talks to 127.0.0.1 or ::1.  TCP_CONNS in the environment
  * overrides the echo test's connection count (valgrind runs use fewer).
@@ -795,6 +797,151 @@ test_max_conns_with_overload_hook(void **state)
 	assert_int_equal(rt_test_run(max_conns_overload, NULL), 0);
 }
 
+/*
+ * Held connections, as a server that parks idle ones would keep them: the
+ * handler echoes one read, then leaves the connection to a callback
+ * watcher (rt_server_hold, c->fd = -1) and returns; the watcher resumes it
+ * in a new task when the peer speaks (or closes) again.
+ */
+static struct parked {
+	struct rt_watch		 w;
+	int			 fd;
+	struct sockaddr_storage	 peer;
+	socklen_t		 len;
+	int			 used;
+} parked[NCLIENTS];
+static int	park_resumed;	/* handler runs of resumed connections */
+static int	park_resume_err;
+
+static void
+park_cb(struct rt_watch *w, int revents)
+{
+	struct parked *p = w->arg;
+	int err;
+
+	(void)revents;
+	rt_watch_stop(w);
+	p->used = 0;
+	/* The hold becomes the new task's: still counted, no gap. */
+	if ((err = rt_server_resume(&srv, p->fd, (struct sockaddr *)&p->peer,
+	    p->len)) != 0 && park_resume_err == 0)
+		park_resume_err = err;
+}
+
+static int
+park_handler(struct rt_conn *c, void *arg)
+{
+	struct parked *p = NULL;
+	char buf[64];
+	ssize_t n;
+	int err, i;
+
+	(void)arg;
+	if (c->listener == -1)
+		park_resumed++;
+	if ((err = rt_fd_wait(c->fd, RT_READ, 5.0)) != 0)
+		return err;
+	if ((n = read(c->fd, buf, sizeof(buf))) <= 0)
+		return n == 0 ? 0 : -errno;	/* the server closes c->fd */
+	if (write(c->fd, buf, (size_t)n) != n)
+		return -EIO;
+	for (i = 0; i < NCLIENTS && p == NULL; i++)
+		if (!parked[i].used)
+			p = &parked[i];
+	if (p == NULL)
+		return -ENOSPC;
+	p->used = 1;
+	p->fd = c->fd;
+	memcpy(&p->peer, &c->peer, c->peerlen);
+	p->len = c->peerlen;
+	rt_server_hold(&srv);
+	c->fd = -1;		/* ours now: the server must not close it */
+	rt_watch_start(&p->w, p->fd, RT_READ, park_cb, p);
+	return 0;
+}
+
+/* The parked slot holding the connection of client i's peer. */
+static struct parked *
+parked_of(int i)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int k;
+
+	if (getsockname(cl[i].fd, (struct sockaddr *)&ss, &len) == -1)
+		return NULL;
+	for (k = 0; k < NCLIENTS; k++)
+		if (parked[k].used && parked[k].len == len &&
+		    memcmp(&parked[k].peer, &ss, len) == 0)
+			return &parked[k];
+	return NULL;
+}
+
+static int
+held_conns(void *arg)
+{
+	struct parked *p;
+	char buf[64];
+	int i;
+
+	(void)arg;
+	TCHECK_INT(client_open(0), 0);
+	TCHECK_INT(client_echo(0, 1.0), 0);
+	/* Parked: no task, still a connection. */
+	TCHECK_INT(rt_server_connections(&srv), 1);
+	TCHECK(parked_of(0) != NULL);
+	TCHECK_INT(client_open(1), 0);
+	TCHECK_INT(client_echo(1, 1.0), 0);
+	TCHECK_INT(rt_server_connections(&srv), 2);
+	/* Two held reach max_conns: the third waits in the backlog. */
+	TCHECK_INT(client_open(2), 0);
+	TCHECK_INT(client_echo(2, 0.1), -ETIMEDOUT);
+	TCHECK_INT(srv.accepted, 2);
+	/* A parked one speaks: resumed in a new task, listener -1. */
+	TCHECK_INT(client_echo(0, 1.0), 0);
+	TCHECK_INT(park_resumed, 1);
+	TCHECK_INT(rt_server_connections(&srv), 2);
+	/* Held connections keep the server from being idle. */
+	TCHECK_INT(rt_server_wait_idle(&srv, 0.05), -ETIMEDOUT);
+	/* The owner drops one: below the cap, the third is served (the
+	 * line it sent while waiting first). */
+	TCHECK((p = parked_of(1)) != NULL);
+	if (p == NULL)
+		return 0;
+	rt_watch_stop(&p->w);
+	TCHECK_INT(close(p->fd), 0);
+	p->used = 0;
+	rt_server_unhold(&srv);
+	TCHECK_INT(rt_stream_read(&cl[1], buf, sizeof(buf), 1.0), 0);
+	TCHECK_INT(rt_stream_readline(&cl[2], buf, sizeof(buf), 1.0), 7);
+	TCHECK(memcmp(buf, "from 2\n", 7) == 0);
+	TCHECK_INT(srv.accepted, 3);
+	/* Closing the clients wakes their parked watchers: resumed, the
+	 * handler reads EOF, and the server is idle. */
+	for (i = 0; i < 3; i++)
+		client_close(i);
+	TCHECK_INT(rt_server_wait_idle(&srv, 2.0), 0);
+	TCHECK_INT(rt_server_connections(&srv), 0);
+	TCHECK_INT(park_resume_err, 0);
+	for (i = 0; i < NCLIENTS; i++)
+		TCHECK(!parked[i].used);
+	rt_server_close(&srv);
+	return 0;
+}
+
+static void
+test_held_connections_count_until_resumed_or_dropped(void **state)
+{
+	(void)state;
+	memset(parked, 0, sizeof(parked));
+	park_resumed = park_resume_err = 0;
+	rt_server_init(&srv, &(struct rt_server_opts){ .max_conns = 2 });
+	assert_int_equal(rt_server_listen(&srv, "127.0.0.1", "0"), 0);
+	port_of(&srv, 0);
+	assert_int_equal(rt_server_start(&srv, park_handler, NULL), 0);
+	assert_int_equal(rt_test_run(held_conns, NULL), 0);
+}
+
 static int
 graceful_stop(void *arg)
 {
@@ -1053,6 +1200,7 @@ main(void)
 		RT_TEST(test_connect_cancelled),
 		RT_TEST(test_max_conns_pauses_accepting),
 		RT_TEST(test_max_conns_with_overload_hook),
+		RT_TEST(test_held_connections_count_until_resumed_or_dropped),
 		RT_TEST(test_stop_accepting_then_wait_idle),
 		RT_TEST(test_cancel_all_ends_every_connection),
 		RT_TEST(test_emfile_pauses_accepting_then_recovers),
