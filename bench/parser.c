@@ -10,7 +10,7 @@
  * browser-like GET of 9 field lines, a POST with Content-Length and a
  * chunked POST with a trailer.  Prints "parser_ns: N" per request; under
  * callgrind compare the instruction counts of two builds (the per-byte
- * functions, http_field_line and memchr, should not move).
+ * functions, http__field_line and memchr, should not move).
  */
 #include <stdio.h>
 #include <stdlib.h>

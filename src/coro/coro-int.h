@@ -2,6 +2,13 @@
  * coro-int.h - what coro.c, stack.c and the switch backends share, and
  * nothing else may include.
  */
+/*
+ * Names in this layer (STYLE.md §2): coro_noun_verb for what coro.h
+ * exports to the runtime, coro__noun_verb for every other function, shared
+ * between files or static to one (coro__switch, coro__stack_get_slow), so
+ * that a backtrace or a grep tells the layer at a glance.  Functions
+ * return 0 or a negative errno.
+ */
 #ifndef ASYNCD_CORO_INT_H
 #define ASYNCD_CORO_INT_H
 

@@ -31,7 +31,7 @@ struct coro_stack *coro__current_stack;
 struct coro_stack *coro__pending_release;
 
 static inline void
-release_pending(void)
+coro__release_now(void)
 {
 	struct coro_stack *st = coro__pending_release;
 
@@ -46,7 +46,7 @@ release_pending(void)
 void
 coro__release_pending(void)
 {
-	release_pending();
+	coro__release_now();
 }
 #endif
 
@@ -55,7 +55,7 @@ static const void	*main_bottom;
 static size_t		 main_size;
 
 static void
-asan_bounds(const struct coro_ctx *ctx, const void **bottom, size_t *size)
+coro__asan_bounds(const struct coro_ctx *ctx, const void **bottom, size_t *size)
 {
 	if (ctx->stack != NULL) {
 		*bottom = ctx->stack->lo;
@@ -119,7 +119,7 @@ coro_entered(struct coro_ctx *self)
 	/* A fresh stack has no fake stack to restore. */
 	__sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
-	release_pending();
+	coro__release_now();
 }
 
 #if defined(CORO_ASAN) || defined(CORO_UCONTEXT)
@@ -133,7 +133,7 @@ coro_handoff(struct coro_ctx *from, struct coro_ctx *to, int val)
 	const void *bottom;
 	size_t size;
 
-	asan_bounds(to, &bottom, &size);
+	coro__asan_bounds(to, &bottom, &size);
 	__sanitizer_start_switch_fiber(&from->asan_fake, bottom, size);
 	val = coro__raw_swap(from, to, val);
 	__sanitizer_finish_switch_fiber(from->asan_fake, NULL, NULL);
@@ -147,7 +147,7 @@ void
 coro_transfer(struct coro_ctx *from, struct coro_ctx *to)
 {
 	(void)coro_handoff(from, to, 0);
-	release_pending();
+	coro__release_now();
 }
 #endif
 
@@ -158,14 +158,14 @@ coro_transfer_exit(struct coro_ctx *from, struct coro_ctx *to,
 	coro__leave_check(from);
 	/* One left by an exit into a coro_handoff (see coro.h): we are off
 	 * that stack for good, so it can go now. */
-	release_pending();
+	coro__release_now();
 	coro__pending_release = release;
 	coro__current_stack = to->stack;
 #if defined(CORO_ASAN)
 	const void *bottom;
 	size_t size;
 
-	asan_bounds(to, &bottom, &size);
+	coro__asan_bounds(to, &bottom, &size);
 	/* NULL: this stack dies, ASan may free its fake stack now. */
 	__sanitizer_start_switch_fiber(NULL, bottom, size);
 #endif

@@ -111,7 +111,7 @@ coro_stack_pooled(void)
 }
 
 static long
-max_map_count(void)
+coro__max_map_count(void)
 {
 	char buf[32];
 	ssize_t n;
@@ -129,17 +129,17 @@ max_map_count(void)
 }
 
 static void
-map_cap_error(void)
+coro__map_cap_error(void)
 {
 	snprintf(errbuf, sizeof(errbuf),
 	    "cannot map a guarded task stack: the process reached the kernel's "
 	    "mapping limit (vm.max_map_count = %ld; each guarded stack takes 2 "
 	    "mappings); raise it (sysctl -w vm.max_map_count=N) or use the "
-	    "canary stack mode", max_map_count());
+	    "canary stack mode", coro__max_map_count());
 }
 
 static struct pool_class *
-pool_class_find(size_t size)
+coro__pool_class_find(size_t size)
 {
 	struct pool_class *pc, *empty = NULL;
 
@@ -155,7 +155,7 @@ pool_class_find(size_t size)
 }
 
 static struct coro_stack *
-stack_map(size_t size)
+coro__stack_map(size_t size)
 {
 	struct coro_stack *st;
 	size_t head, guard, len;
@@ -172,7 +172,7 @@ stack_map(size_t size)
 	if (map == MAP_FAILED) {
 		saved = errno;
 		if (saved == ENOMEM && mode == CORO_STACK_GUARD)
-			map_cap_error();
+			coro__map_cap_error();
 		else
 			snprintf(errbuf, sizeof(errbuf),
 			    "cannot map a task stack of %zu bytes: %s", size,
@@ -184,7 +184,7 @@ stack_map(size_t size)
 		/* The split into two mappings is what fails at the cap. */
 		saved = errno;
 		if (saved == ENOMEM)
-			map_cap_error();
+			coro__map_cap_error();
 		else
 			snprintf(errbuf, sizeof(errbuf),
 			    "cannot protect a stack guard page: %s",
@@ -216,7 +216,7 @@ stack_map(size_t size)
 }
 
 static void
-stack_unmap(struct coro_stack *st)
+coro__stack_unmap(struct coro_stack *st)
 {
 #if defined(CORO_VALGRIND)
 	VALGRIND_STACK_DEREGISTER(st->valgrind_id);
@@ -229,7 +229,7 @@ stack_unmap(struct coro_stack *st)
 /* What every stack handed out gets, from the pool or fresh (pc: its class,
  * NULL if its size is not pooled). */
 static inline struct coro_stack *
-stack_hand_out(struct coro_stack *st, struct pool_class *pc)
+coro__stack_hand_out(struct coro_stack *st, struct pool_class *pc)
 {
 	st->next = NULL;
 	if (pc != NULL && ++pc->out > pc->peak)
@@ -248,7 +248,7 @@ stack_hand_out(struct coro_stack *st, struct pool_class *pc)
 }
 
 static inline struct coro_stack *
-pool_pop(struct pool_class *pc)
+coro__pool_pop(struct pool_class *pc)
 {
 	struct coro_stack *st = pc->free;
 
@@ -259,12 +259,12 @@ pool_pop(struct pool_class *pc)
 	if (pc->free != NULL)
 		__builtin_prefetch(pc->free, 1);
 	pc->count--;
-	return stack_hand_out(st, pc);
+	return coro__stack_hand_out(st, pc);
 }
 
 /* Out of line: inlined, it made the fast path save six registers. */
 static __attribute__((noinline)) struct coro_stack *
-stack_get_slow(size_t asked)
+coro__stack_get_slow(size_t asked)
 {
 	struct coro_stack *st;
 	struct pool_class *pc;
@@ -284,22 +284,22 @@ stack_get_slow(size_t asked)
 	}
 	size = (size + page_size - 1) & ~(page_size - 1);
 
-	if ((pc = pool_class_find(size)) != NULL) {
+	if ((pc = coro__pool_class_find(size)) != NULL) {
 		last_asked = asked;
 		last_class = pc;
 		if (pc->free != NULL)
-			return pool_pop(pc);
+			return coro__pool_pop(pc);
 	}
-	if ((st = stack_map(size)) == NULL)
+	if ((st = coro__stack_map(size)) == NULL)
 		return NULL;
 	st->pool_class = pc != NULL ? (unsigned char)(pc - pool + 1) : 0;
-	return stack_hand_out(st, pc);
+	return coro__stack_hand_out(st, pc);
 }
 
 /*
  * The fast path serves a spawn in steady state: the same size as last time
  * (a runtime asks for one size nearly always), from a non-empty free list.
- * Everything else, including the first call, takes stack_get_slow().
+ * Everything else, including the first call, takes coro__stack_get_slow().
  */
 struct coro_stack *
 coro_stack_get(size_t size)
@@ -307,8 +307,8 @@ coro_stack_get(size_t size)
 	struct pool_class *pc = last_class;
 
 	if (pc != NULL && size == last_asked && pc->free != NULL)
-		return pool_pop(pc);
-	return stack_get_slow(size);
+		return coro__pool_pop(pc);
+	return coro__stack_get_slow(size);
 }
 
 void
@@ -321,14 +321,14 @@ coro_stack_put(struct coro_stack *st)
 	st->name = NULL;
 	/* The class was fixed when the stack was mapped: see pool_class. */
 	if (st->pool_class == 0) {
-		stack_unmap(st);
+		coro__stack_unmap(st);
 		return;
 	}
 	pc = &pool[st->pool_class - 1];
 	pc->out--;
 	/* Kept up to the recent peak: see the top of the file. */
 	if (pc->count >= (pc->peak > pool_min ? pc->peak : pool_min)) {
-		stack_unmap(st);
+		coro__stack_unmap(st);
 		return;
 	}
 	st->next = pc->free;
@@ -352,7 +352,7 @@ coro_stack_pool_trim(void)
 		while (pc->count > keep && (st = pc->free) != NULL) {
 			pc->free = st->next;
 			pc->count--;
-			stack_unmap(st);
+			coro__stack_unmap(st);
 		}
 		pc->peak = pc->out;
 	}
@@ -367,7 +367,7 @@ coro_stack_pool_drain(void)
 	for (pc = pool; pc < pool + POOL_CLASSES; pc++) {
 		while ((st = pc->free) != NULL) {
 			pc->free = st->next;
-			stack_unmap(st);
+			coro__stack_unmap(st);
 		}
 		/* The class keeps its size: stacks still in use carry its
 		 * index (pool_class) back to coro_stack_put. */
@@ -391,7 +391,7 @@ coro_fault_hook(void (*fn)(int signo, const char *task))
 
 /* Async-signal-safe output: write(2) only, no stdio. */
 static void
-report(const char *what, const char *name)
+coro__report(const char *what, const char *name)
 {
 	char msg[256];
 	size_t n = 0, len;
@@ -412,7 +412,7 @@ report(const char *what, const char *name)
 void
 coro__canary_fail(const struct coro_stack *st)
 {
-	report("stack overflow in task ", st->name);
+	coro__report("stack overflow in task ", st->name);
 	if (fault_hook != NULL)
 		fault_hook(SIGABRT, st->name);
 	abort();
@@ -429,7 +429,7 @@ coro__canary_fail(const struct coro_stack *st)
  * overflow.
  */
 static void
-overflow_handler(int sig, siginfo_t *si, void *uctx)
+coro__overflow_handler(int sig, siginfo_t *si, void *uctx)
 {
 	const struct coro_stack *st = coro__current_stack;
 	const struct sigaction *old;
@@ -443,7 +443,7 @@ overflow_handler(int sig, siginfo_t *si, void *uctx)
 	 */
 	if (si->si_code > 0 && st != NULL && addr < st->lo &&
 	    addr >= (char *)st->map - st->size) {
-		report("stack overflow in task ", st->name);
+		coro__report("stack overflow in task ", st->name);
 		if (fault_hook != NULL)
 			fault_hook(SIGABRT, st->name);
 		memset(&dfl, 0, sizeof(dfl));
@@ -504,7 +504,7 @@ coro_overflow_handler_install(void)
 	}
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = overflow_handler;
+	sa.sa_sigaction = coro__overflow_handler;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGSEGV, &sa, &old_segv) == -1 ||

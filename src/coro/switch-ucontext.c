@@ -18,7 +18,7 @@
 #if defined(CORO_UCONTEXT)
 
 static void
-uc_trampoline(unsigned fn_hi, unsigned fn_lo, unsigned arg_hi, unsigned arg_lo)
+coro__uc_trampoline(unsigned fn_hi, unsigned fn_lo, unsigned arg_hi, unsigned arg_lo)
 {
 	void (*fn)(void *);
 	void *arg;
@@ -41,7 +41,7 @@ coro__raw_make(struct coro_ctx *ctx, char *lo, size_t size,
 	ctx->uc.uc_stack.ss_sp = lo;
 	ctx->uc.uc_stack.ss_size = size;
 	ctx->uc.uc_link = NULL;
-	makecontext(&ctx->uc, (void (*)(void))uc_trampoline, 4,
+	makecontext(&ctx->uc, (void (*)(void))coro__uc_trampoline, 4,
 	    (unsigned)(f >> 32), (unsigned)f, (unsigned)(a >> 32), (unsigned)a);
 }
 

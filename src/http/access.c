@@ -80,7 +80,7 @@ http__access_flush(struct http_server *s)
 /* Appends r's line to the buffer, flushing first when the format's
  * longest line might not fit: whole lines only. */
 static void
-access_append(struct http_server *s, const struct http_logfmt_rec *r)
+http__access_append(struct http_server *s, const struct http_logfmt_rec *r)
 {
 	size_t n;
 
@@ -96,7 +96,7 @@ access_append(struct http_server *s, const struct http_logfmt_rec *r)
 /* Copies n bytes at p into a's buffer for dst, as many as the field can
  * show and the buffer still holds; dst is marked cut if that is less. */
 static void
-grab(struct http__alog_req *a, struct http_logfmt_str *dst, const char *p,
+http__grab(struct http__alog_req *a, struct http_logfmt_str *dst, const char *p,
     size_t n)
 {
 	size_t k = n;
@@ -143,7 +143,7 @@ http__access_begin(struct http_conn *hc, struct http__alog_req *a,
 		for (n = 0; n < lim && start[n] != '\r' && start[n] != '\n';
 		    n++)
 			;
-		grab(a, &a->r.request, start, n);
+		http__grab(a, &a->r.request, start, n);
 	}
 	if (!parsed || f->nhdrs == 0)
 		return;
@@ -154,7 +154,7 @@ http__access_begin(struct http_conn *hc, struct http__alog_req *a,
 			if (a->r.hdr[j].p == NULL && h->name.len == len &&
 			    strncasecmp(hc->in + h->name.off, name, len) == 0) {
 				/* The first of a repeated header, as nginx. */
-				grab(a, &a->r.hdr[j], hc->in + h->value.off,
+				http__grab(a, &a->r.hdr[j], hc->in + h->value.off,
 				    h->value.len);
 			}
 		}
@@ -182,7 +182,7 @@ http__access_end(struct http_conn *hc, struct http__alog_req *a, int status,
 		a->r.id[0] = s->alog_id[0];
 		a->r.id[1] = ++s->alog_id[1];
 	}
-	access_append(s, &a->r);
+	http__access_append(s, &a->r);
 }
 
 void
@@ -208,5 +208,5 @@ http__access_busy(struct http_server *s, int fd, size_t bytes, size_t body)
 		r.id[0] = s->alog_id[0];
 		r.id[1] = ++s->alog_id[1];
 	}
-	access_append(s, &r);
+	http__access_append(s, &r);
 }

@@ -19,7 +19,7 @@
 #include "http-int.h"
 
 static int __attribute__((format(printf, 3, 4)))
-app_fail(struct http_app *app, int rc, const char *fmt, ...)
+http__app_fail(struct http_app *app, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -125,20 +125,20 @@ http_app_route_at(struct http_app *app, const char *method,
 
 	app->err[0] = '\0';
 	if (fn == NULL)
-		return app_fail(app, -EINVAL, "%s:%d: route %s: no handler",
+		return http__app_fail(app, -EINVAL, "%s:%d: route %s: no handler",
 		    file != NULL ? file : "?", line, pattern != NULL ?
 		    pattern : "");
 	if (pattern == NULL || pattern[0] != '/')
-		return app_fail(app, -EINVAL, "%s:%d: pattern \"%.64s\" must "
+		return http__app_fail(app, -EINVAL, "%s:%d: pattern \"%.64s\" must "
 		    "start with '/'", file != NULL ? file : "?", line,
 		    pattern != NULL ? pattern : "");
 	if (opts != NULL && (!(opts->timeout >= 0) ||
 	    (opts->stack_size != 0 && opts->stack_size < 16384)))
-		return app_fail(app, -EINVAL, "%s:%d: route %s: bad options "
+		return http__app_fail(app, -EINVAL, "%s:%d: route %s: bad options "
 		    "(a negative timeout, or a stack under 16 KiB)",
 		    file != NULL ? file : "?", line, pattern);
 	if ((r = calloc(1, sizeof(*r))) == NULL)
-		return app_fail(app, -ENOMEM, "out of memory");
+		return http__app_fail(app, -ENOMEM, "out of memory");
 	plen = strlen(pattern);
 	flen = strlen(app->prefix);
 	/* "/" under a prefix is the prefix itself. */
@@ -146,7 +146,7 @@ http_app_route_at(struct http_app *app, const char *method,
 		plen = 0;
 	if ((r->full = malloc(flen + plen + 1)) == NULL) {
 		free(r);
-		return app_fail(app, -ENOMEM, "out of memory");
+		return http__app_fail(app, -ENOMEM, "out of memory");
 	}
 	memcpy(r->full, app->prefix, flen);
 	memcpy(r->full + flen, pattern, plen);
@@ -155,7 +155,7 @@ http_app_route_at(struct http_app *app, const char *method,
 	    (r->method = strdup(method)) == NULL) {
 		free(r->full);
 		free(r);
-		return app_fail(app, -ENOMEM, "out of memory");
+		return http__app_fail(app, -ENOMEM, "out of memory");
 	}
 	r->app = app;
 	r->fn = fn;
@@ -172,7 +172,7 @@ http_app_route_at(struct http_app *app, const char *method,
 	    app->err, sizeof(app->err));
 	if (rc == 0 && (nr = realloc(app->routes, (app->nroutes + 1) *
 	    sizeof(*nr))) == NULL)
-		rc = app_fail(app, -ENOMEM, "out of memory");
+		rc = http__app_fail(app, -ENOMEM, "out of memory");
 	if (rc != 0) {
 		char why[sizeof(app->err)];
 
@@ -204,9 +204,9 @@ http_app_use(struct http_app *app, http_middleware_fn fn, void *arg)
 	struct http__mw *nm;
 
 	if (fn == NULL)
-		return app_fail(app, -EINVAL, "no middleware function");
+		return http__app_fail(app, -EINVAL, "no middleware function");
 	if ((nm = realloc(app->mw, (app->nmw + 1) * sizeof(*nm))) == NULL)
-		return app_fail(app, -ENOMEM, "out of memory");
+		return http__app_fail(app, -ENOMEM, "out of memory");
 	app->mw = nm;
 	app->mw[app->nmw].fn = fn;
 	app->mw[app->nmw].arg = arg;

@@ -53,7 +53,7 @@
 
 #include "parser.h"
 
-/* Request bytes: the target plus what build_request() puts around it. */
+/* Request bytes: the target plus what http__build_request() puts around it. */
 #define REQUEST_MAX	(HTTP_CLIENT_URL_MAX + HTTP_CLIENT_HOST_MAX + 128)
 /* The requests are small: a whole RT_STREAM_WBUF per connection is waste. */
 #define CLIENT_WBUF	(REQUEST_MAX + 64)
@@ -61,13 +61,13 @@
 /* ---- URLs --------------------------------------------------------------- */
 
 static int
-is_digit(int ch)
+http__is_digit(int ch)
 {
 	return ch >= '0' && ch <= '9';
 }
 
 static int
-is_alpha(int ch)
+http__is_alpha(int ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
 }
@@ -75,9 +75,9 @@ is_alpha(int ch)
 /* RFC 3986 reg-name without percent-encoding and sub-delims: what DNS
  * names and IPv4 literals use. */
 static int
-is_host_char(int ch)
+http__is_host_char(int ch)
 {
-	return is_alpha(ch) || is_digit(ch) || ch == '-' || ch == '.' ||
+	return http__is_alpha(ch) || http__is_digit(ch) || ch == '-' || ch == '.' ||
 	    ch == '_' || ch == '~';
 }
 
@@ -96,11 +96,11 @@ http_client_parse_url(const char *url, struct http_client_url *u)
 
 	/* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
 	if ((sep = strstr(url, "://")) == NULL || sep == url ||
-	    !is_alpha((unsigned char)url[0]))
+	    !http__is_alpha((unsigned char)url[0]))
 		return -EINVAL;
 	for (p = url; p < sep; p++)
-		if (!is_alpha((unsigned char)*p) &&
-		    !is_digit((unsigned char)*p) &&
+		if (!http__is_alpha((unsigned char)*p) &&
+		    !http__is_digit((unsigned char)*p) &&
 		    *p != '+' && *p != '-' && *p != '.')
 			return -EINVAL;
 	if (sep - url != 4 || strncasecmp(url, "http", 4) != 0)
@@ -123,7 +123,7 @@ http_client_parse_url(const char *url, struct http_client_url *u)
 		    NULL)
 			return -EINVAL;
 		for (q = host; q < host_end; q++)
-			if (!is_digit((unsigned char)*q) && *q != ':' &&
+			if (!http__is_digit((unsigned char)*q) && *q != ':' &&
 			    *q != '.' && !((*q >= 'a' && *q <= 'f') ||
 			    (*q >= 'A' && *q <= 'F')))
 				return -EINVAL;
@@ -135,7 +135,7 @@ http_client_parse_url(const char *url, struct http_client_url *u)
 		if (host_end == NULL)
 			host_end = auth_end;
 		for (q = host; q < host_end; q++)
-			if (!is_host_char((unsigned char)*q))
+			if (!http__is_host_char((unsigned char)*q))
 				return -EINVAL;
 		after = host_end;
 	}
@@ -153,7 +153,7 @@ http_client_parse_url(const char *url, struct http_client_url *u)
 		if (port_len > 0) {
 			port = 0;
 			for (i = 0; i < port_len; i++) {
-				if (!is_digit((unsigned char)after[i]))
+				if (!http__is_digit((unsigned char)after[i]))
 					return -EINVAL;
 				port = port * 10 +
 				    (unsigned long)(after[i] - '0');
@@ -172,7 +172,7 @@ http_client_parse_url(const char *url, struct http_client_url *u)
 
 /* The request for u in buf; its length, or -EINVAL if it does not fit. */
 static ssize_t
-build_request(const char *method, const struct http_client_url *u, char *buf,
+http__build_request(const char *method, const struct http_client_url *u, char *buf,
     size_t cap)
 {
 	int n;
@@ -214,13 +214,13 @@ http_client_response_init(struct http_client_response *resp, char *buf,
 }
 
 static void
-response_reset(struct http_client_response *resp)
+http__response_reset(struct http_client_response *resp)
 {
 	http_client_response_init(resp, resp->buf, resp->buf_cap);
 }
 
 static const char *
-field_find(const struct http_client_field *f, size_t n, const char *name)
+http__field_find(const struct http_client_field *f, size_t n, const char *name)
 {
 	size_t i;
 
@@ -234,14 +234,14 @@ const char *
 http_client_response_header(const struct http_client_response *resp,
     const char *name)
 {
-	return field_find(resp->fields, resp->nheaders, name);
+	return http__field_find(resp->fields, resp->nheaders, name);
 }
 
 const char *
 http_client_response_trailer(const struct http_client_response *resp,
     const char *name)
 {
-	return field_find(resp->fields + resp->nheaders, resp->ntrailers, name);
+	return http__field_find(resp->fields + resp->nheaders, resp->ntrailers, name);
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -252,7 +252,7 @@ http_client_response_trailer(const struct http_client_response *resp,
  * every other status a malformed response.
  */
 static int
-client_err(int st)
+http__client_err(int st)
 {
 	switch (st) {
 	case 413:
@@ -271,7 +271,7 @@ client_err(int st)
  * in it does not let the parser finish a line), or a stream error.
  */
 static ssize_t
-client_fill(struct http_client *c, struct http_client_response *resp,
+http__client_fill(struct http_client *c, struct http_client_response *resp,
     size_t base, size_t *have)
 {
 	size_t room = sizeof(resp->head) - base - *have;
@@ -289,7 +289,7 @@ client_fill(struct http_client *c, struct http_client_response *resp,
 /* A field the parser accepted, NUL-terminated in place: the parser is done
  * with its line, and the bytes after name and value are ':' and OWS or CR. */
 static void
-client_field(char *buf, const struct http_header *h,
+http__client_field(char *buf, const struct http_header *h,
     struct http_client_field *f)
 {
 	buf[h->name.off + h->name.len] = '\0';
@@ -304,7 +304,7 @@ client_field(char *buf, const struct http_header *h,
  * bytes read, which may run past the head into the body.
  */
 static int
-read_head(struct http_client *c, struct http_client_response *resp,
+http__read_head(struct http_client *c, struct http_client_response *resp,
     struct http_parser *p, size_t *have, int *got_reply)
 {
 	const struct http_request *r = &p->req;
@@ -316,7 +316,7 @@ read_head(struct http_client *c, struct http_client_response *resp,
 	for (;;) {
 		st = http_parser_feed(p, head, *have);
 		if (st == HTTP_AGAIN) {
-			if ((n = client_fill(c, resp, 0, have)) < 0)
+			if ((n = http__client_fill(c, resp, 0, have)) < 0)
 				return (int)n;
 			if (n == 0)
 				return -ENODATA;
@@ -324,7 +324,7 @@ read_head(struct http_client *c, struct http_client_response *resp,
 			continue;
 		}
 		if (st != HTTP_DONE)
-			return client_err(st);
+			return http__client_err(st);
 		/* 101 would switch protocols we never offered. */
 		if (p->resp.status == 101)
 			return -EBADMSG;
@@ -332,7 +332,7 @@ read_head(struct http_client *c, struct http_client_response *resp,
 			break;
 		/* An interim response: drop it, keep what follows. */
 		if ((st = http_parser_next(p)) != 0)
-			return client_err(st);
+			return http__client_err(st);
 		memmove(head, head + p->pos, *have - p->pos);
 		*have -= p->pos;
 		(void)http_parser_shift(p, p->pos);	/* pos <= pos: 0 */
@@ -343,7 +343,7 @@ read_head(struct http_client *c, struct http_client_response *resp,
 	head[p->resp.reason.off + p->resp.reason.len] = '\0';
 	resp->reason = head + p->resp.reason.off;
 	for (i = 0; i < r->nheaders; i++)
-		client_field(head, &r->headers[i], &resp->fields[i]);
+		http__client_field(head, &r->headers[i], &resp->fields[i]);
 	resp->nheaders = r->nheaders;
 	resp->chunked = r->chunked;
 	resp->keep_alive = r->keep_alive;
@@ -359,7 +359,7 @@ read_head(struct http_client *c, struct http_client_response *resp,
  * mean the server sent what nobody asked for: the connection is not kept.
  */
 static int
-read_body(struct http_client *c, struct http_client_response *resp,
+http__read_body(struct http_client *c, struct http_client_response *resp,
     struct http_parser *p, size_t have)
 {
 	const struct http_request *r = &p->req;
@@ -378,7 +378,7 @@ read_body(struct http_client *c, struct http_client_response *resp,
 		resp->body_len += d.len;
 		if (resp->ntrailers < r->ntrailers) {
 			for (; resp->ntrailers < r->ntrailers; resp->ntrailers++)
-				client_field(win,
+				http__client_field(win,
 				    &r->headers[r->nheaders + resp->ntrailers],
 				    &resp->fields[r->nheaders + resp->ntrailers]);
 			base += p->pos;
@@ -389,7 +389,7 @@ read_body(struct http_client *c, struct http_client_response *resp,
 		if (st == HTTP_DONE)
 			break;
 		if (st != HTTP_AGAIN)
-			return client_err(st);
+			return http__client_err(st);
 		if (d.len > 0)
 			continue;
 		/* The parser wants more: keep only what it has not consumed. */
@@ -397,12 +397,12 @@ read_body(struct http_client *c, struct http_client_response *resp,
 		memmove(win, win + n, have - n);
 		have -= n;
 		(void)http_parser_shift(p, n);
-		if ((got = client_fill(c, resp, base, &have)) < 0)
+		if ((got = http__client_fill(c, resp, base, &have)) < 0)
 			return (int)got;
 		if (got == 0) {
 			if ((st = http_parser_eof(p, have)) == HTTP_DONE)
 				break;
-			return st == -ENODATA ? st : client_err(st);
+			return st == -ENODATA ? st : http__client_err(st);
 		}
 	}
 	if (have > p->pos)
@@ -416,7 +416,7 @@ read_body(struct http_client *c, struct http_client_response *resp,
  * just have been a stale keep-alive one.
  */
 static int
-exchange(struct http_client *c, const char *req, size_t reqlen, int method,
+http__exchange(struct http_client *c, const char *req, size_t reqlen, int method,
     struct http_client_response *resp, size_t limit, int *got_reply)
 {
 	struct http_header hdrs[HTTP_CLIENT_MAX_FIELDS];
@@ -440,15 +440,15 @@ exchange(struct http_client *c, const char *req, size_t reqlen, int method,
 		return err;
 	http_parser_init_response(&p, &lim, hdrs);
 	(void)http_parser_set_method(&p, method);	/* before any byte: 0 */
-	if ((err = read_head(c, resp, &p, &have, got_reply)) != 0)
+	if ((err = http__read_head(c, resp, &p, &have, got_reply)) != 0)
 		return err;
-	return read_body(c, resp, &p, have);
+	return http__read_body(c, resp, &p, have);
 }
 
 /* ---- connections -------------------------------------------------------- */
 
 static void
-conn_close(struct http_client *c)
+http__conn_close(struct http_client *c)
 {
 	if (c->connected) {
 		rt_stream_close(&c->stream);
@@ -459,7 +459,7 @@ conn_close(struct http_client *c)
 
 /* 1 if the idle kept-alive connection can carry another request. */
 static int
-conn_usable(struct http_client *c)
+http__conn_usable(struct http_client *c)
 {
 	char b;
 	ssize_t n;
@@ -475,17 +475,17 @@ conn_usable(struct http_client *c)
 /* Opens a connection to u, or keeps the current one.  Returns 1 if an
  * existing connection is reused, 0 if a new one was opened, or an error. */
 static int
-conn_open(struct http_client *c, const struct http_client_url *u)
+http__conn_open(struct http_client *c, const struct http_client_url *u)
 {
 	int fd, err;
 
 	if (c->connected && strcmp(c->host, u->host) == 0 &&
 	    strcmp(c->port, u->port) == 0) {
-		if (conn_usable(c))
+		if (http__conn_usable(c))
 			return 1;
 		c->reconnects++;
 	}
-	conn_close(c);
+	http__conn_close(c);
 	if ((fd = rt_tcp_connect(u->host, u->port, c->opts.read_timeout)) < 0)
 		return fd;
 	if ((err = rt_stream_init(&c->stream, fd, 0, CLIENT_WBUF)) != 0) {
@@ -504,7 +504,7 @@ conn_open(struct http_client *c, const struct http_client_url *u)
 /* Any negative timeout means none (the runtime's RT_FOREVER); NaN is
  * nothing at all. */
 static int
-timeout_ok(double t)
+http__timeout_ok(double t)
 {
 	return !isnan(t);
 }
@@ -515,8 +515,8 @@ http_client_init(struct http_client *c, const struct http_client_opts *opts)
 	memset(c, 0, sizeof(*c));
 	c->stream.fd = -1;
 	if (opts != NULL) {
-		if (!timeout_ok(opts->timeout) ||
-		    !timeout_ok(opts->read_timeout))
+		if (!http__timeout_ok(opts->timeout) ||
+		    !http__timeout_ok(opts->read_timeout))
 			return -EINVAL;
 		c->opts = *opts;
 	}
@@ -532,7 +532,7 @@ http_client_init(struct http_client *c, const struct http_client_opts *opts)
 void
 http_client_close(struct http_client *c)
 {
-	conn_close(c);
+	http__conn_close(c);
 	free(c->body_buf);
 	c->body_buf = NULL;
 }
@@ -540,7 +540,7 @@ http_client_close(struct http_client *c)
 /* One request of method (GET or HEAD: both idempotent, so both may be
  * retried on a new connection) and its response. */
 static int
-client_request(struct http_client *c, const char *method, int method_id,
+http__client_request(struct http_client *c, const char *method, int method_id,
     const char *url, struct http_client_response *resp)
 {
 	struct http_client_url u;
@@ -554,9 +554,9 @@ client_request(struct http_client *c, const char *method, int method_id,
 		return -EBUSY;
 	if ((err = http_client_parse_url(url, &u)) != 0)
 		return err;
-	if ((reqlen = build_request(method, &u, req, sizeof(req))) < 0)
+	if ((reqlen = http__build_request(method, &u, req, sizeof(req))) < 0)
 		return (int)reqlen;
-	response_reset(resp);
+	http__response_reset(resp);
 	if (resp->buf != NULL) {
 		resp->body = resp->buf;
 		limit = resp->buf_cap < c->opts.max_body ? resp->buf_cap :
@@ -573,21 +573,21 @@ client_request(struct http_client *c, const char *method, int method_id,
 	c->busy = 1;
 	rt_scope_enter(&sc, c->opts.timeout);
 	for (attempt = 0;; attempt++) {
-		if ((reused = conn_open(c, &u)) < 0) {
+		if ((reused = http__conn_open(c, &u)) < 0) {
 			err = reused;
 			break;
 		}
-		err = exchange(c, req, (size_t)reqlen, method_id, resp, limit,
+		err = http__exchange(c, req, (size_t)reqlen, method_id, resp, limit,
 		    &got_reply);
 		if (err == 0)
 			break;
-		conn_close(c);
+		http__conn_close(c);
 		/* The server closed the kept-alive connection as our request
 		 * went out: try once on a new one. */
 		if (reused && !got_reply && attempt == 0 && (err == -ENODATA ||
 		    err == -ECONNRESET || err == -EPIPE)) {
 			c->reconnects++;
-			response_reset(resp);
+			http__response_reset(resp);
 			resp->body = resp->buf != NULL ? resp->buf :
 			    c->body_buf;
 			continue;
@@ -602,7 +602,7 @@ client_request(struct http_client *c, const char *method, int method_id,
 	if (resp->keep_alive)
 		c->conn_requests++;
 	else
-		conn_close(c);
+		http__conn_close(c);
 	return 0;
 }
 
@@ -610,12 +610,12 @@ int
 http_client_get(struct http_client *c, const char *url,
     struct http_client_response *resp)
 {
-	return client_request(c, "GET", HTTP_M_GET, url, resp);
+	return http__client_request(c, "GET", HTTP_M_GET, url, resp);
 }
 
 int
 http_client_head(struct http_client *c, const char *url,
     struct http_client_response *resp)
 {
-	return client_request(c, "HEAD", HTTP_M_HEAD, url, resp);
+	return http__client_request(c, "HEAD", HTTP_M_HEAD, url, resp);
 }

@@ -47,7 +47,7 @@
  * its error, so no byte after it is ever parsed as a request.
  *
  * The client's address.  On a proxy_protocol listener a connection's first
- * bytes are a PROXY header (proxyproto.c), read by conn_proxy before any
+ * bytes are a PROXY header (proxyproto.c), read by http__conn_proxy before any
  * request within the header timeout: its address becomes the connection's
  * peer, kept while it parks; without a valid header the connection closes
  * unanswered (it is not HTTP we could answer).  The bytes read with the
@@ -216,7 +216,7 @@ http__conn_compact(struct http_conn *hc, size_t n)
 }
 
 static void
-count(struct http_conn *hc, int status)
+http__count(struct http_conn *hc, int status)
 {
 	http__stats_request(hc->s, hc->p.req.method_id, status);
 	if (hc->served > 0)
@@ -227,7 +227,7 @@ count(struct http_conn *hc, int status)
 /* Queues an error response, closing the connection after it if close is
  * set or http__conn_keep says so; its body's length, or -errno. */
 static ssize_t
-conn_error(struct http_conn *hc, int status, int close, const char *allow,
+http__conn_error(struct http_conn *hc, int status, int close, const char *allow,
     int head_only)
 {
 	ssize_t n;
@@ -244,14 +244,14 @@ conn_error(struct http_conn *hc, int status, int close, const char *allow,
 	if (n < 0)
 		return n;
 	hc->out_len += (size_t)n;
-	count(hc, status);
+	http__count(hc, status);
 	return head_only ? 0 : (ssize_t)http__error_body_len(status);
 }
 
 /* Answers a request whose head failed or never ended (a framing error,
  * the header timeout) with status, closing after it, and logs it. */
 static void
-conn_reject(struct http_conn *hc, int status)
+http__conn_reject(struct http_conn *hc, int status)
 {
 	struct http__alog_req alog;
 	ssize_t body;
@@ -259,7 +259,7 @@ conn_reject(struct http_conn *hc, int status)
 	hc->client = &hc->peer;		/* no header was read to say else */
 	hc->clientlen = hc->peerlen;
 	http__access_begin(hc, &alog, 0);
-	body = conn_error(hc, status, 1, NULL, 0);
+	body = http__conn_error(hc, status, 1, NULL, 0);
 	http__access_end(hc, &alog, status, body > 0 ? (uint64_t)body : 0);
 }
 
@@ -269,7 +269,7 @@ conn_reject(struct http_conn *hc, int status)
  * not destroyed by a reset for unread data (nginx's lingering close).
  */
 static void
-conn_linger(struct http_conn *hc)
+http__conn_linger(struct http_conn *hc)
 {
 	struct rt_scope sc;
 	char sink[1024];
@@ -294,7 +294,7 @@ conn_linger(struct http_conn *hc)
 
 /* ss's address as text, for a log line. */
 static const char *
-conn_addr(const struct sockaddr_storage *ss, char *buf, size_t len)
+http__conn_addr(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
 	const void *a = ss->ss_family == AF_INET ?
 	    (const void *)&((const struct sockaddr_in *)(const void *)ss)->
@@ -315,7 +315,7 @@ conn_addr(const struct sockaddr_storage *ss, char *buf, size_t len)
  * the first request's.  0, or -1 to close the connection unanswered.
  */
 static int
-conn_proxy(struct http_conn *hc)
+http__conn_proxy(struct http_conn *hc)
 {
 	struct http_server *s = hc->s;
 	struct http_proxy_hdr h;
@@ -343,12 +343,12 @@ conn_proxy(struct http_conn *hc)
 	if (r == HTTP_PROXY_INVALID) {
 		s->st.parse_errors[HTTP_PERR_PROXY]++;
 		http__log_limited(s, &s->proxy_errlim, 2, "no valid PROXY "
-		    "protocol header from %s: closed", conn_addr(&hc->peer,
+		    "protocol header from %s: closed", http__conn_addr(&hc->peer,
 		    addr, sizeof(addr)));
 	} else if (n == -ETIMEDOUT) {
 		s->st.timeouts[HTTP_TMO_HEADER]++;
 		http__log_limited(s, &s->proxy_errlim, 3, "no PROXY protocol "
-		    "header from %s in %g s: closed", conn_addr(&hc->peer,
+		    "header from %s in %g s: closed", http__conn_addr(&hc->peer,
 		    addr, sizeof(addr)), s->conf->timeouts.header);
 	}
 	/* EOF before any header: a proxy's TCP health check, say nothing. */
@@ -361,7 +361,7 @@ conn_proxy(struct http_conn *hc)
  * field lines taken as one list in their order.
  */
 static void
-conn_realip(struct http_conn *hc)
+http__conn_realip(struct http_conn *hc)
 {
 	const struct http_server_conf *conf = hc->s->conf;
 	const struct http_request *rq = &hc->p.req;
@@ -418,7 +418,7 @@ struct conn_watch {
  * watching stops (its EOF can no longer be told apart).
  */
 static void
-conn_gone_cb(struct rt_watch *w, int revents)
+http__conn_gone_cb(struct rt_watch *w, int revents)
 {
 	struct conn_watch *cw = w->arg;
 	char c;
@@ -437,7 +437,7 @@ conn_gone_cb(struct rt_watch *w, int revents)
 
 /* The handler with its timeout and disconnect watch, in the calling task. */
 static int
-conn_run(void *arg)
+http__conn_run(void *arg)
 {
 	struct http_conn *hc = arg;
 	const struct http_route_opts *o = &hc->rq.route->eff;
@@ -449,7 +449,7 @@ conn_run(void *arg)
 	if (o->cancel_on_disconnect) {
 		cw.task = rt_task_current();
 		cw.on = 1;
-		rt_watch_start(&cw.w, hc->fd, RT_READ, conn_gone_cb, &cw);
+		rt_watch_start(&cw.w, hc->fd, RT_READ, http__conn_gone_cb, &cw);
 	}
 	if (o->timeout > 0)
 		rt_scope_enter(&sc, o->timeout);
@@ -471,7 +471,7 @@ conn_run(void *arg)
  * what the handler returned.
  */
 static int
-conn_handle(struct http_conn *hc)
+http__conn_handle(struct http_conn *hc)
 {
 	const struct http__route *r = hc->rq.route;
 	struct rt_task *self = rt_task_current(), *t;
@@ -482,11 +482,11 @@ conn_handle(struct http_conn *hc)
 	 * says which. */
 	rt_task_set_label(self, r->name);
 	if (o->stack_size == 0) {
-		ret = conn_run(hc);
+		ret = http__conn_run(hc);
 		rt_task_set_label(self, NULL);
 		return ret;
 	}
-	err = rt_task_spawn_opts(&t, r->name, conn_run, hc,
+	err = rt_task_spawn_opts(&t, r->name, http__conn_run, hc,
 	    &(struct rt_task_opts){ .stack_size = o->stack_size });
 	if (err != 0) {
 		rt_task_set_label(self, NULL);
@@ -508,7 +508,7 @@ conn_handle(struct http_conn *hc)
 
 /* What a handler's error becomes when nothing was sent. */
 static int
-conn_error_status(int ret)
+http__conn_error_status(int ret)
 {
 	switch (ret) {
 	case -EFBIG:
@@ -529,7 +529,7 @@ conn_error_status(int ret)
  * to drop it at once.
  */
 static int
-conn_request(struct http_conn *hc)
+http__conn_request(struct http_conn *hc)
 {
 	struct http_server *s = hc->s;
 	const struct http_request *rq = &hc->p.req;
@@ -550,7 +550,7 @@ conn_request(struct http_conn *hc)
 	hc->client = &hc->peer;
 	hc->clientlen = hc->peerlen;
 	if (s->conf->ntrusted > 0)
-		conn_realip(hc);
+		http__conn_realip(hc);
 	/* What the access log needs, before the body may move the buffer. */
 	http__access_begin(hc, &alog, 1);
 
@@ -559,7 +559,7 @@ conn_request(struct http_conn *hc)
 			/* RFC 9110 §10.1.1: a final status instead of 100; the
 			 * client then need not send the body, so we cannot
 			 * read past it: close (lingering). */
-			bytes = conn_error(hc, status, 1, m->allow, head_only);
+			bytes = http__conn_error(hc, status, 1, m->allow, head_only);
 			hc->linger = 1;
 			goto logged;
 		}
@@ -570,7 +570,7 @@ conn_request(struct http_conn *hc)
 			if (st > 0) {
 				/* Bad framing or too large: answer that, and
 				 * close lingering over what we did not read. */
-				bytes = conn_error(hc, st, 1, NULL, 0);
+				bytes = http__conn_error(hc, st, 1, NULL, 0);
 				hc->linger = 1;
 				status = st;
 				goto logged;
@@ -581,14 +581,14 @@ conn_request(struct http_conn *hc)
 				return st;
 			}
 		}
-		bytes = conn_error(hc, status, 0, status == 405 ? m->allow :
+		bytes = http__conn_error(hc, status, 0, status == 405 ? m->allow :
 		    NULL, head_only);
 		goto logged;
 	}
 
 	http__resp_init(hc, head_only);
 	if ((ret = http__req_begin(hc, m->entry->data)) == 0) {
-		ret = conn_handle(hc);
+		ret = http__conn_handle(hc);
 		if (ret > 0 && (ret < 200 || ret > 599) && !hc->rs.started) {
 			http__log_limited(s, &hc->rq.route->errlim, 0, "%s: "
 			    "returned %d, not a final status",
@@ -597,7 +597,7 @@ conn_request(struct http_conn *hc)
 		} else if (ret < 0 && !hc->rs.started) {
 			http__log_limited(s, &hc->rq.route->errlim, 0, "%s: %s",
 			    hc->rq.route->name, rt_strerror(ret));
-			ret = conn_error_status(ret);
+			ret = http__conn_error_status(ret);
 		}
 	} else
 		ret = 503;	/* no arena: the server is out of memory */
@@ -613,7 +613,7 @@ conn_request(struct http_conn *hc)
 		hc->keep = 0;
 	status = hc->rs.status;
 	bytes = (ssize_t)hc->rs.sent;
-	count(hc, status);
+	http__count(hc, status);
 	if (hc->rq.continue_due && has_body) {
 		/* It was never read, and the client waits for our word
 		 * before sending it: we cannot read past it. */
@@ -675,7 +675,7 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 	/* A fresh connection of a proxy_protocol listener (a resumed one,
 	 * listener -1, read its header before it parked). */
 	if (c->listener >= 0 && (s->proxy_listeners >> c->listener & 1) &&
-	    conn_proxy(&hc) != 0) {
+	    http__conn_proxy(&hc) != 0) {
 		keep = -1;	/* nothing owed: close at once */
 		goto close;
 	}
@@ -757,7 +757,7 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 			in_scope = 0;
 			if (n == -ETIMEDOUT) {
 				s->st.timeouts[HTTP_TMO_HEADER]++;
-				conn_reject(&hc, 408);
+				http__conn_reject(&hc, 408);
 				linger = 1;
 			}
 			goto close;	/* EOF mid-request, or an error */
@@ -769,11 +769,11 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 		if (r > 0) {
 			/* A framing error: answer, then close. */
 			http__stats_parse_error(s, r);
-			conn_reject(&hc, r);
+			http__conn_reject(&hc, r);
 			linger = 1;
 			goto close;
 		}
-		keep = conn_request(&hc);
+		keep = http__conn_request(&hc);
 		if (keep <= 0) {
 			linger = hc.linger;
 			goto close;
@@ -791,7 +791,7 @@ close:
 	if (in_scope)
 		(void)rt_scope_exit(&sc);
 	if (keep >= 0 && http__conn_flush(&hc) == 0 && linger)
-		conn_linger(&hc);
+		http__conn_linger(&hc);
 	if (hc.fd >= 0) {
 		http__idle_release(s, hc.fd);
 		/* Linux releases the fd even when close reports an error. */

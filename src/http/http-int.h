@@ -15,6 +15,15 @@
  * 10,000 stacks and buffers, and a GET costs no malloc: every buffer comes
  * from a pool.
  */
+/*
+ * Names in this layer (STYLE.md §2): http_noun_verb for what
+ * <asyncd/http.h> and the layer's headers for the daemon (server.h,
+ * parser.h, router.h, logfmt.h, proxy.h) export, http__noun_verb for every
+ * other function, shared between files or static to one (http__conn_proxy,
+ * http__idle_ready_cb), so that a backtrace, a perf report or a grep tells
+ * the layer, and whether a function is API, at a glance.  Functions return
+ * 0 or a negative errno.
+ */
 #ifndef ASYNCD_HTTP_INT_H
 #define ASYNCD_HTTP_INT_H
 

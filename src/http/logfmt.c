@@ -58,14 +58,14 @@ static const struct {
 };
 
 static int
-is_name_char(unsigned char c)
+http__is_name_char(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	    (c >= '0' && c <= '9') || c == '_';
 }
 
 static int
-add_text(struct http_logfmt *f, const char *s, size_t n, uint16_t *off)
+http__add_text(struct http_logfmt *f, const char *s, size_t n, uint16_t *off)
 {
 	if (n > HTTP_LOGFMT_TEXT_MAX - f->ntext)
 		return -1;
@@ -78,7 +78,7 @@ add_text(struct http_logfmt *f, const char *s, size_t n, uint16_t *off)
 /* The index of header name[0, n) in f, added if new ('_' read as '-',
  * as nginx does); -1 if there is no room. */
 static int
-add_hdr(struct http_logfmt *f, const char *name, size_t n)
+http__add_hdr(struct http_logfmt *f, const char *name, size_t n)
 {
 	char buf[HTTP_LOGFMT_HDRNAME_MAX];
 	size_t i;
@@ -90,7 +90,7 @@ add_hdr(struct http_logfmt *f, const char *name, size_t n)
 		    strncasecmp(f->text + f->hdrs[i].off, buf, n) == 0)
 			return (int)i;
 	if (f->nhdrs == HTTP_LOGFMT_HDRS_MAX ||
-	    add_text(f, buf, n, &f->hdrs[f->nhdrs].off) != 0)
+	    http__add_text(f, buf, n, &f->hdrs[f->nhdrs].off) != 0)
 		return -1;
 	f->hdrs[f->nhdrs].len = (uint16_t)n;
 	return (int)f->nhdrs++;
@@ -116,7 +116,7 @@ http_logfmt_compile(struct http_logfmt *f, const char *tpl, int escape,
 			for (lit = p; *p != '\0' && *p != '$'; p++)
 				;
 			n = (size_t)(p - lit);
-			if (add_text(f, lit, n, &f->ops[f->nops].off) != 0) {
+			if (http__add_text(f, lit, n, &f->ops[f->nops].off) != 0) {
 				(void)snprintf(err, errlen, "more than %d bytes "
 				    "of text", HTTP_LOGFMT_TEXT_MAX);
 				return -1;
@@ -128,7 +128,7 @@ http_logfmt_compile(struct http_logfmt *f, const char *tpl, int escape,
 		}
 		braces = p[1] == '{';
 		name = p + 1 + braces;
-		for (n = 0; is_name_char((unsigned char)name[n]); n++)
+		for (n = 0; http__is_name_char((unsigned char)name[n]); n++)
 			;
 		if (n == 0 || (braces && name[n] != '}')) {
 			(void)snprintf(err, errlen, "'$' at offset %zu starts "
@@ -144,7 +144,7 @@ http_logfmt_compile(struct http_logfmt *f, const char *tpl, int escape,
 				    HTTP_LOGFMT_HDRNAME_MAX);
 				return -1;
 			}
-			if ((h = add_hdr(f, name + 5, n - 5)) < 0) {
+			if ((h = http__add_hdr(f, name + 5, n - 5)) < 0) {
 				(void)snprintf(err, errlen, "$%.*s: more than "
 				    "%d headers", (int)n, name,
 				    HTTP_LOGFMT_HDRS_MAX);
@@ -194,7 +194,7 @@ struct out {
 };
 
 static void
-put(struct out *o, const char *s, size_t n)
+http__out_put(struct out *o, const char *s, size_t n)
 {
 	if (o->full || (size_t)(o->end - o->p) < n) {
 		o->full = 1;
@@ -205,38 +205,38 @@ put(struct out *o, const char *s, size_t n)
 }
 
 static void
-put_str(struct out *o, const char *s)
+http__put_str(struct out *o, const char *s)
 {
-	put(o, s, strlen(s));
+	http__out_put(o, s, strlen(s));
 }
 
 /* An unsigned decimal, without snprintf. */
 static void
-put_uint(struct out *o, unsigned long long v)
+http__put_uint(struct out *o, unsigned long long v)
 {
 	char digits[24], *d = digits + sizeof(digits);
 
 	do
 		*--d = (char)('0' + v % 10);
 	while ((v /= 10) != 0);
-	put(o, d, (size_t)(digits + sizeof(digits) - d));
+	http__out_put(o, d, (size_t)(digits + sizeof(digits) - d));
 }
 
 /* v as 16 lowercase hex digits. */
 static void
-put_hex64(struct out *o, uint64_t v)
+http__put_hex64(struct out *o, uint64_t v)
 {
 	char digits[16];
 	int i;
 
 	for (i = 15; i >= 0; i--, v >>= 4)
 		digits[i] = "0123456789abcdef"[v & 15];
-	put(o, digits, sizeof(digits));
+	http__out_put(o, digits, sizeof(digits));
 }
 
 /* Seconds with milliseconds, as nginx's $request_time: "0.003". */
 static void
-put_seconds(struct out *o, double t)
+http__put_seconds(struct out *o, double t)
 {
 	unsigned long long ms;
 	char frac[4];
@@ -246,18 +246,18 @@ put_seconds(struct out *o, double t)
 	if (t > 1e12)
 		t = 1e12;
 	ms = (unsigned long long)(t * 1000. + .5);
-	put_uint(o, ms / 1000);
+	http__put_uint(o, ms / 1000);
 	frac[0] = '.';
 	frac[1] = (char)('0' + ms / 100 % 10);
 	frac[2] = (char)('0' + ms / 10 % 10);
 	frac[3] = (char)('0' + ms % 10);
-	put(o, frac, 4);
+	http__out_put(o, frac, 4);
 }
 
 /* A value escaped as f says, within HTTP_LOGFMT_FIELD_MAX bytes; empty:
  * "-" (default) or nothing (json, where the template quotes it). */
 static void
-put_escaped(struct out *o, int escape, const struct http_logfmt_str *s)
+http__put_escaped(struct out *o, int escape, const struct http_logfmt_str *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i, used = 0, need, room;
@@ -266,7 +266,7 @@ put_escaped(struct out *o, int escape, const struct http_logfmt_str *s)
 
 	if (s->p == NULL || s->len == 0) {
 		if (escape != HTTP_LOGFMT_ESC_JSON)
-			put(o, "-", 1);
+			http__out_put(o, "-", 1);
 		return;
 	}
 	for (i = 0; i < s->len; i++) {
@@ -299,15 +299,15 @@ put_escaped(struct out *o, int escape, const struct http_logfmt_str *s)
 		    (i + 1 < s->len || s->cut ? 3 : 0);
 		if (used + need > room)
 			break;
-		put(o, esc, need);
+		http__out_put(o, esc, need);
 		used += need;
 	}
 	if (i < s->len || s->cut)
-		put(o, "...", 3);	/* used <= FIELD_MAX - 3 here */
+		http__out_put(o, "...", 3);	/* used <= FIELD_MAX - 3 here */
 }
 
 static void
-put_addr(struct out *o, const struct sockaddr_storage *ss)
+http__put_addr(struct out *o, const struct sockaddr_storage *ss)
 {
 	char addr[INET6_ADDRSTRLEN];
 	const void *a = NULL;
@@ -318,9 +318,9 @@ put_addr(struct out *o, const struct sockaddr_storage *ss)
 		a = &((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr;
 	if (a != NULL && inet_ntop(ss->ss_family, a, addr, sizeof(addr)) !=
 	    NULL)
-		put_str(o, addr);
+		http__put_str(o, addr);
 	else
-		put(o, "-", 1);
+		http__out_put(o, "-", 1);
 }
 
 /*
@@ -330,7 +330,7 @@ put_addr(struct out *o, const struct sockaddr_storage *ss)
  * rather than a malformed one logged.
  */
 static const char *
-stamp(time_t when, int iso)
+http__stamp(time_t when, int iso)
 {
 	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May",
 	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
@@ -368,45 +368,45 @@ http_logfmt_line(char *dst, size_t cap, const struct http_logfmt *f,
 	for (i = 0; i < f->nops; i++) {
 		switch (f->ops[i].var) {
 		case V_LITERAL:
-			put(&o, f->text + f->ops[i].off, f->ops[i].len);
+			http__out_put(&o, f->text + f->ops[i].off, f->ops[i].len);
 			break;
 		case V_REMOTE_ADDR:
-			put_addr(&o, r->peer);
+			http__put_addr(&o, r->peer);
 			break;
 		case V_TIME_LOCAL:
-			put_str(&o, stamp(r->when, 0));
+			http__put_str(&o, http__stamp(r->when, 0));
 			break;
 		case V_TIME_ISO8601:
-			put_str(&o, stamp(r->when, 1));
+			http__put_str(&o, http__stamp(r->when, 1));
 			break;
 		case V_REQUEST:
-			put_escaped(&o, f->escape, &r->request);
+			http__put_escaped(&o, f->escape, &r->request);
 			break;
 		case V_STATUS:
-			put_uint(&o, r->status < 0 ? 0 :
+			http__put_uint(&o, r->status < 0 ? 0 :
 			    (unsigned long long)r->status);
 			break;
 		case V_BODY_BYTES_SENT:
-			put_uint(&o, r->body_bytes);
+			http__put_uint(&o, r->body_bytes);
 			break;
 		case V_BYTES_SENT:
-			put_uint(&o, r->bytes);
+			http__put_uint(&o, r->bytes);
 			break;
 		case V_REQUEST_TIME:
-			put_seconds(&o, r->request_time);
+			http__put_seconds(&o, r->request_time);
 			break;
 		case V_WORKER:
-			put_uint(&o, r->worker);
+			http__put_uint(&o, r->worker);
 			break;
 		case V_REQUEST_ID:
-			put_hex64(&o, r->id[0]);
-			put_hex64(&o, r->id[1]);
+			http__put_hex64(&o, r->id[0]);
+			http__put_hex64(&o, r->id[1]);
 			break;
 		case V_HTTP:
-			put_escaped(&o, f->escape, &r->hdr[f->ops[i].hdr]);
+			http__put_escaped(&o, f->escape, &r->hdr[f->ops[i].hdr]);
 			break;
 		}
 	}
-	put(&o, "\n", 1);
+	http__out_put(&o, "\n", 1);
 	return o.full ? 0 : (size_t)(o.p - dst);
 }

@@ -101,7 +101,7 @@ static const uint8_t http_cls[256] = { R64(0), R64(64), R64(128), R64(192) };
 /* ---- helpers ----------------------------------------------------------- */
 
 static struct http_slice
-sl(size_t off, size_t len)
+http__sl(size_t off, size_t len)
 {
 	struct http_slice s = { (uint32_t)off, (uint32_t)len };
 
@@ -114,7 +114,7 @@ sl(size_t off, size_t len)
  * that would fold onto '-' or a digit (CR, 0x10-0x19) are controls.
  */
 static int
-http_ieq(const char *s, size_t n, const char *lit, size_t litlen)
+http__ieq(const char *s, size_t n, const char *lit, size_t litlen)
 {
 	size_t i;
 
@@ -126,10 +126,10 @@ http_ieq(const char *s, size_t n, const char *lit, size_t litlen)
 	return 1;
 }
 
-#define IEQ(s, n, lit)	http_ieq((s), (n), (lit), sizeof(lit) - 1)
+#define IEQ(s, n, lit)	http__ieq((s), (n), (lit), sizeof(lit) - 1)
 
 static int
-http_fail(struct http_parser *p, int status)
+http__fail(struct http_parser *p, int status)
 {
 	p->state = S_ERROR;
 	p->status = (uint16_t)status;
@@ -137,7 +137,7 @@ http_fail(struct http_parser *p, int status)
 }
 
 static int
-is_ows(char c)
+http__is_ows(char c)
 {
 	return c == ' ' || c == '\t';
 }
@@ -148,7 +148,7 @@ is_ows(char c)
  * *has_port when a ':' with at least one digit follows the host.
  */
 static int
-http_host_valid(const char *s, size_t n, int *has_port)
+http__host_valid(const char *s, size_t n, int *has_port)
 {
 	size_t i = 0, d;
 
@@ -180,7 +180,7 @@ http_host_valid(const char *s, size_t n, int *has_port)
 }
 
 static enum http_method
-http_method_id(const char *m, size_t n)
+http__method_id(const char *m, size_t n)
 {
 	static const struct {
 		const char	*name;
@@ -205,16 +205,16 @@ http_method_id(const char *m, size_t n)
 
 /* origin-form path and query from target bytes [t, e), t at '/'. */
 static void
-http_split_query(struct http_request *r, const char *buf, size_t t, size_t e)
+http__split_query(struct http_request *r, const char *buf, size_t t, size_t e)
 {
 	const char *q = memchr(buf + t, '?', e - t);
 
 	if (q == NULL) {
-		r->path = sl(t, e - t);
+		r->path = http__sl(t, e - t);
 		return;
 	}
-	r->path = sl(t, (size_t)(q - buf) - t);
-	r->query = sl((size_t)(q - buf) + 1, e - (size_t)(q - buf) - 1);
+	r->path = http__sl(t, (size_t)(q - buf) - t);
+	r->query = http__sl((size_t)(q - buf) + 1, e - (size_t)(q - buf) - 1);
 	r->has_query = 1;
 }
 
@@ -223,7 +223,7 @@ http_split_query(struct http_request *r, const char *buf, size_t t, size_t e)
  * v, for both start lines.
  */
 static inline int
-http_version(struct http_request *r, const char *v)
+http__version(struct http_request *r, const char *v)
 {
 	if (memcmp(v, "HTTP/", 5) != 0 ||
 	    !CL(v[5], C_DIGIT) || v[6] != '.' || !CL(v[7], C_DIGIT))
@@ -235,7 +235,7 @@ http_version(struct http_request *r, const char *v)
 }
 
 static int
-http_request_line(struct http_parser *p, const char *buf, size_t ls, size_t ce)
+http__request_line(struct http_parser *p, const char *buf, size_t ls, size_t ce)
 {
 	struct http_request *r = &p->req;
 	size_t i = ls, t, te, a, ae;
@@ -246,8 +246,8 @@ http_request_line(struct http_parser *p, const char *buf, size_t ls, size_t ce)
 		i++;
 	if (i == ls || i == ce || buf[i] != ' ')
 		return 400;
-	r->method = sl(ls, i - ls);
-	r->method_id = (uint8_t)http_method_id(buf + ls, i - ls);
+	r->method = http__sl(ls, i - ls);
+	r->method_id = (uint8_t)http__method_id(buf + ls, i - ls);
 
 	/* request-target: no SP, CTL, DEL, '#' or non-ASCII (§3.2) */
 	t = ++i;
@@ -256,17 +256,17 @@ http_request_line(struct http_parser *p, const char *buf, size_t ls, size_t ce)
 	if (i == t || i == ce || buf[i] != ' ')
 		return 400;
 	te = i++;
-	r->target = sl(t, te - t);
+	r->target = http__sl(t, te - t);
 
 	/* HTTP-version, then the line ends */
 	if (ce - i != 8)
 		return 400;
-	if ((st = http_version(r, buf + i)) != 0)
+	if ((st = http__version(r, buf + i)) != 0)
 		return st;
 
 	/* the four forms (§3.2.1-§3.2.4) */
 	if (r->method_id == HTTP_M_CONNECT) {
-		if (!http_host_valid(buf + t, te - t, &has_port) || !has_port)
+		if (!http__host_valid(buf + t, te - t, &has_port) || !has_port)
 			return 400;
 		r->target_form = HTTP_FORM_AUTHORITY;
 		r->host = r->target;
@@ -274,7 +274,7 @@ http_request_line(struct http_parser *p, const char *buf, size_t ls, size_t ce)
 	}
 	if (buf[t] == '/') {
 		r->target_form = HTTP_FORM_ORIGIN;
-		http_split_query(r, buf, t, te);
+		http__split_query(r, buf, t, te);
 		return 0;
 	}
 	if (buf[t] == '*') {
@@ -291,16 +291,16 @@ http_request_line(struct http_parser *p, const char *buf, size_t ls, size_t ce)
 		return 400;
 	for (ae = a; ae < te && buf[ae] != '/' && buf[ae] != '?'; ae++)
 		;
-	if (!http_host_valid(buf + a, ae - a, &has_port))
+	if (!http__host_valid(buf + a, ae - a, &has_port))
 		return 400;
 	r->target_form = HTTP_FORM_ABSOLUTE;
-	r->host = sl(a, ae - a);	/* §3.2.2: it overrides Host */
+	r->host = http__sl(a, ae - a);	/* §3.2.2: it overrides Host */
 	if (ae < te && buf[ae] == '/') {
-		http_split_query(r, buf, ae, te);
+		http__split_query(r, buf, ae, te);
 	} else {
-		r->path = sl(ae, 0);
+		r->path = http__sl(ae, 0);
 		if (ae < te) {
-			r->query = sl(ae + 1, te - ae - 1);
+			r->query = http__sl(ae + 1, te - ae - 1);
 			r->has_query = 1;
 		}
 	}
@@ -317,7 +317,7 @@ http_request_line(struct http_parser *p, const char *buf, size_t ls, size_t ce)
  * send it, and it cannot change where the message ends.
  */
 static int
-http_status_line(struct http_parser *p, const char *buf, size_t ls, size_t ce)
+http__status_line(struct http_parser *p, const char *buf, size_t ls, size_t ce)
 {
 	const char *v = buf + ls;
 	size_t n = ce - ls, i;
@@ -325,7 +325,7 @@ http_status_line(struct http_parser *p, const char *buf, size_t ls, size_t ce)
 
 	if (n < 12 || v[8] != ' ')
 		return 400;
-	if ((st = http_version(&p->req, v)) != 0)
+	if ((st = http__version(&p->req, v)) != 0)
 		return st;
 	if (v[9] < '1' || v[9] > '5' || !CL(v[10], C_DIGIT) ||
 	    !CL(v[11], C_DIGIT))
@@ -333,7 +333,7 @@ http_status_line(struct http_parser *p, const char *buf, size_t ls, size_t ce)
 	p->resp.status = (uint16_t)((v[9] - '0') * 100 + (v[10] - '0') * 10 +
 	    (v[11] - '0'));
 	if (n == 12) {
-		p->resp.reason = sl(ce, 0);
+		p->resp.reason = http__sl(ce, 0);
 		return 0;
 	}
 	if (v[12] != ' ')
@@ -341,7 +341,7 @@ http_status_line(struct http_parser *p, const char *buf, size_t ls, size_t ce)
 	for (i = 13; i < n; i++)
 		if (!CL(v[i], C_FIELD))
 			return 400;	/* CTL, DEL, bare CR (§2.2) */
-	p->resp.reason = sl(ls + 13, n - 13);
+	p->resp.reason = http__sl(ls + 13, n - 13);
 	return 0;
 }
 
@@ -352,32 +352,32 @@ http_status_line(struct http_parser *p, const char *buf, size_t ls, size_t ce)
  * Returns 0 with the name and trimmed value, or 400.
  */
 static int
-http_field_line(const char *buf, size_t ls, size_t ce, struct http_header *h)
+http__field_line(const char *buf, size_t ls, size_t ce, struct http_header *h)
 {
 	size_t i = ls, vs, ve;
 
-	if (is_ows(buf[ls]))
+	if (http__is_ows(buf[ls]))
 		return 400;		/* obs-fold (§5.2) */
 	while (i < ce && CL(buf[i], C_TCHAR))
 		i++;
 	if (i == ls || i == ce || buf[i] != ':')
 		return 400;		/* empty name, or SP before ':' (§5.1) */
-	h->name = sl(ls, i - ls);
-	for (i++; i < ce && is_ows(buf[i]); i++)
+	h->name = http__sl(ls, i - ls);
+	for (i++; i < ce && http__is_ows(buf[i]); i++)
 		;
 	vs = i;
 	for (; i < ce; i++)
 		if (!CL(buf[i], C_FIELD))
 			return 400;	/* CTL, NUL, DEL, bare CR (§5.5, §2.2) */
-	for (ve = ce; ve > vs && is_ows(buf[ve - 1]); ve--)
+	for (ve = ce; ve > vs && http__is_ows(buf[ve - 1]); ve--)
 		;
-	h->value = sl(vs, ve - vs);
+	h->value = http__sl(vs, ve - vs);
 	return 0;
 }
 
 /* Content-Length = 1*DIGIT (RFC 9110 §8.6), at most 2^63 - 1. */
 static int
-http_content_length(struct http_parser *p, const char *s, size_t n)
+http__content_length(struct http_parser *p, const char *s, size_t n)
 {
 	uint64_t v = 0, d;
 	size_t i;
@@ -404,7 +404,7 @@ http_content_length(struct http_parser *p, const char *s, size_t n)
 typedef int (*http_elem_cb)(struct http_parser *, const char *, size_t);
 
 static int
-http_list(struct http_parser *p, const char *s, size_t n, http_elem_cb cb)
+http__list(struct http_parser *p, const char *s, size_t n, http_elem_cb cb)
 {
 	size_t i = 0, b, e;
 	int r;
@@ -412,9 +412,9 @@ http_list(struct http_parser *p, const char *s, size_t n, http_elem_cb cb)
 	for (;;) {
 		for (b = i; i < n && s[i] != ','; i++)
 			;
-		for (e = i; b < e && is_ows(s[b]); b++)
+		for (e = i; b < e && http__is_ows(s[b]); b++)
 			;
-		while (e > b && is_ows(s[e - 1]))
+		while (e > b && http__is_ows(s[e - 1]))
 			e--;
 		if ((r = cb(p, s + b, e - b)) != 0)
 			return r;
@@ -425,13 +425,13 @@ http_list(struct http_parser *p, const char *s, size_t n, http_elem_cb cb)
 }
 
 static int
-http_te_elem(struct http_parser *p, const char *s, size_t n)
+http__te_elem(struct http_parser *p, const char *s, size_t n)
 {
 	size_t i = 0;
 
 	while (i < n && CL(s[i], C_TCHAR))
 		i++;
-	if (i == 0 || (i < n && !is_ows(s[i]) && s[i] != ';')) {
+	if (i == 0 || (i < n && !http__is_ows(s[i]) && s[i] != ';')) {
 		p->te_flags |= TE_BAD;
 		return 0;
 	}
@@ -448,7 +448,7 @@ http_te_elem(struct http_parser *p, const char *s, size_t n)
 }
 
 static int
-http_conn_elem(struct http_parser *p, const char *s, size_t n)
+http__conn_elem(struct http_parser *p, const char *s, size_t n)
 {
 	size_t i;
 
@@ -464,7 +464,7 @@ http_conn_elem(struct http_parser *p, const char *s, size_t n)
 
 /* Acts on the fields that frame or route the request. */
 static int
-http_known_field(struct http_parser *p, const char *buf,
+http__known_field(struct http_parser *p, const char *buf,
     const struct http_header *h)
 {
 	const char *n = buf + h->name.off, *v = buf + h->value.off;
@@ -475,7 +475,7 @@ http_known_field(struct http_parser *p, const char *buf,
 	case 4:
 		if (!IEQ(n, nl, "host") || p->mode == HTTP_PARSE_RESPONSE)
 			return 0;
-		if (++p->nhost > 1 || !http_host_valid(v, vl, &has_port))
+		if (++p->nhost > 1 || !http__host_valid(v, vl, &has_port))
 			return 400;	/* RFC 9112 §3.2 */
 		if (p->req.target_form != HTTP_FORM_ABSOLUTE &&
 		    p->req.target_form != HTTP_FORM_AUTHORITY)
@@ -492,16 +492,16 @@ http_known_field(struct http_parser *p, const char *buf,
 	case 10:
 		if (!IEQ(n, nl, "connection"))
 			return 0;
-		return http_list(p, v, vl, http_conn_elem);
+		return http__list(p, v, vl, http__conn_elem);
 	case 14:
 		if (!IEQ(n, nl, "content-length"))
 			return 0;
-		return http_content_length(p, v, vl);
+		return http__content_length(p, v, vl);
 	case 17:
 		if (!IEQ(n, nl, "transfer-encoding"))
 			return 0;
 		p->te_flags |= TE_SEEN;
-		return http_list(p, v, vl, http_te_elem);
+		return http__list(p, v, vl, http__te_elem);
 	default:
 		return 0;
 	}
@@ -513,7 +513,7 @@ http_known_field(struct http_parser *p, const char *buf,
  * or until the server closes (8).
  */
 static int
-http_response_done(struct http_parser *p)
+http__response_done(struct http_parser *p)
 {
 	struct http_request *r = &p->req;
 	struct http_response *s = &p->resp;
@@ -542,7 +542,7 @@ http_response_done(struct http_parser *p)
 
 /* The blank line arrived: decide framing (RFC 9112 §6) and keep-alive. */
 static int
-http_head_done(struct http_parser *p)
+http__head_done(struct http_parser *p)
 {
 	struct http_request *r = &p->req;
 
@@ -564,7 +564,7 @@ http_head_done(struct http_parser *p)
 	else
 		r->keep_alive = (p->conn & CONN_KEEP) && !(p->conn & CONN_CLOSE);
 	if (p->mode == HTTP_PARSE_RESPONSE)
-		return http_response_done(p);
+		return http__response_done(p);
 
 	if (r->has_content_length && r->content_length > p->lim.max_body)
 		return 413;
@@ -587,7 +587,7 @@ http_head_done(struct http_parser *p)
 /* ---- API --------------------------------------------------------------- */
 
 static void
-http_request_reset(struct http_parser *p)
+http__request_reset(struct http_parser *p)
 {
 	struct http_header *h = p->req.headers;
 
@@ -632,7 +632,7 @@ http_parser_init(struct http_parser *p, const struct http_limits *lim,
 	if (p->lim.max_chunk_line < 1)
 		p->lim.max_chunk_line = 1;
 	p->req.headers = headers;
-	http_request_reset(p);
+	http__request_reset(p);
 }
 
 void
@@ -661,7 +661,7 @@ http_parser_set_method(struct http_parser *p, int m)
  * bytes, does not scan them again.
  */
 static const char *
-scan_lf(struct http_parser *p, const char *buf, size_t end, size_t len)
+http__scan_lf(struct http_parser *p, const char *buf, size_t end, size_t len)
 {
 	const char *lf;
 
@@ -676,7 +676,7 @@ scan_lf(struct http_parser *p, const char *buf, size_t end, size_t len)
 
 /* Content bytes of an incomplete line so far: a final CR may yet be CRLF. */
 static size_t
-http_pending(const char *buf, size_t from, size_t len)
+http__pending(const char *buf, size_t from, size_t len)
 {
 	return len - from - (len > from && buf[len - 1] == '\r');
 }
@@ -707,7 +707,7 @@ http_parser_feed(struct http_parser *p, const char *buf, size_t len)
 		/* §2.2: before a request line only */
 		if (buf[p->pos + 1] != '\n' || p->mode == HTTP_PARSE_RESPONSE ||
 		    ++p->empty_lines > HTTP_MAX_EMPTY_LINES)
-			return http_fail(p, 400);
+			return http__fail(p, 400);
 		p->pos += 2;
 	}
 	if (p->state == S_START) {
@@ -722,12 +722,12 @@ http_parser_feed(struct http_parser *p, const char *buf, size_t len)
 			end = (size_t)p->pos + p->lim.max_line + 2;
 		else
 			end = (size_t)r->start + p->lim.max_head;
-		if ((lf = scan_lf(p, buf, end, len)) == NULL) {
+		if ((lf = http__scan_lf(p, buf, end, len)) == NULL) {
 			if (p->state == S_REQLINE) {
-				if (http_pending(buf, p->pos, len) > p->lim.max_line)
-					return http_fail(p, 414);
+				if (http__pending(buf, p->pos, len) > p->lim.max_line)
+					return http__fail(p, 414);
 			} else if (len - r->start > p->lim.max_head) {
-				return http_fail(p, 431);
+				return http__fail(p, 431);
 			}
 			return HTTP_AGAIN;
 		}
@@ -736,33 +736,33 @@ http_parser_feed(struct http_parser *p, const char *buf, size_t len)
 
 		if (p->state == S_REQLINE) {
 			if (ce - p->pos > p->lim.max_line)
-				return http_fail(p, 414);
+				return http__fail(p, 414);
 			if (ce == le)
-				return http_fail(p, 400);	/* bare LF */
+				return http__fail(p, 400);	/* bare LF */
 			st = p->mode == HTTP_PARSE_REQUEST ?
-			    http_request_line(p, buf, p->pos, ce) :
-			    http_status_line(p, buf, p->pos, ce);
+			    http__request_line(p, buf, p->pos, ce) :
+			    http__status_line(p, buf, p->pos, ce);
 			if (st != 0)
-				return http_fail(p, st);
+				return http__fail(p, st);
 			p->state = S_HEADERS;
 		} else {
 			/* le < start + max_head by the memchr bound */
 			if (ce == le)
-				return http_fail(p, 400);	/* bare LF */
+				return http__fail(p, 400);	/* bare LF */
 			if (ce == p->pos) {
 				p->pos = (uint32_t)le + 1;
 				r->head_len = p->pos - r->start;
-				if ((st = http_head_done(p)) != HTTP_DONE)
-					return http_fail(p, st);
+				if ((st = http__head_done(p)) != HTTP_DONE)
+					return http__fail(p, st);
 				return HTTP_DONE;
 			}
 			if (r->nheaders >= p->lim.max_headers)
-				return http_fail(p, 431);
-			if ((st = http_field_line(buf, p->pos, ce,
+				return http__fail(p, 431);
+			if ((st = http__field_line(buf, p->pos, ce,
 			    &r->headers[r->nheaders])) != 0 ||
-			    (st = http_known_field(p, buf,
+			    (st = http__known_field(p, buf,
 			    &r->headers[r->nheaders])) != 0)
-				return http_fail(p, st);
+				return http__fail(p, st);
 			r->nheaders++;
 		}
 		p->pos = (uint32_t)le + 1;
@@ -778,7 +778,7 @@ http_parser_feed(struct http_parser *p, const char *buf, size_t len)
  * No "0x", no sign, no leading or trailing whitespace, at most 2^63 - 1.
  */
 static int
-http_chunk_line(const char *buf, size_t ls, size_t ce, uint64_t *size)
+http__chunk_line(const char *buf, size_t ls, size_t ce, uint64_t *size)
 {
 	uint64_t v = 0;
 	size_t i = ls, j;
@@ -794,25 +794,25 @@ http_chunk_line(const char *buf, size_t ls, size_t ce, uint64_t *size)
 		return 400;
 	*size = v;
 	for (;;) {
-		for (j = i; i < ce && is_ows(buf[i]); i++)
+		for (j = i; i < ce && http__is_ows(buf[i]); i++)
 			;
 		if (i == ce)
 			return i == j ? 0 : 400;	/* no trailing BWS */
 		if (buf[i++] != ';')
 			return 400;
-		while (i < ce && is_ows(buf[i]))
+		while (i < ce && http__is_ows(buf[i]))
 			i++;
 		for (j = i; i < ce && CL(buf[i], C_TCHAR); i++)
 			;
 		if (i == j)
 			return 400;
-		for (j = i; i < ce && is_ows(buf[i]); i++)
+		for (j = i; i < ce && http__is_ows(buf[i]); i++)
 			;
 		if (i == ce || buf[i] != '=') {
 			i = j;
 			continue;
 		}
-		for (i++; i < ce && is_ows(buf[i]); i++)
+		for (i++; i < ce && http__is_ows(buf[i]); i++)
 			;
 		if (i < ce && buf[i] == '"') {
 			for (i++; i < ce && buf[i] != '"'; i++) {
@@ -864,7 +864,7 @@ http_parser_body(struct http_parser *p, const char *buf, size_t len,
 				n = (size_t)p->remaining;
 			if (n == 0)
 				return HTTP_AGAIN;
-			*data = sl(p->pos, n);
+			*data = http__sl(p->pos, n);
 			p->pos += (uint32_t)n;
 			p->remaining -= n;
 			if (p->remaining > 0)
@@ -883,10 +883,10 @@ http_parser_body(struct http_parser *p, const char *buf, size_t len,
 			if (n == 0)
 				return HTTP_AGAIN;
 			if (p->body_total == p->lim.max_body)
-				return http_fail(p, 413);
+				return http__fail(p, 413);
 			if (n > p->lim.max_body - p->body_total)
 				n = (size_t)(p->lim.max_body - p->body_total);
-			*data = sl(p->pos, n);
+			*data = http__sl(p->pos, n);
 			p->pos += (uint32_t)n;
 			p->body_total += n;
 			return HTTP_AGAIN;
@@ -896,11 +896,11 @@ http_parser_body(struct http_parser *p, const char *buf, size_t len,
 			if (len - p->pos < 1)
 				return HTTP_AGAIN;
 			if (buf[p->pos] != '\r')
-				return http_fail(p, 400);
+				return http__fail(p, 400);
 			if (len - p->pos < 2)
 				return HTTP_AGAIN;
 			if (buf[p->pos + 1] != '\n')
-				return http_fail(p, 400);
+				return http__fail(p, 400);
 			p->pos += 2;
 			p->scan = p->pos;
 			p->state = S_CHUNK_SIZE;
@@ -913,14 +913,14 @@ http_parser_body(struct http_parser *p, const char *buf, size_t len,
 			else
 				end = (size_t)p->pos + p->lim.max_trailer -
 				    p->trailer + 2;
-			if ((lf = scan_lf(p, buf, end, len)) == NULL) {
-				n = http_pending(buf, p->pos, len);
+			if ((lf = http__scan_lf(p, buf, end, len)) == NULL) {
+				n = http__pending(buf, p->pos, len);
 				if (p->state == S_CHUNK_SIZE &&
 				    n > p->lim.max_chunk_line)
-					return http_fail(p, 400);
+					return http__fail(p, 400);
 				if (p->state == S_TRAILER &&
 				    n > p->lim.max_trailer - p->trailer)
-					return http_fail(p, 431);
+					return http__fail(p, 431);
 				return HTTP_AGAIN;
 			}
 			le = (size_t)(lf - buf);
@@ -928,8 +928,8 @@ http_parser_body(struct http_parser *p, const char *buf, size_t len,
 			if (p->state == S_CHUNK_SIZE) {
 				if (ce - p->pos > p->lim.max_chunk_line ||
 				    ce == le ||
-				    http_chunk_line(buf, p->pos, ce, &size) != 0)
-					return http_fail(p, 400);
+				    http__chunk_line(buf, p->pos, ce, &size) != 0)
+					return http__fail(p, 400);
 				p->pos = (uint32_t)le + 1;
 				p->scan = p->pos;
 				if (size == 0) {
@@ -937,7 +937,7 @@ http_parser_body(struct http_parser *p, const char *buf, size_t len,
 					break;
 				}
 				if (size > p->lim.max_body - p->body_total)
-					return http_fail(p, 413);
+					return http__fail(p, 413);
 				p->body_total += size;
 				p->remaining = size;
 				p->state = S_CHUNK_DATA;
@@ -952,10 +952,10 @@ http_parser_body(struct http_parser *p, const char *buf, size_t len,
 			}
 			if (le + 1 - p->pos > p->lim.max_trailer - p->trailer ||
 			    r->nheaders + r->ntrailers >= p->lim.max_headers)
-				return http_fail(p, 431);
-			if (ce == le || http_field_line(buf, p->pos, ce,
+				return http__fail(p, 431);
+			if (ce == le || http__field_line(buf, p->pos, ce,
 			    &r->headers[r->nheaders + r->ntrailers]) != 0)
-				return http_fail(p, 400);
+				return http__fail(p, 400);
 			r->ntrailers++;
 			p->trailer += (uint32_t)(le + 1 - p->pos);
 			p->pos = (uint32_t)le + 1;
@@ -975,7 +975,7 @@ http_parser_next(struct http_parser *p)
 		return p->status;
 	if (p->state != S_BODY_DONE)
 		return -EINVAL;
-	http_request_reset(p);
+	http__request_reset(p);
 	return 0;
 }
 
@@ -1002,7 +1002,7 @@ http_parser_eof(struct http_parser *p, size_t len)
 }
 
 static void
-http_slice_shift(struct http_slice *s, uint32_t n)
+http__slice_shift(struct http_slice *s, uint32_t n)
 {
 	if (s->off >= n)
 		s->off -= n;
@@ -1025,15 +1025,15 @@ http_parser_shift(struct http_parser *p, size_t n)
 		return 0;
 	}
 	r->start -= k;
-	http_slice_shift(&r->method, k);
-	http_slice_shift(&r->target, k);
-	http_slice_shift(&r->path, k);
-	http_slice_shift(&r->query, k);
-	http_slice_shift(&r->host, k);
-	http_slice_shift(&p->resp.reason, k);
+	http__slice_shift(&r->method, k);
+	http__slice_shift(&r->target, k);
+	http__slice_shift(&r->path, k);
+	http__slice_shift(&r->query, k);
+	http__slice_shift(&r->host, k);
+	http__slice_shift(&p->resp.reason, k);
 	for (i = 0; i < r->nheaders + r->ntrailers; i++) {
-		http_slice_shift(&r->headers[i].name, k);
-		http_slice_shift(&r->headers[i].value, k);
+		http__slice_shift(&r->headers[i].name, k);
+		http__slice_shift(&r->headers[i].value, k);
 	}
 	return 0;
 }

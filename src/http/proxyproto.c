@@ -41,7 +41,7 @@ static const unsigned char v2_sig[12] = {
 
 /* A decimal port, 0..65535, "0" or without leading zeros: 0 or -1. */
 static int
-v1_port(const char *s, size_t len, uint16_t *port)
+http__v1_port(const char *s, size_t len, uint16_t *port)
 {
 	unsigned long v = 0;
 	size_t i;
@@ -61,7 +61,7 @@ v1_port(const char *s, size_t len, uint16_t *port)
 
 /* An address of family af into ss with port: 0 or -1. */
 static int
-v1_addr(int af, const char *s, size_t len, struct sockaddr_storage *ss,
+http__v1_addr(int af, const char *s, size_t len, struct sockaddr_storage *ss,
     socklen_t *sslen)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)(void *)ss;
@@ -84,7 +84,7 @@ v1_addr(int af, const char *s, size_t len, struct sockaddr_storage *ss,
 }
 
 static void
-set_port(struct sockaddr_storage *ss, uint16_t port)
+http__set_port(struct sockaddr_storage *ss, uint16_t port)
 {
 	if (ss->ss_family == AF_INET)
 		((struct sockaddr_in *)(void *)ss)->sin_port = htons(port);
@@ -95,7 +95,7 @@ set_port(struct sockaddr_storage *ss, uint16_t port)
 /* The next space-delimited field of line[*at .. end): its length, with *at
  * past it and its one separating space (none after the last field). */
 static size_t
-v1_field(const char *line, size_t *at, size_t end, int last)
+http__v1_field(const char *line, size_t *at, size_t end, int last)
 {
 	size_t b = *at, e = b;
 
@@ -109,7 +109,7 @@ v1_field(const char *line, size_t *at, size_t end, int last)
 
 /* The whole line line[0 .. len), CRLF excluded. */
 static int
-v1_line(const char *line, size_t len, struct http_proxy_hdr *h)
+http__v1_line(const char *line, size_t len, struct http_proxy_hdr *h)
 {
 	size_t at = 6, n[4], o[4];
 	uint16_t sport, dport;
@@ -129,22 +129,22 @@ v1_line(const char *line, size_t len, struct http_proxy_hdr *h)
 	at = 11;
 	for (i = 0; i < 4; i++) {
 		o[i] = at;
-		if ((n[i] = v1_field(line, &at, len, i == 3)) == 0)
+		if ((n[i] = http__v1_field(line, &at, len, i == 3)) == 0)
 			return -1;
 	}
-	if (v1_addr(af, line + o[0], n[0], &h->src, &h->srclen) != 0 ||
-	    v1_addr(af, line + o[1], n[1], &h->dst, &h->dstlen) != 0 ||
-	    v1_port(line + o[2], n[2], &sport) != 0 ||
-	    v1_port(line + o[3], n[3], &dport) != 0)
+	if (http__v1_addr(af, line + o[0], n[0], &h->src, &h->srclen) != 0 ||
+	    http__v1_addr(af, line + o[1], n[1], &h->dst, &h->dstlen) != 0 ||
+	    http__v1_port(line + o[2], n[2], &sport) != 0 ||
+	    http__v1_port(line + o[3], n[3], &dport) != 0)
 		return -1;
-	set_port(&h->src, sport);
-	set_port(&h->dst, dport);
+	http__set_port(&h->src, sport);
+	http__set_port(&h->dst, dport);
 	h->has_addr = 1;
 	return 0;
 }
 
 static int
-v1_parse(const unsigned char *b, size_t len, struct http_proxy_hdr *h)
+http__v1_parse(const unsigned char *b, size_t len, struct http_proxy_hdr *h)
 {
 	static const char prefix[] = "PROXY ";
 	size_t i;
@@ -161,7 +161,7 @@ v1_parse(const unsigned char *b, size_t len, struct http_proxy_hdr *h)
 			if (b[i + 1] != '\n')
 				return HTTP_PROXY_INVALID;
 			h->version = 1;
-			if (v1_line((const char *)b, i, h) != 0)
+			if (http__v1_line((const char *)b, i, h) != 0)
 				return HTTP_PROXY_INVALID;
 			return (int)(i + 2);
 		}
@@ -176,7 +176,7 @@ v1_parse(const unsigned char *b, size_t len, struct http_proxy_hdr *h)
 /* ---- v2 ------------------------------------------------------------------ */
 
 static int
-v2_parse(const unsigned char *b, size_t len, struct http_proxy_hdr *h)
+http__v2_parse(const unsigned char *b, size_t len, struct http_proxy_hdr *h)
 {
 	struct sockaddr_in *s4, *d4;
 	struct sockaddr_in6 *s6, *d6;
@@ -255,8 +255,8 @@ http_proxy_parse(const void *buf, size_t len, struct http_proxy_hdr *h)
 	if (len == 0)
 		return HTTP_PROXY_AGAIN;
 	if (b[0] == 'P')
-		return v1_parse(b, len, h);
+		return http__v1_parse(b, len, h);
 	if (b[0] == v2_sig[0])
-		return v2_parse(b, len, h);
+		return http__v2_parse(b, len, h);
 	return HTTP_PROXY_INVALID;
 }

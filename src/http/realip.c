@@ -20,7 +20,7 @@ static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff }
 
 /* sa's address as 16 bytes: 0, or -1 for another family. */
 static int
-addr16(const struct sockaddr *sa, uint8_t out[16])
+http__addr16(const struct sockaddr *sa, uint8_t out[16])
 {
 	if (sa->sa_family == AF_INET) {
 		memcpy(out, v4mapped, 12);
@@ -37,7 +37,7 @@ addr16(const struct sockaddr *sa, uint8_t out[16])
 }
 
 static int
-in_net(const struct http_cidr *c, const uint8_t a[16])
+http__in_net(const struct http_cidr *c, const uint8_t a[16])
 {
 	unsigned full = c->bits / 8, rest = c->bits % 8;
 
@@ -54,10 +54,10 @@ http_cidr_match(const struct http_cidr *set, size_t n,
 	uint8_t a[16];
 	size_t i;
 
-	if (n == 0 || addr16(sa, a) != 0)
+	if (n == 0 || http__addr16(sa, a) != 0)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (in_net(&set[i], a))
+		if (http__in_net(&set[i], a))
 			return 1;
 	return 0;
 }
@@ -129,7 +129,7 @@ http_cidr_format(const struct http_cidr *c, char *buf, size_t len)
  * "[2001:db8::1]:443", "[2001:db8::1]").  0 with *ss set, or -1.
  */
 static int
-xff_addr(const char *p, size_t len, struct sockaddr_storage *ss,
+http__xff_addr(const char *p, size_t len, struct sockaddr_storage *ss,
     socklen_t *sslen)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)(void *)ss;
@@ -204,7 +204,7 @@ http_xff_walk(const struct http_cidr *set, size_t n, const char *v,
 			b++;
 		while (e > b && (v[e - 1] == ' ' || v[e - 1] == '\t'))
 			e--;
-		if (xff_addr(v + b, e - b, &ss, &sslen) != 0)
+		if (http__xff_addr(v + b, e - b, &ss, &sslen) != 0)
 			return 0;	/* keep the last good one */
 		*client = ss;
 		*clientlen = sslen;

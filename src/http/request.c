@@ -51,7 +51,7 @@ http__route_opts(const struct http_server *s, const struct http__route *r,
 
 /* n bytes from the arena, 8-aligned; NULL when it is full. */
 static void *
-arena_alloc(struct http_req *rq, size_t n)
+http__arena_alloc(struct http_req *rq, size_t n)
 {
 	struct http_server *s = rq->hc->s;
 	size_t off = (rq->arena_len + 7) & ~(size_t)7;
@@ -65,7 +65,7 @@ arena_alloc(struct http_req *rq, size_t n)
 void *
 http_req_alloc(struct http_req *rq, size_t n)
 {
-	void *p = arena_alloc(rq, n);
+	void *p = http__arena_alloc(rq, n);
 
 	if (p != NULL)
 		memset(p, 0, n);
@@ -107,7 +107,7 @@ http__req_begin(struct http_conn *hc, struct http__route *route)
 	 * consumed either way: the next request starts after it.
 	 */
 	if (r->has_content_length ? r->content_length > 0 : r->chunked) {
-		if ((h = arena_alloc(rq, r->head_len + 1)) == NULL)
+		if ((h = http__arena_alloc(rq, r->head_len + 1)) == NULL)
 			return -ENOMEM;
 		memcpy(h, hc->in + r->start, r->head_len);
 		h[r->head_len] = '\0';
@@ -136,7 +136,7 @@ http__req_begin(struct http_conn *hc, struct http__route *route)
 /* NUL-terminates the header fields' names and values in the head, once:
  * most handlers never read a field, and this is a pass over all of them. */
 static void
-req_fields(struct http_req *rq)
+http__req_fields(struct http_req *rq)
 {
 	const struct http_request *r = &rq->hc->p.req;
 	uint32_t i, end;
@@ -185,7 +185,7 @@ http_req_target(const struct http_req *rq)
 		return rq->target;
 	/* The head's copy has the path and the query cut apart by a NUL in
 	 * place of the '?': join a copy of the two. */
-	if ((t = arena_alloc(w, r->target.len + 1)) == NULL)
+	if ((t = http__arena_alloc(w, r->target.len + 1)) == NULL)
 		return NULL;
 	memcpy(t, rq->head + (r->target.off - rq->head_base), r->target.len);
 	if (r->has_query)
@@ -265,7 +265,7 @@ http_req_param(struct http_req *rq, const char *name)
 	 * decode from the head's copy. */
 	raw = rq->m.param_len[i];
 	src = rq->path + rq->m.param_off[i];
-	if ((dst = arena_alloc(rq, raw + 1)) == NULL)
+	if ((dst = http__arena_alloc(rq, raw + 1)) == NULL)
 		return NULL;
 	if (memchr(src, '%', raw) == NULL) {
 		memcpy(dst, src, raw);		/* nothing to decode */
@@ -281,7 +281,7 @@ http_req_param(struct http_req *rq, const char *name)
 /* ---- the query ------------------------------------------------------------ */
 
 static int
-query_parse(struct http_req *rq)
+http__query_parse(struct http_req *rq)
 {
 	size_t n, size;
 	ssize_t got;
@@ -292,9 +292,9 @@ query_parse(struct http_req *rq)
 		return -E2BIG;	/* before allocating for them */
 	if (n > HTTP_QUERY_MAX)
 		n = HTTP_QUERY_MAX;
-	if ((rq->qkey = arena_alloc(rq, (n + 1) * sizeof(char *))) == NULL ||
-	    (rq->qval = arena_alloc(rq, (n + 1) * sizeof(char *))) == NULL ||
-	    (dst = arena_alloc(rq, size)) == NULL)
+	if ((rq->qkey = http__arena_alloc(rq, (n + 1) * sizeof(char *))) == NULL ||
+	    (rq->qval = http__arena_alloc(rq, (n + 1) * sizeof(char *))) == NULL ||
+	    (dst = http__arena_alloc(rq, size)) == NULL)
 		return -ENOMEM;
 	got = http_query_decode(rq->query, dst, size, rq->qkey, rq->qval, n);
 	if (got < 0)
@@ -309,7 +309,7 @@ http_req_query_at(struct http_req *rq, size_t i, const char **key,
     const char **value)
 {
 	if (rq->qstate == 0)
-		rq->qstate = query_parse(rq);
+		rq->qstate = http__query_parse(rq);
 	if (rq->qstate < 0)
 		return rq->qstate;
 	if (i >= rq->nq)
@@ -343,7 +343,7 @@ http_req_header_at(struct http_req *rq, size_t i, const char **name,
 
 	if (i >= r->nheaders)
 		return -ENOENT;
-	req_fields(rq);
+	http__req_fields(rq);
 	if (name != NULL)
 		*name = rq->head + (r->headers[i].name.off - rq->head_base);
 	if (value != NULL)
@@ -359,7 +359,7 @@ http_req_header(struct http_req *rq, const char *name)
 	const char *first = NULL, *v;
 	char *joined;
 
-	req_fields(rq);
+	http__req_fields(rq);
 	for (i = 0; i < r->nheaders; i++) {
 		if (strcasecmp(rq->head + (r->headers[i].name.off -
 		    rq->head_base), name) != 0)
@@ -372,7 +372,7 @@ http_req_header(struct http_req *rq, const char *name)
 	if (n <= 1)
 		return first;
 	/* Sent more than once: one value, joined with ", " (RFC 9110 §5.3). */
-	if ((joined = arena_alloc(rq, len)) == NULL)
+	if ((joined = http__arena_alloc(rq, len)) == NULL)
 		return NULL;
 	for (i = 0, o = 0; i < r->nheaders; i++) {
 		if (strcasecmp(rq->head + (r->headers[i].name.off -
@@ -405,7 +405,7 @@ http_req_content_length(const struct http_req *rq)
 
 /* Maps a parser status for the body to the handler's error. */
 static int
-body_error(int status)
+http__body_error(int status)
 {
 	switch (status) {
 	case 413:
@@ -446,7 +446,7 @@ http_req_read(struct http_req *rq, void *buf, size_t cap)
 		st = http_parser_body(&hc->p, hc->in, hc->in_len, &data);
 		if (st != HTTP_DONE && st != HTTP_AGAIN) {
 			http__stats_parse_error(hc->s, st);
-			return rq->body_state = body_error(st);
+			return rq->body_state = http__body_error(st);
 		}
 		if (data.len > 0) {
 			rq->pend_off = data.off;
@@ -515,7 +515,7 @@ http_req_body(struct http_req *rq, const char **body, size_t *len)
 	if (r->has_content_length) {
 		cap = (size_t)r->content_length + 1;
 		if (cap <= (rq->hc->s->arena_cap - rq->arena_len) / 2 &&
-		    (rq->body = arena_alloc(rq, cap)) != NULL)
+		    (rq->body = http__arena_alloc(rq, cap)) != NULL)
 			rq->body_arena = 1;
 	} else
 		cap = 4096;

@@ -207,7 +207,7 @@ static const unsigned char resp_text_ok[256] = {
  * up never match) is looked at byte by byte, since a tab is fine.
  */
 static int
-resp_text_fine(const char *s, size_t n)
+http__resp_text_fine(const char *s, size_t n)
 {
 	const uint64_t ones = 0x0101010101010101ULL, highs = ones << 7;
 	uint64_t x, y;
@@ -230,7 +230,7 @@ resp_text_fine(const char *s, size_t n)
 /* Whether s holds a byte a field value or reason may not; else its length
  * in *len. */
 static int
-resp_bad_text(const char *s, size_t *len)
+http__resp_bad_text(const char *s, size_t *len)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
@@ -251,7 +251,7 @@ http_resp_status(struct http_resp *rs, int status, const char *reason)
 		return -EALREADY;
 	if (status < 200 || status > 599)
 		return -EINVAL;
-	if (reason != NULL && (resp_bad_text(reason, &n) ||
+	if (reason != NULL && (http__resp_bad_text(reason, &n) ||
 	    n >= sizeof(rs->reason)))
 		return -EINVAL;
 	rs->status = status;
@@ -265,7 +265,7 @@ http_resp_status(struct http_resp *rs, int status, const char *reason)
 /* The fields only the server writes (by length first: this runs for every
  * field a handler sets). */
 static int
-resp_reserved(const char *name, size_t n)
+http__resp_reserved(const char *name, size_t n)
 {
 	const char *r;
 
@@ -282,7 +282,7 @@ resp_reserved(const char *name, size_t n)
 
 /* Removes every field called name (n bytes) from rs->hdr. */
 static void
-resp_remove(struct http_resp *rs, const char *name, size_t n)
+http__resp_remove(struct http_resp *rs, const char *name, size_t n)
 {
 	size_t i = 0, end;
 	char *eol;
@@ -306,7 +306,7 @@ resp_remove(struct http_resp *rs, const char *name, size_t n)
  * then copied whole.
  */
 static int
-resp_field(struct http_resp *rs, const char *name, const char *value,
+http__resp_field(struct http_resp *rs, const char *name, const char *value,
     int replace)
 {
 	const unsigned char *p;
@@ -322,16 +322,16 @@ resp_field(struct http_resp *rs, const char *name, const char *value,
 	if (n == 0 || *p != '\0')
 		return -EINVAL;
 	vlen = strlen(value);
-	if (!resp_text_fine(value, vlen))
+	if (!http__resp_text_fine(value, vlen))
 		return -EINVAL;
-	if (resp_reserved(name, n))
+	if (http__resp_reserved(name, n))
 		return -EPERM;
 	/* Checked before a replaced field is removed: an error changes
 	 * nothing (at the cost of refusing what removing would make fit). */
 	if (rs->hdr_len + n + vlen + 4 > sizeof(rs->hdr))
 		return -ENOSPC;
 	if (replace)
-		resp_remove(rs, name, n);
+		http__resp_remove(rs, name, n);
 	memcpy(rs->hdr + rs->hdr_len, name, n);
 	rs->hdr_len += n;
 	rs->hdr[rs->hdr_len++] = ':';
@@ -346,18 +346,18 @@ resp_field(struct http_resp *rs, const char *name, const char *value,
 int
 http_resp_header(struct http_resp *rs, const char *name, const char *value)
 {
-	return resp_field(rs, name, value, 0);
+	return http__resp_field(rs, name, value, 0);
 }
 
 int
 http_resp_header_set(struct http_resp *rs, const char *name,
     const char *value)
 {
-	return resp_field(rs, name, value, 1);
+	return http__resp_field(rs, name, value, 1);
 }
 
 static char *
-put(char *p, const char *s, size_t n)
+http__put(char *p, const char *s, size_t n)
 {
 	memcpy(p, s, n);
 	return p + n;
@@ -367,7 +367,7 @@ put(char *p, const char *s, size_t n)
  * up to and with the Date line; its length in *len, 0 if it does not fit
  * (a long server name: the caller builds the head piece by piece). */
 static const char *
-resp_head200(struct http_server *s, size_t *len)
+http__resp_head200(struct http_server *s, size_t *len)
 {
 	const char *date = http__date();
 	int n;
@@ -387,7 +387,7 @@ resp_head200(struct http_server *s, size_t *len)
 /* Queues the head, with Content-Length: length if length >= 0, else the
  * framing of a streamed body.  0 or -errno. */
 static int
-resp_head(struct http_resp *rs, int64_t length)
+http__resp_head(struct http_resp *rs, int64_t length)
 {
 	static const char close[] = "Connection: close\r\n";
 	static const char ka[] = "Connection: keep-alive\r\n";
@@ -419,38 +419,38 @@ resp_head(struct http_resp *rs, int64_t length)
 		hc->keep = 0;
 	p = hc->out + hc->out_len;
 	if (status == 200 && rs->reason[0] == '\0' &&
-	    (start = resp_head200(hc->s, &slen)) != NULL && slen > 0)
-		p = put(p, start, slen);
+	    (start = http__resp_head200(hc->s, &slen)) != NULL && slen > 0)
+		p = http__put(p, start, slen);
 	else {
 		/* Any reason is shorter than rs->reason: http_reason's are,
 		 * and http_resp_status checks a custom one. */
 		reason = rs->reason[0] != '\0' ? rs->reason :
 		    http_reason(status);
 		rlen = strlen(reason);
-		p = put(p, "HTTP/1.1 ", 9);
+		p = http__put(p, "HTTP/1.1 ", 9);
 		*p++ = (char)('0' + status / 100);
 		*p++ = (char)('0' + status / 10 % 10);
 		*p++ = (char)('0' + status % 10);
 		*p++ = ' ';
-		p = put(p, reason, rlen);
-		p = put(p, "\r\nServer: ", 10);
-		p = put(p, name, nlen);
-		p = put(p, "\r\nDate: ", 8);
-		p = put(p, http__date(), HTTP__DATE_LEN);
-		p = put(p, "\r\n", 2);
+		p = http__put(p, reason, rlen);
+		p = http__put(p, "\r\nServer: ", 10);
+		p = http__put(p, name, nlen);
+		p = http__put(p, "\r\nDate: ", 8);
+		p = http__put(p, http__date(), HTTP__DATE_LEN);
+		p = http__put(p, "\r\n", 2);
 	}
-	p = put(p, rs->hdr, rs->hdr_len);
+	p = http__put(p, rs->hdr, rs->hdr_len);
 	if (length >= 0) {
-		p = put(p, "Content-Length: ", 16);
-		p = put(p, d, (size_t)(digits + sizeof(digits) - d));
-		p = put(p, "\r\n", 2);
+		p = http__put(p, "Content-Length: ", 16);
+		p = http__put(p, d, (size_t)(digits + sizeof(digits) - d));
+		p = http__put(p, "\r\n", 2);
 	} else if (rs->chunked)
-		p = put(p, te, sizeof(te) - 1);
+		p = http__put(p, te, sizeof(te) - 1);
 	if (!keep)
-		p = put(p, close, sizeof(close) - 1);
+		p = http__put(p, close, sizeof(close) - 1);
 	else if (hc->p.req.version == 10)
-		p = put(p, ka, sizeof(ka) - 1);
-	p = put(p, "\r\n", 2);
+		p = http__put(p, ka, sizeof(ka) - 1);
+	p = http__put(p, "\r\n", 2);
 	hc->out_len = (size_t)(p - hc->out);
 	rs->started = 1;
 	rs->length = length;
@@ -469,7 +469,7 @@ http_resp_send(struct http_resp *rs, const void *body, size_t len)
 	if (!rs->head_only && len <= HTTP__OUT_CAP / 2 &&
 	    (err = http__conn_write(hc, NULL, 1024 + rs->hdr_len + len)) != 0)
 		return err;
-	if ((err = resp_head(rs, (int64_t)len)) != 0)
+	if ((err = http__resp_head(rs, (int64_t)len)) != 0)
 		return err;
 	rs->finished = 1;
 	if (rs->head_only || len == 0)
@@ -483,7 +483,7 @@ http_resp_start(struct http_resp *rs, int64_t length)
 {
 	if (rs->started)
 		return -EALREADY;
-	return resp_head(rs, length < 0 ? -1 : length);
+	return http__resp_head(rs, length < 0 ? -1 : length);
 }
 
 int

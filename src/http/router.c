@@ -42,12 +42,12 @@
 #include "parser.h"
 #include "router.h"
 
-static int	router_fail(char *err, size_t errlen, int rc,
+static int	http__router_fail(char *err, size_t errlen, int rc,
 		    const char *fmt, ...)
 		    __attribute__((format(printf, 4, 5)));
 
 static int
-router_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+http__router_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -60,7 +60,7 @@ router_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 }
 
 static int
-router_hex(unsigned char c)
+http__router_hex(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -73,16 +73,16 @@ router_hex(unsigned char c)
 
 /* The byte %XX at raw[0..2] stands for; raw was checked. */
 static unsigned char
-router_unescape(const char *raw)
+http__router_unescape(const char *raw)
 {
-	return (unsigned char)(router_hex((unsigned char)raw[1]) << 4 |
-	    router_hex((unsigned char)raw[2]));
+	return (unsigned char)(http__router_hex((unsigned char)raw[1]) << 4 |
+	    http__router_hex((unsigned char)raw[2]));
 }
 
 /* RFC 3986 pchar without pct-encoded, plus bytes >= 0x80 so that a UTF-8
  * literal ("/café") matches its escaped form ("/caf%C3%A9"). */
 static int
-router_literal_byte(unsigned char c)
+http__router_literal_byte(unsigned char c)
 {
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	    (c >= '0' && c <= '9') || c >= 0x80)
@@ -91,7 +91,7 @@ router_literal_byte(unsigned char c)
 }
 
 static int
-router_name_byte(unsigned char c, int first)
+http__router_name_byte(unsigned char c, int first)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
 	    (!first && c >= '0' && c <= '9');
@@ -131,7 +131,7 @@ http_token(const char *s, size_t n)
 
 /* The parser's id for a method name, HTTP_M_OTHER for the rest. */
 static int
-router_method_id(const char *m)
+http__router_method_id(const char *m)
 {
 	static const struct {
 		const char *name;
@@ -156,7 +156,7 @@ router_method_id(const char *m)
  * 0 or -EINVAL with the reason.
  */
 static int
-router_compile(struct http_router_entry *e, char *err, size_t errlen)
+http__router_compile(struct http_router_entry *e, char *err, size_t errlen)
 {
 	const char *pattern = e->pattern, *s, *p, *end;
 	struct http_seg *seg;
@@ -164,7 +164,7 @@ router_compile(struct http_router_entry *e, char *err, size_t errlen)
 	int tail;
 
 	if (pattern[0] != '/')
-		return router_fail(err, errlen, -EINVAL,
+		return http__router_fail(err, errlen, -EINVAL,
 		    "pattern \"%.64s\" must start with '/'", pattern);
 	for (p = pattern; p[0] == '/' && p[1] != '\0'; p = end) {
 		s = p + 1;
@@ -172,21 +172,21 @@ router_compile(struct http_router_entry *e, char *err, size_t errlen)
 			;
 		n = (size_t)(end - s);
 		if (n == 0 && *end == '\0')
-			return router_fail(err, errlen, -EINVAL,
+			return http__router_fail(err, errlen, -EINVAL,
 			    "pattern \"%s\": trailing '/' (only the root "
 			    "\"/\" ends with '/')", pattern);
 		if (n == 0)
-			return router_fail(err, errlen, -EINVAL,
+			return http__router_fail(err, errlen, -EINVAL,
 			    "pattern \"%s\": empty segment (\"//\")", pattern);
 		if (e->nseg > 0 && e->segs[e->nseg - 1].kind == HTTP_SEG_TAIL)
-			return router_fail(err, errlen, -EINVAL,
+			return http__router_fail(err, errlen, -EINVAL,
 			    "pattern \"%s\": {name...} must be the last "
 			    "segment", pattern);
 		seg = &e->segs[e->nseg++];
 		if (s[0] == '{') {
 			if (s[n - 1] != '}' || memchr(s + 1, '{', n - 1) !=
 			    NULL || memchr(s, '}', n - 1) != NULL)
-				return router_fail(err, errlen, -EINVAL,
+				return http__router_fail(err, errlen, -EINVAL,
 				    "pattern \"%s\": segment \"%.*s\": a "
 				    "{name} must be a whole segment", pattern,
 				    (int)n, s);
@@ -195,19 +195,19 @@ router_compile(struct http_router_entry *e, char *err, size_t errlen)
 			seg->off = (uint16_t)(s + 1 - pattern);
 			seg->len = (uint16_t)(n - 2 - (tail ? 3 : 0));
 			if (seg->len == 0)
-				return router_fail(err, errlen, -EINVAL,
+				return http__router_fail(err, errlen, -EINVAL,
 				    "pattern \"%s\": empty parameter name",
 				    pattern);
 			for (i = 0; i < seg->len; i++)
-				if (!router_name_byte((unsigned char)
+				if (!http__router_name_byte((unsigned char)
 				    pattern[seg->off + i], i == 0))
-					return router_fail(err, errlen, -EINVAL,
+					return http__router_fail(err, errlen, -EINVAL,
 					    "pattern \"%s\": bad parameter name "
 					    "\"%.*s\": want [A-Za-z_][A-Za-z0-9_]*",
 					    pattern, (int)seg->len,
 					    pattern + seg->off);
 			if (e->nparam == HTTP_PARAMS_MAX)
-				return router_fail(err, errlen, -EINVAL,
+				return http__router_fail(err, errlen, -EINVAL,
 				    "pattern \"%s\": more than %d parameters",
 				    pattern, HTTP_PARAMS_MAX);
 			for (k = 0; k < e->nparam; k++) {
@@ -216,7 +216,7 @@ router_compile(struct http_router_entry *e, char *err, size_t errlen)
 
 				if (o->len == seg->len && memcmp(pattern +
 				    o->off, pattern + seg->off, o->len) == 0)
-					return router_fail(err, errlen, -EINVAL,
+					return http__router_fail(err, errlen, -EINVAL,
 					    "pattern \"%s\": parameter \"%.*s\" "
 					    "twice", pattern, (int)seg->len,
 					    pattern + seg->off);
@@ -228,16 +228,16 @@ router_compile(struct http_router_entry *e, char *err, size_t errlen)
 			unsigned char c = (unsigned char)s[i];
 
 			if (c == '{' || c == '}')
-				return router_fail(err, errlen, -EINVAL,
+				return http__router_fail(err, errlen, -EINVAL,
 				    "pattern \"%s\": '%c' inside segment "
 				    "\"%.*s\": a {name} must be a whole "
 				    "segment", pattern, c, (int)n, s);
 			if (c == '%')
-				return router_fail(err, errlen, -EINVAL,
+				return http__router_fail(err, errlen, -EINVAL,
 				    "pattern \"%s\": a percent-escape: write "
 				    "literal segments decoded", pattern);
-			if (!router_literal_byte(c))
-				return router_fail(err, errlen, -EINVAL,
+			if (!http__router_literal_byte(c))
+				return http__router_fail(err, errlen, -EINVAL,
 				    "pattern \"%s\": byte 0x%02x not allowed "
 				    "in a literal segment", pattern, c);
 		}
@@ -246,7 +246,7 @@ router_compile(struct http_router_entry *e, char *err, size_t errlen)
 		seg->len = (uint16_t)n;
 	}
 	if (p != pattern && p[0] == '/')
-		return router_fail(err, errlen, -EINVAL, "pattern \"%s\": "
+		return http__router_fail(err, errlen, -EINVAL, "pattern \"%s\": "
 		    "trailing '/' (only the root \"/\" ends with '/')",
 		    pattern);
 	return 0;
@@ -254,7 +254,7 @@ router_compile(struct http_router_entry *e, char *err, size_t errlen)
 
 /* Whether two entries match the same paths. */
 static int
-router_same_shape(const struct http_router_entry *a,
+http__router_same_shape(const struct http_router_entry *a,
     const struct http_router_entry *b)
 {
 	size_t i;
@@ -274,7 +274,7 @@ router_same_shape(const struct http_router_entry *a,
 }
 
 static void
-router_entry_free(struct http_router_entry *e)
+http__router_entry_free(struct http_router_entry *e)
 {
 	if (e == NULL)
 		return;
@@ -296,7 +296,7 @@ http_router_free(struct http_router *r)
 	size_t i;
 
 	for (i = 0; i < r->n; i++)
-		router_entry_free(r->e[i]);
+		http__router_entry_free(r->e[i]);
 	free(r->e);
 	memset(r, 0, sizeof(*r));
 }
@@ -312,65 +312,65 @@ http_router_add(struct http_router *r, const char *method,
 
 	if (pattern == NULL || (plen = strnlen(pattern, HTTP_PATTERN_MAX)) ==
 	    0)
-		return router_fail(err, errlen, -EINVAL, "empty pattern");
+		return http__router_fail(err, errlen, -EINVAL, "empty pattern");
 	if (plen >= HTTP_PATTERN_MAX)
-		return router_fail(err, errlen, -EINVAL, "pattern too long "
+		return http__router_fail(err, errlen, -EINVAL, "pattern too long "
 		    "(over %d bytes)", HTTP_PATTERN_MAX - 1);
 	if (method != NULL && strcmp(method, "*") == 0)
 		method = NULL;
 	if (method != NULL && !http_token(method, strlen(method)))
-		return router_fail(err, errlen, -EINVAL,
+		return http__router_fail(err, errlen, -EINVAL,
 		    "method \"%.32s\" is not a token", method);
 	if ((e = calloc(1, sizeof(*e))) == NULL ||
 	    (e->pattern = strdup(pattern)) == NULL ||
 	    (method != NULL && (e->method = strdup(method)) == NULL) ||
 	    (e->segs = calloc(plen / 2 + 1, sizeof(*e->segs))) == NULL) {
-		router_entry_free(e);
-		return router_fail(err, errlen, -ENOMEM, "out of memory");
+		http__router_entry_free(e);
+		return http__router_fail(err, errlen, -ENOMEM, "out of memory");
 	}
-	e->method_id = method != NULL ? router_method_id(method) :
+	e->method_id = method != NULL ? http__router_method_id(method) :
 	    HTTP_M_OTHER;
 	e->data = data;
 	e->file = file;
 	e->line = line;
-	if ((rc = router_compile(e, err, errlen)) != 0) {
-		router_entry_free(e);
+	if ((rc = http__router_compile(e, err, errlen)) != 0) {
+		http__router_entry_free(e);
 		return rc;
 	}
 	if (e->nseg > 0 && e->segs[0].kind == HTTP_SEG_LITERAL)
 		e->first = (unsigned char)e->pattern[e->segs[0].off];
 	for (i = 0; i < r->n; i++) {
 		o = r->e[i];
-		if (!router_same_shape(o, e) || (o->method == NULL) !=
+		if (!http__router_same_shape(o, e) || (o->method == NULL) !=
 		    (e->method == NULL) || (o->method != NULL &&
 		    strcmp(o->method, e->method) != 0))
 			continue;
 		if (o->file != NULL && o->line > 0)
-			(void)router_fail(err, errlen, -EEXIST, "route %s %s "
+			(void)http__router_fail(err, errlen, -EEXIST, "route %s %s "
 			    "matches the same paths as %s %s (added at "
 			    "%s:%d)", method != NULL ? method : "*", pattern,
 			    o->method != NULL ? o->method : "*", o->pattern,
 			    o->file, o->line);
 		else if (o->file != NULL)
-			(void)router_fail(err, errlen, -EEXIST, "route %s %s "
+			(void)http__router_fail(err, errlen, -EEXIST, "route %s %s "
 			    "matches the same paths as %s %s (%s)",
 			    method != NULL ? method : "*", pattern,
 			    o->method != NULL ? o->method : "*", o->pattern,
 			    o->file);
 		else
-			(void)router_fail(err, errlen, -EEXIST, "route %s %s "
+			(void)http__router_fail(err, errlen, -EEXIST, "route %s %s "
 			    "matches the same paths as %s %s",
 			    method != NULL ? method : "*", pattern,
 			    o->method != NULL ? o->method : "*", o->pattern);
-		router_entry_free(e);
+		http__router_entry_free(e);
 		return -EEXIST;
 	}
 	if (r->n == r->cap) {
 		size_t cap = r->cap != 0 ? r->cap * 2 : 16;
 
 		if ((ne = realloc(r->e, cap * sizeof(*ne))) == NULL) {
-			router_entry_free(e);
-			return router_fail(err, errlen, -ENOMEM,
+			http__router_entry_free(e);
+			return http__router_fail(err, errlen, -ENOMEM,
 			    "out of memory");
 		}
 		r->e = ne;
@@ -382,14 +382,14 @@ http_router_add(struct http_router *r, const char *method,
 
 /* Whether literal lit (n bytes) equals the raw segment decoded. */
 static int
-router_literal_eq(const char *lit, size_t n, const char *raw, size_t rlen)
+http__router_literal_eq(const char *lit, size_t n, const char *raw, size_t rlen)
 {
 	size_t j = 0, k = 0;
 	unsigned char c;
 
 	while (j < rlen) {
 		if (raw[j] == '%') {
-			c = router_unescape(raw + j);
+			c = http__router_unescape(raw + j);
 			j += 3;
 		} else
 			c = (unsigned char)raw[j++];
@@ -407,7 +407,7 @@ router_literal_eq(const char *lit, size_t n, const char *raw, size_t rlen)
  * with memcmp, not decoded byte by byte.
  */
 static int
-router_walk(const struct http_router_entry *e, const char *path, size_t len,
+http__router_walk(const struct http_router_entry *e, const char *path, size_t len,
     int pct, uint32_t *off, uint32_t *plen, uint8_t *rank)
 {
 	size_t pos = 1, end, i, np = 0;
@@ -439,7 +439,7 @@ router_walk(const struct http_router_entry *e, const char *path, size_t len,
 				return 0;	/* an empty segment */
 			off[np] = (uint32_t)pos;
 			plen[np++] = (uint32_t)(end - pos);
-		} else if (pct ? !router_literal_eq(e->pattern + s->off, s->len,
+		} else if (pct ? !http__router_literal_eq(e->pattern + s->off, s->len,
 		    path + pos, end - pos) : (end - pos != s->len ||
 		    memcmp(e->pattern + s->off, path + pos, s->len) != 0))
 			return 0;
@@ -451,7 +451,7 @@ router_walk(const struct http_router_entry *e, const char *path, size_t len,
 
 /* Whether rank a (na segments) is more specific than b (nb). */
 static int
-router_more_specific(const uint8_t *a, size_t na, const uint8_t *b,
+http__router_more_specific(const uint8_t *a, size_t na, const uint8_t *b,
     size_t nb)
 {
 	size_t i;
@@ -465,7 +465,7 @@ router_more_specific(const uint8_t *a, size_t na, const uint8_t *b,
 /* How well e's method answers the request's: 3 exact, 2 GET for HEAD,
  * 1 any method, 0 not at all. */
 static int
-router_method_fit(const struct http_router_entry *e, const char *method,
+http__router_method_fit(const struct http_router_entry *e, const char *method,
     size_t mlen, int method_id)
 {
 	if (e->method == NULL)
@@ -481,7 +481,7 @@ router_method_fit(const struct http_router_entry *e, const char *method,
 /* Appends method to the Allow list (once); a list that would overflow is
  * cut at a method's boundary. */
 static void
-router_allow(char *allow, const char *method)
+http__router_allow(char *allow, const char *method)
 {
 	size_t have = strlen(allow), n = strlen(method);
 	const char *p = allow;
@@ -542,10 +542,10 @@ http_router_match(const struct http_router *r, const char *method,
 		if (c == '%') {
 			pct = 1;
 			if (len - i < 3 ||
-			    router_hex((unsigned char)path[i + 1]) < 0 ||
-			    router_hex((unsigned char)path[i + 2]) < 0)
+			    http__router_hex((unsigned char)path[i + 1]) < 0 ||
+			    http__router_hex((unsigned char)path[i + 2]) < 0)
 				return 400;
-			if (router_unescape(path + i) == '\0')
+			if (http__router_unescape(path + i) == '\0')
 				return 400;
 			i += 2;
 		}
@@ -562,21 +562,21 @@ http_router_match(const struct http_router *r, const char *method,
 		if (!pct && e->first != 0 && (len < 2 || (unsigned char)path[1] !=
 		    e->first))
 			continue;
-		if (!router_walk(e, path, len, pct, off, plen, rank))
+		if (!http__router_walk(e, path, len, pct, off, plen, rank))
 			continue;
 		any_path = 1;
-		if ((fit = router_method_fit(e, method, mlen, method_id)) == 0) {
-			router_allow(m->allow, e->method);
+		if ((fit = http__router_method_fit(e, method, mlen, method_id)) == 0) {
+			http__router_allow(m->allow, e->method);
 			if (e->method_id == HTTP_M_GET)
-				router_allow(m->allow, "HEAD");
+				http__router_allow(m->allow, "HEAD");
 			continue;
 		}
 		if (best == NULL)
 			better = 1;
-		else if (router_same_shape(e, best))
+		else if (http__router_same_shape(e, best))
 			better = fit > best_fit;
 		else
-			better = router_more_specific(rank, e->nseg, best_rank,
+			better = http__router_more_specific(rank, e->nseg, best_rank,
 			    best_n);
 		if (!better)
 			continue;
@@ -606,10 +606,10 @@ http_router_decode(char *dst, size_t cap, const char *raw, size_t len,
 		c = (unsigned char)raw[i];
 		if (c == '%') {
 			if (len - i < 3 ||
-			    router_hex((unsigned char)raw[i + 1]) < 0 ||
-			    router_hex((unsigned char)raw[i + 2]) < 0)
+			    http__router_hex((unsigned char)raw[i + 1]) < 0 ||
+			    http__router_hex((unsigned char)raw[i + 2]) < 0)
 				return -EBADMSG;
-			c = router_unescape(raw + i);
+			c = http__router_unescape(raw + i);
 			if (c == '\0')
 				return -EBADMSG;
 			i += 2;

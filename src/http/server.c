@@ -60,7 +60,7 @@ http__log_limited(struct http_server *s, struct rt_ratelimit *rl, int level,
 /* realloc, and once more after the runtime gave back what it keeps for
  * speed: under an address-space limit, pooled stacks are what ran out. */
 static void *
-server_realloc(void *p, size_t size)
+http__server_realloc(void *p, size_t size)
 {
 	void *np;
 
@@ -73,7 +73,7 @@ server_realloc(void *p, size_t size)
 
 /* Bytes of a pooled buffer of kind. */
 static size_t
-buf_size(const struct http_server *s, int kind)
+http__buf_size(const struct http_server *s, int kind)
 {
 	switch (kind) {
 	case HTTP__BUF_IN:
@@ -97,7 +97,7 @@ http__buf_get(struct http_server *s, int kind)
 		s->free[kind] = b->next;
 		return b;
 	}
-	return server_realloc(NULL, buf_size(s, kind));
+	return http__server_realloc(NULL, http__buf_size(s, kind));
 }
 
 void
@@ -114,14 +114,14 @@ http__buf_put(struct http_server *s, void *p, int kind)
 /* ---- parked connections ----------------------------------------------------- */
 
 static double
-queue_timeout(const struct http_server *s, int q)
+http__queue_timeout(const struct http_server *s, int q)
 {
 	return q == HTTP__Q_FRESH ? s->conf->timeouts.header :
 	    s->conf->timeouts.keepalive;
 }
 
 static void
-idle_rearm(struct http_server *s)
+http__idle_rearm(struct http_server *s)
 {
 	double next = HUGE_VAL, after;
 	int q;
@@ -138,7 +138,7 @@ idle_rearm(struct http_server *s)
 }
 
 static void
-idle_unlink(struct http_server *s, struct http_idle *id)
+http__idle_unlink(struct http_server *s, struct http_idle *id)
 {
 	struct http__queue *q = &s->q[id->queue];
 
@@ -178,11 +178,11 @@ http__idle_serving(struct http_server *s, int fd)
 
 /* Closes a parked connection: timeout, shutdown, or a resume that failed. */
 static void
-idle_close(struct http_server *s, struct http_idle *id)
+http__idle_close(struct http_server *s, struct http_idle *id)
 {
 	int fd = rt_watch_fd(&id->io);
 
-	idle_unlink(s, id);
+	http__idle_unlink(s, id);
 	http__idle_release(s, fd);
 	/* Idle means no request is pending: nothing to flush or to lose. */
 	(void)close(fd);
@@ -190,7 +190,7 @@ idle_close(struct http_server *s, struct http_idle *id)
 }
 
 static void
-idle_timer_cb(struct rt_timer *w)
+http__idle_timer_cb(struct rt_timer *w)
 {
 	struct http_server *s = w->arg;
 	double now = rt_loop_time();
@@ -200,25 +200,25 @@ idle_timer_cb(struct rt_timer *w)
 		while (s->q[q].head != NULL && s->q[q].head->deadline <= now) {
 			s->st.timeouts[q == HTTP__Q_FRESH ? HTTP_TMO_HEADER :
 			    HTTP_TMO_KEEPALIVE]++;
-			idle_close(s, s->q[q].head);
+			http__idle_close(s, s->q[q].head);
 		}
-	idle_rearm(s);
+	http__idle_rearm(s);
 }
 
 /* Moves a parked connection back into a task. */
 static void
-idle_resume(struct http_server *s, struct http_idle *id)
+http__idle_resume(struct http_server *s, struct http_idle *id)
 {
 	struct sockaddr_storage peer = id->peer;
 	socklen_t len = id->peerlen;
 	int fd = rt_watch_fd(&id->io), was_head = id->prev == NULL;
 
-	idle_unlink(s, id);
+	http__idle_unlink(s, id);
 	/* On failure the runtime closed the fd and dropped the hold. */
 	if (rt_server_resume(&s->tcp, fd, (struct sockaddr *)&peer, len) != 0)
 		http__idle_release(s, fd);
 	if (was_head)
-		idle_rearm(s);
+		http__idle_rearm(s);
 }
 
 /*
@@ -230,16 +230,16 @@ idle_resume(struct http_server *s, struct http_idle *id)
  * epoll is level-triggered and would report them at every poll until then.
  */
 _Static_assert(offsetof(struct http_idle, io) == 0,
-    "idle_ready_cb finds the record at its watcher's address");
+    "http__idle_ready_cb finds the record at its watcher's address");
 
 static void
-idle_ready_cb(struct rt_watch *w, int revents)
+http__idle_ready_cb(struct rt_watch *w, int revents)
 {
 	struct http_idle *id = (struct http_idle *)(void *)w;	/* io first */
 
 	(void)revents;
 	if (id->state == HTTP__IDLE_PARKED)
-		idle_resume(w->arg, id);
+		http__idle_resume(w->arg, id);
 	else if (id->state == HTTP__IDLE_SERVING)
 		rt_watch_stop(w);
 }
@@ -268,7 +268,7 @@ http__idle_park(struct http_server *s, int fd,
 			n = s->nbyfd != 0 ? s->nbyfd : 1024;
 			while (n <= (size_t)fd)
 				n *= 2;
-			if ((tab = server_realloc(s->byfd, n * sizeof(*tab)))
+			if ((tab = http__server_realloc(s->byfd, n * sizeof(*tab)))
 			    == NULL)
 				return -ENOMEM;
 			memset(tab + s->nbyfd, 0, (n - s->nbyfd) * sizeof(*tab));
@@ -277,13 +277,13 @@ http__idle_park(struct http_server *s, int fd,
 		}
 		if ((id = s->idle_free) != NULL)
 			s->idle_free = id->next;
-		else if ((id = server_realloc(NULL, sizeof(*id))) == NULL)
+		else if ((id = http__server_realloc(NULL, sizeof(*id))) == NULL)
 			return -ENOMEM;
-		rt_watch_init(&id->io, fd, RT_READ, idle_ready_cb, s);
+		rt_watch_init(&id->io, fd, RT_READ, http__idle_ready_cb, s);
 		s->byfd[fd] = id;
 	}
 	id->queue = (unsigned char)queue;
-	id->deadline = rt_loop_time() + queue_timeout(s, queue);
+	id->deadline = rt_loop_time() + http__queue_timeout(s, queue);
 	id->peer = *peer;
 	id->peerlen = peerlen;
 	id->state = HTTP__IDLE_PARKED;
@@ -296,7 +296,7 @@ http__idle_park(struct http_server *s, int fd,
 		q->head = id;
 	q->tail = id;
 	if (q->head == id)
-		idle_rearm(s);
+		http__idle_rearm(s);
 	s->nidle++;
 	rt_server_hold(&s->tcp);
 	return 0;
@@ -305,7 +305,7 @@ http__idle_park(struct http_server *s, int fd,
 /* ---- accepting ------------------------------------------------------------- */
 
 static int
-conn_handler(struct rt_conn *c, void *arg)
+http__conn_handler(struct rt_conn *c, void *arg)
 {
 	return http__conn_serve(arg, c);
 }
@@ -346,7 +346,7 @@ http__busy(struct http_server *s, int fd, int why)
 }
 
 static void
-overload_cb(int fd, int why, void *arg)
+http__overload_cb(int fd, int why, void *arg)
 {
 	http__busy(arg, fd, why);
 }
@@ -363,17 +363,17 @@ overload_cb(int fd, int why, void *arg)
  * Fresh connections, whose first request may be on its way, are kept.
  */
 static int
-accept_error_cb(int err, void *arg)
+http__accept_error_cb(int err, void *arg)
 {
 	struct http_server *s = arg;
 	int n = 0;
 
 	while (n < DRAIN_IDLE && s->q[HTTP__Q_KEEPALIVE].head != NULL) {
-		idle_close(s, s->q[HTTP__Q_KEEPALIVE].head);
+		http__idle_close(s, s->q[HTTP__Q_KEEPALIVE].head);
 		n++;
 	}
 	if (n > 0)
-		idle_rearm(s);
+		http__idle_rearm(s);
 	http__log_limited(s, &s->accept_errlim, 0, "accept() failed (%d: %s)"
 	    "%s", -err, rt_strerror(err), n > 0 ? "; closed idle keep-alive "
 	    "connections to make room" : "; new connections get 503");
@@ -381,7 +381,7 @@ accept_error_cb(int err, void *arg)
 }
 
 static void
-alog_timer_cb(struct rt_timer *w)
+http__alog_timer_cb(struct rt_timer *w)
 {
 	struct http_server *s = w->arg;
 
@@ -395,7 +395,7 @@ alog_timer_cb(struct rt_timer *w)
  * checks its own).  0, or -1 with the reason in err.
  */
 static int
-server_routes(struct http_server *s, char *err, size_t errlen)
+http__server_routes(struct http_server *s, char *err, size_t errlen)
 {
 	const struct http_server_conf *conf = s->conf;
 	struct http__route *r;
@@ -452,7 +452,7 @@ http_server_new(const struct http_server_conf *conf, char *err,
 	if (getrandom(s->alog_id, sizeof(s->alog_id[0]), 0) !=
 	    (ssize_t)sizeof(s->alog_id[0]))
 		s->alog_id[0] = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL);
-	if (server_routes(s, err, errlen) != 0) {
+	if (http__server_routes(s, err, errlen) != 0) {
 		http_router_free(&s->router);
 		free(s->alog);
 		free(s);
@@ -462,8 +462,8 @@ http_server_new(const struct http_server_conf *conf, char *err,
 	s->proxy_errlim.period = 1.0;
 	memset(&opts, 0, sizeof(opts));
 	opts.max_conns = conf->max_conns;
-	opts.overload = overload_cb;
-	opts.accept_error = accept_error_cb;
+	opts.overload = http__overload_cb;
+	opts.accept_error = http__accept_error_cb;
 	rt_server_init(&s->tcp, &opts);
 	/* The input buffer holds one whole request head and a page more, so
 	 * that a body streams through in useful pieces while the head stays
@@ -473,8 +473,8 @@ http_server_new(const struct http_server_conf *conf, char *err,
 	/* The arena holds a copy of the head and what accessors decode of
 	 * it (each at most as long as the head). */
 	s->arena_cap = 2 * (size_t)conf->limits.max_head + 8192;
-	rt_timer_init(&s->idle_timer, idle_timer_cb, s);
-	rt_timer_init(&s->alog_timer, alog_timer_cb, s);
+	rt_timer_init(&s->idle_timer, http__idle_timer_cb, s);
+	rt_timer_init(&s->alog_timer, http__alog_timer_cb, s);
 	return s;
 }
 
@@ -509,7 +509,7 @@ http_server_start(struct http_server *s)
 	if (s->conf->access_fd != NULL && s->conf->access_flush > 0)
 		rt_timer_start(&s->alog_timer, s->conf->access_flush,
 		    s->conf->access_flush);
-	return rt_server_start(&s->tcp, conn_handler, s);
+	return rt_server_start(&s->tcp, http__conn_handler, s);
 }
 
 int
@@ -532,12 +532,12 @@ http_server_shutdown(struct http_server *s, double timeout, int serve_idle)
 	 */
 	if (!serve_idle)
 		while (s->q[HTTP__Q_KEEPALIVE].head != NULL)
-			idle_resume(s, s->q[HTTP__Q_KEEPALIVE].head);
+			http__idle_resume(s, s->q[HTTP__Q_KEEPALIVE].head);
 	/* Active ones finish their request and close (conn.c sees stopping). */
 	if (rt_server_wait_idle(&s->tcp, timeout) != 0) {
 		for (q = 0; q < HTTP__Q_COUNT; q++)
 			while (s->q[q].head != NULL)
-				idle_close(s, s->q[q].head);
+				http__idle_close(s, s->q[q].head);
 		cancelled = (int)rt_server_connections(&s->tcp);
 		rt_server_cancel_all(&s->tcp);
 		(void)rt_server_wait_idle(&s->tcp, RT_FOREVER);

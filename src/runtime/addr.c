@@ -30,7 +30,7 @@ _Static_assert(RT_ADDR_HOSTLEN >= INET6_ADDRSTRLEN + 2,
     "RT_ADDR_HOSTLEN holds \"[\" an IPv6 address \"]\"");
 
 static int
-addr_fail(char *why, size_t whylen, const char *msg)
+rt__addr_fail(char *why, size_t whylen, const char *msg)
 {
 	if (why != NULL && whylen > 0)
 		(void)snprintf(why, whylen, "%s", msg);
@@ -43,7 +43,7 @@ addr_fail(char *why, size_t whylen, const char *msg)
  * so.  Fills a's family, address and canonical host.
  */
 static int
-addr_host(struct rt_addr *a, const char *h, size_t len, int brackets,
+rt__addr_host(struct rt_addr *a, const char *h, size_t len, int brackets,
     char *why, size_t whylen)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)&a->ss;
@@ -51,7 +51,7 @@ addr_host(struct rt_addr *a, const char *h, size_t len, int brackets,
 	char host[RT_ADDR_HOSTLEN], canon[INET6_ADDRSTRLEN];
 
 	if (len >= sizeof(host))
-		return addr_fail(why, whylen, brackets ? "bad IPv6 address" :
+		return rt__addr_fail(why, whylen, brackets ? "bad IPv6 address" :
 		    "expected \"ADDR:PORT\"");
 	memcpy(host, h, len);
 	host[len] = '\0';
@@ -59,7 +59,7 @@ addr_host(struct rt_addr *a, const char *h, size_t len, int brackets,
 		if (len == 0 || inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1 ||
 		    inet_ntop(AF_INET6, &sin6->sin6_addr, canon,
 		    sizeof(canon)) == NULL)
-			return addr_fail(why, whylen, "bad IPv6 address");
+			return rt__addr_fail(why, whylen, "bad IPv6 address");
 		sin6->sin6_family = AF_INET6;
 		a->len = sizeof(*sin6);
 		(void)snprintf(a->host, sizeof(a->host), "[%s]", canon);
@@ -80,7 +80,7 @@ addr_host(struct rt_addr *a, const char *h, size_t len, int brackets,
 	}
 	if (inet_pton(AF_INET, host, &sin->sin_addr) != 1 ||
 	    inet_ntop(AF_INET, &sin->sin_addr, canon, sizeof(canon)) == NULL)
-		return addr_fail(why, whylen, "ADDR must be an IPv4 address, "
+		return rt__addr_fail(why, whylen, "ADDR must be an IPv4 address, "
 		    "\"[IPv6]\" or \"*\"");
 	sin->sin_family = AF_INET;
 	a->len = sizeof(*sin);
@@ -90,18 +90,18 @@ addr_host(struct rt_addr *a, const char *h, size_t len, int brackets,
 
 /* The port, decimal 0..65535, then a's port and text form. */
 static int
-addr_port(struct rt_addr *a, const char *p, char *why, size_t whylen)
+rt__addr_port(struct rt_addr *a, const char *p, char *why, size_t whylen)
 {
 	size_t n = strlen(p), i;
 	unsigned port = 0;
 
 	if (n == 0 || n > 5 || strspn(p, "0123456789") != n)
-		return addr_fail(why, whylen,
+		return rt__addr_fail(why, whylen,
 		    "PORT must be a number between 0 and 65535");
 	for (i = 0; i < n; i++)
 		port = port * 10 + (unsigned)(p[i] - '0');
 	if (port > 65535)
-		return addr_fail(why, whylen,
+		return rt__addr_fail(why, whylen,
 		    "PORT must be a number between 0 and 65535");
 	a->port = port;
 	if (a->ss.ss_family == AF_INET6)
@@ -121,28 +121,28 @@ rt_addr_parse(struct rt_addr *a, const char *str, char *why, size_t whylen)
 	memset(a, 0, sizeof(*a));
 	if (str[0] != '\0' && strspn(str, "0123456789") == strlen(str)) {
 		/* PORT alone: every IPv4 address. */
-		if ((err = addr_host(a, "*", 1, 0, why, whylen)) != 0)
+		if ((err = rt__addr_host(a, "*", 1, 0, why, whylen)) != 0)
 			return err;
-		return addr_port(a, str, why, whylen);
+		return rt__addr_port(a, str, why, whylen);
 	}
 	if (str[0] == '[') {
 		if ((end = strchr(str, ']')) == NULL || end[1] != ':')
-			return addr_fail(why, whylen,
+			return rt__addr_fail(why, whylen,
 			    "expected \"[IPv6]:PORT\"");
-		err = addr_host(a, str + 1, (size_t)(end - str - 1), 1, why,
+		err = rt__addr_host(a, str + 1, (size_t)(end - str - 1), 1, why,
 		    whylen);
 		colon = end + 1;
 	} else {
 		if ((colon = strrchr(str, ':')) == NULL)
-			return addr_fail(why, whylen,
+			return rt__addr_fail(why, whylen,
 			    "expected \"ADDR:PORT\" (no port)");
 		if (colon == str)
-			return addr_fail(why, whylen, "expected \"ADDR:PORT\"");
-		err = addr_host(a, str, (size_t)(colon - str), 0, why, whylen);
+			return rt__addr_fail(why, whylen, "expected \"ADDR:PORT\"");
+		err = rt__addr_host(a, str, (size_t)(colon - str), 0, why, whylen);
 	}
 	if (err != 0)
 		return err;
-	return addr_port(a, colon + 1, why, whylen);
+	return rt__addr_port(a, colon + 1, why, whylen);
 }
 
 int
@@ -157,14 +157,14 @@ rt_addr_set(struct rt_addr *a, const char *host, const char *port, char *why,
 		host = "*";
 	len = strlen(host);
 	if (host[0] == '[' && len >= 2 && host[len - 1] == ']')
-		err = addr_host(a, host + 1, len - 2, 1, why, whylen);
+		err = rt__addr_host(a, host + 1, len - 2, 1, why, whylen);
 	else if (strchr(host, ':') != NULL)	/* bare IPv6 */
-		err = addr_host(a, host, len, 1, why, whylen);
+		err = rt__addr_host(a, host, len, 1, why, whylen);
 	else
-		err = addr_host(a, host, len, 0, why, whylen);
+		err = rt__addr_host(a, host, len, 0, why, whylen);
 	if (err != 0)
 		return err;
-	return addr_port(a, port != NULL ? port : "", why, whylen);
+	return rt__addr_port(a, port != NULL ? port : "", why, whylen);
 }
 
 int

@@ -38,7 +38,7 @@ rt_cond_init(struct rt_cond *c, struct rt_lock *lock)
  * can only be ended by that hand-off; the loop is belt and braces.
  */
 static void
-cond_relock(struct rt_lock *l, struct rt_task *self)
+rt__cond_relock(struct rt_lock *l, struct rt_task *self)
 {
 	while (l->owner != self) {
 		if (l->owner == NULL) {
@@ -62,7 +62,7 @@ rt_cond_wait(struct rt_cond *c, double timeout)
 		return -EPERM;
 	(void)rt_lock_release(c->lock);	/* cannot fail: we own it */
 	err = rt__wait(&c->waiters, "condition", timeout, 0);
-	cond_relock(c->lock, self);
+	rt__cond_relock(c->lock, self);
 	return err;
 }
 

@@ -16,7 +16,7 @@
 #include "rt-int.h"
 
 static void
-fd_ready_cb(struct ev_loop *ev, ev_io *w, int revents)
+rt__fd_ready_cb(struct ev_loop *ev, ev_io *w, int revents)
 {
 	struct rt_task *t = (struct rt_task *)(void *)((char *)w -
 	    offsetof(struct rt_task, io));
@@ -34,7 +34,7 @@ fd_ready_cb(struct ev_loop *ev, ev_io *w, int revents)
  * yield once as every zero-timeout wait does.
  */
 static int
-fd_poll_now(int fd, int events)
+rt__fd_poll_now(int fd, int events)
 {
 	struct pollfd pfd = { .fd = fd, .events = 0 };
 	int n, err;
@@ -68,8 +68,8 @@ rt_fd_wait(int fd, int events, double timeout)
 	if (fd < 0 || (events & ~(EV_READ | EV_WRITE)) != 0 || events == 0)
 		return -EINVAL;
 	if (timeout == 0)
-		return fd_poll_now(fd, events);
-	ev_io_init(&t->io, fd_ready_cb, fd, events);
+		return rt__fd_poll_now(fd, events);
+	ev_io_init(&t->io, rt__fd_ready_cb, fd, events);
 	ev_io_start(l->ev, &t->io);
 	t->io_active = 1;
 	err = rt__wait(NULL, events & EV_READ ? "fd readable" : "fd writable",

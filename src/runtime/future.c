@@ -19,7 +19,7 @@ rt_future_init(struct rt_future *f)
 }
 
 static int
-future_complete(struct rt_future *f, void *result, int error)
+rt__future_complete(struct rt_future *f, void *result, int error)
 {
 	if (f->done)
 		return -EINVAL;
@@ -33,13 +33,13 @@ future_complete(struct rt_future *f, void *result, int error)
 int
 rt_future_set_result(struct rt_future *f, void *result)
 {
-	return future_complete(f, result, 0);
+	return rt__future_complete(f, result, 0);
 }
 
 int
 rt_future_set_error(struct rt_future *f, int error)
 {
-	return future_complete(f, NULL, error < 0 ? error : -error);
+	return rt__future_complete(f, NULL, error < 0 ? error : -error);
 }
 
 int

@@ -30,7 +30,7 @@ struct waitnode {
 };
 
 static void
-waitnode_cb(struct rt_cb *cb, void *source)
+rt__waitnode_cb(struct rt_cb *cb, void *source)
 {
 	struct waitnode *wn = (struct waitnode *)(void *)cb;
 	struct waitset *ws = wn->ws;
@@ -43,7 +43,7 @@ waitnode_cb(struct rt_cb *cb, void *source)
 
 /* Hangs a node on every unfinished task; returns how many. */
 static size_t
-waitset_arm(struct waitset *ws, struct waitnode *nodes,
+rt__waitset_arm(struct waitset *ws, struct waitnode *nodes,
     struct rt_task **tasks, size_t n)
 {
 	size_t i;
@@ -53,7 +53,7 @@ waitset_arm(struct waitset *ws, struct waitnode *nodes,
 		memset(&nodes[i], 0, sizeof(nodes[i]));
 		if (rt_task_done(tasks[i]))
 			continue;
-		nodes[i].cb.fn = waitnode_cb;
+		nodes[i].cb.fn = rt__waitnode_cb;
 		nodes[i].ws = ws;
 		rt__cb_add(&tasks[i]->done_cbs, &nodes[i].cb);
 		ws->left++;
@@ -62,7 +62,7 @@ waitset_arm(struct waitset *ws, struct waitnode *nodes,
 }
 
 static void
-waitset_disarm(struct waitnode *nodes, size_t n)
+rt__waitset_disarm(struct waitnode *nodes, size_t n)
 {
 	size_t i;
 
@@ -71,13 +71,13 @@ waitset_disarm(struct waitnode *nodes, size_t n)
 }
 
 static struct waitnode *
-nodes_get(struct waitnode *local, size_t n)
+rt__nodes_get(struct waitnode *local, size_t n)
 {
 	return n <= LOCAL_NODES ? local : malloc(n * sizeof(*local));
 }
 
 static void
-nodes_put(struct waitnode *nodes, struct waitnode *local)
+rt__nodes_put(struct waitnode *nodes, struct waitnode *local)
 {
 	if (nodes != local)
 		free(nodes);
@@ -96,10 +96,10 @@ rt_gather(struct rt_task **tasks, size_t n, double timeout)
 	for (i = 0; i < n; i++)
 		if (tasks[i] == ws.waiter)
 			return -EDEADLK;
-	if ((nodes = nodes_get(local, n)) == NULL)
+	if ((nodes = rt__nodes_get(local, n)) == NULL)
 		return -ENOMEM;
 
-	if (waitset_arm(&ws, nodes, tasks, n) > 0)
+	if (rt__waitset_arm(&ws, nodes, tasks, n) > 0)
 		err = rt__wait(NULL, "gather", timeout, 0);
 	if (err < 0) {
 		/* asyncio: a cancelled gather cancels what it gathers, and we
@@ -111,8 +111,8 @@ rt_gather(struct rt_task **tasks, size_t n, double timeout)
 			(void)rt__wait(NULL, "gather (cancelling)", RT_FOREVER,
 			    RT__WAIT_SHIELD);
 	}
-	waitset_disarm(nodes, n);
-	nodes_put(nodes, local);
+	rt__waitset_disarm(nodes, n);
+	rt__nodes_put(nodes, local);
 	if (err < 0)
 		return err;
 	for (i = 0; i < n; i++)
@@ -137,21 +137,21 @@ rt_wait(struct rt_task **tasks, size_t n, enum rt_wait_mode mode,
 	if (mode != RT_ALL_COMPLETED && mode != RT_FIRST_COMPLETED)
 		return -EINVAL;
 	ws.first = mode == RT_FIRST_COMPLETED;
-	if ((nodes = nodes_get(local, n)) == NULL)
+	if ((nodes = rt__nodes_get(local, n)) == NULL)
 		return -ENOMEM;
 	pending = n <= LOCAL_NODES ? pending_local :
 	    malloc(n * sizeof(*pending));
 	if (pending == NULL) {
-		nodes_put(nodes, local);
+		rt__nodes_put(nodes, local);
 		return -ENOMEM;
 	}
 
 	own = timeout >= 0 ? rt_loop_time() + timeout : HUGE_VAL;
-	if (waitset_arm(&ws, nodes, tasks, n) > 0 &&
+	if (rt__waitset_arm(&ws, nodes, tasks, n) > 0 &&
 	    !(ws.first && ws.left < n))
 		err = rt__wait(NULL, "wait", timeout, 0);
-	waitset_disarm(nodes, n);
-	nodes_put(nodes, local);
+	rt__waitset_disarm(nodes, n);
+	rt__nodes_put(nodes, local);
 
 	/*
 	 * Only our own timeout is a normal return.  An enclosing deadline

@@ -50,7 +50,7 @@ struct rt_gen {
 
 /* Ends the send that resumed g last: pops it off gen_current. */
 static inline void
-gen_leave(struct rt__loop *l, struct rt_gen *g, void *value)
+rt__gen_leave(struct rt__loop *l, struct rt_gen *g, void *value)
 {
 	if (g->out != NULL)
 		*g->out = value;
@@ -58,7 +58,7 @@ gen_leave(struct rt__loop *l, struct rt_gen *g, void *value)
 }
 
 static void
-gen_main(void *p)
+rt__gen_main(void *p)
 {
 	struct rt_gen *g = p;
 	void *ret;
@@ -66,7 +66,7 @@ gen_main(void *p)
 	coro_entered(&g->ctx);
 	ret = g->fn(g, g->arg);
 	g->state = GEN_DONE;
-	gen_leave(rt__loop, g, ret);
+	rt__gen_leave(rt__loop, g, ret);
 	/* rt_gen_send returns CORO_EXITED: 1, "finished", as rt.h says. */
 	coro_transfer_exit(&g->ctx, &g->back, NULL);
 }
@@ -87,7 +87,7 @@ rt_gen_new(rt_gen_fn fn, void *arg, size_t stack_size)
 	g->stack->name = "generator";
 	g->fn = fn;
 	g->arg = arg;
-	coro_ctx_make(&g->ctx, g->stack, 0, gen_main, g);
+	coro_ctx_make(&g->ctx, g->stack, 0, rt__gen_main, g);
 	return g;
 }
 
@@ -110,7 +110,7 @@ rt_gen_send(struct rt_gen *g, void *value, void **out)
 	coro_ctx_on_current_stack(&g->back);
 	g->outer = l->gen_current;
 	l->gen_current = g;
-	/* Returns 0 from rt_gen_yield, CORO_EXITED (1) from gen_main. */
+	/* Returns 0 from rt_gen_yield, CORO_EXITED (1) from rt__gen_main. */
 	return coro_handoff(&g->back, &g->ctx, g->closing ? -ECANCELED : 0);
 }
 
@@ -124,7 +124,7 @@ rt_gen_yield(void *value, void **sent)
 		return -EPERM;
 	g->sent = sent;
 	g->state = GEN_SUSPENDED;
-	gen_leave(l, g, value);
+	rt__gen_leave(l, g, value);
 	/* rt_gen_send hands 0, or -ECANCELED when closing us. */
 	return coro_handoff(&g->ctx, &g->back, 0);
 }

@@ -32,7 +32,7 @@ rt_group_cancel(struct rt_group *g)
 }
 
 static void
-child_done_cb(struct rt_cb *cb, void *source)
+rt__child_done_cb(struct rt_cb *cb, void *source)
 {
 	struct rt_task *t = source;
 	struct rt_group *g = t->group;
@@ -61,7 +61,7 @@ rt_group_spawn(struct rt_group *g, const char *name, rt_task_fn fn, void *arg)
 	t->group_next = g->children;
 	g->children = t;
 	g->live++;
-	t->group_cb.fn = child_done_cb;
+	t->group_cb.fn = rt__child_done_cb;
 	t->group_cb.arg = NULL;	/* spawn leaves it unset; unused */
 	rt_task_add_done_cb(t, &t->group_cb);
 	return 0;

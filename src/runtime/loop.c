@@ -35,7 +35,7 @@ struct rt__loop *rt__loop;
  * is a real one, and libev's abort stands.
  */
 static void *
-ev_realloc_cb(void *ptr, long size)
+rt__ev_realloc_cb(void *ptr, long size)
 {
 	void *p;
 
@@ -56,7 +56,7 @@ rt_loop_release_memory(void)
 }
 
 static void
-stack_trim_cb(struct ev_loop *ev, ev_timer *w, int revents)
+rt__stack_trim_cb(struct ev_loop *ev, ev_timer *w, int revents)
 {
 	(void)ev;
 	(void)w;
@@ -98,7 +98,7 @@ rt_loop_init(const struct rt_loop_opts *opts)
 
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return -ENOMEM;
-	ev_set_allocator(ev_realloc_cb);
+	ev_set_allocator(rt__ev_realloc_cb);
 	/* The default loop: the only one libev lets handle signals. */
 	l->ev = ev_default_loop(EVFLAG_AUTO);
 	if (l->ev == NULL) {
@@ -108,7 +108,7 @@ rt_loop_init(const struct rt_loop_opts *opts)
 	coro_ctx_init_main(&l->main_ctx);
 	rt__timer_init(l);
 	/* Unreferenced: the trim alone must not keep rt_loop_run going. */
-	ev_timer_init(&l->stack_trim, stack_trim_cb, trim, trim);
+	ev_timer_init(&l->stack_trim, rt__stack_trim_cb, trim, trim);
 	ev_timer_start(l->ev, &l->stack_trim);
 	ev_unref(l->ev);
 	l->next_id = 1;
@@ -150,7 +150,7 @@ static const struct {
 
 /* The names of the backends in set, space-separated, into buf; "none". */
 static void
-loop_backend_names(unsigned set, char *buf, size_t len)
+rt__loop_backend_names(unsigned set, char *buf, size_t len)
 {
 	size_t i, used = 0;
 	int n;
@@ -181,16 +181,16 @@ rt_loop_info(struct rt_loop_info *info)
 	info->version_minor = ev_version_minor();
 	info->built_major = EV_VERSION_MAJOR;
 	info->built_minor = EV_VERSION_MINOR;
-	loop_backend_names(ev_supported_backends(), info->supported,
+	rt__loop_backend_names(ev_supported_backends(), info->supported,
 	    sizeof(info->supported));
 	/* The backend is the one rt_loop_init's loop gets: asked of that
 	 * loop if there is one, else of a default loop made as it makes it
 	 * and destroyed at once. */
 	if (rt__loop != NULL)
-		loop_backend_names(ev_backend(rt__loop->ev), info->backend,
+		rt__loop_backend_names(ev_backend(rt__loop->ev), info->backend,
 		    sizeof(info->backend));
 	else if ((ev = ev_default_loop(EVFLAG_AUTO)) != NULL) {
-		loop_backend_names(ev_backend(ev), info->backend,
+		rt__loop_backend_names(ev_backend(ev), info->backend,
 		    sizeof(info->backend));
 		ev_loop_destroy(ev);
 	}	/* else none could be made (bad $LIBEV_FLAGS?): "" */
@@ -238,7 +238,7 @@ rt_loop_call_soon(void (*fn)(void *), void *arg)
  * queue is empty, the budget is spent or the loop was stopped.
  */
 static void
-run_ready(void)
+rt__run_ready(void)
 {
 	struct rt__loop *l = rt__loop;
 	struct rt__item *it;
@@ -281,7 +281,7 @@ rt_loop_run(void)
 	ev_now_update(l->ev);
 	while (!l->stop) {
 		if (l->ready_head != NULL) {
-			run_ready();
+			rt__run_ready();
 			if (l->stop)
 				break;
 			if (l->ready_head != NULL) {
@@ -301,7 +301,7 @@ rt_loop_run(void)
 }
 
 static void
-until_done_cb(struct rt_cb *cb, void *source)
+rt__until_done_cb(struct rt_cb *cb, void *source)
 {
 	(void)cb;
 	(void)source;
@@ -311,7 +311,7 @@ until_done_cb(struct rt_cb *cb, void *source)
 int
 rt_loop_run_until(struct rt_task *t)
 {
-	struct rt_cb cb = { .fn = until_done_cb };
+	struct rt_cb cb = { .fn = rt__until_done_cb };
 
 	if (rt_task_done(t))
 		return 0;

@@ -52,7 +52,7 @@ static struct {
 } pool = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 
 static void
-job_free(struct job *j)
+rt__job_free(struct job *j)
 {
 	if (j->res != NULL)
 		freeaddrinfo(j->res);
@@ -62,7 +62,7 @@ job_free(struct job *j)
 }
 
 static void *
-resolver_main(void *unused)
+rt__resolver_main(void *unused)
 {
 	struct addrinfo hints;
 	struct job *j;
@@ -96,7 +96,7 @@ resolver_main(void *unused)
 
 /* On the loop: hand finished jobs back to their tasks. */
 static void
-async_cb(struct ev_loop *ev, ev_async *w, int revents)
+rt__async_cb(struct ev_loop *ev, ev_async *w, int revents)
 {
 	struct job *j, *next;
 
@@ -113,14 +113,14 @@ async_cb(struct ev_loop *ev, ev_async *w, int revents)
 		/* A job of a closed loop: its task was abandoned with the
 		 * loop, and j->waiter points into a stack that is gone. */
 		if (j->waiter == NULL || j->loop_gen != pool.loop_gen)
-			job_free(j);
+			rt__job_free(j);
 		else
 			(void)rt__wake(j->waiter, 0);
 	}
 }
 
 static int
-pool_start(void)
+rt__pool_start(void)
 {
 	sigset_t all, old;
 	pthread_t tid;
@@ -134,7 +134,7 @@ pool_start(void)
 		if ((err = pthread_sigmask(SIG_SETMASK, &all, &old)) != 0)
 			return -err;
 		for (i = 0; i < RESOLVE_THREADS; i++) {
-			if ((err = pthread_create(&tid, NULL, resolver_main,
+			if ((err = pthread_create(&tid, NULL, rt__resolver_main,
 			    NULL)) != 0)
 				break;
 			(void)pthread_detach(tid);	/* fresh tid: cannot fail */
@@ -148,7 +148,7 @@ pool_start(void)
 	/* Start the watcher before publishing pool.ev: ev_async_start
 	 * clears a send that came before it, and that wakeup would be
 	 * lost. */
-	ev_async_init(&pool.async, async_cb);
+	ev_async_init(&pool.async, rt__async_cb);
 	ev_async_start(rt__loop->ev, &pool.async);
 	/* The async watcher alone must not keep rt_loop_run alive. */
 	ev_unref(rt__loop->ev);
@@ -189,7 +189,7 @@ rt__resolve_close(void)
 	pthread_mutex_unlock(&pool.mu);
 	for (; j != NULL; j = next) {
 		next = j->next;
-		job_free(j);
+		rt__job_free(j);
 	}
 }
 
@@ -216,7 +216,7 @@ rt_resolve(const char *host, const char *port, int socktype,
 			return 0;
 		*res = NULL;
 	}
-	if (pool.ev == NULL && (err = pool_start()) != 0)
+	if (pool.ev == NULL && (err = rt__pool_start()) != 0)
 		return err;
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return -ENOMEM;
@@ -224,7 +224,7 @@ rt_resolve(const char *host, const char *port, int socktype,
 	j->port = port != NULL ? strdup(port) : NULL;
 	if ((host != NULL && j->host == NULL) ||
 	    (port != NULL && j->port == NULL)) {
-		job_free(j);
+		rt__job_free(j);
 		return -ENOMEM;
 	}
 	j->socktype = socktype;
@@ -252,18 +252,18 @@ rt_resolve(const char *host, const char *port, int socktype,
 		 * came in the same loop iteration, or the cancellation would
 		 * be lost.  Until the job comes back, the thread owns it. */
 		if (j->finished)
-			job_free(j);
+			rt__job_free(j);
 		else
 			j->waiter = NULL;
 		return err != 0 ? err : -EINTR;
 	}
 	if (j->gai != 0) {
 		err = j->gai == EAI_SYSTEM ? -j->sys_errno : RT_EAI(j->gai);
-		job_free(j);
+		rt__job_free(j);
 		return err;
 	}
 	*res = j->res;
 	j->res = NULL;
-	job_free(j);
+	rt__job_free(j);
 	return 0;
 }

@@ -6,6 +6,13 @@
  * call_soon callbacks and nothing else go through its ready queue, a FIFO of
  * struct rt__item; a task is runnable iff it is in that queue.
  */
+/*
+ * Names in this layer (STYLE.md §2): rt_noun_verb for what <asyncd/rt.h>
+ * exports, rt__noun_verb for every other function, shared between files or
+ * static to one (rt__timer_add, rt__accept_cb), so that a backtrace, a perf
+ * report or a grep tells the layer, and whether a function is API, at a
+ * glance.  Functions return 0 or a negative errno.
+ */
 #ifndef ASYNCD_RT_INT_H
 #define ASYNCD_RT_INT_H
 

@@ -46,7 +46,7 @@
 
 #define ACCEPT_BATCH	64
 
-static void	pause_cb(struct ev_loop *ev, ev_timer *et, int revents);
+static void	rt__pause_cb(struct ev_loop *ev, ev_timer *et, int revents);
 
 /*
  * The accept pause's timer is libev's own in rt__ev_timer storage, not an
@@ -60,7 +60,7 @@ _Static_assert(sizeof(((struct rt_server *)0)->pause_timer) >=
     sizeof(ev_timer), "ev_timer fits in rt__ev_timer");
 
 static void
-pause_timer_start(struct rt_server *s, double after)
+rt__pause_timer_start(struct rt_server *s, double after)
 {
 	ev_timer et;
 
@@ -72,14 +72,14 @@ pause_timer_start(struct rt_server *s, double after)
 }
 
 static void
-pause_timer_stop(struct rt_server *s)
+rt__pause_timer_stop(struct rt_server *s)
 {
 	ev_timer_stop(rt__loop->ev, PAUSE_TIMER(s));
 }
 
 /* Every libev watcher begins with EV_WATCHER's `int active`. */
 static int
-pause_timer_active(const struct rt_server *s)
+rt__pause_timer_active(const struct rt_server *s)
 {
 	int active;
 
@@ -94,7 +94,7 @@ rt_server_init(struct rt_server *s, const struct rt_server_opts *opts)
 
 	memset(s, 0, sizeof(*s));
 	s->reserve_fd = -1;
-	ev_timer_init(&et, pause_cb, 0., 0.);
+	ev_timer_init(&et, rt__pause_cb, 0., 0.);
 	memcpy(&s->pause_timer, &et, sizeof(et));
 	if (opts != NULL)
 		s->opts = *opts;
@@ -157,7 +157,7 @@ rt_server_port(const struct rt_server *s, size_t i)
 }
 
 static void
-watchers_start(struct rt_server *s)
+rt__watchers_start(struct rt_server *s)
 {
 	size_t i;
 
@@ -169,7 +169,7 @@ watchers_start(struct rt_server *s)
 }
 
 static void
-watchers_stop(struct rt_server *s)
+rt__watchers_stop(struct rt_server *s)
 {
 	size_t i;
 
@@ -181,7 +181,7 @@ watchers_stop(struct rt_server *s)
 }
 
 static void
-pause_cb(struct ev_loop *ev, ev_timer *et, int revents)
+rt__pause_cb(struct ev_loop *ev, ev_timer *et, int revents)
 {
 	struct rt_server *s = (struct rt_server *)(void *)((char *)et -
 	    offsetof(struct rt_server, pause_timer));
@@ -190,28 +190,28 @@ pause_cb(struct ev_loop *ev, ev_timer *et, int revents)
 	(void)revents;
 	s->paused = 0;
 	if (s->opts.max_conns == 0 || s->nconns < s->opts.max_conns)
-		watchers_start(s);
+		rt__watchers_start(s);
 }
 
 /* A connection left (its task ended, or a held one was dropped). */
 static void
-conn_gone(struct rt_server *s)
+rt__conn_gone(struct rt_server *s)
 {
 	s->nconns--;
 	/* A held connection's task ends with the hold still counted: room
 	 * only when below the cap (else the next accept would be over it). */
-	if (s->paused && !pause_timer_active(s) && !s->closing &&
+	if (s->paused && !rt__pause_timer_active(s) && !s->closing &&
 	    (s->opts.max_conns == 0 || s->nconns < s->opts.max_conns)) {
 		/* We were at the cap: there is room again. */
 		s->paused = 0;
-		watchers_start(s);
+		rt__watchers_start(s);
 	}
 	if (s->nconns == 0)
 		(void)rt__wq_wake_all(&s->idle_waiters, 0);
 }
 
 static int
-conn_main(void *arg)
+rt__conn_main(void *arg)
 {
 	struct rt_conn *c = arg;
 	struct rt_server *s = c->server;
@@ -228,13 +228,13 @@ conn_main(void *arg)
 		c->next->pprev = c->pprev;
 	c->next = s->free_conns;
 	s->free_conns = c;
-	conn_gone(s);
+	rt__conn_gone(s);
 	return status;
 }
 
 /* "conn fd N", for rt_task_dump. */
 static void
-conn_name(char name[48], int fd)
+rt__conn_name(char name[48], int fd)
 {
 	static const char prefix[] = "conn fd ";
 	char digits[12], *d = digits + sizeof(digits);
@@ -252,7 +252,7 @@ conn_name(char name[48], int fd)
 
 /* Starts a connection task for fd; the caller has counted it in nconns. */
 static int
-conn_spawn(struct rt_server *s, int fd, const struct sockaddr *peer,
+rt__conn_spawn(struct rt_server *s, int fd, const struct sockaddr *peer,
     socklen_t len, int listener)
 {
 	struct rt_conn *c;
@@ -271,8 +271,8 @@ conn_spawn(struct rt_server *s, int fd, const struct sockaddr *peer,
 	c->server = s;
 	c->listener = listener;
 	/* Not snprintf: this runs for every resumed keep-alive request. */
-	conn_name(name, fd);
-	err = rt_task_spawn_opts(&c->task, name, conn_main, c,
+	rt__conn_name(name, fd);
+	err = rt_task_spawn_opts(&c->task, name, rt__conn_main, c,
 	    &(struct rt_task_opts){ .stack_size = s->opts.stack_size });
 	if (err != 0) {
 		c->next = s->free_conns;
@@ -297,7 +297,7 @@ conn_spawn(struct rt_server *s, int fd, const struct sockaddr *peer,
  * was none, or no reserve or hook.
  */
 static int
-accept_spare(struct rt_server *s, int lfd, int err)
+rt__accept_spare(struct rt_server *s, int lfd, int err)
 {
 	int fd;
 
@@ -316,7 +316,7 @@ accept_spare(struct rt_server *s, int lfd, int err)
 }
 
 static void
-accept_cb(struct rt_watch *w, int revents)
+rt__accept_cb(struct rt_watch *w, int revents)
 {
 	struct rt_server *s = w->arg;
 	struct sockaddr_storage peer;
@@ -340,13 +340,13 @@ accept_cb(struct rt_watch *w, int revents)
 					continue;
 				}
 				if ((err == -EMFILE || err == -ENFILE) &&
-				    accept_spare(s, rt_watch_fd(w), err) == 0)
+				    rt__accept_spare(s, rt_watch_fd(w), err) == 0)
 					continue;
 				/* Out of descriptors or memory: back off. */
 				s->emfile_pauses++;
 				s->paused = 1;
-				watchers_stop(s);
-				pause_timer_start(s, s->opts.emfile_pause);
+				rt__watchers_stop(s);
+				rt__pause_timer_start(s, s->opts.emfile_pause);
 			}
 			return;		/* EAGAIN: the backlog is empty */
 		}
@@ -366,7 +366,7 @@ accept_cb(struct rt_watch *w, int revents)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));	/* only fails on non-TCP fds */
 
-		if ((err = conn_spawn(s, fd, (struct sockaddr *)&peer, len,
+		if ((err = rt__conn_spawn(s, fd, (struct sockaddr *)&peer, len,
 		    (int)(w - s->w))) != 0) {
 			/* No stack or record: shed load, saying why if the
 			 * owner can. */
@@ -380,7 +380,7 @@ accept_cb(struct rt_watch *w, int revents)
 		if (s->opts.max_conns != 0 && s->nconns >= s->opts.max_conns &&
 		    s->opts.overload == NULL) {
 			s->paused = 1;
-			watchers_stop(s);
+			rt__watchers_stop(s);
 			return;
 		}
 	}
@@ -395,7 +395,7 @@ rt_server_hold(struct rt_server *s)
 void
 rt_server_unhold(struct rt_server *s)
 {
-	conn_gone(s);
+	rt__conn_gone(s);
 }
 
 int
@@ -405,9 +405,9 @@ rt_server_resume(struct rt_server *s, int fd, const struct sockaddr *peer,
 	int err;
 
 	/* The hold becomes the task: nconns is unchanged on success. */
-	if ((err = conn_spawn(s, fd, peer, len, -1)) != 0) {
+	if ((err = rt__conn_spawn(s, fd, peer, len, -1)) != 0) {
 		(void)close(fd);	/* the connection is lost either way */
-		conn_gone(s);
+		rt__conn_gone(s);
 	}
 	return err;
 }
@@ -421,13 +421,13 @@ rt_server_start(struct rt_server *s, rt_conn_fn handler, void *arg)
 		return -EINVAL;
 	s->handler = handler;
 	s->arg = arg;
-	/* Spent when descriptors run out (accept_spare); best effort. */
+	/* Spent when descriptors run out (rt__accept_spare); best effort. */
 	if (s->reserve_fd < 0)
 		s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	for (i = 0; i < s->nfds; i++) {
-		rt_watch_init(&s->w[i], s->fds[i], RT_READ, accept_cb, s);
+		rt_watch_init(&s->w[i], s->fds[i], RT_READ, rt__accept_cb, s);
 	}
-	watchers_start(s);
+	rt__watchers_start(s);
 	return 0;
 }
 
@@ -435,8 +435,8 @@ void
 rt_server_stop_accepting(struct rt_server *s)
 {
 	s->closing = 1;
-	watchers_stop(s);
-	pause_timer_stop(s);
+	rt__watchers_stop(s);
+	rt__pause_timer_stop(s);
 }
 
 size_t

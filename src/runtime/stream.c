@@ -77,7 +77,7 @@ rt_stream_close(struct rt_stream *s)
  * if needed.  Returns the bytes added, 0 at EOF, or an error (sticky).
  */
 static ssize_t
-fill(struct rt_stream *s)
+rt__fill(struct rt_stream *s)
 {
 	ssize_t n;
 	int err;
@@ -118,7 +118,7 @@ fill(struct rt_stream *s)
 }
 
 static void
-consume(struct rt_stream *s, void *buf, size_t n)
+rt__consume(struct rt_stream *s, void *buf, size_t n)
 {
 	memcpy(buf, s->rbuf + s->rpos, n);
 	s->rpos += n;
@@ -135,14 +135,14 @@ rt_stream_read(struct rt_stream *s, void *buf, size_t n, double timeout)
 		return 0;
 	if (s->rlen == 0) {
 		rt_scope_enter(&sc, timeout);
-		r = fill(s);
+		r = rt__fill(s);
 		(void)rt_scope_exit(&sc);
 		if (r <= 0)
 			return r;
 	}
 	if (n > s->rlen)
 		n = s->rlen;
-	consume(s, buf, n);
+	rt__consume(s, buf, n);
 	return (ssize_t)n;
 }
 
@@ -159,22 +159,22 @@ rt_stream_readexactly(struct rt_stream *s, void *buf, size_t n,
 	if (n <= s->rcap) {
 		/* Consume only once all n bytes are buffered, so that a
 		 * timeout or a cancellation loses nothing and the caller can
-		 * read again (asyncio's readexactly).  fill() never runs out
+		 * read again (asyncio's readexactly).  rt__fill() never runs out
 		 * of room here: it compacts a full tail, and rlen < n. */
-		while (s->rlen < n && (r = fill(s)) > 0)
+		while (s->rlen < n && (r = rt__fill(s)) > 0)
 			;
 		if (s->rlen >= n) {
-			consume(s, p, n);
+			rt__consume(s, p, n);
 			n = 0;
 		}
 	} else {
 		/* Larger than the buffer: it has to pass through in pieces,
 		 * so a failure leaves a prefix consumed. */
 		while (n > 0) {
-			if (s->rlen == 0 && (r = fill(s)) <= 0)
+			if (s->rlen == 0 && (r = rt__fill(s)) <= 0)
 				break;
 			take = n < s->rlen ? n : s->rlen;
-			consume(s, p, take);
+			rt__consume(s, p, take);
 			p += take;
 			n -= take;
 		}
@@ -186,7 +186,7 @@ rt_stream_readexactly(struct rt_stream *s, void *buf, size_t n,
 }
 
 static ssize_t
-read_until(struct rt_stream *s, const char *sep, size_t seplen, char *buf,
+rt__read_until(struct rt_stream *s, const char *sep, size_t seplen, char *buf,
     size_t max, double timeout, int partial_ok)
 {
 	struct rt_scope sc;
@@ -211,7 +211,7 @@ read_until(struct rt_stream *s, const char *sep, size_t seplen, char *buf,
 				r = -EMSGSIZE;
 				break;
 			}
-			consume(s, buf, n);
+			rt__consume(s, buf, n);
 			r = (ssize_t)n;
 			break;
 		}
@@ -220,7 +220,7 @@ read_until(struct rt_stream *s, const char *sep, size_t seplen, char *buf,
 			break;
 		}
 		scanned = s->rlen;
-		if ((r = fill(s)) > 0)
+		if ((r = rt__fill(s)) > 0)
 			continue;
 		if (r == 0) {	/* EOF before the separator */
 			/* readline returns a last unterminated line, but an
@@ -228,7 +228,7 @@ read_until(struct rt_stream *s, const char *sep, size_t seplen, char *buf,
 			 * rt.h promises, never a 0 that reads like a line. */
 			if (partial_ok && s->rlen > 0) {
 				n = s->rlen;
-				consume(s, buf, n);
+				rt__consume(s, buf, n);
 				r = (ssize_t)n;
 			} else
 				r = -ENODATA;
@@ -242,19 +242,19 @@ read_until(struct rt_stream *s, const char *sep, size_t seplen, char *buf,
 ssize_t
 rt_stream_readline(struct rt_stream *s, char *buf, size_t max, double timeout)
 {
-	return read_until(s, "\n", 1, buf, max, timeout, 1);
+	return rt__read_until(s, "\n", 1, buf, max, timeout, 1);
 }
 
 ssize_t
 rt_stream_readuntil(struct rt_stream *s, const char *sep, size_t seplen,
     char *buf, size_t max, double timeout)
 {
-	return read_until(s, sep, seplen, buf, max, timeout, 0);
+	return rt__read_until(s, sep, seplen, buf, max, timeout, 0);
 }
 
 /* One non-blocking send; returns bytes, 0 for "try later", or an error. */
 static ssize_t
-send_some(struct rt_stream *s, const char *p, size_t n)
+rt__send_some(struct rt_stream *s, const char *p, size_t n)
 {
 	ssize_t r;
 
@@ -278,13 +278,13 @@ send_some(struct rt_stream *s, const char *p, size_t n)
 
 /* Sends queued bytes until at most keep are left, waiting as needed. */
 static int
-flush_to(struct rt_stream *s, size_t keep)
+rt__flush_to(struct rt_stream *s, size_t keep)
 {
 	ssize_t r;
 	int err;
 
 	while (s->wlen > keep) {
-		r = send_some(s, s->wbuf + s->wpos, s->wlen);
+		r = rt__send_some(s, s->wbuf + s->wpos, s->wlen);
 		if (r < 0)
 			return (int)r;
 		if (r == 0) {
@@ -314,7 +314,7 @@ rt_stream_write(struct rt_stream *s, const void *buf, size_t n,
 		return s->werr;
 	if (s->wlen == 0 && n > 0) {
 		/* Nothing queued: the kernel may take it all, uncopied. */
-		if ((r = send_some(s, p, n)) < 0)
+		if ((r = rt__send_some(s, p, n)) < 0)
 			return (int)r;
 		p += r;
 		n -= (size_t)r;
@@ -335,7 +335,7 @@ rt_stream_write(struct rt_stream *s, const void *buf, size_t n,
 		p += take;
 		n -= take;
 		/* Backpressure: make room for the rest before queueing it. */
-		if (n > 0 && (err = flush_to(s, s->wcap - (n < s->wcap ? n :
+		if (n > 0 && (err = rt__flush_to(s, s->wcap - (n < s->wcap ? n :
 		    s->wcap))) != 0)
 			break;
 	}
@@ -354,7 +354,7 @@ rt_stream_drain(struct rt_stream *s, double timeout)
 	if (s->wlen == 0)
 		return 0;
 	rt_scope_enter(&sc, timeout);
-	err = flush_to(s, 0);
+	err = rt__flush_to(s, 0);
 	(void)rt_scope_exit(&sc);
 	return err;
 }

@@ -42,7 +42,7 @@ rt_task_spawn_error(void)
 }
 
 static void
-all_unlink(struct rt_task *t)
+rt__all_unlink(struct rt_task *t)
 {
 	struct rt__loop *l = rt__loop;
 
@@ -61,7 +61,7 @@ all_unlink(struct rt_task *t)
  * spawn (bench/coro, perf).  Fixed 64-byte pieces become vector stores.
  */
 static inline void
-task_zero(struct rt_task *t)
+rt__task_zero(struct rt_task *t)
 {
 	char *p = (char *)t;
 	size_t i, n = offsetof(struct rt_task, name);
@@ -72,7 +72,7 @@ task_zero(struct rt_task *t)
 }
 
 static void
-run_defers(struct rt_task *t)
+rt__run_defers(struct rt_task *t)
 {
 	struct rt__loop *l = rt__loop;
 	struct rt__defer *d;
@@ -86,15 +86,15 @@ run_defers(struct rt_task *t)
 }
 
 static void
-task_free(struct rt_task *t)
+rt__task_free(struct rt_task *t)
 {
-	all_unlink(t);
+	rt__all_unlink(t);
 	coro_stack_put(coro_ctx_stack(&t->ctx));
 }
 
 /* Entered through coro__entry on the task's fresh stack. */
 static void
-task_main(void *p)
+rt__task_main(void *p)
 {
 	struct rt_task *t = p;
 	struct rt__loop *l = rt__loop;
@@ -104,7 +104,7 @@ task_main(void *p)
 	t->status = t->fn(t->arg);
 	/* Most tasks have neither defers nor done callbacks: no calls. */
 	if (t->defers != NULL)
-		run_defers(t);
+		rt__run_defers(t);
 	t->state = RT_TASK_DONE;
 	l->ntasks--;
 	/* Callbacks may wake joiners, or release the last reference. */
@@ -114,7 +114,7 @@ task_main(void *p)
 	/* The final switch, as rt__task_suspend but never coming back. */
 	to = rt__next_ctx(l);
 	if (t->refs == 0) {
-		all_unlink(t);
+		rt__all_unlink(t);
 		coro_transfer_exit(&t->ctx, to, coro_ctx_stack(&t->ctx));
 	}
 	coro_transfer_exit(&t->ctx, to, NULL);
@@ -146,7 +146,7 @@ rt_task_spawn_opts(struct rt_task **tp, const char *name, rt_task_fn fn,
 	/* The task struct takes the top of the stack, aligned down. */
 	t = (struct rt_task *)(void *)(((uintptr_t)st->lo + st->size -
 	    sizeof(*t)) & ~(uintptr_t)63);
-	task_zero(t);
+	rt__task_zero(t);
 	t->item.kind = RT__ITEM_TASK;
 	t->fn = fn;
 	t->arg = arg;
@@ -163,7 +163,7 @@ rt_task_spawn_opts(struct rt_task **tp, const char *name, rt_task_fn fn,
 		    (unsigned long long)t->id);
 	st->name = t->name;
 	coro_ctx_make(&t->ctx, st, (size_t)(st->lo + st->size - (char *)t),
-	    task_main, t);
+	    rt__task_main, t);
 
 	t->all_next = l->all_head;
 	if (l->all_head != NULL)
@@ -189,10 +189,10 @@ rt_task_release(struct rt_task *t)
 	if (t == NULL)
 		return;
 	/* A done callback may drop the last reference while the finishing
-	 * task still runs on its stack: task_main frees it after the switch. */
+	 * task still runs on its stack: rt__task_main frees it after the switch. */
 	if (--t->refs == 0 && t->state == RT_TASK_DONE &&
 	    t != rt__loop->current)
-		task_free(t);
+		rt__task_free(t);
 }
 
 struct rt_task *
@@ -406,7 +406,7 @@ rt_task_count(void)
 }
 
 static void
-dump_one(struct rt_task *t, void *arg)
+rt__dump_one(struct rt_task *t, void *arg)
 {
 	FILE *fp = arg;
 
@@ -423,5 +423,5 @@ rt_task_dump(FILE *fp)
 {
 	fprintf(fp, "%8s  %-8s  %-32s  %8s  %s\n", "id", "state", "name",
 	    "waited", "waiting on");
-	rt_task_foreach(dump_one, fp);
+	rt_task_foreach(rt__dump_one, fp);
 }

@@ -16,7 +16,7 @@
 #include "rt-int.h"
 
 static int
-connect_one(const struct addrinfo *ai)
+rt__connect_one(const struct addrinfo *ai)
 {
 	socklen_t len;
 	int fd, err, one = 1;
@@ -60,7 +60,7 @@ rt_tcp_connect(const char *host, const char *port, double timeout)
 	if ((fd = rt_resolve(host, port, SOCK_STREAM, &res, RT_FOREVER)) == 0) {
 		fd = -EHOSTUNREACH;
 		for (ai = res; ai != NULL; ai = ai->ai_next) {
-			fd = connect_one(ai);
+			fd = rt__connect_one(ai);
 			/* Only a refusal or unreachability moves on to the
 			 * next address; timeouts and cancellation end it. */
 			if (fd >= 0 || fd == -ETIMEDOUT || fd == -ECANCELED)

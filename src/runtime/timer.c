@@ -41,7 +41,7 @@
 #define ARITY	4
 
 static int
-earlier(const struct rt__heap_node *a, const struct rt__heap_node *b)
+rt__earlier(const struct rt__heap_node *a, const struct rt__heap_node *b)
 {
 	if (a->at != b->at)
 		return a->at < b->at;
@@ -49,30 +49,30 @@ earlier(const struct rt__heap_node *a, const struct rt__heap_node *b)
 }
 
 static void
-heap_set(struct rt__loop *l, size_t i, const struct rt__heap_node *n)
+rt__heap_set(struct rt__loop *l, size_t i, const struct rt__heap_node *n)
 {
 	l->heap[i] = *n;
 	l->slots[n->slot].idx = i;
 }
 
 static void
-sift_up(struct rt__loop *l, size_t i)
+rt__sift_up(struct rt__loop *l, size_t i)
 {
 	struct rt__heap_node n = l->heap[i];
 	size_t parent;
 
 	while (i > 0) {
 		parent = (i - 1) / ARITY;
-		if (!earlier(&n, &l->heap[parent]))
+		if (!rt__earlier(&n, &l->heap[parent]))
 			break;
-		heap_set(l, i, &l->heap[parent]);
+		rt__heap_set(l, i, &l->heap[parent]);
 		i = parent;
 	}
-	heap_set(l, i, &n);
+	rt__heap_set(l, i, &n);
 }
 
 static void
-sift_down(struct rt__loop *l, size_t i)
+rt__sift_down(struct rt__loop *l, size_t i)
 {
 	struct rt__heap_node n = l->heap[i];
 	size_t c, end, best;
@@ -83,19 +83,19 @@ sift_down(struct rt__loop *l, size_t i)
 			break;
 		end = c + ARITY < l->heap_len ? c + ARITY : l->heap_len;
 		for (best = c++; c < end; c++)
-			if (earlier(&l->heap[c], &l->heap[best]))
+			if (rt__earlier(&l->heap[c], &l->heap[best]))
 				best = c;
-		if (!earlier(&l->heap[best], &n))
+		if (!rt__earlier(&l->heap[best], &n))
 			break;
-		heap_set(l, i, &l->heap[best]);
+		rt__heap_set(l, i, &l->heap[best]);
 		i = best;
 	}
-	heap_set(l, i, &n);
+	rt__heap_set(l, i, &n);
 }
 
 /* Arms (or stops) the loop's one timer for the heap's top. */
 static void
-rearm(struct rt__loop *l)
+rt__rearm(struct rt__loop *l)
 {
 	double after;
 
@@ -120,7 +120,7 @@ rearm(struct rt__loop *l)
 }
 
 static void
-timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
+rt__deadline_cb(struct ev_loop *ev, ev_timer *w, int revents)
 {
 	struct rt__loop *l = rt__loop;
 	struct rt_task *t;
@@ -135,18 +135,18 @@ timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
 		t = l->slots[l->heap[0].slot].task;
 		(void)rt__wake(t, -ETIMEDOUT);	/* removes t from the heap */
 	}
-	rearm(l);
+	rt__rearm(l);
 }
 
 void
 rt__timer_init(struct rt__loop *l)
 {
-	ev_timer_init(&l->timer, timer_cb, 0., 0.);
+	ev_timer_init(&l->timer, rt__deadline_cb, 0., 0.);
 }
 
 /* Grows the heap and the slot table together; the new slots go free. */
 static int
-heap_grow(struct rt__loop *l)
+rt__heap_grow(struct rt__loop *l)
 {
 	struct rt__heap_node *heap;
 	struct rt__timer_slot *slots;
@@ -176,7 +176,7 @@ rt__timer_add(struct rt_task *t, double deadline)
 	struct rt__heap_node n;
 	uint32_t slot;
 
-	if (l->heap_len == l->heap_cap && heap_grow(l) != 0)
+	if (l->heap_len == l->heap_cap && rt__heap_grow(l) != 0)
 		return -ENOMEM;
 	/* As many slots as heap places: one is free. */
 	slot = (uint32_t)(l->slot_free - 1);
@@ -186,10 +186,10 @@ rt__timer_add(struct rt_task *t, double deadline)
 	n.at = deadline;
 	n.seq = l->timer_seq++;
 	n.slot = slot;
-	heap_set(l, l->heap_len++, &n);
-	sift_up(l, l->heap_len - 1);
+	rt__heap_set(l, l->heap_len++, &n);
+	rt__sift_up(l, l->heap_len - 1);
 	if (l->heap[0].slot == slot)
-		rearm(l);
+		rt__rearm(l);
 	return 0;
 }
 
@@ -209,16 +209,16 @@ rt__timer_del(struct rt_task *t)
 	l->slots[slot].idx = l->slot_free;
 	l->slot_free = (size_t)slot + 1;
 	if (i < --l->heap_len) {
-		heap_set(l, i, &l->heap[l->heap_len]);	/* the last one */
-		if (i > 0 && earlier(&l->heap[i], &l->heap[(i - 1) / ARITY]))
-			sift_up(l, i);
+		rt__heap_set(l, i, &l->heap[l->heap_len]);	/* the last one */
+		if (i > 0 && rt__earlier(&l->heap[i], &l->heap[(i - 1) / ARITY]))
+			rt__sift_up(l, i);
 		else
-			sift_down(l, i);
+			rt__sift_down(l, i);
 	}
 	/* A removed top leaves the timer early at worst: rearm lazily, when
 	 * it fires, unless the heap emptied. */
 	if (l->heap_len == 0)
-		rearm(l);
+		rt__rearm(l);
 }
 
 void

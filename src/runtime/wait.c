@@ -18,7 +18,7 @@
 #include "rt-int.h"
 
 static void
-wq_unlink(struct rt_task *t)
+rt__wq_unlink(struct rt_task *t)
 {
 	struct rt_wq *wq = t->wq;
 
@@ -35,7 +35,7 @@ wq_unlink(struct rt_task *t)
 }
 
 static void
-wq_append(struct rt_wq *wq, struct rt_task *t)
+rt__wq_append(struct rt_wq *wq, struct rt_task *t)
 {
 	t->wq = wq;
 	t->wq_next = NULL;
@@ -53,7 +53,7 @@ rt__wake(struct rt_task *t, int status)
 	if (t->state != RT_TASK_WAITING)
 		return 0;
 	if (t->wq != NULL)
-		wq_unlink(t);
+		rt__wq_unlink(t);
 	if (t->timer_slot != 0)
 		rt__timer_del(t);
 	rt__task_io_stop(t, rt__loop->ev);
@@ -63,7 +63,7 @@ rt__wake(struct rt_task *t, int status)
 }
 
 static double
-scope_deadline(const struct rt_task *t)
+rt__scope_deadline(const struct rt_task *t)
 {
 	return t->scope != NULL ? t->scope->deadline : HUGE_VAL;
 }
@@ -82,7 +82,7 @@ rt__wait(struct rt_wq *wq, const char *what, double timeout, unsigned flags)
 			t->cancel_pending = 0;
 			return -ECANCELED;
 		}
-		deadline = scope_deadline(t);
+		deadline = rt__scope_deadline(t);
 	}
 	/* A clock read: skipped for waits without a limit. */
 	now = deadline != HUGE_VAL || timeout >= 0 ? rt__now() : 0;
@@ -94,7 +94,7 @@ rt__wait(struct rt_wq *wq, const char *what, double timeout, unsigned flags)
 	if (deadline != HUGE_VAL && rt__timer_add(t, deadline) != 0)
 		return -ENOMEM;
 	if (wq != NULL)
-		wq_append(wq, t);
+		rt__wq_append(wq, t);
 	t->waiting_on = what;
 	/* The loop's cached time, no clock read: for rt_task_waiting_since
 	 * (the "for how long" of a task list), a line already written. */
@@ -131,7 +131,7 @@ rt__wq_wake_all(struct rt_wq *wq, int status)
 }
 
 static void
-wake_cb(struct rt_cb *cb, void *source)
+rt__wake_cb(struct rt_cb *cb, void *source)
 {
 	(void)source;
 	(void)rt__wake(cb->arg, 0);
@@ -141,7 +141,7 @@ int
 rt__wait_cbs(struct rt_cb **list, const char *what, double timeout,
     unsigned flags)
 {
-	struct rt_cb cb = { .fn = wake_cb, .arg = rt__loop->current };
+	struct rt_cb cb = { .fn = rt__wake_cb, .arg = rt__loop->current };
 	int err;
 
 	if (cb.arg == NULL)
@@ -212,7 +212,7 @@ rt_sleep(double seconds)
 		 * the nanoseconds between the two reads counts as the sleep's
 		 * own, ending it a few ns early as a success. */
 		int cut = t->scope != NULL &&
-		    scope_deadline(t) < rt__now() + seconds;
+		    rt__scope_deadline(t) < rt__now() + seconds;
 
 		err = rt__wait(NULL, "sleep", seconds, 0);
 		/* The sleep's own timer ending it is success. */

@@ -52,7 +52,7 @@ _Static_assert(RT_READ == EV_READ && RT_WRITE == EV_WRITE,
 
 /* Every libev watcher begins with EV_WATCHER's `int active`. */
 static int
-ev_storage_active(const void *storage)
+rt__ev_storage_active(const void *storage)
 {
 	int active;
 
@@ -62,7 +62,7 @@ ev_storage_active(const void *storage)
 
 /* libev passes its watcher, which sits at offset 0 of ours. */
 static void
-watch_cb(struct ev_loop *ev, ev_io *io, int revents)
+rt__watch_cb(struct ev_loop *ev, ev_io *io, int revents)
 {
 	struct rt_watch *w = (struct rt_watch *)(void *)io;
 
@@ -78,7 +78,7 @@ rt_watch_init(struct rt_watch *w, int fd, int events,
 
 	w->cb = cb;
 	w->arg = arg;
-	ev_io_init(&io, watch_cb, fd, events);
+	ev_io_init(&io, rt__watch_cb, fd, events);
 	memcpy(&w->io, &io, sizeof(io));
 }
 
@@ -105,7 +105,7 @@ rt_watch_stop(struct rt_watch *w)
 int
 rt_watch_active(const struct rt_watch *w)
 {
-	return ev_storage_active(&w->io);
+	return rt__ev_storage_active(&w->io);
 }
 
 int
@@ -118,7 +118,7 @@ rt_watch_fd(const struct rt_watch *w)
 }
 
 static void
-timer_cb(struct ev_loop *ev, ev_timer *et, int revents)
+rt__timer_cb(struct ev_loop *ev, ev_timer *et, int revents)
 {
 	struct rt_timer *t = (struct rt_timer *)(void *)et;
 
@@ -134,7 +134,7 @@ rt_timer_init(struct rt_timer *t, void (*cb)(struct rt_timer *t), void *arg)
 
 	t->cb = cb;
 	t->arg = arg;
-	ev_timer_init(&et, timer_cb, 0., 0.);
+	ev_timer_init(&et, rt__timer_cb, 0., 0.);
 	memcpy(&t->ev, &et, sizeof(et));
 }
 
@@ -176,7 +176,7 @@ rt_timer_stop(struct rt_timer *t)
 int
 rt_timer_active(const struct rt_timer *t)
 {
-	return ev_storage_active(&t->ev);
+	return rt__ev_storage_active(&t->ev);
 }
 
 double
@@ -188,7 +188,7 @@ rt_timer_remaining(const struct rt_timer *t)
 }
 
 static void
-signal_cb(struct ev_loop *ev, ev_signal *sig, int revents)
+rt__signal_cb(struct ev_loop *ev, ev_signal *sig, int revents)
 {
 	struct rt_signal *s = (struct rt_signal *)(void *)sig;
 
@@ -205,7 +205,7 @@ rt_signal_start(struct rt_signal *s, int signum,
 
 	s->cb = cb;
 	s->arg = arg;
-	ev_signal_init(&es, signal_cb, signum);
+	ev_signal_init(&es, rt__signal_cb, signum);
 	memcpy(&s->sig, &es, sizeof(es));
 	ev_signal_start(rt__loop->ev, W_SIGNAL(s));
 }
@@ -217,7 +217,7 @@ rt_signal_stop(struct rt_signal *s)
 }
 
 static void
-child_cb(struct ev_loop *ev, ev_child *ec, int revents)
+rt__child_cb(struct ev_loop *ev, ev_child *ec, int revents)
 {
 	struct rt_child *c = (struct rt_child *)(void *)ec;
 
@@ -234,7 +234,7 @@ rt_child_start(struct rt_child *c, pid_t pid,
 
 	c->cb = cb;
 	c->arg = arg;
-	ev_child_init(&ec, child_cb, pid, 0);
+	ev_child_init(&ec, rt__child_cb, pid, 0);
 	memcpy(&c->ev, &ec, sizeof(ec));
 	ev_child_start(rt__loop->ev, W_CHILD(c));
 }
