@@ -37,7 +37,7 @@ static struct builtin_hooks	 builtin;
 static struct rt_ratelimit	 builtin_errlim = RT_RATELIMIT_INIT(0);
 
 static int
-healthz(struct http_req *rq, struct http_resp *rs, void *arg)
+builtin_healthz(struct http_req *rq, struct http_resp *rs, void *arg)
 {
 	int draining = builtin.draining != NULL && builtin.draining();
 
@@ -54,7 +54,7 @@ healthz(struct http_req *rq, struct http_resp *rs, void *arg)
 
 /* GET of the stats page (arg NULL) or the metrics page (arg non-NULL). */
 static int
-stats(struct http_req *rq, struct http_resp *rs, void *arg)
+builtin_stats(struct http_req *rq, struct http_resp *rs, void *arg)
 {
 	struct stats_cluster *cs;
 	unsigned long held;
@@ -96,7 +96,7 @@ stats(struct http_req *rq, struct http_resp *rs, void *arg)
  * are routes and what the apps chose, not for the world.
  */
 static int
-tasks_page(struct http_req *rq, struct http_resp *rs, void *arg)
+builtin_tasks_page(struct http_req *rq, struct http_resp *rs, void *arg)
 {
 	const char *f = http_req_query(rq, "format");
 	int format = f != NULL && strcmp(f, "text") == 0 ? TASKS_TEXT :
@@ -141,17 +141,17 @@ builtin_app_new(const struct asyncd_conf *conf,
 	}
 	if (conf->healthz_path != NULL)
 		rc = http_app_route_at(app, "GET", conf->healthz_path,
-		    healthz, NULL, NULL, "stats.healthz", 0);
+		    builtin_healthz, NULL, NULL, "stats.healthz", 0);
 	if (rc == 0 && pages && conf->stats_path != NULL)
-		rc = http_app_route_at(app, "GET", conf->stats_path, stats,
+		rc = http_app_route_at(app, "GET", conf->stats_path, builtin_stats,
 		    NULL, NULL, "stats.path", 0);
 	if (rc == 0 && pages && conf->metrics_path != NULL)
-		rc = http_app_route_at(app, "GET", conf->metrics_path, stats,
+		rc = http_app_route_at(app, "GET", conf->metrics_path, builtin_stats,
 		    (void *)1, NULL, "stats.metrics", 0);
 	if (rc == 0 && stats_only && conf->tasks_path != NULL &&
 	    conf_listen_private(&conf->stats_listen))
 		rc = http_app_route_at(app, "GET", conf->tasks_path,
-		    tasks_page, NULL, NULL, "stats.tasks", 0);
+		    builtin_tasks_page, NULL, NULL, "stats.tasks", 0);
 	if (rc != 0) {
 		(void)snprintf(err, errlen, "%s: stats: %s", conf->path,
 		    http_app_error(app));

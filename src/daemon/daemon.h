@@ -11,6 +11,12 @@
  * only at startup, through fatal() and fatalx(), with an exit code from
  * <sysexits.h>: EX_CONFIG (78) for a bad configuration.  Everything else
  * here returns 0 or -1 / a negative errno like the layers below.
+ *
+ * Names (STYLE.md §2): each file's functions, statics included, carry the
+ * role it plays: conf_ (config.c, conftext.c), log_ (and OpenBSD's fatal
+ * and fatalx), chan_, master_ (master_fsm_ for its table), worker_, apps_,
+ * builtin_, stats_, tasks_, notify_, pidfile_, proctitle_, signals_;
+ * main.c, asyncd_main's file, asyncd_.
  */
 #ifndef ASYNCD_DAEMON_H
 #define ASYNCD_DAEMON_H

@@ -114,7 +114,7 @@ master_fsm_table(size_t *n)
 }
 
 static int
-master_guard_holds(enum master_guard g, const struct master_ctx *ctx)
+master_fsm_guard_holds(enum master_guard g, const struct master_ctx *ctx)
 {
 	switch (g) {
 	case MG_ALWAYS:
@@ -137,7 +137,7 @@ master_fsm_step(enum master_state s, enum master_event ev,
 
 	for (i = 0; i < sizeof(master_table) / sizeof(master_table[0]); i++)
 		if (master_table[i].from == s && master_table[i].ev == ev &&
-		    master_guard_holds(master_table[i].guard, ctx)) {
+		    master_fsm_guard_holds(master_table[i].guard, ctx)) {
 			*to = master_table[i].to;
 			return master_table[i].actions;
 		}

@@ -298,7 +298,7 @@ static struct master {
 	unsigned		 start_failures; /* in a row, of replacements */
 	double			 backoff;
 	double			 served;	/* the dead worker's time, or -1 */
-	double			 respawn_in;	/* as respawn_later set it */
+	double			 respawn_in;	/* as master_respawn_later set it */
 	enum master_event	 follow;	/* master_follow's */
 	const char		*follow_why;
 	pid_t			 dead[CONF_WORKERS_MAX + 1]; /* by index: the
@@ -324,14 +324,14 @@ static struct slot *master_spawn(int gen, int index,
 static void	master_follow(enum master_event ev, const char *why);
 
 static double
-now_mono(void)
+master_now_mono(void)
 {
 	return rt_loop_time();
 }
 
 /* Seconds since the epoch, for the configuration's load time. */
 static double
-wall_now(void)
+master_wall_now(void)
 {
 	struct timespec ts;
 
@@ -341,7 +341,7 @@ wall_now(void)
 }
 
 static size_t
-slots_alive(int gen)
+master_slots_alive(int gen)
 {
 	size_t i, n = 0;
 
@@ -353,7 +353,7 @@ slots_alive(int gen)
 }
 
 static size_t
-slots_ready(int gen)
+master_slots_ready(int gen)
 {
 	size_t i, n = 0;
 
@@ -366,7 +366,7 @@ slots_ready(int gen)
 }
 
 static int
-workers_wanted(const struct asyncd_conf *conf)
+master_workers_wanted(const struct asyncd_conf *conf)
 {
 	long n;
 
@@ -410,7 +410,7 @@ static int	 activated[CONF_LISTEN_MAX];
 static size_t	 nactivated;
 
 static void
-activated_init(void)
+master_activated_init(void)
 {
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
 	long n, i;
@@ -439,7 +439,7 @@ activated_init(void)
  * any port, so that an upgrade keeps the port the old master was given.
  */
 static int
-activated_match(const struct sockaddr_storage *ss, const struct sockaddr *want)
+master_activated_match(const struct sockaddr_storage *ss, const struct sockaddr *want)
 {
 	const struct sockaddr_in *a4 = (const void *)ss, *w4 = (const void *)want;
 	const struct sockaddr_in6 *a6 = (const void *)ss,
@@ -460,7 +460,7 @@ activated_match(const struct sockaddr_storage *ss, const struct sockaddr *want)
 
 /* The activated socket bound to addr, taken from the list, or -1. */
 static int
-activated_take(const struct sockaddr *addr)
+master_activated_take(const struct sockaddr *addr)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -470,7 +470,7 @@ activated_take(const struct sockaddr *addr)
 	for (i = 0; i < nactivated; i++) {
 		sl = sizeof(ss);
 		if (getsockname(activated[i], (struct sockaddr *)&ss, &sl) == -1 ||
-		    !activated_match(&ss, addr))
+		    !master_activated_match(&ss, addr))
 			continue;
 		fd = activated[i];
 		activated[i] = activated[--nactivated];
@@ -484,7 +484,7 @@ activated_take(const struct sockaddr *addr)
 
 /* Activated sockets no listen address asked for: not ours to keep. */
 static void
-activated_close_unused(void)
+master_activated_close_unused(void)
 {
 	size_t i;
 
@@ -501,7 +501,7 @@ activated_close_unused(void)
  * "*", an IPv4 address, or "[IPv6]".
  */
 static int
-listener_open(const struct conf_listen *l, int reuseport)
+master_listener_open(const struct conf_listen *l, int reuseport)
 {
 	struct rt_addr a;
 	char why[128];
@@ -513,7 +513,7 @@ listener_open(const struct conf_listen *l, int reuseport)
 	}
 	/* With reuseport, an upgrade passes one socket per worker and
 	 * address, all bound alike: each call takes the next. */
-	if ((fd = activated_take((struct sockaddr *)&a.ss)) != -1) {
+	if ((fd = master_activated_take((struct sockaddr *)&a.ss)) != -1) {
 		if (m.up.prev != 0)
 			log_debug("%s: socket from the old master (pid %ld)",
 			    l->addr, (long)m.up.prev);
@@ -531,7 +531,7 @@ listener_open(const struct conf_listen *l, int reuseport)
 }
 
 static int
-listener_port(int fd)
+master_listener_port(int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -547,12 +547,12 @@ listener_port(int fd)
  * Marks every socket conf needs with use (USE_CUR at the first start,
  * USE_NEXT for a reload), opening those no live configuration has yet.
  * Returns 0, or -1 (logged) if one cannot be bound: the caller then rolls
- * back with listeners_drop(use).
+ * back with master_listeners_drop(use).
  */
 static int
-listeners_prepare(const struct asyncd_conf *conf, unsigned use)
+master_listeners_prepare(const struct asyncd_conf *conf, unsigned use)
 {
-	int nslots = conf->reuseport ? workers_wanted(conf) : 1;
+	int nslots = conf->reuseport ? master_workers_wanted(conf) : 1;
 	const struct conf_listen *cl;
 	struct listener *l;
 	size_t i, j;
@@ -586,7 +586,7 @@ listeners_prepare(const struct asyncd_conf *conf, unsigned use)
 				    "sockets", cl->addr);
 				return -1;
 			}
-			if ((fd = listener_open(cl, conf->reuseport &&
+			if ((fd = master_listener_open(cl, conf->reuseport &&
 			    !stats)) == -1)
 				return -1;
 			l = &m.ls[m.nls++];
@@ -600,7 +600,7 @@ listeners_prepare(const struct asyncd_conf *conf, unsigned use)
 			/* Tests read the real port of ":0" from this line
 			 * (the stats listener's from its own words). */
 			log_info("%s on %s:%d%s", stats ? "stats pages" :
-			    "listening", cl->host, listener_port(fd),
+			    "listening", cl->host, master_listener_port(fd),
 			    cl->proxy_protocol ? " (PROXY protocol)" : "");
 		}
 	}
@@ -609,12 +609,12 @@ listeners_prepare(const struct asyncd_conf *conf, unsigned use)
 
 /*
  * Forgets use on every socket and closes those no live configuration uses
- * any more: listeners_drop(USE_NEXT) rolls a failed reload back,
- * listeners_drop(USE_CUR) then the move of USE_NEXT to USE_CUR commits a
+ * any more: master_listeners_drop(USE_NEXT) rolls a failed reload back,
+ * master_listeners_drop(USE_CUR) then the move of USE_NEXT to USE_CUR commits a
  * good one.
  */
 static void
-listeners_drop(unsigned use)
+master_listeners_drop(unsigned use)
 {
 	size_t i = 0;
 
@@ -633,11 +633,11 @@ listeners_drop(unsigned use)
 
 /* A reload's listeners become the serving ones. */
 static void
-listeners_commit(void)
+master_listeners_commit(void)
 {
 	size_t i;
 
-	listeners_drop(USE_CUR);
+	master_listeners_drop(USE_CUR);
 	for (i = 0; i < m.nls; i++)
 		m.ls[i].use = USE_CUR;
 }
@@ -645,7 +645,7 @@ listeners_commit(void)
 /* ---- workers ------------------------------------------------------------- */
 
 static struct slot *
-slot_by_pid(pid_t pid)
+master_slot_by_pid(pid_t pid)
 {
 	size_t i;
 
@@ -656,7 +656,7 @@ slot_by_pid(pid_t pid)
 }
 
 static void
-slot_send(struct slot *sl, uint16_t type, const void *p, size_t len)
+master_slot_send(struct slot *sl, uint16_t type, const void *p, size_t len)
 {
 	int err;
 
@@ -668,12 +668,12 @@ slot_send(struct slot *sl, uint16_t type, const void *p, size_t len)
 }
 
 static void	master_event(enum master_event ev, const char *why);
-static void	slot_exited(struct slot *sl, unsigned actions);
-static void	slot_ready(struct slot *sl);
+static void	master_slot_exited(struct slot *sl, unsigned actions);
+static void	master_slot_ready(struct slot *sl);
 
 /* Whether the master is in a stop (the slots' SG_STOPPING). */
 static int
-stopping(void)
+master_stopping(void)
 {
 	return master_fsm_stopping(m.state);
 }
@@ -683,28 +683,28 @@ stopping(void)
  * the struct chan_quit of SE_QUIT and the error (int) of SE_CHAN_ERROR.
  */
 static void
-slot_event(struct slot *sl, enum slot_event ev, const void *arg)
+master_slot_event(struct slot *sl, enum slot_event ev, const void *arg)
 {
 	enum slot_state from = sl->state;
 	unsigned a;
 	int err;
 
-	a = slot_fsm_step(from, ev, stopping(), &sl->state);
+	a = slot_fsm_step(from, ev, master_stopping(), &sl->state);
 	if (a & SA_SEND_QUIT)
-		slot_send(sl, CHAN_QUIT, arg, sizeof(struct chan_quit));
+		master_slot_send(sl, CHAN_QUIT, arg, sizeof(struct chan_quit));
 	if (a & SA_SEND_TERMINATE)
-		slot_send(sl, CHAN_TERMINATE, NULL, 0);
+		master_slot_send(sl, CHAN_TERMINATE, NULL, 0);
 	if (a & SA_SIGABRT) {
 		log_error("worker %d (pid %ld) did not answer for %g s: "
 		    "SIGABRT", sl->index, (long)sl->pid,
 		    m.conf.timeouts.heartbeat);
-		sl->aborted = now_mono();
+		sl->aborted = master_now_mono();
 		(void)kill(sl->pid, SIGABRT);	/* may be gone */
 	}
 	if (a & SA_SIGKILL)
 		(void)kill(sl->pid, SIGKILL);	/* may be gone */
 	if (a & (SA_READY | SA_LATE_READY)) {
-		sl->ready_at = now_mono();
+		sl->ready_at = master_now_mono();
 		log_debug("worker %d (pid %ld, generation %d) ready",
 		    sl->index, (long)sl->pid, sl->gen);
 	}
@@ -724,21 +724,21 @@ slot_event(struct slot *sl, enum slot_event ev, const void *arg)
 		}
 	}
 	if (a & SA_READY)
-		slot_ready(sl);
+		master_slot_ready(sl);
 	if (a & (SA_EXIT_EXPECTED | SA_EXIT_EARLY | SA_EXIT_SERVED))
-		slot_exited(sl, a);
+		master_slot_exited(sl, a);
 }
 
 static void
-slot_quit(struct slot *sl, double deadline, int reload)
+master_slot_quit(struct slot *sl, double deadline, int reload)
 {
 	struct chan_quit q = { .deadline = deadline, .reload = reload != 0 };
 
-	slot_event(sl, SE_QUIT, &q);
+	master_slot_event(sl, SE_QUIT, &q);
 }
 
 static void
-gen_signal(int gen, int sig)
+master_gen_signal(int gen, int sig)
 {
 	size_t i;
 
@@ -792,7 +792,7 @@ master_stats_send(struct chan *c, uint32_t id)
 
 	memset(&st, 0, sizeof(st));
 	st.m = m.ms;
-	st.m.workers = (uint32_t)slots_alive(-1);
+	st.m.workers = (uint32_t)master_slots_alive(-1);
 	st.m.generation = (uint32_t)m.cur;
 	st.nworkers = (uint32_t)m.nindex;
 	do {
@@ -860,14 +860,14 @@ master_tasks_relay(struct slot *from, const struct chan_hdr *hdr,
 }
 
 static void
-worker_msg_cb(struct chan *c, const struct chan_hdr *hdr, const void *payload,
+master_worker_msg_cb(struct chan *c, const struct chan_hdr *hdr, const void *payload,
     void *arg)
 {
 	struct slot *sl = arg;
 
 	switch (hdr->type) {
 	case CHAN_READY:
-		slot_event(sl, SE_READY, NULL);
+		master_slot_event(sl, SE_READY, NULL);
 		break;
 	case CHAN_PONG:
 		memcpy(&sl->counters, payload, sizeof(sl->counters));
@@ -895,19 +895,19 @@ worker_msg_cb(struct chan *c, const struct chan_hdr *hdr, const void *payload,
 }
 
 static void
-worker_close_cb(struct chan *c, int err, void *arg)
+master_worker_close_cb(struct chan *c, int err, void *arg)
 {
 	struct slot *sl = arg;
 
 	(void)c;
 	sl->chan_open = 0;
 	if (err != 0)
-		slot_event(sl, SE_CHAN_ERROR, &err);
+		master_slot_event(sl, SE_CHAN_ERROR, &err);
 }
 
 /* In the child: never returns. */
 static void
-child_start(struct slot *sl, int chan_fd, const struct asyncd_conf *conf,
+master_child_start(struct slot *sl, int chan_fd, const struct asyncd_conf *conf,
     const sigset_t *mask)
 {
 	struct worker_args a;
@@ -981,7 +981,7 @@ master_spawn(int gen, int index, const struct asyncd_conf *conf)
 		return NULL;
 	}
 	memset(sl, 0, sizeof(*sl));
-	slot_event(sl, SE_FORKED, NULL);
+	master_slot_event(sl, SE_FORKED, NULL);
 	sl->gen = gen;
 	sl->index = index;
 	if (index > m.nindex)
@@ -1005,7 +1005,7 @@ master_spawn(int gen, int index, const struct asyncd_conf *conf)
 	pid = fork();
 	if (pid == 0) {
 		(void)close(sv[0]);
-		child_start(sl, sv[1], conf, &oldmask);
+		master_child_start(sl, sv[1], conf, &oldmask);
 	}
 	err = errno;
 	/* Restoring a mask we just read cannot fail. */
@@ -1019,11 +1019,11 @@ master_spawn(int gen, int index, const struct asyncd_conf *conf)
 	}
 	(void)close(sv[1]);
 	sl->pid = pid;
-	if ((err = chan_init(&sl->ch, sv[0], worker_msg_cb, worker_close_cb,
+	if ((err = chan_init(&sl->ch, sv[0], master_worker_msg_cb, master_worker_close_cb,
 	    sl)) != 0) {
 		log_error("worker %d: channel: %s", index, rt_strerror(err));
 		(void)close(sv[0]);
-		slot_event(sl, SE_KILL, NULL);	/* reaped by CHLD */
+		master_slot_event(sl, SE_KILL, NULL);	/* reaped by CHLD */
 		return NULL;
 	}
 	sl->chan_open = 1;
@@ -1033,9 +1033,9 @@ master_spawn(int gen, int index, const struct asyncd_conf *conf)
 }
 
 static int
-gen_spawn(int gen, const struct asyncd_conf *conf)
+master_gen_spawn(int gen, const struct asyncd_conf *conf)
 {
-	int i, n = workers_wanted(conf);
+	int i, n = master_workers_wanted(conf);
 
 	for (i = 1; i <= n; i++)
 		if (master_spawn(gen, i, conf) == NULL)
@@ -1051,7 +1051,7 @@ gen_spawn(int gen, const struct asyncd_conf *conf)
  * timer: a second TERM during a graceful stop once did, and the fast
  * stop's SIGKILL fired at once instead of a second later. */
 static void
-kill_timer_arm(double seconds)
+master_kill_timer_arm(double seconds)
 {
 	rt_timer_start(&m.kill_timer, seconds, 0.);
 }
@@ -1071,8 +1071,8 @@ master_quit_all(const char *why)
 		    m.conf.timeouts.drain, m.conf.timeouts.shutdown);
 	for (i = 0; i < SLOTS_MAX; i++)
 		if (m.slots[i].state != SS_FREE)
-			slot_quit(&m.slots[i], m.conf.timeouts.shutdown, 0);
-	kill_timer_arm(m.conf.timeouts.shutdown + STOP_GRACE);
+			master_slot_quit(&m.slots[i], m.conf.timeouts.shutdown, 0);
+	master_kill_timer_arm(m.conf.timeouts.shutdown + STOP_GRACE);
 }
 
 /* MA_STOP_BEGIN: whatever the stop, nothing new starts. */
@@ -1089,7 +1089,7 @@ master_stop_begin(void)
  * stops too (and is SIGKILLed with our workers if it outlives the
  * deadline). */
 static void
-upgrade_abandon(const char *why)
+master_upgrade_abandon(const char *why)
 {
 	if (m.up.pid == 0 || m.up.handed)
 		return;
@@ -1109,8 +1109,8 @@ master_terminate_all(const char *why)
 	log_info("%s again: fast stop", why);
 	for (i = 0; i < SLOTS_MAX; i++)
 		if (m.slots[i].state != SS_FREE)
-			slot_event(&m.slots[i], SE_TERMINATE, NULL);
-	kill_timer_arm(STOP_GRACE);
+			master_slot_event(&m.slots[i], SE_TERMINATE, NULL);
+	master_kill_timer_arm(STOP_GRACE);
 }
 
 /*
@@ -1127,7 +1127,7 @@ master_drain_all(const char *why)
 	    why, m.conf.timeouts.drain, m.conf.timeouts.shutdown);
 	for (i = 0; i < SLOTS_MAX; i++)
 		if (m.slots[i].state != SS_FREE)
-			slot_send(&m.slots[i], CHAN_DRAIN, NULL, 0);
+			master_slot_send(&m.slots[i], CHAN_DRAIN, NULL, 0);
 	rt_timer_start(&m.drain_timer, m.conf.timeouts.drain, 0.);
 }
 
@@ -1135,10 +1135,10 @@ master_drain_all(const char *why)
 static void
 master_kill_all(void)
 {
-	if (slots_alive(-1) > 0) {
-		log_warn("%zu worker%s still running: SIGKILL", slots_alive(-1),
-		    slots_alive(-1) == 1 ? "" : "s");
-		gen_signal(-1, SIGKILL);
+	if (master_slots_alive(-1) > 0) {
+		log_warn("%zu worker%s still running: SIGKILL", master_slots_alive(-1),
+		    master_slots_alive(-1) == 1 ? "" : "s");
+		master_gen_signal(-1, SIGKILL);
 	}
 	if (m.up.pid != 0 && !m.up.handed)
 		(void)kill(m.up.pid, SIGKILL);
@@ -1155,21 +1155,21 @@ master_trip(const char *why)
 	m.exit_status = 1;
 	for (i = 0; i < SLOTS_MAX; i++)
 		if (m.slots[i].state != SS_FREE)
-			slot_event(&m.slots[i], SE_KILL, NULL);
+			master_slot_event(&m.slots[i], SE_KILL, NULL);
 	rt_timer_stop(&m.respawn_timer);
 	rt_timer_stop(&m.ready_timer);
 	(void)notify_stopping();
 }
 
 static void
-drain_timer_cb(struct rt_timer *w)
+master_drain_timer_cb(struct rt_timer *w)
 {
 	(void)w;
 	master_event(ME_DRAIN_TIMER, NULL);
 }
 
 static void
-kill_timer_cb(struct rt_timer *w)
+master_kill_timer_cb(struct rt_timer *w)
 {
 	(void)w;
 	master_event(ME_KILL_TIMER, NULL);
@@ -1247,7 +1247,7 @@ master_serving(pid_t prev)
 /* ---- binary upgrade (USR2; the protocol is in the top comment) ----------- */
 
 static void
-upgrade_close(void)
+master_upgrade_close(void)
 {
 	if (m.up.fd == -1)
 		return;
@@ -1260,7 +1260,7 @@ upgrade_close(void)
 /* Writes one handover line; 0, or -1 if the peer cannot be told (it is
  * gone: its end is closed, which says the same). */
 static int
-upgrade_say(const char *line)
+master_upgrade_say(const char *line)
 {
 	size_t len = strlen(line);
 	ssize_t n;
@@ -1282,11 +1282,11 @@ upgrade_say(const char *line)
 /* MA_UP_TAKE, new master: take over from m.up.prev, now (from HANDOVER)
  * or (from STARTING, not ready yet) when the first generation is. */
 static void
-upgrade_take(enum master_state from, const char *why)
+master_upgrade_take(enum master_state from, const char *why)
 {
 	pid_t prev = m.up.prev;
 
-	upgrade_close();
+	master_upgrade_close();
 	m.up.prev = 0;
 	notify_hold(0);
 	if (from == MS_STARTING) {
@@ -1304,19 +1304,19 @@ upgrade_take(enum master_state from, const char *why)
 /* MA_UP_SAY_READY, new master: every first worker is READY: ask the old
  * one to go. */
 static void
-upgrade_ready(void)
+master_upgrade_ready(void)
 {
 	log_info("upgrade: ready; asking the old master (pid %ld) to hand over",
 	    (long)m.up.prev);
 	m.up.ready_sent = 1;
-	if (upgrade_say("READY\n") != 0)
+	if (master_upgrade_say("READY\n") != 0)
 		master_follow(ME_TAKEOVER, "could not be told");
 }
 
 /* MA_UP_HANDOVER, old master: the new one serves.  Name it to systemd,
  * tell it, go. */
 static void
-upgrade_handover(void)
+master_upgrade_handover(void)
 {
 	pid_t pid = m.up.pid;
 	size_t i;
@@ -1329,8 +1329,8 @@ upgrade_handover(void)
 	notify_hold(1);
 	m.up.handed = 1;
 	m.pid_written = 0;		/* the file is the new master's now */
-	(void)upgrade_say("TAKEOVER\n");	/* else it takes over at EOF */
-	upgrade_close();
+	(void)master_upgrade_say("TAKEOVER\n");	/* else it takes over at EOF */
+	master_upgrade_close();
 	log_info("upgrade: pid %ld serving; this master's workers finish "
 	    "their requests, then it exits (at most %g s)", (long)pid,
 	    m.conf.timeouts.shutdown);
@@ -1347,14 +1347,14 @@ upgrade_handover(void)
 	rt_timer_stop(&m.ready_timer);
 	for (i = 0; i < SLOTS_MAX; i++)
 		if (m.slots[i].state != SS_FREE)
-			slot_quit(&m.slots[i], m.conf.timeouts.shutdown, 1);
-	kill_timer_arm(m.conf.timeouts.shutdown + STOP_GRACE);
+			master_slot_quit(&m.slots[i], m.conf.timeouts.shutdown, 1);
+	master_kill_timer_arm(m.conf.timeouts.shutdown + STOP_GRACE);
 }
 
 /* MA_UP_REAPED, old master: the new master ended before it took over, or
  * after. */
 static void
-upgrade_reaped(int status)
+master_upgrade_reaped(int status)
 {
 	pid_t pid = m.up.pid;
 	char how[96];
@@ -1382,7 +1382,7 @@ upgrade_reaped(int status)
 		}
 	}
 	rt_timer_stop(&m.up.timer);
-	upgrade_close();
+	master_upgrade_close();
 	m.up.pid = 0;
 	if (m.up.handed)
 		log_error("upgrade: the new master (pid %ld) %s after taking "
@@ -1393,14 +1393,14 @@ upgrade_reaped(int status)
 		log_error("upgrade failed: the new master (pid %ld) %s%s; this "
 		    "master keeps serving", (long)pid, how, hint);
 	m.up.killed = 0;
-	if (!stopping())
+	if (!master_stopping())
 		master_status();
 }
 
 /* MA_UP_TIMEOUT, old master: no READY in time.  SIGTERM, then SIGKILL as a
  * stop would. */
 static void
-upgrade_timeout(void)
+master_upgrade_timeout(void)
 {
 	struct rt_timer *w = &m.up.timer;
 
@@ -1419,7 +1419,7 @@ upgrade_timeout(void)
 }
 
 static void
-upgrade_timer_cb(struct rt_timer *w)
+master_upgrade_timer_cb(struct rt_timer *w)
 {
 	(void)w;
 	master_event(ME_UP_TIMEOUT, NULL);
@@ -1427,14 +1427,14 @@ upgrade_timer_cb(struct rt_timer *w)
 
 /* MA_UP_ERROR: the child's exit (127) follows; this is the why. */
 static void
-upgrade_error(const char *what)
+master_upgrade_error(const char *what)
 {
 	log_error("upgrade failed: %s; this master keeps serving", what);
 	m.up.killed = 1;	/* said: the exit needs no more words */
 }
 
 static void
-upgrade_line(const char *line)
+master_upgrade_line(const char *line)
 {
 	if (m.up.pid != 0 && strcmp(line, "READY") == 0)
 		master_event(ME_UP_READY, NULL);
@@ -1454,7 +1454,7 @@ upgrade_line(const char *line)
  * stop, leaves the sockets to it).
  */
 static void
-upgrade_io_cb(struct rt_watch *w, int revents)
+master_upgrade_io_cb(struct rt_watch *w, int revents)
 {
 	char *nl;
 	ssize_t n;
@@ -1467,7 +1467,7 @@ upgrade_io_cb(struct rt_watch *w, int revents)
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		upgrade_close();
+		master_upgrade_close();
 		if (m.up.prev != 0)
 			master_event(ME_TAKEOVER, n == 0 ? "went away" :
 			    "broke the handover");
@@ -1479,7 +1479,7 @@ upgrade_io_cb(struct rt_watch *w, int revents)
 	    (nl = memchr(m.up.line, '\n', m.up.len)) != NULL) {
 		*nl = '\0';
 		used = (size_t)(nl + 1 - m.up.line);
-		upgrade_line(m.up.line);
+		master_upgrade_line(m.up.line);
 		if (m.up.fd == -1)
 			return;		/* the line ended the talk */
 		memmove(m.up.line, nl + 1, m.up.len - used + 1);
@@ -1488,20 +1488,20 @@ upgrade_io_cb(struct rt_watch *w, int revents)
 	if (m.up.len == sizeof(m.up.line) - 1) {
 		log_warn("upgrade: a handover line over %d bytes: hanging up",
 		    UPGRADE_LINE);
-		upgrade_close();
+		master_upgrade_close();
 		if (m.up.prev != 0)
 			master_event(ME_TAKEOVER, "broke the handover");
 	}
 }
 
 static void
-upgrade_watch(int fd)
+master_upgrade_watch(int fd)
 {
 	m.up.fd = fd;
 	m.up.len = 0;
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
 		log_warn("upgrade: O_NONBLOCK: %s", strerror(errno));
-	rt_watch_start(&m.up.io, fd, RT_READ, upgrade_io_cb, NULL);
+	rt_watch_start(&m.up.io, fd, RT_READ, master_upgrade_io_cb, NULL);
 }
 
 /*
@@ -1510,7 +1510,7 @@ upgrade_watch(int fd)
  * failure is said on the handover socket and ends the child (127).
  */
 static void __attribute__((noreturn))
-upgrade_exec(int fd)
+master_upgrade_exec(int fd)
 {
 	static int tmp[sizeof(m.ls) / sizeof(m.ls[0]) + 1];
 	char pid[24], up[48], *argv[4];
@@ -1605,7 +1605,7 @@ master_upgrade(void)
 	pid = fork();
 	if (pid == 0) {
 		(void)close(sv[0]);
-		upgrade_exec(sv[1]);
+		master_upgrade_exec(sv[1]);
 	}
 	err = errno;
 	(void)sigprocmask(SIG_SETMASK, &oldmask, NULL);
@@ -1617,7 +1617,7 @@ master_upgrade(void)
 	}
 	m.up.pid = pid;
 	m.up.killed = 0;
-	upgrade_watch(sv[0]);
+	master_upgrade_watch(sv[0]);
 	rt_timer_start(&m.up.timer, m.conf.timeouts.ready + UPGRADE_WAIT, 0.);
 	log_info("SIGUSR2: upgrading: started %s (pid %ld)", m.self,
 	    (long)pid);
@@ -1631,7 +1631,7 @@ master_upgrade(void)
  * be our parent (anything else is a stale or forged variable: ignored).
  */
 static void
-upgrade_init(void)
+master_upgrade_init(void)
 {
 	const char *v = getenv("ASYNCD_UPGRADE");
 	long pid, fd;
@@ -1653,7 +1653,7 @@ upgrade_init(void)
 	(void)unsetenv("ASYNCD_UPGRADE");
 	m.up.prev = (pid_t)pid;
 	notify_hold(1);
-	upgrade_watch((int)fd);
+	master_upgrade_watch((int)fd);
 	log_info("upgrading from pid %ld", pid);
 	return;
 bad:
@@ -1664,7 +1664,7 @@ bad:
 
 /* The generation being started: the first, or a reload's; 0: none. */
 static int
-gen_starting(void)
+master_gen_starting(void)
 {
 	return m.state == MS_STARTING ? m.cur : m.state == MS_RELOADING ?
 	    m.next_gen : 0;
@@ -1677,14 +1677,14 @@ master_started(void)
 {
 	rt_timer_stop(&m.ready_timer);
 	log_info("asyncd %s started: %d worker%s (pid %ld)", PACKAGE_VERSION,
-	    workers_wanted(&m.conf), workers_wanted(&m.conf) == 1 ? "" : "s",
+	    master_workers_wanted(&m.conf), master_workers_wanted(&m.conf) == 1 ? "" : "s",
 	    (long)getpid());
 }
 
 /* MA_RELOAD_COMMIT: every worker of the reload's generation said READY:
  * it serves, the old one may go. */
 static void
-reload_commit(void)
+master_reload_commit(void)
 {
 	int gen = m.next_gen;
 	size_t i;
@@ -1692,7 +1692,7 @@ reload_commit(void)
 	rt_timer_stop(&m.ready_timer);
 	for (i = 0; i < SLOTS_MAX; i++)
 		if (m.slots[i].state != SS_FREE && m.slots[i].gen != gen)
-			slot_quit(&m.slots[i], m.next.timeouts.shutdown, 1);
+			master_slot_quit(&m.slots[i], m.next.timeouts.shutdown, 1);
 	conf_free(&m.conf);
 	m.conf = m.next;
 	memset(&m.next, 0, sizeof(m.next));
@@ -1701,12 +1701,12 @@ reload_commit(void)
 	m.cur = gen;
 	m.next_gen = 0;
 	m.logs_moved = 0;
-	listeners_commit();
+	master_listeners_commit();
 	/* The heartbeat's period follows the new configuration. */
 	rt_timer_again(&m.heartbeat, m.conf.timeouts.heartbeat / 4);
-	m.hb_last = now_mono();		/* the next tick is a period away */
+	m.hb_last = master_now_mono();		/* the next tick is a period away */
 	log_info("reloaded: generation %d serving with %d worker%s", gen,
-	    workers_wanted(&m.conf), workers_wanted(&m.conf) == 1 ? "" : "s");
+	    master_workers_wanted(&m.conf), master_workers_wanted(&m.conf) == 1 ? "" : "s");
 	(void)notify_ready("reloaded");
 	master_status();
 }
@@ -1720,7 +1720,7 @@ reload_commit(void)
  * nothing either).
  */
 static void
-reload_abort(const char *why)
+master_reload_abort(const char *why)
 {
 	size_t i;
 
@@ -1731,8 +1731,8 @@ reload_abort(const char *why)
 	for (i = 0; i < SLOTS_MAX; i++)
 		if (m.slots[i].state != SS_FREE &&
 		    m.slots[i].gen == m.next_gen)
-			slot_event(&m.slots[i], SE_KILL, NULL);
-	listeners_drop(USE_NEXT);
+			master_slot_event(&m.slots[i], SE_KILL, NULL);
+	master_listeners_drop(USE_NEXT);
 	if (m.logs_moved) {
 		/* The old files are the ones to keep writing. */
 		if (master_logs_open(&m.conf, &m.next) != 0)
@@ -1746,7 +1746,7 @@ reload_abort(const char *why)
 }
 
 static void
-ready_timer_cb(struct rt_timer *w)
+master_ready_timer_cb(struct rt_timer *w)
 {
 	(void)w;
 	master_event(ME_READY_TIMEOUT, NULL);
@@ -1755,13 +1755,13 @@ ready_timer_cb(struct rt_timer *w)
 /* MA_RELOAD_BEGIN: load the file, mark or open the listeners, open the
  * logs, fork the next generation; a failure is the event that follows. */
 static void
-reload_begin(void)
+master_reload_begin(void)
 {
 	char err[1024];
 
 	(void)notify_reloading();
 	log_info("SIGHUP: reloading %s", m.path);
-	m.next_loaded = wall_now();
+	m.next_loaded = master_wall_now();
 	if (conf_load(m.path, &m.next, err, sizeof(err)) == -1) {
 		m.ms.reloads_failed++;
 		log_error("reload failed: %s; the previous configuration keeps "
@@ -1771,7 +1771,7 @@ reload_begin(void)
 		return;
 	}
 	m.next_gen = ++m.gen;
-	if (listeners_prepare(&m.next, USE_NEXT) != 0) {
+	if (master_listeners_prepare(&m.next, USE_NEXT) != 0) {
 		master_follow(ME_NEW_FAILED, "cannot listen on a new address");
 		return;
 	}
@@ -1780,7 +1780,7 @@ reload_begin(void)
 		return;
 	}
 	m.logs_moved = 1;
-	if (gen_spawn(m.next_gen, &m.next) != 0)
+	if (master_gen_spawn(m.next_gen, &m.next) != 0)
 		master_follow(ME_NEW_FAILED, "cannot start the new workers");
 }
 
@@ -1789,7 +1789,7 @@ reload_begin(void)
  * worker had served, or -1); sets m.respawn_in to the seconds until it
  * happens (sooner if one was already scheduled). */
 static void
-respawn_later(void)
+master_respawn_later(void)
 {
 	m.backoff = master_fsm_backoff(m.backoff, m.served);
 	if (rt_timer_active(&m.respawn_timer)) {
@@ -1801,7 +1801,7 @@ respawn_later(void)
 }
 
 static void
-respawn_timer_cb(struct rt_timer *w)
+master_respawn_timer_cb(struct rt_timer *w)
 {
 	(void)w;
 	master_event(ME_RESPAWN_TIMER, NULL);
@@ -1809,9 +1809,9 @@ respawn_timer_cb(struct rt_timer *w)
 
 /* MA_RESPAWN: fill the serving generation's empty worker numbers. */
 static void
-respawn(void)
+master_respawn(void)
 {
-	int index, wanted = workers_wanted(&m.conf);
+	int index, wanted = master_workers_wanted(&m.conf);
 	struct slot *sl;
 	size_t i;
 	int have;
@@ -1840,27 +1840,27 @@ respawn(void)
 
 /* SA_READY: a worker nobody told to go said READY. */
 static void
-slot_ready(struct slot *sl)
+master_slot_ready(struct slot *sl)
 {
-	int gen = gen_starting();
+	int gen = master_gen_starting();
 
 	if (sl->replaces != 0)
 		log_info("worker %d (pid %ld) ready, replacing pid %ld",
 		    sl->index, (long)sl->pid, (long)sl->replaces);
 	if (sl->gen == m.cur)
 		m.start_failures = 0;
-	if (sl->gen == gen && slots_ready(gen) == slots_alive(gen) &&
-	    slots_alive(gen) == (size_t)workers_wanted(gen == m.next_gen ?
+	if (sl->gen == gen && master_slots_ready(gen) == master_slots_alive(gen) &&
+	    master_slots_alive(gen) == (size_t)master_workers_wanted(gen == m.next_gen ?
 	    &m.next : &m.conf))
 		master_event(ME_GEN_READY, NULL);
 }
 
 /* SA_EXIT_*: a worker was reaped; its slot is free already. */
 static void
-slot_exited(struct slot *sl, unsigned actions)
+master_slot_exited(struct slot *sl, unsigned actions)
 {
-	int status = sl->exit_status, starting = gen_starting();
-	double now = now_mono();
+	int status = sl->exit_status, starting = master_gen_starting();
+	double now = master_now_mono();
 	enum master_state from = m.state;
 	char how[96];
 
@@ -1916,7 +1916,7 @@ slot_exited(struct slot *sl, unsigned actions)
  * pid and status come from a child watcher for any pid.
  */
 static void
-child_cb(struct rt_child *w, pid_t pid, int status)
+master_child_cb(struct rt_child *w, pid_t pid, int status)
 {
 	struct slot *sl;
 
@@ -1926,7 +1926,7 @@ child_cb(struct rt_child *w, pid_t pid, int status)
 		master_event(ME_UP_EXIT, NULL);
 		return;
 	}
-	if ((sl = slot_by_pid(pid)) == NULL)
+	if ((sl = master_slot_by_pid(pid)) == NULL)
 		return;
 	/* What it said last (READY, then died) counts before its death. */
 	if (sl->chan_open)
@@ -1938,14 +1938,14 @@ child_cb(struct rt_child *w, pid_t pid, int status)
 	/* Its counts stay its worker number's. */
 	http_stats_add(&m.base[sl->index], &sl->counters);
 	sl->exit_status = status;
-	slot_event(sl, SE_EXIT, NULL);
+	master_slot_event(sl, SE_EXIT, NULL);
 	master_event(ME_NONE, NULL);	/* the last one of a stop? */
 }
 
 static void
-heartbeat_cb(struct rt_timer *w)
+master_heartbeat_cb(struct rt_timer *w)
 {
-	double now = now_mono(), limit = m.conf.timeouts.heartbeat;
+	double now = master_now_mono(), limit = m.conf.timeouts.heartbeat;
 	double period = limit / 4;	/* the timer's repeat */
 	struct slot *sl;
 	size_t i;
@@ -1976,13 +1976,13 @@ heartbeat_cb(struct rt_timer *w)
 			continue;
 		if (sl->aborted != 0) {
 			if (now - sl->aborted >= KILL_GRACE)
-				slot_event(sl, SE_GRACE, NULL);
+				master_slot_event(sl, SE_GRACE, NULL);
 			continue;
 		}
 		if (paused)
 			sl->ping_sent = 0;
 		if (sl->ping_sent != 0 && now - sl->ping_sent >= limit) {
-			slot_event(sl, SE_SILENT, NULL);
+			master_slot_event(sl, SE_SILENT, NULL);
 			continue;
 		}
 		if (sl->ping_sent == 0) {
@@ -1993,12 +1993,12 @@ heartbeat_cb(struct rt_timer *w)
 				    getpid(), NULL, 0);
 		}
 	}
-	if (m.state != MS_STARTING && !stopping())
+	if (m.state != MS_STARTING && !master_stopping())
 		master_status();
 }
 
 static void
-watchdog_cb(struct rt_timer *w)
+master_watchdog_cb(struct rt_timer *w)
 {
 	(void)w;
 	(void)notify_watchdog();
@@ -2042,7 +2042,7 @@ master_act(enum master_state from, enum master_event ev, unsigned a,
 	if (a & MA_STOP_BEGIN)
 		master_stop_begin();
 	if (a & MA_UP_ABANDON)
-		upgrade_abandon(why);
+		master_upgrade_abandon(why);
 	if (a & MA_TERMINATE_ALL)
 		master_terminate_all(why);
 	if (a & MA_DRAIN_ALL)
@@ -2056,11 +2056,11 @@ master_act(enum master_state from, enum master_event ev, unsigned a,
 		    "workers did not become ready in time" :
 		    "a worker failed during startup");
 	if (a & MA_RELOAD_BEGIN)
-		reload_begin();
+		master_reload_begin();
 	if (a & MA_RELOAD_COMMIT)
-		reload_commit();
+		master_reload_commit();
 	if (a & MA_RELOAD_ABORT)
-		reload_abort(why != NULL ? why : ev == ME_READY_TIMEOUT ?
+		master_reload_abort(why != NULL ? why : ev == ME_READY_TIMEOUT ?
 		    "the new workers did not become ready in time" :
 		    "a new worker failed during startup");
 	if (a & MA_SERVE) {
@@ -2069,24 +2069,24 @@ master_act(enum master_state from, enum master_event ev, unsigned a,
 	}
 	if (a & MA_UP_SAY_READY) {
 		master_started();
-		upgrade_ready();
+		master_upgrade_ready();
 	}
 	if (a & MA_UP_TAKE)
-		upgrade_take(from, why);
+		master_upgrade_take(from, why);
 	if ((a & MA_UP_START) && master_upgrade() != 0)
 		master_follow(ME_UP_FAILED, NULL);
 	if (a & MA_UP_HANDOVER)
-		upgrade_handover();
+		master_upgrade_handover();
 	if (a & MA_UP_ERROR)
-		upgrade_error(why);
+		master_upgrade_error(why);
 	if (a & MA_UP_REAPED)
-		upgrade_reaped(m.up.status);
+		master_upgrade_reaped(m.up.status);
 	if (a & MA_UP_TIMEOUT)
-		upgrade_timeout();
+		master_upgrade_timeout();
 	if (a & MA_RESPAWN_LATER)
-		respawn_later();
+		master_respawn_later();
 	if (a & MA_RESPAWN)
-		respawn();
+		master_respawn();
 	if (a & MA_EXIT)
 		rt_loop_stop();
 }
@@ -2120,13 +2120,13 @@ master_event(enum master_event ev, const char *why)
 		ev = m.follow;
 		why = m.follow_why;
 	}
-	if (stopping() && m.state != MS_DONE && slots_alive(-1) == 0 &&
+	if (master_stopping() && m.state != MS_DONE && master_slots_alive(-1) == 0 &&
 	    (m.up.pid == 0 || m.up.handed))
 		master_event(ME_ALL_GONE, NULL);
 }
 
 static void
-signal_cb(struct rt_signal *s, int signum)
+master_signal_cb(struct rt_signal *s, int signum)
 {
 	size_t i;
 
@@ -2150,7 +2150,7 @@ signal_cb(struct rt_signal *s, int signum)
 			log_error("cannot reopen the logs");
 		for (i = 0; i < SLOTS_MAX; i++)
 			if (m.slots[i].state != SS_FREE)
-				slot_send(&m.slots[i], CHAN_REOPEN_LOGS, NULL, 0);
+				master_slot_send(&m.slots[i], CHAN_REOPEN_LOGS, NULL, 0);
 		log_info("SIGUSR1: log files reopened");
 		break;
 	case SIGUSR2:
@@ -2177,7 +2177,7 @@ master_run(struct asyncd_conf *conf, const char *path, const char *self)
 	m.path = path;
 	m.self = self;
 	/* main.c loaded it just now. */
-	m.ms.config_loaded = wall_now();
+	m.ms.config_loaded = master_wall_now();
 	proctitle_set("asyncd: master");
 	if ((err = rt_loop_init(NULL)) != 0)
 		fatalx(EX_OSERR, "cannot start the runtime: %s",
@@ -2191,35 +2191,35 @@ master_run(struct asyncd_conf *conf, const char *path, const char *self)
 	sigaddset(&m.handled_set, SIGCHLD);
 	for (i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
 		sigaddset(&m.handled_set, handled[i]);
-	rt_child_start(&m.child, 0, child_cb, NULL);
+	rt_child_start(&m.child, 0, master_child_cb, NULL);
 	for (i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
-		rt_signal_start(&m.sig[i], handled[i], signal_cb, NULL);
+		rt_signal_start(&m.sig[i], handled[i], master_signal_cb, NULL);
 
-	rt_timer_init(&m.heartbeat, heartbeat_cb, NULL);
+	rt_timer_init(&m.heartbeat, master_heartbeat_cb, NULL);
 	rt_timer_again(&m.heartbeat, m.conf.timeouts.heartbeat / 4);
-	rt_timer_init(&m.ready_timer, ready_timer_cb, NULL);
-	rt_timer_init(&m.kill_timer, kill_timer_cb, NULL);
-	rt_timer_init(&m.drain_timer, drain_timer_cb, NULL);
-	rt_timer_init(&m.respawn_timer, respawn_timer_cb, NULL);
-	rt_timer_init(&m.up.timer, upgrade_timer_cb, NULL);
+	rt_timer_init(&m.ready_timer, master_ready_timer_cb, NULL);
+	rt_timer_init(&m.kill_timer, master_kill_timer_cb, NULL);
+	rt_timer_init(&m.drain_timer, master_drain_timer_cb, NULL);
+	rt_timer_init(&m.respawn_timer, master_respawn_timer_cb, NULL);
+	rt_timer_init(&m.up.timer, master_upgrade_timer_cb, NULL);
 	if ((wd = notify_watchdog_usec()) > 0) {
-		rt_timer_init(&m.watchdog, watchdog_cb, NULL);
+		rt_timer_init(&m.watchdog, master_watchdog_cb, NULL);
 		rt_timer_again(&m.watchdog, wd / 2e6);
 	}
 
 	m.gen = m.cur = 1;
 	m.state = MS_STARTING;
-	upgrade_init();
-	activated_init();
-	if (listeners_prepare(&m.conf, USE_CUR) != 0)
+	master_upgrade_init();
+	master_activated_init();
+	if (master_listeners_prepare(&m.conf, USE_CUR) != 0)
 		return EX_OSERR;
-	activated_close_unused();
-	if (gen_spawn(m.cur, &m.conf) != 0)
+	master_activated_close_unused();
+	if (master_gen_spawn(m.cur, &m.conf) != 0)
 		master_event(ME_NEW_FAILED, "cannot start the workers");
 
 	(void)rt_loop_run();
 
-	upgrade_close();
+	master_upgrade_close();
 	for (i = 0; i < m.nls; i++)
 		(void)close(m.ls[i].fd);
 	if (m.pid_written)

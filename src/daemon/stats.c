@@ -64,7 +64,7 @@ stats_body_max(const struct stats_cluster *cs)
 }
 
 static unsigned long long
-ull(uint64_t v)
+stats_ull(uint64_t v)
 {
 	return (unsigned long long)v;
 }
@@ -72,18 +72,18 @@ ull(uint64_t v)
 /* ---- JSON ------------------------------------------------------------------ */
 
 static void
-json_counters(struct page_out *o, const struct http_stats *c)
+stats_json_counters(struct page_out *o, const struct http_stats *c)
 {
 	page_put(o, "\"connections\": %llu, \"active\": %llu, \"requests\": %llu, "
 	    "\"errors\": %llu, \"accepted\": %llu, \"rejected\": %llu, "
-	    "\"bytes_received\": %llu, \"bytes_sent\": %llu", ull(c->open),
-	    ull(c->active), ull(http_stats_requests(c)),
-	    ull(http_stats_errors(c)), ull(c->accepted), ull(c->rejected),
-	    ull(c->bytes_received), ull(c->bytes_sent));
+	    "\"bytes_received\": %llu, \"bytes_sent\": %llu", stats_ull(c->open),
+	    stats_ull(c->active), stats_ull(http_stats_requests(c)),
+	    stats_ull(http_stats_errors(c)), stats_ull(c->accepted), stats_ull(c->rejected),
+	    stats_ull(c->bytes_received), stats_ull(c->bytes_sent));
 }
 
 static void
-json_body(struct page_out *o, const struct stats_cluster *cs)
+stats_json_body(struct page_out *o, const struct stats_cluster *cs)
 {
 	const struct chan_master_stats *m = &cs->m;
 	struct http_stats total;
@@ -102,15 +102,15 @@ json_body(struct page_out *o, const struct stats_cluster *cs)
 	page_put(o, "{\"workers\": %u, \"generation\": %u, \"reloads\": %llu, "
 	    "\"reloads_failed\": %llu, \"restarts\": %llu, "
 	    "\"config_loaded\": %.3f, ", m->workers, m->generation,
-	    ull(m->reloads), ull(m->reloads_failed), ull(restarts),
+	    stats_ull(m->reloads), stats_ull(m->reloads_failed), stats_ull(restarts),
 	    m->config_loaded);
-	json_counters(o, &total);
+	stats_json_counters(o, &total);
 	page_put(o, ", \"per_worker\": [");
 	for (i = 0; i < cs->n; i++) {
 		page_put(o, "%s{\"worker\": %u, \"pid\": %ld, \"processes\": %u, ",
 		    i > 0 ? ", " : "", cs->w[i].slot, cs->w[i].pid,
 		    cs->w[i].procs);
-		json_counters(o, &cs->w[i].c);
+		stats_json_counters(o, &cs->w[i].c);
 		page_put(o, "}");
 	}
 	page_put(o, "]}\n");
@@ -119,7 +119,7 @@ json_body(struct page_out *o, const struct stats_cluster *cs)
 /* ---- Prometheus text ------------------------------------------------------- */
 
 static void
-family(struct page_out *o, const char *name, const char *type, const char *help)
+stats_family(struct page_out *o, const char *name, const char *type, const char *help)
 {
 	page_put(o, "# HELP asyncd_%s %s\n# TYPE asyncd_%s %s\n", name, help, name,
 	    type);
@@ -128,49 +128,49 @@ family(struct page_out *o, const char *name, const char *type, const char *help)
 /* One series per worker number of the uint64_t at off in struct
  * http_stats. */
 static void
-per_worker(struct page_out *o, const struct stats_cluster *cs, const char *name,
+stats_per_worker(struct page_out *o, const struct stats_cluster *cs, const char *name,
     const char *type, const char *help, size_t off)
 {
 	size_t i;
 
-	family(o, name, type, help);
+	stats_family(o, name, type, help);
 	for (i = 0; i < cs->n; i++)
 		page_put(o, "asyncd_%s{worker=\"%u\"} %llu\n", name, cs->w[i].slot,
-		    ull(*(const uint64_t *)(const void *)((const char *)
+		    stats_ull(*(const uint64_t *)(const void *)((const char *)
 		    &cs->w[i].c + off)));
 }
 
 static void
-metrics_master(struct page_out *o, const struct stats_cluster *cs)
+stats_metrics_master(struct page_out *o, const struct stats_cluster *cs)
 {
 	const struct chan_master_stats *m = &cs->m;
 	size_t i;
 	int k;
 
-	family(o, "build_info", "gauge", "The asyncd version serving, as a "
+	stats_family(o, "build_info", "gauge", "The asyncd version serving, as a "
 	    "label; always 1.");
 	page_put(o, "asyncd_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
-	family(o, "config_load_timestamp_seconds", "gauge", "When the "
+	stats_family(o, "config_load_timestamp_seconds", "gauge", "When the "
 	    "configuration in force was loaded, in seconds since the epoch.");
 	page_put(o, "asyncd_config_load_timestamp_seconds %.3f\n",
 	    m->config_loaded);
-	family(o, "reloads_total", "counter", "Reloads (SIGHUP), by result: "
+	stats_family(o, "reloads_total", "counter", "Reloads (SIGHUP), by result: "
 	    "ok when the new workers took over, failed when the previous "
 	    "configuration kept serving.");
 	page_put(o, "asyncd_reloads_total{result=\"ok\"} %llu\n"
-	    "asyncd_reloads_total{result=\"failed\"} %llu\n", ull(m->reloads),
-	    ull(m->reloads_failed));
-	family(o, "worker_restarts_total", "counter", "Workers the master "
+	    "asyncd_reloads_total{result=\"failed\"} %llu\n", stats_ull(m->reloads),
+	    stats_ull(m->reloads_failed));
+	stats_family(o, "worker_restarts_total", "counter", "Workers the master "
 	    "replaced after they died unasked, by cause.");
 	for (k = 0; k < CHAN_RESTART_COUNT; k++)
 		page_put(o, "asyncd_worker_restarts_total{cause=\"%s\"} %llu\n",
-		    restart_names[k], ull(m->restarts[k]));
-	family(o, "generation", "gauge", "The generation of workers serving: "
+		    restart_names[k], stats_ull(m->restarts[k]));
+	stats_family(o, "generation", "gauge", "The generation of workers serving: "
 	    "1 at the start, one more for each reload tried.");
 	page_put(o, "asyncd_generation %u\n", m->generation);
-	family(o, "workers", "gauge", "Worker processes alive.");
+	stats_family(o, "workers", "gauge", "Worker processes alive.");
 	page_put(o, "asyncd_workers %u\n", m->workers);
-	family(o, "worker_processes", "gauge", "Processes alive with the "
+	stats_family(o, "worker_processes", "gauge", "Processes alive with the "
 	    "worker number: 2 while a reload drains the old one, 0 while a "
 	    "respawn waits.");
 	for (i = 0; i < cs->n; i++)
@@ -179,14 +179,14 @@ metrics_master(struct page_out *o, const struct stats_cluster *cs)
 }
 
 static void
-metrics_requests(struct page_out *o, const struct stats_cluster *cs)
+stats_metrics_requests(struct page_out *o, const struct stats_cluster *cs)
 {
 	const struct http_stats *c;
 	uint64_t cum;
 	size_t i;
 	int mth, k;
 
-	family(o, "http_requests_total", "counter", "Responses, by method "
+	stats_family(o, "http_requests_total", "counter", "Responses, by method "
 	    "(OTHER: any other, or none parsed) and status class; only the "
 	    "pairs seen.");
 	for (i = 0; i < cs->n; i++)
@@ -198,8 +198,8 @@ metrics_requests(struct page_out *o, const struct stats_cluster *cs)
 					    "code=\"%dxx\"} %llu\n",
 					    cs->w[i].slot,
 					    http_stats_method_names[mth], k + 1,
-					    ull(cs->w[i].c.requests[mth][k]));
-	family(o, "http_request_duration_seconds", "histogram", "Time from a "
+					    stats_ull(cs->w[i].c.requests[mth][k]));
+	stats_family(o, "http_request_duration_seconds", "histogram", "Time from a "
 	    "request's whole head to its response written or queued.");
 	for (i = 0; i < cs->n; i++) {
 		c = &cs->w[i].c;
@@ -210,23 +210,23 @@ metrics_requests(struct page_out *o, const struct stats_cluster *cs)
 				page_put(o, "asyncd_http_request_duration_seconds_"
 				    "bucket{worker=\"%u\",le=\"%g\"} %llu\n",
 				    cs->w[i].slot, http_stats_bounds[k],
-				    ull(cum));
+				    stats_ull(cum));
 			else
 				page_put(o, "asyncd_http_request_duration_seconds_"
 				    "bucket{worker=\"%u\",le=\"+Inf\"} %llu\n",
-				    cs->w[i].slot, ull(cum));
+				    cs->w[i].slot, stats_ull(cum));
 		}
 		page_put(o, "asyncd_http_request_duration_seconds_sum{worker="
 		    "\"%u\"} %llu.%06llu\n", cs->w[i].slot,
-		    ull(c->duration_us / 1000000),
-		    ull(c->duration_us % 1000000));
+		    stats_ull(c->duration_us / 1000000),
+		    stats_ull(c->duration_us % 1000000));
 		page_put(o, "asyncd_http_request_duration_seconds_count{worker="
-		    "\"%u\"} %llu\n", cs->w[i].slot, ull(cum));
+		    "\"%u\"} %llu\n", cs->w[i].slot, stats_ull(cum));
 	}
 }
 
 static void
-metrics_kinds(struct page_out *o, const struct stats_cluster *cs,
+stats_metrics_kinds(struct page_out *o, const struct stats_cluster *cs,
     const char *name, const char *help, const char *const *kinds, int n,
     size_t off)
 {
@@ -234,48 +234,48 @@ metrics_kinds(struct page_out *o, const struct stats_cluster *cs,
 	size_t i;
 	int k;
 
-	family(o, name, "counter", help);
+	stats_family(o, name, "counter", help);
 	for (i = 0; i < cs->n; i++) {
 		v = (const uint64_t *)(const void *)((const char *)&cs->w[i].c +
 		    off);
 		for (k = 0; k < n; k++)
 			page_put(o, "asyncd_%s{worker=\"%u\",kind=\"%s\"} %llu\n",
-			    name, cs->w[i].slot, kinds[k], ull(v[k]));
+			    name, cs->w[i].slot, kinds[k], stats_ull(v[k]));
 	}
 }
 
 static void
-metrics_body(struct page_out *o, const struct stats_cluster *cs)
+stats_metrics_body(struct page_out *o, const struct stats_cluster *cs)
 {
-	metrics_master(o, cs);
-	metrics_requests(o, cs);
-	per_worker(o, cs, "http_received_bytes_total", "counter",
+	stats_metrics_master(o, cs);
+	stats_metrics_requests(o, cs);
+	stats_per_worker(o, cs, "http_received_bytes_total", "counter",
 	    "Bytes read from clients.",
 	    offsetof(struct http_stats, bytes_received));
-	per_worker(o, cs, "http_sent_bytes_total", "counter",
+	stats_per_worker(o, cs, "http_sent_bytes_total", "counter",
 	    "Bytes written to clients.",
 	    offsetof(struct http_stats, bytes_sent));
-	per_worker(o, cs, "http_connections_accepted_total", "counter",
+	stats_per_worker(o, cs, "http_connections_accepted_total", "counter",
 	    "Connections accepted.", offsetof(struct http_stats, accepted));
-	per_worker(o, cs, "http_connections_rejected_total", "counter",
+	stats_per_worker(o, cs, "http_connections_rejected_total", "counter",
 	    "Connections answered 503 and closed unserved: at "
 	    "max_connections, or short of memory or descriptors.",
 	    offsetof(struct http_stats, rejected));
-	per_worker(o, cs, "http_connections_open", "gauge",
+	stats_per_worker(o, cs, "http_connections_open", "gauge",
 	    "Connections open, idle keep-alive ones included.",
 	    offsetof(struct http_stats, open));
-	per_worker(o, cs, "http_connections_active", "gauge",
+	stats_per_worker(o, cs, "http_connections_active", "gauge",
 	    "Connections inside a request.",
 	    offsetof(struct http_stats, active));
-	per_worker(o, cs, "http_keepalive_requests_total", "counter",
+	stats_per_worker(o, cs, "http_keepalive_requests_total", "counter",
 	    "Requests on a connection that had served one before.",
 	    offsetof(struct http_stats, reused));
-	metrics_kinds(o, cs, "http_parse_errors_total", "Requests refused "
+	stats_metrics_kinds(o, cs, "http_parse_errors_total", "Requests refused "
 	    "for their framing or size, by kind (the status sent; proxy: "
 	    "no valid PROXY protocol header, closed unanswered).",
 	    http_stats_perr_names, HTTP_PERR_COUNT,
 	    offsetof(struct http_stats, parse_errors));
-	metrics_kinds(o, cs, "http_timeouts_total", "Timeouts, by kind: "
+	stats_metrics_kinds(o, cs, "http_timeouts_total", "Timeouts, by kind: "
 	    "the timeouts.* setting that ran out, or handler for a route's "
 	    "own.", http_stats_timeout_names, HTTP_TMO_COUNT,
 	    offsetof(struct http_stats, timeouts));
@@ -288,8 +288,8 @@ stats_body(const struct stats_cluster *cs, int metrics, char *buf,
 	struct page_out o = { .buf = buf, .cap = cap };
 
 	if (metrics)
-		metrics_body(&o, cs);
+		stats_metrics_body(&o, cs);
 	else
-		json_body(&o, cs);
+		stats_json_body(&o, cs);
 	return o.full ? -ENOSPC : (ssize_t)o.len;
 }

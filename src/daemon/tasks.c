@@ -41,7 +41,7 @@ struct scan {
 };
 
 static void
-scan_one(struct rt_task *t, void *arg)
+tasks_scan_one(struct rt_task *t, void *arg)
 {
 	struct scan *sc = arg;
 	double since = rt_task_waiting_since(t), waited = 0;
@@ -66,7 +66,7 @@ scan_one(struct rt_task *t, void *arg)
 /* s escaped for a JSON string (json) or a text column: bytes outside
  * printable ASCII, quotes and backslashes never appear raw. */
 static void
-put_escaped(struct page_out *o, const char *s, int json)
+tasks_put_escaped(struct page_out *o, const char *s, int json)
 {
 	const unsigned char *p;
 
@@ -83,7 +83,7 @@ put_escaped(struct page_out *o, const char *s, int json)
 }
 
 static void
-put_task(struct page_out *o, const struct pick *pk, int json, int first)
+tasks_put_task(struct page_out *o, const struct pick *pk, int json, int first)
 {
 	struct rt_task *t = pk->t;
 	const char *awaits = rt_task_waiting_on(t);
@@ -91,10 +91,10 @@ put_task(struct page_out *o, const struct pick *pk, int json, int first)
 	if (json) {
 		page_put(o, "%s{\"id\": %llu, \"name\": \"", first ? "" : ", ",
 		    (unsigned long long)rt_task_id(t));
-		put_escaped(o, rt_task_name(t), 1);
+		tasks_put_escaped(o, rt_task_name(t), 1);
 		page_put(o, "\", \"state\": \"%s\", \"awaits\": \"",
 		    rt_task_state_name(rt_task_state(t)));
-		put_escaped(o, awaits, 1);
+		tasks_put_escaped(o, awaits, 1);
 		page_put(o, "\", \"waited\": %.3f, \"cancelling\": %s}", pk->waited,
 		    rt_task_cancelling(t) ? "true" : "false");
 	} else {
@@ -102,7 +102,7 @@ put_task(struct page_out *o, const struct pick *pk, int json, int first)
 		    (unsigned long long)rt_task_id(t),
 		    rt_task_state_name(rt_task_state(t)), pk->waited,
 		    *awaits != '\0' ? awaits : "-");
-		put_escaped(o, rt_task_name(t), 0);
+		tasks_put_escaped(o, rt_task_name(t), 0);
 		page_put(o, "%s\n", rt_task_cancelling(t) ? " (cancelling)" : "");
 	}
 }
@@ -122,7 +122,7 @@ tasks_format(char *buf, size_t cap, const struct tasks_opts *opts)
 	o.cap = cap - TAIL;
 	memset(&sc, 0, sizeof(sc));
 	sc.now = opts->now;
-	rt_task_foreach(scan_one, &sc);
+	rt_task_foreach(tasks_scan_one, &sc);
 	if (json)
 		page_put(&o, "{\"worker\": %u, \"pid\": %ld, \"tasks\": %zu, "
 		    "\"ready\": %zu, \"running\": %zu, \"waiting\": %zu, "
@@ -141,7 +141,7 @@ tasks_format(char *buf, size_t cap, const struct tasks_opts *opts)
 		return -ENOSPC;
 	for (i = 0; i < sc.ntop; i++) {
 		mark = o.len;
-		put_task(&o, &sc.top[i], json, shown == 0);
+		tasks_put_task(&o, &sc.top[i], json, shown == 0);
 		if (o.full) {
 			o.len = mark;	/* whole entries only */
 			break;

@@ -108,7 +108,7 @@ _Static_assert(sizeof(struct http_stats) == sizeof(struct chan_counters),
 
 /* Whether round a is b or later (ids wrap). */
 static int
-stats_round_reached(uint32_t a, uint32_t b)
+worker_stats_round_reached(uint32_t a, uint32_t b)
 {
 	return (int32_t)(a - b) >= 0;
 }
@@ -135,7 +135,7 @@ worker_stats(struct stats_cluster *out, double timeout)
 	}
 	round = stats.asked;
 	while (stats.answered == 0 ||
-	    !stats_round_reached(stats.answered, round)) {
+	    !worker_stats_round_reached(stats.answered, round)) {
 		if ((left = end - rt_loop_time()) <= 0)
 			return -ETIMEDOUT;
 		if ((err = rt_event_wait(&stats.news, left)) != 0)
@@ -177,7 +177,7 @@ worker_stats_reply(const struct chan_hdr *hdr, const void *payload)
 		return;
 	stats.building = 0;
 	/* An answer to an abandoned question is still news. */
-	if (stats.answered != 0 && !stats_round_reached(hdr->id,
+	if (stats.answered != 0 && !worker_stats_round_reached(hdr->id,
 	    stats.answered))
 		return;
 	b->m = st->m;
