@@ -355,7 +355,7 @@ http__conn_linger(struct http_conn *hc)
 	(void)rt_scope_exit(&sc);
 }
 
-/* ---- the client's address ------------------------------------------------- */
+/* ---- the client's address ------------------------------------------------ */
 
 /* ss's address as text, for a log line. */
 static const char *
@@ -451,7 +451,7 @@ http__conn_realip(struct http_conn *hc)
 	hc->clientlen = len;
 }
 
-/* ---- running a handler ----------------------------------------------------- */
+/* ---- running a handler --------------------------------------------------- */
 
 int
 http_next(struct http_req *rq, struct http_resp *rs)
@@ -739,7 +739,7 @@ http__conn_request(struct http_conn *hc)
 	return hc->keep;
 }
 
-/* ---- the serve loop ------------------------------------------------------------ */
+/* ---- the serve loop ------------------------------------------------------ */
 
 /* What a step of the serve loop says comes next. */
 enum {
@@ -820,8 +820,8 @@ http__conn_between(struct http_conn *hc)
 	 */
 	if (hc->served == 0 || s->stopping) {
 		n = http__conn_read(hc, 0);
-		if (n > 0)
-			return HTTP__CONN_PARSE;  /* closed after it if stopping */
+		if (n > 0)	/* closed after it if stopping */
+			return HTTP__CONN_PARSE;
 		if (n != -EAGAIN)
 			return HTTP__CONN_CLOSE;	/* EOF, error */
 	}
@@ -981,7 +981,7 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 	return 0;
 }
 
-/* ---- PARKED: the record, the death queues, the idle timer --------------------- */
+/* ---- PARKED: the record, the death queues, the idle timer ---------------- */
 
 static double
 http__queue_timeout(const struct http_server *s, int q)
@@ -1177,7 +1177,7 @@ http__idle_park(struct http_server *s, int fd,
 	return 0;
 }
 
-/* ---- NEW: the accept hand-off --------------------------------------------------- */
+/* ---- NEW: the accept hand-off -------------------------------------------- */
 
 /* The runtime's connection handler (rt_conn_fn): a task per accepted or
  * resumed connection. */
@@ -1265,7 +1265,7 @@ http__conn_setup(struct http_server *s, struct rt_server_opts *opts)
 	rt_timer_init(&s->idle_timer, http__idle_timer_cb, s);
 }
 
-/* ---- DRAINING and the end ------------------------------------------------------- */
+/* ---- DRAINING and the end ------------------------------------------------ */
 
 int
 http__conn_shutdown(struct http_server *s, double timeout, int serve_idle)
