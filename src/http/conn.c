@@ -1,5 +1,54 @@
 /*
- * conn.c - one HTTP/1.1 connection, served by one task.
+ * conn.c - one HTTP/1.1 connection, its whole life: taken from the
+ * runtime's accept, served by a task, parked between requests, resumed,
+ * drained, closed.
+ *
+ *   accept() (rt_server)            at the cap, no memory, no fd:
+ *        |                          http__busy answers 503 and closes,
+ *        |                          in the accept callback itself
+ *        v
+ *   +-> NEW ------------------ bad or no PROXY header ---------------+
+ *   |    | http__conn_open: the task takes the fd (c->fd = -1)       |
+ *   |    v                                                           |
+ *   |  READING a head <---------------+  framing error, header       |
+ *   |    | a whole head               |  timeout: 4xx -> CLOSING     |
+ *   |    v                            |                              |
+ *   |  IN A HANDLER                   |  client gone -> CLOSED       |
+ *   |    | its response queued        |  (nothing flushed)           |
+ *   |    v                            |                              |
+ *   |  WRITING ---- bytes of a next --+  flushed when the task is    |
+ *   |    |          request buffered     about to wait; no           |
+ *   |    |                               keep-alive -> CLOSING       |
+ *   |    | nothing buffered (a fresh connection: no byte yet):       |
+ *   |    | flush, http__idle_park                                    |
+ *   |    v                                                           |
+ *   |  PARKED ---- keep-alive or header timeout (the idle timer),    |
+ *   |    |         accept failing (EMFILE: oldest keep-alive         |
+ *   |    |         first), shutdown past its deadline -> CLOSED      |
+ *   |    | readable: http__idle_ready_cb, rt_server_resume           |
+ *   +----+ (a fresh task, listener -1)                               |
+ *                                                                    v
+ *   CLOSING: flush what is owed; lingering: half-close, read and drop
+ *   for 1 s; then close(fd) -> CLOSED (the task ends).
+ *
+ *   DRAINING is not a place but a flag any state sees: after
+ *   http_server_drain or at a stop (s->draining, s->stopping) every
+ *   response says Connection: close and the connection goes on to
+ *   CLOSING, lingering (http__conn_keep); at a stop (not a reload)
+ *   PARKED keep-alive connections are resumed at once to serve what is
+ *   in flight or close lingering, and past the deadline the parked are
+ *   closed and the tasks cancelled (http__conn_shutdown).
+ *
+ * Who owns the fd:
+ *   accept() to http__conn_open     the runtime (struct rt_conn)
+ *   NEW to WRITING, CLOSING         the connection's task (hc.fd)
+ *   PARKED                          its struct http_idle (s->byfd[fd],
+ *                                   its watcher), the task gone
+ * and all along the runtime counts the connection, for the cap and for
+ * shutdown: a task's while one runs, a hold (rt_server_hold) while parked.
+ * Once parked, a connection keeps its record until it closes, its watcher
+ * started while a task serves it (see http__idle_park): http__conn_close
+ * and http__idle_close release it before close().
  *
  * The task reads into a pooled input buffer, parses with the strict parser
  * (parser.c), finds the request's route (router.c) and runs its app's
@@ -9,9 +58,12 @@
  * before a handler's wait, before parking), so the responses to a batch of
  * pipelined requests that arrived together leave in one send(), in order.
  *
- * When no byte of a next request is buffered, the connection parks
- * (server.c): the task ends, its stack and buffers go back to their pools,
- * and an rt_watch waits for the next request in a few hundred bytes.
+ * When no byte of a next request is buffered, the connection parks: the
+ * task ends, its stack and buffers go back to their pools, and it becomes
+ * a struct http_idle with an rt_watch on its fd, in one of two death
+ * queues (fresh: no request yet; keep-alive); a queue's head past its
+ * deadline is closed by the one idle timer.  Readable again, it is resumed
+ * in a fresh task through rt_server_resume.
  *
  * Why not the runtime's rt_stream, which also buffers reads and writes:
  * a stream owns its two buffers for its whole life (16 + 64 KiB by
@@ -40,7 +92,7 @@
  *              Not while responses owed to earlier requests are flushed.
  *              A fresh connection waits parked for its first byte as long.
  *   body       each read of a request body; close.
- *   keepalive  parked between requests (server.c's death queue); close.
+ *   keepalive  parked between requests (a death queue, below); close.
  *   send       a write to the client, from the first time the socket is
  *              full until the write is done; close.
  * After a framing error the connection answers and closes: the parser keeps
@@ -59,6 +111,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +121,17 @@
 #include <unistd.h>
 
 #include "http-int.h"
+
+/* The parking record of a connection (PARKED, below). */
+static int	http__idle_park(struct http_server *s, int fd,
+		    const struct sockaddr_storage *peer, socklen_t peerlen,
+		    int queue);
+static void	http__idle_release(struct http_server *s, int fd);
+static void	http__idle_serving(struct http_server *s, int fd);
+/* Answers 503 and closes fd (no allocation, no wait); why is 0 at the
+ * connection cap, or the error that stopped us serving it. */
+static void	http__busy(struct http_server *s, int fd, int why);
+
 
 /*
  * Whether the response now being written keeps the connection open.
@@ -290,7 +355,7 @@ http__conn_linger(struct http_conn *hc)
 	(void)rt_scope_exit(&sc);
 }
 
-/* ---- the client's address ------------------------------------------------- */
+/* ---- the client's address ------------------------------------------------ */
 
 /* ss's address as text, for a log line. */
 static const char *
@@ -386,7 +451,7 @@ http__conn_realip(struct http_conn *hc)
 	hc->clientlen = len;
 }
 
-/* ---- running a handler ----------------------------------------------------- */
+/* ---- running a handler --------------------------------------------------- */
 
 int
 http_next(struct http_req *rq, struct http_resp *rs)
@@ -522,20 +587,127 @@ http__conn_error_status(int ret)
 		return 500;
 	}
 }
+/*
+ * A request no route took (404, 405): its answer, after what is left of
+ * its body is read and dropped, since the connection may serve another.
+ * The status logged, with *bytes its body's bytes; or -errno, logged, to
+ * drop the connection.
+ */
+static int
+http__conn_unrouted(struct http_conn *hc, struct http__alog_req *alog,
+    int status, int has_body, int head_only, ssize_t *bytes)
+{
+	const struct http_router_match *m = &hc->rq.m;
+	int st;
+
+	if (has_body && hc->p.req.expect_continue) {
+		/* RFC 9110 §10.1.1: a final status instead of 100; the
+		 * client then need not send the body, so we cannot read past
+		 * it: close (lingering). */
+		*bytes = http__conn_error(hc, status, 1, m->allow, head_only);
+		hc->linger = 1;
+		return status;
+	}
+	if (has_body) {
+		hc->rq.body_state = 0;
+		hc->rq.pend_len = 0;
+		st = http__req_discard(hc, hc->s->conf->limits.max_body);
+		if (st > 0) {
+			/* Bad framing or too large: answer that, and close
+			 * lingering over what we did not read. */
+			*bytes = http__conn_error(hc, st, 1, NULL, 0);
+			hc->linger = 1;
+			return st;
+		}
+		if (st < 0) {
+			/* Gone mid-body: the answer was due. */
+			http__access_end(hc, alog, status, 0);
+			return st;
+		}
+	}
+	*bytes = http__conn_error(hc, status, 0, status == 405 ? m->allow :
+	    NULL, head_only);
+	return status;
+}
 
 /*
- * Answers the request whose head the parser just completed.  Returns 1 to
- * keep the connection, 0 to close it (after flushing), or a negative errno
- * to drop it at once.
+ * Runs the route's middlewares and handler; what becomes the response: the
+ * handler's final status, or one its error or a wrong value maps to (said
+ * in the error log) when nothing was sent yet.
+ */
+static int
+http__conn_call(struct http_conn *hc)
+{
+	struct http_server *s = hc->s;
+	int ret;
+
+	if (http__req_begin(hc, hc->rq.m.entry->data) != 0)
+		return 503;	/* no arena: the server is out of memory */
+	ret = http__conn_handle(hc);
+	if (ret > 0 && (ret < 200 || ret > 599) && !hc->rs.started) {
+		http__log_limited(s, &hc->rq.route->errlim, 0, "%s: returned "
+		    "%d, not a final status", hc->rq.route->name, ret);
+		ret = 500;
+	} else if (ret < 0 && !hc->rs.started) {
+		http__log_limited(s, &hc->rq.route->errlim, 0, "%s: %s",
+		    hc->rq.route->name, rt_strerror(ret));
+		ret = http__conn_error_status(ret);
+	}
+	return ret;
+}
+
+/*
+ * A routed request: its handler's run, the end of its response, and what is
+ * left of its body.  The status logged, with *bytes its body's bytes; or
+ * -EPIPE, logged, when the client went away.
+ */
+static int
+http__conn_routed(struct http_conn *hc, struct http__alog_req *alog,
+    int has_body, int head_only, ssize_t *bytes)
+{
+	int ret;
+
+	http__resp_init(hc, head_only);
+	ret = http__conn_call(hc);
+	if (hc->broken) {
+		/* The client went away: the line says what was due, as far
+		 * as it went (nginx's 499 when nothing was). */
+		http__req_end(hc);
+		http__access_end(hc, alog, hc->rs.started ? hc->rs.status :
+		    499, hc->rs.sent);
+		return -EPIPE;
+	}
+	if (http__resp_end(hc, ret) != 0)
+		hc->keep = 0;
+	*bytes = (ssize_t)hc->rs.sent;
+	http__count(hc, hc->rs.status);
+	if (hc->rq.continue_due && has_body) {
+		/* It was never read, and the client waits for our word
+		 * before sending it: we cannot read past it. */
+		hc->keep = 0;
+		hc->linger = 1;
+	} else if (hc->keep && has_body &&
+	    http__req_discard(hc, hc->rq.body_max) != 0) {
+		hc->keep = 0;
+		hc->linger = 1;
+	}
+	http__req_end(hc);
+	return hc->rs.status;
+}
+
+/*
+ * Answers the request whose head the parser just completed: finds its
+ * route and its client, answers it (routed or not), counts and logs it.
+ * Returns 1 to keep the connection, 0 to close it (after flushing), or a
+ * negative errno to drop it at once.
  */
 static int
 http__conn_request(struct http_conn *hc)
 {
 	struct http_server *s = hc->s;
 	const struct http_request *rq = &hc->p.req;
-	struct http_router_match *m = &hc->rq.m;
 	struct http__alog_req alog;
-	int status, head_only, ret, st, has_body;
+	int status, head_only, has_body;
 	ssize_t bytes = 0;
 	double t0 = rt_loop_time();
 
@@ -545,7 +717,7 @@ http__conn_request(struct http_conn *hc)
 	hc->rq.continue_due = 0;	/* until a handler's request sets it */
 	status = http_router_match(&s->router, hc->in + rq->method.off,
 	    rq->method.len, rq->method_id, hc->in + rq->path.off,
-	    rq->path.len, m);
+	    rq->path.len, &hc->rq.m);
 
 	hc->client = &hc->peer;
 	hc->clientlen = hc->peerlen;
@@ -554,213 +726,186 @@ http__conn_request(struct http_conn *hc)
 	/* What the access log needs, before the body may move the buffer. */
 	http__access_begin(hc, &alog, 1);
 
-	if (status != 0) {
-		if (has_body && rq->expect_continue) {
-			/* RFC 9110 §10.1.1: a final status instead of 100; the
-			 * client then need not send the body, so we cannot
-			 * read past it: close (lingering). */
-			bytes = http__conn_error(hc, status, 1, m->allow, head_only);
-			hc->linger = 1;
-			goto logged;
-		}
-		if (has_body) {
-			hc->rq.body_state = 0;
-			hc->rq.pend_len = 0;
-			st = http__req_discard(hc, s->conf->limits.max_body);
-			if (st > 0) {
-				/* Bad framing or too large: answer that, and
-				 * close lingering over what we did not read. */
-				bytes = http__conn_error(hc, st, 1, NULL, 0);
-				hc->linger = 1;
-				status = st;
-				goto logged;
-			}
-			if (st < 0) {
-				/* Gone mid-body: the answer was due. */
-				http__access_end(hc, &alog, status, 0);
-				return st;
-			}
-		}
-		bytes = http__conn_error(hc, status, 0, status == 405 ? m->allow :
-		    NULL, head_only);
-		goto logged;
-	}
-
-	http__resp_init(hc, head_only);
-	if ((ret = http__req_begin(hc, m->entry->data)) == 0) {
-		ret = http__conn_handle(hc);
-		if (ret > 0 && (ret < 200 || ret > 599) && !hc->rs.started) {
-			http__log_limited(s, &hc->rq.route->errlim, 0, "%s: "
-			    "returned %d, not a final status",
-			    hc->rq.route->name, ret);
-			ret = 500;
-		} else if (ret < 0 && !hc->rs.started) {
-			http__log_limited(s, &hc->rq.route->errlim, 0, "%s: %s",
-			    hc->rq.route->name, rt_strerror(ret));
-			ret = http__conn_error_status(ret);
-		}
-	} else
-		ret = 503;	/* no arena: the server is out of memory */
-	if (hc->broken) {
-		/* The client went away: the line says what was due, as far
-		 * as it went (nginx's 499 when nothing was). */
-		http__req_end(hc);
-		http__access_end(hc, &alog, hc->rs.started ? hc->rs.status :
-		    499, hc->rs.sent);
-		return -EPIPE;
-	}
-	if (http__resp_end(hc, ret) != 0)
-		hc->keep = 0;
-	status = hc->rs.status;
-	bytes = (ssize_t)hc->rs.sent;
-	http__count(hc, status);
-	if (hc->rq.continue_due && has_body) {
-		/* It was never read, and the client waits for our word
-		 * before sending it: we cannot read past it. */
-		hc->keep = 0;
-		hc->linger = 1;
-	} else if (hc->keep && has_body &&
-	    (st = http__req_discard(hc, hc->rq.body_max)) != 0) {
-		hc->keep = 0;
-		hc->linger = 1;
-	}
-	http__req_end(hc);
-
-logged:
+	if (status != 0)
+		status = http__conn_unrouted(hc, &alog, status, has_body,
+		    head_only, &bytes);
+	else
+		status = http__conn_routed(hc, &alog, has_body, head_only,
+		    &bytes);
+	if (status < 0)
+		return status;		/* logged */
 	http__stats_duration(s, rt_loop_time() - t0);
 	http__access_end(hc, &alog, status, bytes > 0 ? (uint64_t)bytes : 0);
 	return hc->keep;
 }
 
-int
-http__conn_serve(struct http_server *s, struct rt_conn *c)
-{
-	struct http_conn hc;
-	struct rt_scope sc;
-	int r, in_scope = 0, keep = 1, linger = 0;
-	ssize_t n;
+/* ---- the serve loop ------------------------------------------------------ */
 
+/* What a step of the serve loop says comes next. */
+enum {
+	HTTP__CONN_PARSE,	/* bytes came: parse again */
+	HTTP__CONN_PARKED,	/* the fd is parked: the task ends */
+	HTTP__CONN_CLOSE,	/* flush what is owed, close */
+	HTTP__CONN_LINGER,	/* flush, close lingering (http__conn_linger) */
+	HTTP__CONN_DROP		/* nothing may be sent: close at once */
+};
+
+/*
+ * NEW: takes the connection from the runtime (its fd is ours from here,
+ * closed or parked by this task) with a pooled input and output buffer.
+ * 0, or -1 when there is no memory for them: the client was answered 503
+ * and the fd is closed.
+ */
+static int
+http__conn_open(struct http_conn *hc, struct http_server *s,
+    struct rt_conn *c)
+{
 	/* Not memset: the response's field buffer is 4 KiB, and this runs
 	 * for every request of a keep-alive connection. */
-	hc.in_len = hc.out_len = hc.req_begin = 0;
-	hc.served = 0;
-	hc.keep = 1;
-	hc.linger = hc.broken = 0;
-	hc.t0 = rt_loop_wall();
-	hc.tx = hc.tx0 = 0;
-	hc.rq.arena = NULL;
-	hc.rq.body = NULL;
-	hc.rq.continue_due = 0;
-	hc.s = s;
-	hc.fd = c->fd;
-	c->fd = -1;		/* ours now: closed or parked below */
-	http__idle_serving(s, hc.fd);
-	hc.peer = c->peer;
-	hc.peerlen = c->peerlen;
-	hc.client = &hc.peer;
-	hc.clientlen = hc.peerlen;
-	hc.headers = http__buf_get(s, HTTP__BUF_IN);
-	hc.out = http__buf_get(s, HTTP__BUF_OUT);
-	if (hc.headers == NULL || hc.out == NULL) {
+	hc->in_len = hc->out_len = hc->req_begin = 0;
+	hc->served = 0;
+	hc->keep = 1;
+	hc->linger = hc->broken = 0;
+	hc->t0 = rt_loop_wall();
+	hc->tx = hc->tx0 = 0;
+	hc->rq.arena = NULL;
+	hc->rq.body = NULL;
+	hc->rq.continue_due = 0;
+	hc->s = s;
+	hc->fd = c->fd;
+	c->fd = -1;		/* ours now: closed or parked by this task */
+	http__idle_serving(s, hc->fd);
+	hc->peer = c->peer;
+	hc->peerlen = c->peerlen;
+	hc->client = &hc->peer;
+	hc->clientlen = hc->peerlen;
+	hc->headers = http__buf_get(s, HTTP__BUF_IN);
+	hc->out = http__buf_get(s, HTTP__BUF_OUT);
+	if (hc->headers == NULL || hc->out == NULL) {
 		/* No memory for this connection's buffers: say so, rather
 		 * than close it without a word. */
-		http__idle_release(s, hc.fd);
-		http__busy(s, hc.fd, -ENOMEM);
-		hc.fd = -1;
-		goto done;
+		http__buf_put(s, hc->headers, HTTP__BUF_IN);
+		http__buf_put(s, hc->out, HTTP__BUF_OUT);
+		http__idle_release(s, hc->fd);
+		http__busy(s, hc->fd, -ENOMEM);
+		hc->fd = -1;
+		return -1;
 	}
 	/* One pooled block: the header array, then the bytes. */
-	hc.in = (char *)(hc.headers + s->conf->limits.max_headers);
-	http_parser_init(&hc.p, &s->limits, hc.headers);
-	/* A fresh connection of a proxy_protocol listener (a resumed one,
-	 * listener -1, read its header before it parked). */
-	if (c->listener >= 0 && (s->proxy_listeners >> c->listener & 1) &&
-	    http__conn_proxy(&hc) != 0) {
-		keep = -1;	/* nothing owed: close at once */
-		goto close;
+	hc->in = (char *)(hc->headers + s->conf->limits.max_headers);
+	http_parser_init(&hc->p, &s->limits, hc->headers);
+	return 0;
+}
+
+/*
+ * Between requests (WRITING to PARKED): nothing of the next one is
+ * buffered.  Sends what we owe, then looks once more without waiting, else
+ * parks.  What comes next.
+ */
+static int
+http__conn_between(struct http_conn *hc)
+{
+	struct http_server *s = hc->s;
+	ssize_t n;
+
+	http__conn_compact(hc, hc->req_begin);
+	hc->req_begin = 0;
+	if (http__conn_flush(hc) != 0)
+		return HTTP__CONN_CLOSE;
+	/*
+	 * A fresh connection's request has usually arrived with it: read
+	 * before parking.  After a response the next request rarely has (one
+	 * in flight per connection): park at once and let epoll say, rather
+	 * than pay a read that fails with EAGAIN per request.
+	 */
+	if (hc->served == 0 || s->stopping) {
+		n = http__conn_read(hc, 0);
+		if (n > 0)	/* closed after it if stopping */
+			return HTTP__CONN_PARSE;
+		if (n != -EAGAIN)
+			return HTTP__CONN_CLOSE;	/* EOF, error */
 	}
+	if (s->stopping) {
+		/* A request may be on its way: close lingering, so it meets
+		 * an orderly EOF (which clients retry on a reused
+		 * connection), not a reset. */
+		return HTTP__CONN_LINGER;
+	}
+	if (http__idle_park(s, hc->fd, &hc->peer, hc->peerlen, hc->served > 0 ?
+	    HTTP__Q_KEEPALIVE : HTTP__Q_FRESH) == 0) {
+		hc->fd = -1;
+		return HTTP__CONN_PARKED;
+	}
+	/* No memory for a parking record: wait here, on the stack and
+	 * buffers we already have, as long as the record would have. */
+	n = http__conn_read(hc, hc->served > 0 ? s->conf->timeouts.keepalive :
+	    s->conf->timeouts.header);
+	return n > 0 ? HTTP__CONN_PARSE : HTTP__CONN_CLOSE;
+}
+
+/*
+ * READING a head that is partial: reads more within the header deadline, a
+ * scope (sc) entered at the first wait and left by the caller once the
+ * head is whole.  What comes next.
+ */
+static int
+http__conn_more_head(struct http_conn *hc, struct rt_scope *sc,
+    int *in_scope)
+{
+	struct http_server *s = hc->s;
+	ssize_t n;
+
+	/*
+	 * Send what we owe first: the header deadline measures how slowly the
+	 * client sends, not how slowly it reads, which the send timeout
+	 * judges.  (Inside the scope, a pipelining client that reads slowly
+	 * was cut off by the header deadline, mid-flush and without a 408.)
+	 * Later rounds here flush nothing: no response is made while the head
+	 * is partial.
+	 */
+	if (http__conn_flush(hc) != 0)
+		return HTTP__CONN_CLOSE;
+	if (!*in_scope) {
+		rt_scope_enter(sc, s->conf->timeouts.header);
+		*in_scope = 1;
+	}
+	if (hc->in_len == s->in_cap) {
+		http__conn_compact(hc, hc->req_begin);
+		hc->req_begin = 0;
+	}
+	n = http__conn_read(hc, RT_FOREVER);
+	if (n > 0)
+		return HTTP__CONN_PARSE;
+	(void)rt_scope_exit(sc);
+	*in_scope = 0;
+	if (n == -ETIMEDOUT) {
+		s->st.timeouts[HTTP_TMO_HEADER]++;
+		http__conn_reject(hc, 408);
+		return HTTP__CONN_LINGER;
+	}
+	return HTTP__CONN_CLOSE;	/* EOF mid-request, or an error */
+}
+
+/*
+ * READING, IN A HANDLER, WRITING, round and round: parses what is buffered,
+ * answers each whole head, reads more or parks when the buffer runs out.
+ * How it ended: parked, or how to close.
+ */
+static int
+http__conn_loop(struct http_conn *hc)
+{
+	struct rt_scope sc;
+	int r, next, in_scope = 0;
 
 	for (;;) {
-		r = http_parser_feed(&hc.p, hc.in, hc.in_len);
+		r = http_parser_feed(&hc->p, hc->in, hc->in_len);
 		if (r == HTTP_AGAIN) {
-			if (hc.in_len == hc.req_begin) {
-				/* Between requests: nothing of the next one
-				 * yet.  Send what we owe, then look once more
-				 * without waiting, else park. */
-				http__conn_compact(&hc, hc.req_begin);
-				hc.req_begin = 0;
-				if (http__conn_flush(&hc) != 0)
-					goto close;
-				/*
-				 * A fresh connection's request has usually
-				 * arrived with it: read before parking.  After
-				 * a response the next request rarely has (one
-				 * in flight per connection): park at once and
-				 * let epoll say, rather than pay a read that
-				 * fails with EAGAIN per request.
-				 */
-				if (hc.served == 0 || s->stopping) {
-					n = http__conn_read(&hc, 0);
-					if (n > 0)
-						continue;	/* closed after it
-								   if stopping */
-					if (n != -EAGAIN)
-						goto close;	/* EOF, error */
-				}
-				if (s->stopping) {
-					/* A request may be on its way: close
-					 * lingering, so it meets an orderly
-					 * EOF (which clients retry on a reused
-					 * connection), not a reset. */
-					linger = 1;
-					goto close;
-				}
-				if (http__idle_park(s, hc.fd, &hc.peer,
-				    hc.peerlen, hc.served > 0 ?
-				    HTTP__Q_KEEPALIVE : HTTP__Q_FRESH) == 0) {
-					hc.fd = -1;
-					goto done;
-				}
-				/* No memory for a parking record: wait here,
-				 * on the stack and buffers we already have,
-				 * as long as the record would have. */
-				n = http__conn_read(&hc, hc.served > 0 ?
-				    s->conf->timeouts.keepalive :
-				    s->conf->timeouts.header);
-				if (n > 0)
-					continue;
-				goto close;
-			}
-			/*
-			 * A partial head.  Send what we owe first: the header
-			 * deadline measures how slowly the client sends, not
-			 * how slowly it reads, which the send timeout judges.
-			 * (Inside the scope, a pipelining client that reads
-			 * slowly was cut off by the header deadline, mid-flush
-			 * and without a 408.)  Later rounds here flush nothing:
-			 * no response is made while the head is partial.
-			 */
-			if (http__conn_flush(&hc) != 0)
-				goto close;
-			if (!in_scope) {
-				rt_scope_enter(&sc, s->conf->timeouts.header);
-				in_scope = 1;
-			}
-			if (hc.in_len == s->in_cap) {
-				http__conn_compact(&hc, hc.req_begin);
-				hc.req_begin = 0;
-			}
-			n = http__conn_read(&hc, RT_FOREVER);
-			if (n > 0)
-				continue;
-			(void)rt_scope_exit(&sc);
-			in_scope = 0;
-			if (n == -ETIMEDOUT) {
-				s->st.timeouts[HTTP_TMO_HEADER]++;
-				http__conn_reject(&hc, 408);
-				linger = 1;
-			}
-			goto close;	/* EOF mid-request, or an error */
+			next = hc->in_len == hc->req_begin ?
+			    http__conn_between(hc) :
+			    http__conn_more_head(hc, &sc, &in_scope);
+			if (next != HTTP__CONN_PARSE)
+				break;
+			continue;
 		}
 		if (in_scope) {
 			(void)rt_scope_exit(&sc);
@@ -768,38 +913,390 @@ http__conn_serve(struct http_server *s, struct rt_conn *c)
 		}
 		if (r > 0) {
 			/* A framing error: answer, then close. */
-			http__stats_parse_error(s, r);
-			http__conn_reject(&hc, r);
-			linger = 1;
-			goto close;
+			http__stats_parse_error(hc->s, r);
+			http__conn_reject(hc, r);
+			next = HTTP__CONN_LINGER;
+			break;
 		}
-		keep = http__conn_request(&hc);
-		if (keep <= 0) {
-			linger = hc.linger;
-			goto close;
+		if ((r = http__conn_request(hc)) <= 0) {
+			next = r < 0 ? HTTP__CONN_DROP : hc->linger ?
+			    HTTP__CONN_LINGER : HTTP__CONN_CLOSE;
+			break;
 		}
-		if (http_parser_next(&hc.p) != 0)
-			goto close;
-		hc.req_begin = hc.p.pos;
+		if (http_parser_next(&hc->p) != 0) {
+			next = HTTP__CONN_CLOSE;
+			break;
+		}
+		hc->req_begin = hc->p.pos;
 		/* The next request's clock and bytes start here: pipelined,
 		 * it is already waiting. */
-		hc.t0 = rt_loop_wall();
-		hc.tx0 = hc.tx + hc.out_len;
+		hc->t0 = rt_loop_wall();
+		hc->tx0 = hc->tx + hc->out_len;
 	}
-
-close:
 	if (in_scope)
 		(void)rt_scope_exit(&sc);
-	if (keep >= 0 && http__conn_flush(&hc) == 0 && linger)
-		http__conn_linger(&hc);
-	if (hc.fd >= 0) {
-		http__idle_release(s, hc.fd);
+	return next;
+}
+
+/* CLOSING: flushes what is owed unless how is HTTP__CONN_DROP, lingers
+ * if it is HTTP__CONN_LINGER, and closes the fd. */
+static void
+http__conn_close(struct http_conn *hc, int how)
+{
+	if (how != HTTP__CONN_DROP && http__conn_flush(hc) == 0 &&
+	    how == HTTP__CONN_LINGER)
+		http__conn_linger(hc);
+	if (hc->fd >= 0) {
+		http__idle_release(hc->s, hc->fd);
 		/* Linux releases the fd even when close reports an error. */
-		(void)close(hc.fd);
-		hc.fd = -1;
+		(void)close(hc->fd);
+		hc->fd = -1;
 	}
-done:
+}
+
+/*
+ * The connection's task, for a fresh connection (accepted) and a resumed
+ * one (parked, then readable) alike: the whole of its time in a task.
+ */
+static int
+http__conn_serve(struct http_server *s, struct rt_conn *c)
+{
+	struct http_conn hc;
+	int how;
+
+	if (http__conn_open(&hc, s, c) != 0)
+		return 0;
+	/* A fresh connection of a proxy_protocol listener (a resumed one,
+	 * listener -1, read its header before it parked); nothing is owed
+	 * without a header: close at once. */
+	if (c->listener >= 0 && (s->proxy_listeners >> c->listener & 1) &&
+	    http__conn_proxy(&hc) != 0)
+		how = HTTP__CONN_DROP;
+	else
+		how = http__conn_loop(&hc);
+	if (how != HTTP__CONN_PARKED)
+		http__conn_close(&hc, how);
 	http__buf_put(s, hc.headers, HTTP__BUF_IN);
 	http__buf_put(s, hc.out, HTTP__BUF_OUT);
 	return 0;
+}
+
+/* ---- PARKED: the record, the death queues, the idle timer ---------------- */
+
+static double
+http__queue_timeout(const struct http_server *s, int q)
+{
+	return q == HTTP__Q_FRESH ? s->conf->timeouts.header :
+	    s->conf->timeouts.keepalive;
+}
+
+static void
+http__idle_rearm(struct http_server *s)
+{
+	double next = HUGE_VAL, after;
+	int q;
+
+	for (q = 0; q < HTTP__Q_COUNT; q++)
+		if (s->q[q].head != NULL && s->q[q].head->deadline < next)
+			next = s->q[q].head->deadline;
+	if (next == HUGE_VAL) {
+		rt_timer_stop(&s->idle_timer);
+		return;
+	}
+	after = next - rt_loop_time();
+	rt_timer_start(&s->idle_timer, after > 0 ? after : 0, 0.);
+}
+
+static void
+http__idle_unlink(struct http_server *s, struct http_idle *id)
+{
+	struct http__queue *q = &s->q[id->queue];
+
+	if (id->prev != NULL)
+		id->prev->next = id->next;
+	else
+		q->head = id->next;
+	if (id->next != NULL)
+		id->next->prev = id->prev;
+	else
+		q->tail = id->prev;
+	id->state = HTTP__IDLE_RESUMING;
+	s->nidle--;
+	/* The record stays the fd's (s->byfd) until the connection closes,
+	 * its watcher started (see http__idle_park). */
+}
+
+/* Forgets fd's parking record: before a connection's fd is closed. */
+static void
+http__idle_release(struct http_server *s, int fd)
+{
+	struct http_idle *id;
+
+	if (fd < 0 || (size_t)fd >= s->nbyfd || (id = s->byfd[fd]) == NULL)
+		return;
+	rt_watch_stop(&id->io);		/* before the fd is closed */
+	s->byfd[fd] = NULL;
+	id->next = s->idle_free;
+	s->idle_free = id;
+}
+
+/* The connection's task has started: it reads what is there now. */
+static void
+http__idle_serving(struct http_server *s, int fd)
+{
+	if (fd >= 0 && (size_t)fd < s->nbyfd && s->byfd[fd] != NULL)
+		s->byfd[fd]->state = HTTP__IDLE_SERVING;
+}
+
+/* PARKED to CLOSED: timeout, shutdown, or a resume that failed. */
+static void
+http__idle_close(struct http_server *s, struct http_idle *id)
+{
+	int fd = rt_watch_fd(&id->io);
+
+	http__idle_unlink(s, id);
+	http__idle_release(s, fd);
+	/* Idle means no request is pending: nothing to flush or to lose. */
+	(void)close(fd);
+	rt_server_unhold(&s->tcp);
+}
+
+static void
+http__idle_timer_cb(struct rt_timer *w)
+{
+	struct http_server *s = w->arg;
+	double now = rt_loop_time();
+	int q;
+
+	for (q = 0; q < HTTP__Q_COUNT; q++)
+		while (s->q[q].head != NULL && s->q[q].head->deadline <= now) {
+			s->st.timeouts[q == HTTP__Q_FRESH ? HTTP_TMO_HEADER :
+			    HTTP_TMO_KEEPALIVE]++;
+			http__idle_close(s, s->q[q].head);
+		}
+	http__idle_rearm(s);
+}
+
+/* PARKED to NEW: moves a parked connection back into a task (the runtime
+ * spawns it; it runs http__conn_accept). */
+static void
+http__idle_resume(struct http_server *s, struct http_idle *id)
+{
+	struct sockaddr_storage peer = id->peer;
+	socklen_t len = id->peerlen;
+	int fd = rt_watch_fd(&id->io), was_head = id->prev == NULL;
+
+	http__idle_unlink(s, id);
+	/* On failure the runtime closed the fd and dropped the hold. */
+	if (rt_server_resume(&s->tcp, fd, (struct sockaddr *)&peer, len) != 0)
+		http__idle_release(s, fd);
+	if (was_head)
+		http__idle_rearm(s);
+}
+
+/*
+ * Readable (the next request, or EOF): resume the connection in a task.
+ * Readable again before that task has run (a poll between two runs of the
+ * ready queue): nothing to do, it reads them soon.  Readable while the task
+ * serves the connection (a pipelined request during a handler's sleep,
+ * EOF): the task will see them when it reads, and the watcher stops, since
+ * epoll is level-triggered and would report them at every poll until then.
+ */
+_Static_assert(offsetof(struct http_idle, io) == 0,
+    "http__idle_ready_cb finds the record at its watcher's address");
+
+static void
+http__idle_ready_cb(struct rt_watch *w, int revents)
+{
+	struct http_idle *id = (struct http_idle *)(void *)w;	/* io first */
+
+	(void)revents;
+	if (id->state == HTTP__IDLE_PARKED)
+		http__idle_resume(w->arg, id);
+	else if (id->state == HTTP__IDLE_SERVING)
+		rt_watch_stop(w);
+}
+
+/* WRITING to PARKED: takes the connection's fd into its record, in the
+ * death queue queue; 0 or -ENOMEM. */
+static int
+http__idle_park(struct http_server *s, int fd,
+    const struct sockaddr_storage *peer, socklen_t peerlen, int queue)
+{
+	struct http__queue *q = &s->q[queue];
+	struct http_idle *id, **tab;
+	size_t n;
+
+	/*
+	 * A connection keeps its record from its first park to its close, and
+	 * the record's watcher stays set for its fd and started while a task
+	 * serves the connection.  Why: libev keeps a stopped fd registered
+	 * with epoll but, when a watcher starts on it in a later loop
+	 * iteration, registers it again: an EPOLL_CTL_ADD failing with EEXIST
+	 * (a watcher given its fd by rt_watch_start does so even within one
+	 * iteration).  With the 0.5 s app every request spanned iterations:
+	 * 1.8 epoll_ctl calls per request (strace), none now.
+	 */
+	id = (size_t)fd < s->nbyfd ? s->byfd[fd] : NULL;
+	if (id == NULL) {
+		if ((size_t)fd >= s->nbyfd) {
+			n = s->nbyfd != 0 ? s->nbyfd : 1024;
+			while (n <= (size_t)fd)
+				n *= 2;
+			if ((tab = http__server_realloc(s->byfd, n * sizeof(*tab)))
+			    == NULL)
+				return -ENOMEM;
+			memset(tab + s->nbyfd, 0, (n - s->nbyfd) * sizeof(*tab));
+			s->byfd = tab;
+			s->nbyfd = n;
+		}
+		if ((id = s->idle_free) != NULL)
+			s->idle_free = id->next;
+		else if ((id = http__server_realloc(NULL, sizeof(*id))) == NULL)
+			return -ENOMEM;
+		rt_watch_init(&id->io, fd, RT_READ, http__idle_ready_cb, s);
+		s->byfd[fd] = id;
+	}
+	id->queue = (unsigned char)queue;
+	id->deadline = rt_loop_time() + http__queue_timeout(s, queue);
+	id->peer = *peer;
+	id->peerlen = peerlen;
+	id->state = HTTP__IDLE_PARKED;
+	rt_watch_resume(&id->io);
+	id->next = NULL;
+	id->prev = q->tail;
+	if (q->tail != NULL)
+		q->tail->next = id;
+	else
+		q->head = id;
+	q->tail = id;
+	if (q->head == id)
+		http__idle_rearm(s);
+	s->nidle++;
+	rt_server_hold(&s->tcp);
+	return 0;
+}
+
+/* ---- NEW: the accept hand-off -------------------------------------------- */
+
+/* The runtime's connection handler (rt_conn_fn): a task per accepted or
+ * resumed connection. */
+int
+http__conn_accept(struct rt_conn *c, void *arg)
+{
+	return http__conn_serve(arg, c);
+}
+
+/*
+ * A connection we cannot serve gets a 503 with Connection: close, sent
+ * without waiting (a new socket's send buffer is empty, so it fits), and is
+ * closed.  The response is formatted on the stack: this runs when the
+ * worker is at its connection cap, out of memory for a task (why
+ * -ENOMEM) or out of descriptors (why -EMFILE, through the runtime's
+ * reserve), when nothing may be allocated.
+ */
+static void
+http__busy(struct http_server *s, int fd, int why)
+{
+	char buf[512];
+	ssize_t n;
+
+	s->st.rejected++;
+	http__stats_request(s, HTTP_M_OTHER, 503);
+	if (why != 0)
+		http__log_limited(s, &s->busy_errlim, 0, "cannot serve a "
+		    "connection: %s: answered 503", rt_strerror(why));
+	n = http__error_response(s, buf, sizeof(buf), 503, 1, 0, 0);
+	if (n > 0 && (n = send(fd, buf, (size_t)n, MSG_DONTWAIT |
+	    MSG_NOSIGNAL)) > 0)
+		s->st.bytes_sent += (uint64_t)n;
+	http__access_busy(s, fd, n > 0 ? (size_t)n : 0, n > 0 ?
+	    http__error_body_len(503) : 0);
+	/* Closing with unread bytes would send a reset that may destroy the
+	 * 503 in flight: drop what the request already sent (a few reads,
+	 * never waiting).  Best effort: bytes arriving later still reset. */
+	(void)shutdown(fd, SHUT_WR);
+	for (int i = 0; i < 4 && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0;
+	    i++)
+		;
+	(void)close(fd);
+}
+
+static void
+http__overload_cb(int fd, int why, void *arg)
+{
+	http__busy(arg, fd, why);
+}
+
+/* How many idle keep-alive connections one accept failure may close. */
+#define DRAIN_IDLE	32
+
+/*
+ * accept() failed for want of descriptors or memory.  Said once per
+ * period, with nginx's wording; then, as nginx drains its reusable
+ * connections, the oldest idle keep-alive connections are closed to make
+ * room (their clients reconnect, as they do after the keep-alive timeout):
+ * a new client is worth more than one that sent nothing for a while.
+ * Fresh connections, whose first request may be on its way, are kept.
+ */
+static int
+http__accept_error_cb(int err, void *arg)
+{
+	struct http_server *s = arg;
+	int n = 0;
+
+	while (n < DRAIN_IDLE && s->q[HTTP__Q_KEEPALIVE].head != NULL) {
+		http__idle_close(s, s->q[HTTP__Q_KEEPALIVE].head);
+		n++;
+	}
+	if (n > 0)
+		http__idle_rearm(s);
+	http__log_limited(s, &s->accept_errlim, 0, "accept() failed (%d: %s)"
+	    "%s", -err, rt_strerror(err), n > 0 ? "; closed idle keep-alive "
+	    "connections to make room" : "; new connections get 503");
+	return n > 0;
+}
+
+void
+http__conn_setup(struct http_server *s, struct rt_server_opts *opts)
+{
+	opts->overload = http__overload_cb;
+	opts->accept_error = http__accept_error_cb;
+	rt_timer_init(&s->idle_timer, http__idle_timer_cb, s);
+}
+
+/* ---- DRAINING and the end ------------------------------------------------ */
+
+int
+http__conn_shutdown(struct http_server *s, double timeout, int serve_idle)
+{
+	int q, cancelled = 0;
+
+	rt_server_stop_accepting(&s->tcp);
+	/*
+	 * At a stop, idle keep-alive connections go back into tasks, which
+	 * see stopping: a request already in the socket is served (with
+	 * Connection: close), otherwise the connection closes lingering.  A
+	 * plain close() here would reset connections whose next request is
+	 * in flight.  At a reload they stay parked like fresh connections,
+	 * accepted but with no request yet: the request is served when it
+	 * comes, within the deadline, so a busy client never sees its
+	 * connection closed under it (bench/http-workers: wrk counted ~31
+	 * read errors per reload before).
+	 */
+	if (!serve_idle)
+		while (s->q[HTTP__Q_KEEPALIVE].head != NULL)
+			http__idle_resume(s, s->q[HTTP__Q_KEEPALIVE].head);
+	/* Active ones finish their request and close (http__conn_keep sees
+	 * stopping). */
+	if (rt_server_wait_idle(&s->tcp, timeout) != 0) {
+		for (q = 0; q < HTTP__Q_COUNT; q++)
+			while (s->q[q].head != NULL)
+				http__idle_close(s, s->q[q].head);
+		cancelled = (int)rt_server_connections(&s->tcp);
+		rt_server_cancel_all(&s->tcp);
+		(void)rt_server_wait_idle(&s->tcp, RT_FOREVER);
+	}
+	rt_timer_stop(&s->idle_timer);
+	return cancelled;
 }

@@ -207,7 +207,7 @@ struct http_idle {
 	struct sockaddr_storage	 peer;
 };
 
-/* Where a connection with a parking record is (server.c). */
+/* Where a connection with a parking record is (conn.c). */
 enum {
 	HTTP__IDLE_PARKED,	/* in a death queue, its watcher waiting */
 	HTTP__IDLE_RESUMING,	/* a task is spawned but has not run yet */
@@ -288,8 +288,18 @@ struct http_server {
 	struct rt_ratelimit	 accept_errlim, busy_errlim, proxy_errlim;
 };
 
-/* conn.c: the connection task's body, for fresh and resumed connections. */
-int	http__conn_serve(struct http_server *s, struct rt_conn *c);
+/* conn.c: a connection's life. */
+/* The runtime's connection handler (rt_conn_fn; arg: the server): the task
+ * of a fresh or a resumed connection. */
+int	http__conn_accept(struct rt_conn *c, void *arg);
+/* Hands the runtime the accept callbacks (a 503 at the cap, making room
+ * when accept fails) into opts, and prepares the idle timer. */
+void	http__conn_setup(struct http_server *s, struct rt_server_opts *opts);
+/* Stops accepting, wakes or keeps the parked (serve_idle: keep them, a
+ * reload), waits timeout for the connections to end, then closes and
+ * cancels the rest; how many were cancelled.  Suspends. */
+int	http__conn_shutdown(struct http_server *s, double timeout,
+	    int serve_idle);
 /* Sends n bytes of p whole within the send timeout (the output buffer
  * first); 0 or -errno.  Suspends. */
 int	http__conn_send(struct http_conn *hc, const void *p, size_t n);
@@ -333,18 +343,10 @@ ssize_t	http__error_response(const struct http_server *s, char *buf,
 size_t	http__error_body_len(int status);
 
 /* server.c */
-/* Parks a connection (takes its fd); 0 or -ENOMEM. */
-int	http__idle_park(struct http_server *s, int fd,
-	    const struct sockaddr_storage *peer, socklen_t peerlen, int queue);
-/* Forgets fd's parking record: call before closing a connection's fd. */
-void	http__idle_release(struct http_server *s, int fd);
-/* The connection's task has started: it reads what is there now. */
-void	http__idle_serving(struct http_server *s, int fd);
 void	*http__buf_get(struct http_server *s, int kind);
 void	http__buf_put(struct http_server *s, void *b, int kind);
-/* Answers 503 and closes fd (no allocation, no wait); why is 0 at the
- * connection cap, or the error that stopped us serving it. */
-void	http__busy(struct http_server *s, int fd, int why);
+/* realloc, retried once after the runtime released what it keeps. */
+void	*http__server_realloc(void *p, size_t size);
 /* conf->log(level, ...) at most once per rl's period; the repeats held
  * back are counted in the next line said. */
 void	http__log_limited(struct http_server *s, struct rt_ratelimit *rl,
@@ -387,7 +389,8 @@ void	http__access_begin(struct http_conn *hc, struct http__alog_req *a,
  * whole response's are hc's bytes queued since the request began). */
 void	http__access_end(struct http_conn *hc, struct http__alog_req *a,
 	    int status, uint64_t body);
-/* A line for a connection answered 503 without a task (http__busy). */
+/* A line for a connection answered 503 without a task (conn.c's
+ * http__busy). */
 void	http__access_busy(struct http_server *s, int fd, size_t bytes,
 	    size_t body);
 void	http__access_flush(struct http_server *s);

@@ -1,32 +1,22 @@
 /*
- * server.c - the HTTP server object: listeners, the connection cap, parked
- * idle connections, pooled buffers, graceful shutdown.
+ * server.c - the HTTP server object: its making (routes, limits, the
+ * access log's format), its listeners, start, drain, shutdown, stats and
+ * the pooled buffers its connections borrow.
  *
- * Accepting and the task per active connection come from the runtime's TCP
- * server (rt_server).  What this file adds is parking: a connection waiting
- * for its next request (or for the first bytes of its first) gives back its
- * task, stack and buffers and becomes a struct http_idle with an rt_watch on
- * its fd, in one of two death queues.  Readable again, it is resumed in a
- * fresh task through rt_server_resume, which keeps it counted for the cap
- * and for shutdown all along (rt_server_hold).  A queue's head past its
- * deadline is closed by the one idle timer.
- *
- * Over max_connections a new connection gets 503 from the accept callback
- * itself: the response is formatted into a stack buffer with the cached
- * Date and sent without waiting, then the socket is closed.
+ * A connection's whole life, from the runtime's accept to its close
+ * (serving, parking, resuming, draining), is conn.c's: the server hands
+ * the runtime conn.c's callbacks (http__conn_setup, http__conn_accept) and
+ * leaves the connections of a shutdown to http__conn_shutdown.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <stddef.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,7 +49,7 @@ http__log_limited(struct http_server *s, struct rt_ratelimit *rl, int level,
 
 /* realloc, and once more after the runtime gave back what it keeps for
  * speed: under an address-space limit, pooled stacks are what ran out. */
-static void *
+void *
 http__server_realloc(void *p, size_t size)
 {
 	void *np;
@@ -111,274 +101,7 @@ http__buf_put(struct http_server *s, void *p, int kind)
 	s->free[kind] = b;
 }
 
-/* ---- parked connections ----------------------------------------------------- */
-
-static double
-http__queue_timeout(const struct http_server *s, int q)
-{
-	return q == HTTP__Q_FRESH ? s->conf->timeouts.header :
-	    s->conf->timeouts.keepalive;
-}
-
-static void
-http__idle_rearm(struct http_server *s)
-{
-	double next = HUGE_VAL, after;
-	int q;
-
-	for (q = 0; q < HTTP__Q_COUNT; q++)
-		if (s->q[q].head != NULL && s->q[q].head->deadline < next)
-			next = s->q[q].head->deadline;
-	if (next == HUGE_VAL) {
-		rt_timer_stop(&s->idle_timer);
-		return;
-	}
-	after = next - rt_loop_time();
-	rt_timer_start(&s->idle_timer, after > 0 ? after : 0, 0.);
-}
-
-static void
-http__idle_unlink(struct http_server *s, struct http_idle *id)
-{
-	struct http__queue *q = &s->q[id->queue];
-
-	if (id->prev != NULL)
-		id->prev->next = id->next;
-	else
-		q->head = id->next;
-	if (id->next != NULL)
-		id->next->prev = id->prev;
-	else
-		q->tail = id->prev;
-	id->state = HTTP__IDLE_RESUMING;
-	s->nidle--;
-	/* The record stays the fd's (s->byfd) until the connection closes,
-	 * its watcher started (see http__idle_park). */
-}
-
-void
-http__idle_release(struct http_server *s, int fd)
-{
-	struct http_idle *id;
-
-	if (fd < 0 || (size_t)fd >= s->nbyfd || (id = s->byfd[fd]) == NULL)
-		return;
-	rt_watch_stop(&id->io);		/* before the fd is closed */
-	s->byfd[fd] = NULL;
-	id->next = s->idle_free;
-	s->idle_free = id;
-}
-
-void
-http__idle_serving(struct http_server *s, int fd)
-{
-	if (fd >= 0 && (size_t)fd < s->nbyfd && s->byfd[fd] != NULL)
-		s->byfd[fd]->state = HTTP__IDLE_SERVING;
-}
-
-/* Closes a parked connection: timeout, shutdown, or a resume that failed. */
-static void
-http__idle_close(struct http_server *s, struct http_idle *id)
-{
-	int fd = rt_watch_fd(&id->io);
-
-	http__idle_unlink(s, id);
-	http__idle_release(s, fd);
-	/* Idle means no request is pending: nothing to flush or to lose. */
-	(void)close(fd);
-	rt_server_unhold(&s->tcp);
-}
-
-static void
-http__idle_timer_cb(struct rt_timer *w)
-{
-	struct http_server *s = w->arg;
-	double now = rt_loop_time();
-	int q;
-
-	for (q = 0; q < HTTP__Q_COUNT; q++)
-		while (s->q[q].head != NULL && s->q[q].head->deadline <= now) {
-			s->st.timeouts[q == HTTP__Q_FRESH ? HTTP_TMO_HEADER :
-			    HTTP_TMO_KEEPALIVE]++;
-			http__idle_close(s, s->q[q].head);
-		}
-	http__idle_rearm(s);
-}
-
-/* Moves a parked connection back into a task. */
-static void
-http__idle_resume(struct http_server *s, struct http_idle *id)
-{
-	struct sockaddr_storage peer = id->peer;
-	socklen_t len = id->peerlen;
-	int fd = rt_watch_fd(&id->io), was_head = id->prev == NULL;
-
-	http__idle_unlink(s, id);
-	/* On failure the runtime closed the fd and dropped the hold. */
-	if (rt_server_resume(&s->tcp, fd, (struct sockaddr *)&peer, len) != 0)
-		http__idle_release(s, fd);
-	if (was_head)
-		http__idle_rearm(s);
-}
-
-/*
- * Readable (the next request, or EOF): resume the connection in a task.
- * Readable again before that task has run (a poll between two runs of the
- * ready queue): nothing to do, it reads them soon.  Readable while the task
- * serves the connection (a pipelined request during a handler's sleep,
- * EOF): the task will see them when it reads, and the watcher stops, since
- * epoll is level-triggered and would report them at every poll until then.
- */
-_Static_assert(offsetof(struct http_idle, io) == 0,
-    "http__idle_ready_cb finds the record at its watcher's address");
-
-static void
-http__idle_ready_cb(struct rt_watch *w, int revents)
-{
-	struct http_idle *id = (struct http_idle *)(void *)w;	/* io first */
-
-	(void)revents;
-	if (id->state == HTTP__IDLE_PARKED)
-		http__idle_resume(w->arg, id);
-	else if (id->state == HTTP__IDLE_SERVING)
-		rt_watch_stop(w);
-}
-
-int
-http__idle_park(struct http_server *s, int fd,
-    const struct sockaddr_storage *peer, socklen_t peerlen, int queue)
-{
-	struct http__queue *q = &s->q[queue];
-	struct http_idle *id, **tab;
-	size_t n;
-
-	/*
-	 * A connection keeps its record from its first park to its close, and
-	 * the record's watcher stays set for its fd and started while a task
-	 * serves the connection.  Why: libev keeps a stopped fd registered
-	 * with epoll but, when a watcher starts on it in a later loop
-	 * iteration, registers it again: an EPOLL_CTL_ADD failing with EEXIST
-	 * (a watcher given its fd by rt_watch_start does so even within one
-	 * iteration).  With the 0.5 s app every request spanned iterations:
-	 * 1.8 epoll_ctl calls per request (strace), none now.
-	 */
-	id = (size_t)fd < s->nbyfd ? s->byfd[fd] : NULL;
-	if (id == NULL) {
-		if ((size_t)fd >= s->nbyfd) {
-			n = s->nbyfd != 0 ? s->nbyfd : 1024;
-			while (n <= (size_t)fd)
-				n *= 2;
-			if ((tab = http__server_realloc(s->byfd, n * sizeof(*tab)))
-			    == NULL)
-				return -ENOMEM;
-			memset(tab + s->nbyfd, 0, (n - s->nbyfd) * sizeof(*tab));
-			s->byfd = tab;
-			s->nbyfd = n;
-		}
-		if ((id = s->idle_free) != NULL)
-			s->idle_free = id->next;
-		else if ((id = http__server_realloc(NULL, sizeof(*id))) == NULL)
-			return -ENOMEM;
-		rt_watch_init(&id->io, fd, RT_READ, http__idle_ready_cb, s);
-		s->byfd[fd] = id;
-	}
-	id->queue = (unsigned char)queue;
-	id->deadline = rt_loop_time() + http__queue_timeout(s, queue);
-	id->peer = *peer;
-	id->peerlen = peerlen;
-	id->state = HTTP__IDLE_PARKED;
-	rt_watch_resume(&id->io);
-	id->next = NULL;
-	id->prev = q->tail;
-	if (q->tail != NULL)
-		q->tail->next = id;
-	else
-		q->head = id;
-	q->tail = id;
-	if (q->head == id)
-		http__idle_rearm(s);
-	s->nidle++;
-	rt_server_hold(&s->tcp);
-	return 0;
-}
-
-/* ---- accepting ------------------------------------------------------------- */
-
-static int
-http__conn_handler(struct rt_conn *c, void *arg)
-{
-	return http__conn_serve(arg, c);
-}
-
-/*
- * A connection we cannot serve gets a 503 with Connection: close, sent
- * without waiting (a new socket's send buffer is empty, so it fits), and is
- * closed.  The response is formatted on the stack: this runs when the
- * worker is at its connection cap, out of memory for a task (why
- * -ENOMEM) or out of descriptors (why -EMFILE, through the runtime's
- * reserve), when nothing may be allocated.
- */
-void
-http__busy(struct http_server *s, int fd, int why)
-{
-	char buf[512];
-	ssize_t n;
-
-	s->st.rejected++;
-	http__stats_request(s, HTTP_M_OTHER, 503);
-	if (why != 0)
-		http__log_limited(s, &s->busy_errlim, 0, "cannot serve a "
-		    "connection: %s: answered 503", rt_strerror(why));
-	n = http__error_response(s, buf, sizeof(buf), 503, 1, 0, 0);
-	if (n > 0 && (n = send(fd, buf, (size_t)n, MSG_DONTWAIT |
-	    MSG_NOSIGNAL)) > 0)
-		s->st.bytes_sent += (uint64_t)n;
-	http__access_busy(s, fd, n > 0 ? (size_t)n : 0, n > 0 ?
-	    http__error_body_len(503) : 0);
-	/* Closing with unread bytes would send a reset that may destroy the
-	 * 503 in flight: drop what the request already sent (a few reads,
-	 * never waiting).  Best effort: bytes arriving later still reset. */
-	(void)shutdown(fd, SHUT_WR);
-	for (int i = 0; i < 4 && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0;
-	    i++)
-		;
-	(void)close(fd);
-}
-
-static void
-http__overload_cb(int fd, int why, void *arg)
-{
-	http__busy(arg, fd, why);
-}
-
-/* How many idle keep-alive connections one accept failure may close. */
-#define DRAIN_IDLE	32
-
-/*
- * accept() failed for want of descriptors or memory.  Said once per
- * period, with nginx's wording; then, as nginx drains its reusable
- * connections, the oldest idle keep-alive connections are closed to make
- * room (their clients reconnect, as they do after the keep-alive timeout):
- * a new client is worth more than one that sent nothing for a while.
- * Fresh connections, whose first request may be on its way, are kept.
- */
-static int
-http__accept_error_cb(int err, void *arg)
-{
-	struct http_server *s = arg;
-	int n = 0;
-
-	while (n < DRAIN_IDLE && s->q[HTTP__Q_KEEPALIVE].head != NULL) {
-		http__idle_close(s, s->q[HTTP__Q_KEEPALIVE].head);
-		n++;
-	}
-	if (n > 0)
-		http__idle_rearm(s);
-	http__log_limited(s, &s->accept_errlim, 0, "accept() failed (%d: %s)"
-	    "%s", -err, rt_strerror(err), n > 0 ? "; closed idle keep-alive "
-	    "connections to make room" : "; new connections get 503");
-	return n > 0;
-}
+/* ---- the server ---------------------------------------------------------- */
 
 static void
 http__alog_timer_cb(struct rt_timer *w)
@@ -462,8 +185,7 @@ http_server_new(const struct http_server_conf *conf, char *err,
 	s->proxy_errlim.period = 1.0;
 	memset(&opts, 0, sizeof(opts));
 	opts.max_conns = conf->max_conns;
-	opts.overload = http__overload_cb;
-	opts.accept_error = http__accept_error_cb;
+	http__conn_setup(s, &opts);
 	rt_server_init(&s->tcp, &opts);
 	/* The input buffer holds one whole request head and a page more, so
 	 * that a body streams through in useful pieces while the head stays
@@ -473,7 +195,6 @@ http_server_new(const struct http_server_conf *conf, char *err,
 	/* The arena holds a copy of the head and what accessors decode of
 	 * it (each at most as long as the head). */
 	s->arena_cap = 2 * (size_t)conf->limits.max_head + 8192;
-	rt_timer_init(&s->idle_timer, http__idle_timer_cb, s);
 	rt_timer_init(&s->alog_timer, http__alog_timer_cb, s);
 	return s;
 }
@@ -509,40 +230,16 @@ http_server_start(struct http_server *s)
 	if (s->conf->access_fd != NULL && s->conf->access_flush > 0)
 		rt_timer_start(&s->alog_timer, s->conf->access_flush,
 		    s->conf->access_flush);
-	return rt_server_start(&s->tcp, http__conn_handler, s);
+	return rt_server_start(&s->tcp, http__conn_accept, s);
 }
 
 int
 http_server_shutdown(struct http_server *s, double timeout, int serve_idle)
 {
-	int q, cancelled = 0;
+	int cancelled;
 
 	s->stopping = 1;
-	rt_server_stop_accepting(&s->tcp);
-	/*
-	 * At a stop, idle keep-alive connections go back into tasks, which
-	 * see stopping: a request already in the socket is served (with
-	 * Connection: close), otherwise the connection closes lingering.  A
-	 * plain close() here would reset connections whose next request is
-	 * in flight.  At a reload they stay parked like fresh connections,
-	 * accepted but with no request yet: the request is served when it
-	 * comes, within the deadline, so a busy client never sees its
-	 * connection closed under it (bench/http-workers: wrk counted ~31
-	 * read errors per reload before).
-	 */
-	if (!serve_idle)
-		while (s->q[HTTP__Q_KEEPALIVE].head != NULL)
-			http__idle_resume(s, s->q[HTTP__Q_KEEPALIVE].head);
-	/* Active ones finish their request and close (conn.c sees stopping). */
-	if (rt_server_wait_idle(&s->tcp, timeout) != 0) {
-		for (q = 0; q < HTTP__Q_COUNT; q++)
-			while (s->q[q].head != NULL)
-				http__idle_close(s, s->q[q].head);
-		cancelled = (int)rt_server_connections(&s->tcp);
-		rt_server_cancel_all(&s->tcp);
-		(void)rt_server_wait_idle(&s->tcp, RT_FOREVER);
-	}
-	rt_timer_stop(&s->idle_timer);
+	cancelled = http__conn_shutdown(s, timeout, serve_idle);
 	rt_timer_stop(&s->alog_timer);
 	http__access_flush(s);
 	return cancelled;
@@ -563,33 +260,4 @@ http_server_flush_access(struct http_server *s)
 {
 	if (s != NULL && s->alog_len > 0)
 		http__access_flush(s);
-}
-
-void
-http_server_free(struct http_server *s)
-{
-	struct http_idle *id;
-	struct http__buf *b;
-	int k;
-
-	if (s == NULL)
-		return;
-	rt_server_close(&s->tcp);
-	rt_timer_stop(&s->alog_timer);
-	rt_timer_stop(&s->idle_timer);
-	while ((id = s->idle_free) != NULL) {
-		s->idle_free = id->next;
-		free(id);
-	}
-	for (size_t i = 0; i < s->nbyfd; i++)
-		free(s->byfd[i]);
-	free(s->byfd);
-	for (k = 0; k < HTTP__BUF_KINDS; k++)
-		while ((b = s->free[k]) != NULL) {
-			s->free[k] = b->next;
-			free(b);
-		}
-	http_router_free(&s->router);
-	free(s->alog);
-	free(s);
 }

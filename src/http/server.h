@@ -181,8 +181,6 @@ void	http_server_stats(const struct http_server *s, struct http_stats *st);
 /* Writes the buffered access log lines now (before a log reopen or an
  * exit). */
 void	http_server_flush_access(struct http_server *s);
-/* Closes the listeners and frees the server (after shutdown). */
-void	http_server_free(struct http_server *s);
 
 /* The apps' side, for their owner (the daemon). */
 
