@@ -18,7 +18,8 @@
 #if defined(CORO_UCONTEXT)
 
 static void
-coro__uc_trampoline(unsigned fn_hi, unsigned fn_lo, unsigned arg_hi, unsigned arg_lo)
+coro__uc_trampoline(unsigned fn_hi, unsigned fn_lo, unsigned arg_hi,
+    unsigned arg_lo)
 {
 	void (*fn)(void *);
 	void *arg;

@@ -13,10 +13,10 @@
  * is the one serving, m.next_gen a reload's while it starts (0: none).
  * Start and reload (SIGHUP) fork a whole generation and wait until every
  * one of its workers has said READY; only then does a reload tell the
- * previous generation to QUIT and the new one become m.cur.  A reload that fails at
- * any step (the file, a listener, a fork, a worker dying or late before
- * READY) kills what it started and leaves exactly the old workers and
- * listeners; its number is spent, so the stragglers of an aborted
+ * previous generation to QUIT and the new one become m.cur.  A reload
+ * that fails at any step (the file, a listener, a fork, a worker dying or
+ * late before READY) kills what it started and leaves exactly the old
+ * workers and listeners; its number is spent, so the stragglers of an aborted
  * generation can never be counted as a later one's.
  *
  * The listening sockets belong to the master and outlive generations, so
@@ -439,7 +439,8 @@ master_activated_init(void)
  * any port, so that an upgrade keeps the port the old master was given.
  */
 static int
-master_activated_match(const struct sockaddr_storage *ss, const struct sockaddr *want)
+master_activated_match(const struct sockaddr_storage *ss,
+    const struct sockaddr *want)
 {
 	const struct sockaddr_in *a4 = (const void *)ss, *w4 = (const void *)want;
 	const struct sockaddr_in6 *a6 = (const void *)ss,
@@ -860,8 +861,8 @@ master_tasks_relay(struct slot *from, const struct chan_hdr *hdr,
 }
 
 static void
-master_worker_msg_cb(struct chan *c, const struct chan_hdr *hdr, const void *payload,
-    void *arg)
+master_worker_msg_cb(struct chan *c, const struct chan_hdr *hdr,
+    const void *payload, void *arg)
 {
 	struct slot *sl = arg;
 
@@ -1019,8 +1020,8 @@ master_spawn(int gen, int index, const struct asyncd_conf *conf)
 	}
 	(void)close(sv[1]);
 	sl->pid = pid;
-	if ((err = chan_init(&sl->ch, sv[0], master_worker_msg_cb, master_worker_close_cb,
-	    sl)) != 0) {
+	if ((err = chan_init(&sl->ch, sv[0], master_worker_msg_cb,
+	    master_worker_close_cb, sl)) != 0) {
 		log_error("worker %d: channel: %s", index, rt_strerror(err));
 		(void)close(sv[0]);
 		master_slot_event(sl, SE_KILL, NULL);	/* reaped by CHLD */
@@ -1677,8 +1678,8 @@ master_started(void)
 {
 	rt_timer_stop(&m.ready_timer);
 	log_info("asyncd %s started: %d worker%s (pid %ld)", PACKAGE_VERSION,
-	    master_workers_wanted(&m.conf), master_workers_wanted(&m.conf) == 1 ? "" : "s",
-	    (long)getpid());
+	    master_workers_wanted(&m.conf),
+	    master_workers_wanted(&m.conf) == 1 ? "" : "s", (long)getpid());
 }
 
 /* MA_RELOAD_COMMIT: every worker of the reload's generation said READY:
@@ -1706,7 +1707,8 @@ master_reload_commit(void)
 	rt_timer_again(&m.heartbeat, m.conf.timeouts.heartbeat / 4);
 	m.hb_last = master_now_mono();		/* the next tick is a period away */
 	log_info("reloaded: generation %d serving with %d worker%s", gen,
-	    master_workers_wanted(&m.conf), master_workers_wanted(&m.conf) == 1 ? "" : "s");
+	    master_workers_wanted(&m.conf),
+	    master_workers_wanted(&m.conf) == 1 ? "" : "s");
 	(void)notify_ready("reloaded");
 	master_status();
 }
@@ -1850,8 +1852,8 @@ master_slot_ready(struct slot *sl)
 	if (sl->gen == m.cur)
 		m.start_failures = 0;
 	if (sl->gen == gen && master_slots_ready(gen) == master_slots_alive(gen) &&
-	    master_slots_alive(gen) == (size_t)master_workers_wanted(gen == m.next_gen ?
-	    &m.next : &m.conf))
+	    master_slots_alive(gen) == (size_t)master_workers_wanted(
+	    gen == m.next_gen ? &m.next : &m.conf))
 		master_event(ME_GEN_READY, NULL);
 }
 

@@ -78,7 +78,8 @@ stats_json_counters(struct page_out *o, const struct http_stats *c)
 	    "\"errors\": %llu, \"accepted\": %llu, \"rejected\": %llu, "
 	    "\"bytes_received\": %llu, \"bytes_sent\": %llu", stats_ull(c->open),
 	    stats_ull(c->active), stats_ull(http_stats_requests(c)),
-	    stats_ull(http_stats_errors(c)), stats_ull(c->accepted), stats_ull(c->rejected),
+	    stats_ull(http_stats_errors(c)), stats_ull(c->accepted),
+	    stats_ull(c->rejected),
 	    stats_ull(c->bytes_received), stats_ull(c->bytes_sent));
 }
 
@@ -119,7 +120,8 @@ stats_json_body(struct page_out *o, const struct stats_cluster *cs)
 /* ---- Prometheus text ------------------------------------------------------- */
 
 static void
-stats_family(struct page_out *o, const char *name, const char *type, const char *help)
+stats_family(struct page_out *o, const char *name, const char *type,
+    const char *help)
 {
 	page_put(o, "# HELP asyncd_%s %s\n# TYPE asyncd_%s %s\n", name, help, name,
 	    type);
@@ -128,8 +130,8 @@ stats_family(struct page_out *o, const char *name, const char *type, const char 
 /* One series per worker number of the uint64_t at off in struct
  * http_stats. */
 static void
-stats_per_worker(struct page_out *o, const struct stats_cluster *cs, const char *name,
-    const char *type, const char *help, size_t off)
+stats_per_worker(struct page_out *o, const struct stats_cluster *cs,
+    const char *name, const char *type, const char *help, size_t off)
 {
 	size_t i;
 

@@ -172,8 +172,8 @@ http_client_parse_url(const char *url, struct http_client_url *u)
 
 /* The request for u in buf; its length, or -EINVAL if it does not fit. */
 static ssize_t
-http__build_request(const char *method, const struct http_client_url *u, char *buf,
-    size_t cap)
+http__build_request(const char *method, const struct http_client_url *u,
+    char *buf, size_t cap)
 {
 	int n;
 	int slash = u->target_len == 0 || u->target[0] != '/';
@@ -416,8 +416,9 @@ http__read_body(struct http_client *c, struct http_client_response *resp,
  * just have been a stale keep-alive one.
  */
 static int
-http__exchange(struct http_client *c, const char *req, size_t reqlen, int method,
-    struct http_client_response *resp, size_t limit, int *got_reply)
+http__exchange(struct http_client *c, const char *req, size_t reqlen,
+    int method, struct http_client_response *resp, size_t limit,
+    int *got_reply)
 {
 	struct http_header hdrs[HTTP_CLIENT_MAX_FIELDS];
 	struct http_limits lim = {

@@ -71,10 +71,11 @@
  * pooled ones (20 KiB in, 32 KiB out with the default limits) only while
  * its task runs and parks in a 224-byte struct http_idle: bench/http
  * holds an idle keep-alive connection to 2 KiB of resident memory, where
- * a stream per connection would keep 80 KiB of buffers.  And rt_stream_write sends at
- * once when nothing is queued, which would split a pipelined batch's
- * responses into a send() each; here they leave together when the task
- * is about to wait.  What the two share is the runtime's rt_fd_wait.
+ * a stream per connection would keep 80 KiB of buffers.  And
+ * rt_stream_write sends at once when nothing is queued, which would split
+ * a pipelined batch's responses into a send() each; here they leave
+ * together when the task is about to wait.  What the two share is the
+ * runtime's rt_fd_wait.
  *
  * A handler's run, with its route's options: the task is named after the
  * route ("GET /hello/{name}", what a crash or overflow report and
@@ -99,8 +100,8 @@
  * its error, so no byte after it is ever parsed as a request.
  *
  * The client's address.  On a proxy_protocol listener a connection's first
- * bytes are a PROXY header (proxyproto.c), read by http__conn_proxy before any
- * request within the header timeout: its address becomes the connection's
+ * bytes are a PROXY header (proxyproto.c), read by http__conn_proxy before
+ * any request within the header timeout: its address becomes the connection's
  * peer, kept while it parks; without a valid header the connection closes
  * unanswered (it is not HTTP we could answer).  The bytes read with the
  * header are the first request's.  Then, per request, a peer among the

@@ -223,7 +223,8 @@ int	http_parser_set_method(struct http_parser *p, int m);
  * scanned by an earlier call.  Returns HTTP_DONE with p->req (and p->resp in
  * response mode) filled and p->pos at the first body byte, HTTP_AGAIN if
  * the head is incomplete, or an error status (and stays in it).  After
- * HTTP_DONE it returns HTTP_DONE again until http_parser_next().  -EINVAL if len is below p->pos or at least 4 GiB.
+ * HTTP_DONE it returns HTTP_DONE again until http_parser_next().  -EINVAL
+ * if len is below p->pos or at least 4 GiB.
  */
 int	http_parser_feed(struct http_parser *p, const char *buf, size_t len);
 
@@ -244,7 +245,8 @@ int	http_parser_body(struct http_parser *p, const char *buf, size_t len,
 	    struct http_slice *data);
 
 /*
- * Starts the next pipelined request (or response) at p->pos, after its body is done.
+ * Starts the next pipelined request (or response) at p->pos, after its
+ * body is done.
  * Returns 0, or the error status if p is in the error state (which it keeps),
  * or -EINVAL if the body is not finished.
  */

@@ -407,8 +407,8 @@ http__router_literal_eq(const char *lit, size_t n, const char *raw, size_t rlen)
  * with memcmp, not decoded byte by byte.
  */
 static int
-http__router_walk(const struct http_router_entry *e, const char *path, size_t len,
-    int pct, uint32_t *off, uint32_t *plen, uint8_t *rank)
+http__router_walk(const struct http_router_entry *e, const char *path,
+    size_t len, int pct, uint32_t *off, uint32_t *plen, uint8_t *rank)
 {
 	size_t pos = 1, end, i, np = 0;
 	const struct http_seg *s;

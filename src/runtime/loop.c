@@ -331,7 +331,8 @@ rt_loop_close(void)
 
 	if (l == NULL)
 		return;
-	/* First the queue, which links through task structs. Pending call_soon entries are dropped with the loop. */
+	/* First the queue, which links through task structs.  Pending
+	 * call_soon entries are dropped with the loop. */
 	while (l->ready_head != NULL) {
 		struct rt__item *it = l->ready_head;
 
