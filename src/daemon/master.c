@@ -16,8 +16,8 @@
  * previous generation to QUIT and the new one become m.cur.  A reload
  * that fails at any step (the file, a listener, a fork, a worker dying or
  * late before READY) kills what it started and leaves exactly the old
- * workers and listeners; its number is spent, so the stragglers of an aborted
- * generation can never be counted as a later one's.
+ * workers and listeners; its number is spent, so the stragglers of an
+ * aborted generation can never be counted as a later one's.
  *
  * The listening sockets belong to the master and outlive generations, so
  * connections waiting in the kernel's accept queue during a reload are
