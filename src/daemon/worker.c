@@ -600,19 +600,16 @@ daemon_drop_privileges(const struct asyncd_conf *conf, const char *who)
 		fatal(EX_OSERR, "%s: setuid %s", who, conf->user);
 }
 
-void
-worker_main(const struct worker_args *a)
+/*
+ * The process part of a worker's start: off the master's loop and
+ * signals, bound to the master's life, a runtime of its own, no root.
+ */
+static void
+worker_process_init(const struct worker_args *a)
 {
-	const struct asyncd_conf *conf = a->conf;
-	char who[32], err_msg[1024];
+	char who[32];
 	sigset_t keep;
-	size_t i;
 	int err;
-
-	w.conf = conf;
-	w.slot = a->slot;
-	w.master = a->master;
-	proctitle_set("asyncd: worker %d", a->slot);
 
 	/* The master's loop is ours by fork only: destroy it (its signal
 	 * fd, epoll fd, timers) and make our own. */
@@ -647,20 +644,17 @@ worker_main(const struct worker_args *a)
 	if (worker__test_start != NULL)
 		worker__test_start(a->slot);
 	(void)snprintf(who, sizeof(who), "worker %d", a->slot);
-	daemon_drop_privileges(conf, who);
+	daemon_drop_privileges(a->conf, who);
+}
 
-	/* The apps' code first runs here, without root.  A bad setting is
-	 * a configuration error: at the first start the master then exits
-	 * with EX_CONFIG too. */
-	rt_event_init(&w.ready_ev);
-	rt_event_init(&stats.news);
-	rt_event_init(&tasks.news);
-	rt_lock_init(&tasks.lock);
-	if (apps_load(&w.apps, conf, &(struct builtin_hooks){ worker_stats,
-	    worker_draining, worker_tasks }, err_msg, sizeof(err_msg)) != 0) {
-		log_error("worker %d: %s", a->slot, err_msg);
-		_exit(EX_CONFIG);
-	}
+/* The HTTP servers: the apps' on the listeners, and /stats's on its own. */
+static void
+worker_servers_new(const struct worker_args *a)
+{
+	const struct asyncd_conf *conf = a->conf;
+	char err_msg[1024];
+	size_t i;
+	int err;
 
 	memset(&w.hc, 0, sizeof(w.hc));
 	w.hc.limits = conf->limits;
@@ -687,23 +681,49 @@ worker_main(const struct worker_args *a)
 		    a->fd_flags[i])) != 0)
 			fatalx(EX_OSERR, "worker %d: cannot use listener %zu: %s",
 			    a->slot, i, rt_strerror(err));
-	if (a->stats_fd >= 0) {
-		if ((w.stats_app = builtin_app_new(conf, NULL, 1, err_msg,
-		    sizeof(err_msg))) == NULL)
-			fatalx(EX_OSERR, "worker %d: %s", a->slot, err_msg);
-		w.stats_hc = w.hc;
-		w.stats_hc.max_conns = WORKER_STATS_CONNS;
-		w.stats_hc.apps = &w.stats_app;
-		w.stats_hc.napps = 1;
-		w.stats_hc.access_fd = NULL;
-		if ((w.stats_server = http_server_new(&w.stats_hc, err_msg,
-		    sizeof(err_msg))) == NULL)
-			fatalx(EX_OSERR, "worker %d: %s", a->slot, err_msg);
-		if ((err = http_server_adopt(w.stats_server, a->stats_fd,
-		    0)) != 0)
-			fatalx(EX_OSERR, "worker %d: cannot use the stats "
-			    "listener: %s", a->slot, rt_strerror(err));
+	if (a->stats_fd < 0)
+		return;
+	if ((w.stats_app = builtin_app_new(conf, NULL, 1, err_msg,
+	    sizeof(err_msg))) == NULL)
+		fatalx(EX_OSERR, "worker %d: %s", a->slot, err_msg);
+	w.stats_hc = w.hc;
+	w.stats_hc.max_conns = WORKER_STATS_CONNS;
+	w.stats_hc.apps = &w.stats_app;
+	w.stats_hc.napps = 1;
+	w.stats_hc.access_fd = NULL;
+	if ((w.stats_server = http_server_new(&w.stats_hc, err_msg,
+	    sizeof(err_msg))) == NULL)
+		fatalx(EX_OSERR, "worker %d: %s", a->slot, err_msg);
+	if ((err = http_server_adopt(w.stats_server, a->stats_fd, 0)) != 0)
+		fatalx(EX_OSERR, "worker %d: cannot use the stats listener: %s",
+		    a->slot, rt_strerror(err));
+}
+
+void
+worker_main(const struct worker_args *a)
+{
+	char err_msg[1024];
+	int err;
+
+	w.conf = a->conf;
+	w.slot = a->slot;
+	w.master = a->master;
+	proctitle_set("asyncd: worker %d", a->slot);
+	worker_process_init(a);
+
+	/* The apps' code first runs here, without root.  A bad setting is
+	 * a configuration error: at the first start the master then exits
+	 * with EX_CONFIG too. */
+	rt_event_init(&w.ready_ev);
+	rt_event_init(&stats.news);
+	rt_event_init(&tasks.news);
+	rt_lock_init(&tasks.lock);
+	if (apps_load(&w.apps, a->conf, &(struct builtin_hooks){ worker_stats,
+	    worker_draining, worker_tasks }, err_msg, sizeof(err_msg)) != 0) {
+		log_error("worker %d: %s", a->slot, err_msg);
+		_exit(EX_CONFIG);
 	}
+	worker_servers_new(a);
 
 	if ((err = chan_init(&w.ch, a->chan_fd, worker_msg_cb,
 	    worker_close_cb, NULL)) != 0)
