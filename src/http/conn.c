@@ -1000,10 +1000,18 @@ http__idle_rearm(struct http_server *s)
 	for (q = 0; q < HTTP__Q_COUNT; q++)
 		if (s->q[q].head != NULL && s->q[q].head->deadline < next)
 			next = s->q[q].head->deadline;
-	if (next == HUGE_VAL) {
-		rt_timer_stop(&s->idle_timer);
+	/*
+	 * Lazily: a timer armed for no later than the earliest deadline is
+	 * left alone (none left: it fires once for nothing and stays
+	 * stopped).  Early costs one callback that closes nothing and arms
+	 * again; re-arming at every resume of a queue's head, which is every
+	 * keep-alive request, cost a libev stop and start each time (about
+	 * 190 instructions of ~4,600 per request under callgrind).
+	 */
+	if (next == HUGE_VAL ||
+	    (rt_timer_active(&s->idle_timer) && s->idle_armed <= next))
 		return;
-	}
+	s->idle_armed = next;
 	after = next - rt_loop_time();
 	rt_timer_start(&s->idle_timer, after > 0 ? after : 0, 0.);
 }

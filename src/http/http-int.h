@@ -264,7 +264,8 @@ struct http_server {
 						   check their own) */
 
 	struct http__queue	 q[HTTP__Q_COUNT];
-	struct rt_timer		 idle_timer;
+	struct rt_timer		 idle_timer;	/* the queues' heads' deadlines */
+	double			 idle_armed;	/* the one it is armed for */
 	struct http_idle	*idle_free;
 	struct http_idle	**byfd;		/* each connection's record, by fd */
 	size_t			 nbyfd;

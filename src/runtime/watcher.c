@@ -141,17 +141,17 @@ rt_timer_init(struct rt_timer *t, void (*cb)(struct rt_timer *t), void *arg)
 void
 rt_timer_start(struct rt_timer *t, double after, double repeat)
 {
-	ev_timer et;
+	double at = after > 0 ? after : 0., r = repeat > 0 ? repeat : 0.;
 
 	ev_timer_stop(rt__loop->ev, W_TIMER(t));
 	/* libev counts from the time of its last poll, which may be long ago
 	 * (a callback that blocked, a start from outside the loop): `after`
 	 * is from now, as rt_loop_time() is.  One clock read. */
 	ev_now_update(rt__loop->ev);
-	/* Stopped, the watcher is its init state plus the callback. */
-	memcpy(&et, &t->ev, sizeof(et));
-	ev_timer_set(&et, after > 0 ? after : 0., repeat > 0 ? repeat : 0.);
-	memcpy(&t->ev, &et, sizeof(et));
+	/* Stopped, the watcher is its init state plus the callback: what
+	 * ev_timer_set writes is the two times (copied in: see above). */
+	memcpy((char *)&t->ev + offsetof(ev_timer, at), &at, sizeof(at));
+	memcpy((char *)&t->ev + offsetof(ev_timer, repeat), &r, sizeof(r));
 	ev_timer_start(rt__loop->ev, W_TIMER(t));
 }
 
