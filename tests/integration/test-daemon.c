@@ -1818,7 +1818,7 @@ test_reload_under_load_drops_nothing(void **state)
 	(void)ready_or_fail(0);
 	assert_int_equal(workers_wait(2, 0, IO_MS, &prev), 0);
 	load_start(srv.port);
-	sleep_ms(300);
+	sleep_ms(300);	/* pacing: load before the first reload, not a guess */
 	for (step = 1; step <= RELOADS; step++) {
 		c.workers = steps[step].workers;
 		c.delay_root = steps[step].delay;
@@ -1885,7 +1885,7 @@ test_reload_under_load_drops_nothing(void **state)
 				fail_msg("reload %d: 127.0.0.2:%d was removed "
 				    "but GET / gave %d", step, port2, st);
 		}
-		sleep_ms(300);
+		sleep_ms(300);	/* pacing: load between reloads */
 	}
 	load_stop(&sum);
 	failed = 0;

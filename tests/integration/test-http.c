@@ -1429,7 +1429,7 @@ test_request_sent_byte_by_byte(void **state)
 	c = client_open(srv_app.port);
 	for (i = 0; i < sizeof(req) - 1; i++) {
 		client_send(c, req + i, 1);
-		sleep_ms(2);
+		sleep_ms(2);	/* pacing: one byte per read, not a guess */
 	}
 	client_response(c, &r, 0, IO_MS);
 	assert_response(&r, "HTTP/1.1 200 OK", HTML,
@@ -2002,7 +2002,7 @@ test_unread_responses_are_closed_after_send_timeout(void **state)
 	assert_response(&r, "HTTP/1.1 200 OK", TEXT, "ok");
 	assert_int_equal(c->len, 0);
 	sent = pipeline_until_full(c, req, reqlen);
-	sleep_ms(700);
+	sleep_ms(700);	/* the subject: past the 0.3 s send timeout */
 	/* Until EOF, a reset, or (no send timeout) all answered and idle. */
 	while ((n = client_fill(c, 1000)) > 0) {
 		got += c->len;
@@ -2050,7 +2050,7 @@ test_header_timeout_spares_a_blocked_write(void **state)
 	    "Host: t\r\nX-Pad: %s\r\n\r\n", pad);
 	c = client_open(s.port);
 	sent = pipeline_until_full(c, req, reqlen);
-	sleep_ms(1500);
+	sleep_ms(1500);	/* the subject: blocked past the 0.5 s header timeout */
 	/*
 	 * Count status lines in the raw stream rather than parse each of the
 	 * tens of thousands of responses: under valgrind that took longer
