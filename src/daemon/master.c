@@ -2219,7 +2219,11 @@ master_run(struct asyncd_conf *conf, const char *path, const char *self)
 	if (master_gen_spawn(m.cur, &m.conf) != 0)
 		master_event(ME_NEW_FAILED, "cannot start the workers");
 
-	(void)rt_loop_run();
+	/* The first worker's fork or socketpair failing leaves nothing to
+	 * wait for: MS_DONE already, and rt_loop_run clears a stop asked
+	 * before it runs (it would serve nothing, forever). */
+	if (m.state != MS_DONE)
+		(void)rt_loop_run();
 
 	master_upgrade_close();
 	for (i = 0; i < m.nls; i++)

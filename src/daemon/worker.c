@@ -525,6 +525,10 @@ worker_msg_cb(struct chan *c, const struct chan_hdr *hdr, const void *payload,
 		break;
 	case CHAN_REOPEN_LOGS:
 		worker_reopen_logs();
+		/* Said once done, so that whoever moved the files knows when
+		 * the worker writes to the new ones (the master's own line
+		 * comes before the worker got the message). */
+		log_info("worker %d: log files reopened", w.slot);
 		break;
 	default:
 		/* chan.c checked the type is known; the rest are the master's

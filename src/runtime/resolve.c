@@ -49,6 +49,7 @@ static struct {
 	struct ev_loop	*ev;
 	unsigned	 loop_gen;	/* loops closed so far */
 	size_t		 nwaiting;	/* tasks waiting on an answer */
+	size_t		 nout;		/* jobs queued or being resolved */
 } pool = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 
 static void
@@ -84,6 +85,7 @@ rt__resolver_main(void *unused)
 		j->sys_errno = errno;
 
 		pthread_mutex_lock(&pool.mu);
+		pool.nout--;
 		j->next = pool.done;
 		pool.done = j;
 		/* Under the lock: rt__resolve_close may clear pool.ev. */
@@ -193,6 +195,22 @@ rt__resolve_close(void)
 	}
 }
 
+/*
+ * Jobs handed to the threads and not yet back (queued, or in getaddrinfo):
+ * what a test waits on to know that the answers of abandoned tasks have all
+ * come back, rather than sleeping on a guess.
+ */
+size_t
+rt__resolve_out(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&pool.mu);
+	n = pool.nout;
+	pthread_mutex_unlock(&pool.mu);
+	return n;
+}
+
 int
 rt_resolve(const char *host, const char *port, int socktype,
     struct addrinfo **res, double timeout)
@@ -237,6 +255,7 @@ rt_resolve(const char *host, const char *port, int socktype,
 	else
 		pool.todo = j;
 	pool.todo_tail = j;
+	pool.nout++;
 	pthread_cond_signal(&pool.cv);
 	pthread_mutex_unlock(&pool.mu);
 

@@ -322,6 +322,8 @@ void	rt__timer_close(struct rt__loop *l);
 
 /* Detaches the resolver threads from the loop being closed. */
 void	rt__resolve_close(void);
+/* Resolver jobs still out (queued or resolving); for tests. */
+size_t	rt__resolve_out(void);
 
 /*
  * Suspends the running task until the callback list *list runs (a future

@@ -57,3 +57,14 @@ EXTRA_tests_integration_test_errlog_DEPENDENCIES = asyncd$(EXEEXT) \
 # protocol and the binary upgrade.
 TESTS += tests/integration/haproxy.sh
 EXTRA_DIST += tests/integration/haproxy.sh tests/integration/lbload.py
+
+# fault.sh: the master under failing fork, socketpair and dup2 calls,
+# injected by libfault.so (fault.c, preloaded into asyncd only; built with
+# the same flags, sanitizers included).  Not installed.
+check_LTLIBRARIES += tests/integration/libfault.la
+tests_integration_libfault_la_SOURCES = tests/integration/fault.c
+tests_integration_libfault_la_LDFLAGS = -module -avoid-version -shared \
+	-no-undefined -rpath $(abs_builddir)
+tests_integration_libfault_la_LIBADD = -ldl
+TESTS += tests/integration/fault.sh
+EXTRA_DIST += tests/integration/fault.sh

@@ -1445,10 +1445,49 @@ test_start_three_workers_ready_on_abstract_socket(void **state)
 
 #define INFLIGHT	20
 
+static int	raw_exchange(int, const char *, size_t, char *, size_t);
+static size_t	count_in(const char *, const char *);
+
+/* The stats listener asked of srv_conf.extra, for asleep_wait. */
+#define STATS_EXTRA	"stats = { listen = \"127.0.0.1:0\"; };"
+
+/*
+ * Waits (IO_MS at most) until the stats listener's /debug/tasks shows n
+ * requests for path asleep in their handler's delay: read and being served,
+ * which no fixed sleep can promise.  Fails the test otherwise.
+ */
+static void
+asleep_wait(const char *path, int n)
+{
+	static const char ask[] = "GET /debug/tasks?format=text HTTP/1.1\r\n"
+	    "Host: a\r\nConnection: close\r\n\r\n";
+	static char buf[65536];
+	char line[128];
+	const char *p;
+	long end = now_ms() + IO_MS;
+	int sport;
+
+	if (srv_wait_log(0, "stats pages on 127.0.0.1:", IO_MS) != 0 ||
+	    (p = strstr(srv.log, "stats pages on 127.0.0.1:")) == NULL)
+		fail_msg("no stats listener:\n%s", log_tail());
+	sport = atoi(p + 25);
+	assert_true(sport > 0);
+	(void)snprintf(line, sizeof(line), "  sleep         GET %s\n", path);
+	for (;; sleep_ms(10)) {
+		assert_int_equal(raw_exchange(sport, ask, sizeof(ask) - 1, buf,
+		    sizeof(buf)), 0);
+		if (count_in(buf, line) == (size_t)n)
+			return;
+		if (now_ms() > end)
+			fail_msg("no %d GET %s asleep in:\n%s", n, path, buf);
+	}
+}
+
 static void
 test_sigterm_finishes_slow_requests_and_notifies_stopping(void **state)
 {
-	struct srv_conf c = { .workers = 2, .delay_slow = 0.5 };
+	struct srv_conf c = { .workers = 2, .delay_slow = 1.0,
+	    .extra = STATS_EXTRA };
 	int fds[INFLIGHT], st[INFLIGHT], status, i, bad = 0;
 	long t0;
 
@@ -1462,7 +1501,7 @@ test_sigterm_finishes_slow_requests_and_notifies_stopping(void **state)
 	for (i = 0; i < INFLIGHT; i++)
 		if ((fds[i] = req_start("127.0.0.1", srv.port, "/slow")) < 0)
 			fail_msg("request %d: %s", i, strerror(-fds[i]));
-	sleep_ms(100);
+	asleep_wait("/slow", INFLIGHT);
 	assert_int_equal(kill(srv.pid, SIGTERM), 0);
 	for (i = 0; i < INFLIGHT; i++) {
 		st[i] = req_finish(fds[i], IO_MS);
@@ -1480,8 +1519,8 @@ test_sigterm_finishes_slow_requests_and_notifies_stopping(void **state)
 		fail_msg("%d of %d requests in flight at SIGTERM did not get "
 		    "200:%s\nlog:\n%s", bad, INFLIGHT, msg, log_tail());
 	}
-	/* They were delayed 0.5 s: the stop waited for them. */
-	assert_true(now_ms() - t0 >= 450);
+	/* They were delayed 1 s: the stop waited for them. */
+	assert_true(now_ms() - t0 >= 950);
 	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		fail_msg("asyncd after SIGTERM: status 0x%x:\n%s", status,
 		    log_tail());
@@ -1494,7 +1533,8 @@ test_sigterm_finishes_slow_requests_and_notifies_stopping(void **state)
 static void
 test_second_sigint_is_a_fast_stop(void **state)
 {
-	struct srv_conf c = { .workers = 2, .delay_slow = 2.0 };
+	struct srv_conf c = { .workers = 2, .delay_slow = 2.0,
+	    .extra = STATS_EXTRA };
 	struct workers w;
 	int fds[4], status, i;
 	long t1, took;
@@ -1508,7 +1548,7 @@ test_second_sigint_is_a_fast_stop(void **state)
 	for (i = 0; i < 4; i++)
 		if ((fds[i] = req_start("127.0.0.1", srv.port, "/slow")) < 0)
 			fail_msg("request %d: %s", i, strerror(-fds[i]));
-	sleep_ms(100);
+	asleep_wait("/slow", 4);
 	assert_int_equal(kill(srv.pid, SIGINT), 0);
 	/* Two signals sent at once may merge into one: send the second once
 	 * the master has acted on the first. */
@@ -1778,7 +1818,7 @@ test_reload_under_load_drops_nothing(void **state)
 	(void)ready_or_fail(0);
 	assert_int_equal(workers_wait(2, 0, IO_MS, &prev), 0);
 	load_start(srv.port);
-	sleep_ms(300);
+	sleep_ms(300);	/* pacing: load before the first reload, not a guess */
 	for (step = 1; step <= RELOADS; step++) {
 		c.workers = steps[step].workers;
 		c.delay_root = steps[step].delay;
@@ -1845,7 +1885,7 @@ test_reload_under_load_drops_nothing(void **state)
 				fail_msg("reload %d: 127.0.0.2:%d was removed "
 				    "but GET / gave %d", step, port2, st);
 		}
-		sleep_ms(300);
+		sleep_ms(300);	/* pacing: load between reloads */
 	}
 	load_stop(&sum);
 	failed = 0;
@@ -1908,7 +1948,9 @@ test_reload_with_bad_config_keeps_old_workers(void **state)
 	if (strstr(srv.log, "no_such_setting") == NULL)
 		fail_msg("the log does not name the setting:\n%s", log_tail());
 	get_ok(srv.port, "/", 6);
-	sleep_ms(200);		/* a wrong new generation would show now */
+	/* A bounded window for what must NOT happen (no event says "no new
+	 * generation is coming"): a wrong new generation would show now. */
+	sleep_ms(200);
 	workers_scan(srv.pid, &after);
 	if (!workers_exactly(&after, 2, 0) || after.pid[0] !=
 	    before.pid[0] || after.pid[1] != before.pid[1])
@@ -1986,11 +2028,11 @@ test_worker_failing_at_startup_trips_breaker(void **state)
 	    strstr(srv.log, "startup") == NULL)
 		fail_msg("no message about the breaker and the startup:\n%s",
 		    log_tail());
-	sleep_ms(100);
+	sleep_ms(100);	/* a bounded window for what must NOT happen */
 	if (notif_wait(0, "READY=1", 0) >= 0)
 		fail_msg("READY=1 although no worker started: %s",
 		    notif_dump());
-	sleep_ms(100);
+	sleep_ms(100);	/* the same, for a worker reparented to us */
 	if (orphan_workers() != 0)
 		fail_msg("workers outlived the master");
 }
@@ -2129,9 +2171,12 @@ test_sigusr1_reopens_moved_access_log(void **state)
 	if (srv_wait_log(logfrom, "log files reopened", IO_MS) != 0)
 		fail_msg("no \"log files reopened\" after SIGUSR1:\n%s",
 		    log_tail());
-	/* The master relays REOPEN_LOGS to the worker, which does not
-	 * answer: give it a moment. */
-	sleep_ms(200);
+	/* The master relays REOPEN_LOGS to the worker, which says when it
+	 * has reopened its files (the master also opens the access log, so
+	 * the file existing says nothing about the worker). */
+	if (srv_wait_log(logfrom, "worker 1: log files reopened", IO_MS) != 0)
+		fail_msg("no \"worker 1: log files reopened\" after SIGUSR1:"
+		    "\n%s", log_tail());
 	get_ok(srv.port, "/hello/after", 1);
 	if (file_wait(access, "GET /hello/after ", 3000, buf,
 	    sizeof(buf)) != 0)

@@ -200,6 +200,7 @@ struct srv {
 	char		 alog[PATH_MAX];	/* its access log */
 	char		 log[16384];	/* its stderr so far */
 	size_t		 log_len;
+	int		 stats_port;	/* its stats listener's, or 0 */
 };
 
 struct srv_opts {
@@ -208,6 +209,7 @@ struct srv_opts {
 	int		 request_line, header_size, header_count, body;
 	double		 t_header, t_body, t_keepalive, t_send;
 	const char	*app;		/* one more app, as is */
+	int		 stats;		/* a stats listener (/debug/tasks) */
 };
 
 static const struct srv_opts opts_default = {
@@ -215,6 +217,16 @@ static const struct srv_opts opts_default = {
 	.request_line = 8192, .header_size = 16384, .header_count = 100,
 	.body = 1048576,
 	.t_header = 5.0, .t_body = 5.0, .t_keepalive = 10.0, .t_send = 5.0,
+};
+
+/* The app group's: a stats listener, whose /debug/tasks tells when a
+ * connection has parked or a request is in its handler. */
+static const struct srv_opts opts_app = {
+	.max_connections = 2000,
+	.request_line = 8192, .header_size = 16384, .header_count = 100,
+	.body = 1048576,
+	.t_header = 5.0, .t_body = 5.0, .t_keepalive = 10.0, .t_send = 5.0,
+	.stats = 1,
 };
 
 static int
@@ -268,12 +280,13 @@ srv_write_conf(struct srv *s, const char *name, const struct srv_opts *o)
 	    "); }; },\n"
 	    "  { module = \"echo\"; mount = \"/echo\"; },\n"
 	    "  { module = \"testapp1\"; mount = \"/t\"; }%s%s );\n"
-	    "server_name = \"asyncd-test\";\n",
+	    "server_name = \"asyncd-test\";\n%s",
 	    o->ipv6 ? "[::1]" : "127.0.0.1",
 	    o->max_connections, o->request_line, o->header_size,
 	    o->header_count, o->body, o->t_header, o->t_body, o->t_keepalive,
 	    o->t_send, s->alog, o->app != NULL ? ",\n  " : "",
-	    o->app != NULL ? o->app : "");
+	    o->app != NULL ? o->app : "",
+	    o->stats ? "stats = { listen = \"127.0.0.1:0\"; };\n" : "");
 	return write_file(s->conf, text);
 }
 
@@ -303,6 +316,7 @@ srv_start(struct srv *s, const char *name, const struct srv_opts *o)
 {
 	const char *tag = o->ipv6 ? "listening on [::1]:" :
 	    "listening on 127.0.0.1:";
+	const char *stag = "stats pages on 127.0.0.1:";
 	char *argv[4], *at, *nl;
 	long end = now_ms() + STARTUP_MS;
 	int out_fd, r, status;
@@ -325,7 +339,12 @@ srv_start(struct srv *s, const char *name, const struct srv_opts *o)
 	}
 	(void)close(out_fd);	/* the server writes nothing there */
 	for (;;) {
-		if ((at = strstr(s->log, tag)) != NULL &&
+		if (o->stats && s->stats_port == 0 &&
+		    (at = strstr(s->log, stag)) != NULL &&
+		    strchr(at, '\n') != NULL)
+			s->stats_port = atoi(at + strlen(stag));
+		if ((!o->stats || s->stats_port > 0) &&
+		    (at = strstr(s->log, tag)) != NULL &&
 		    (nl = strchr(at, '\n')) != NULL) {
 			s->port = atoi(at + strlen(tag));
 			if (s->port > 0 && s->port < 65536)
@@ -841,14 +860,14 @@ static int
 group_app_setup(void **state)
 {
 	(void)state;
-	return group_start(&srv_app, "app.conf", &opts_default);
+	return group_start(&srv_app, "app.conf", &opts_app);
 }
 
 static int
 group_api_setup(void **state)
 {
 	(void)state;
-	return group_start(&srv_api, "api.conf", &opts_default);
+	return group_start(&srv_api, "api.conf", &opts_app);
 }
 
 /*
@@ -1328,6 +1347,38 @@ tree_cpu_ms(pid_t pid)
 }
 
 /*
+ * Waits (IO_MS at most) until s's /debug/tasks list has (want 1) or has no
+ * (want 0) task whose name starts with name: the server's own word on where a connection
+ * is, which no fixed sleep can promise.
+ */
+static void
+tasks_wait(struct srv *s, const char *name, int want)
+{
+	static const char req[] = "GET /debug/tasks?format=text HTTP/1.1\r\n"
+	    "Host: t\r\n\r\n";
+	struct response r;
+	struct client *c;
+	char body[sizeof(r.body) + 1], line[128];
+	long end = now_ms() + IO_MS;
+
+	assert_true(s->stats_port > 0);
+	(void)snprintf(line, sizeof(line), "  %s", name);
+	for (;; sleep_ms(5)) {
+		c = exchange(s->stats_port, req, &r);
+		client_close(c);
+		assert_int_equal(r.status, 200);
+		memcpy(body, r.body, r.body_len);
+		body[r.body_len] = '\0';
+		if ((strstr(body, line) != NULL) == want)
+			return;
+		if (now_ms() > end)
+			fail_msg("/debug/tasks %s \"%s\" after %d ms:\n%s",
+			    want ? "never showed" : "still shows", name, IO_MS,
+			    body);
+	}
+}
+
+/*
  * A request pipelined behind a slow one, on a connection that has parked
  * once (so it has a parking watcher, which stays started while a task
  * serves it): answered after the slow one, and the bytes waiting in the
@@ -1346,9 +1397,11 @@ test_pipelined_during_delay_answered_without_spinning(void **state)
 	client_sends(c, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
 	client_response(c, &r, 0, IO_MS);
 	assert_response(&r, "HTTP/1.1 200 OK", TEXT, "ok");
-	sleep_ms(50);			/* parked */
+	/* Parked: its task (named for its route while serving) is gone. */
+	tasks_wait(&srv_app, "GET /healthz", 0);
+	tasks_wait(&srv_app, "conn fd", 0);
 	client_sends(c, "GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
-	sleep_ms(50);			/* read, in its 0.5 s delay */
+	tasks_wait(&srv_app, "GET /slow", 1);	/* read, in its 0.5 s delay */
 	cpu0 = tree_cpu_ms(srv_app.pid);
 	client_sends(c, "GET /hello/next HTTP/1.1\r\nHost: t\r\n\r\n");
 	client_response(c, &r, 0, IO_MS);
@@ -1376,7 +1429,7 @@ test_request_sent_byte_by_byte(void **state)
 	c = client_open(srv_app.port);
 	for (i = 0; i < sizeof(req) - 1; i++) {
 		client_send(c, req + i, 1);
-		sleep_ms(2);
+		sleep_ms(2);	/* pacing: one byte per read, not a guess */
 	}
 	client_response(c, &r, 0, IO_MS);
 	assert_response(&r, "HTTP/1.1 200 OK", HTML,
@@ -1941,14 +1994,15 @@ test_unread_responses_are_closed_after_send_timeout(void **state)
 		fail_msg("cannot start asyncd");
 	c = client_open(s.port);
 	client_sends(c, req);
-	sleep_ms(100);
-	assert_true(client_fill(c, IO_MS) > 0);	/* all of it: ~150 bytes */
+	/* All of it in one read: the server writes a response in one
+	 * send, and loopback delivers it whole. */
+	assert_true(client_fill(c, IO_MS) > 0);	/* ~150 bytes */
 	resplen = c->len;
 	client_response(c, &r, 0, IO_MS);
 	assert_response(&r, "HTTP/1.1 200 OK", TEXT, "ok");
 	assert_int_equal(c->len, 0);
 	sent = pipeline_until_full(c, req, reqlen);
-	sleep_ms(700);
+	sleep_ms(700);	/* the subject: past the 0.3 s send timeout */
 	/* Until EOF, a reset, or (no send timeout) all answered and idle. */
 	while ((n = client_fill(c, 1000)) > 0) {
 		got += c->len;
@@ -1996,7 +2050,7 @@ test_header_timeout_spares_a_blocked_write(void **state)
 	    "Host: t\r\nX-Pad: %s\r\n\r\n", pad);
 	c = client_open(s.port);
 	sent = pipeline_until_full(c, req, reqlen);
-	sleep_ms(1500);
+	sleep_ms(1500);	/* the subject: blocked past the 0.5 s header timeout */
 	/*
 	 * Count status lines in the raw stream rather than parse each of the
 	 * tens of thousands of responses: under valgrind that took longer
@@ -2586,12 +2640,14 @@ static void
 hang_up_on(const char *target)
 {
 	struct client *c = client_open(srv_api.port);
-	char req[256];
+	char req[256], name[128];
 
 	(void)snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n",
 	    target);
 	client_sends(c, req);
-	sleep_ms(50);		/* read by now (a reset before would also do) */
+	/* Read, and in its handler: the task is named for its route. */
+	(void)snprintf(name, sizeof(name), "GET %s", target);
+	tasks_wait(&srv_api, name, 1);
 	client_close(c);
 }
 
@@ -2841,12 +2897,12 @@ stop_during_slow_request(int signo)
 	long t0;
 	int status;
 
-	if (srv_start(&s, "signal.conf", &opts_default) == -1)
+	if (srv_start(&s, "signal.conf", &opts_app) == -1)
 		fail_msg("cannot start asyncd");
 	c = client_open(s.port);
 	t0 = now_ms();
 	client_sends(c, "GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
-	sleep_ms(150);			/* read, and waiting its 0.5 s */
+	tasks_wait(&s, "GET /slow", 1);	/* read, and waiting its 0.5 s */
 	assert_int_equal(kill(s.pid, signo), 0);
 	client_response(c, &r, 0, IO_MS);
 	assert_response(&r, "HTTP/1.1 200 OK", HTML, "<h1>Index</h1>");
