@@ -10,7 +10,15 @@
  * Unlike the layers below, the daemon may print and exit (STYLE.md §4), but
  * only at startup, through fatal() and fatalx(), with an exit code from
  * <sysexits.h>: EX_CONFIG (78) for a bad configuration.  Everything else
- * here returns 0 or -1 / a negative errno like the layers below.
+ * returns 0 on success and, on failure, one of two things, by whether the
+ * caller still has to say what went wrong:
+ *   -errno  nothing was said: the caller reports it (rt_strerror), as in
+ *           the layers below (chan_send, log_access_open, pidfile_write,
+ *           notify_send...);
+ *   -1      it was said already, in the log or in the caller's err
+ *           buffer (conf_load, apps_load, the master's steps), or the
+ *           answer is a plain no (a lookup that finds nothing, a frame
+ *           header that fails its check).
  *
  * Names (STYLE.md §2): each file's functions, statics included, carry the
  * role it plays: conf_ (config.c, conftext.c), log_ (and OpenBSD's fatal
