@@ -19,6 +19,11 @@ for sig in INT TERM; do
 	# A background job of a non-interactive shell starts with SIGINT
 	# ignored, and libev would inherit that disposition until it installs
 	# its own handler; it does install one, so INT still reaches it.
+	# Emptied here, before the fork: the child's own redirection may come
+	# after our first grep, which would then find the last round's banner
+	# and signal a process that has no handler yet (it died of SIGTERM,
+	# 143, in CI under load).
+	: >"$ex_out"
 	# shellcheck disable=SC2086
 	$EXAMPLE_WRAPPER "$prog" >"$ex_out" &
 	sig_pid=$!
