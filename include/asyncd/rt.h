@@ -132,10 +132,10 @@ ASYNCD_API struct ev_loop *rt_loop_ev(void);
 
 /*
  * What the loop runs on, for a program's version or build report: the
- * libev linked and the one built against, the
- * backend a loop gets on this machine ("epoll"; "" if no loop could be
- * made: a bad $LIBEV_FLAGS), and every backend this libev supports here,
- * space-separated ("select poll epoll").  Asks the process's loop if
+ * libev linked and the one built against, the backend a loop gets on this
+ * machine ("epoll"; "" if no loop could be made: a bad $LIBEV_FLAGS), and
+ * every backend this libev supports here, space-separated ("select poll
+ * epoll").  Asks the process's loop if
  * there is one, else makes libev's default loop as rt_loop_init would and
  * destroys it at once (so not while another user of libev's default loop
  * runs).  Does not suspend.

@@ -320,6 +320,15 @@ void	rt__timer_del(struct rt_task *t);
 void	rt__timer_close(struct rt__loop *l);
 
 
+/* A bare libev timer in the public structs' storage (watcher.c): start
+ * counts from now and re-arms an active one. */
+void	rt__ev_timer_init(struct rt__ev_timer *st,
+	    void (*cb)(struct ev_loop *, ev_timer *, int));
+void	rt__ev_timer_start(struct rt__ev_timer *st, double after,
+	    double repeat);
+void	rt__ev_timer_stop(struct rt__ev_timer *st);
+int	rt__ev_timer_active(const struct rt__ev_timer *st);
+
 /* Detaches the resolver threads from the loop being closed. */
 void	rt__resolve_close(void);
 /* Resolver jobs still out (queued or resolving); for tests. */

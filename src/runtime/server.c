@@ -51,51 +51,15 @@ static void	rt__pause_cb(struct ev_loop *ev, ev_timer *et, int revents);
 /*
  * The accept pause's timer is libev's own in rt__ev_timer storage, not an
  * rt_timer: struct rt_server keeps the layout it had when it embedded an
- * ev_timer (the ABI), and the callback finds its server by offset.  As in
- * watcher.c, the storage is set up in a local of libev's type and copied
- * in, and read by copying out (C's effective-type rule).
+ * ev_timer (the ABI), and the callback finds its server by offset.
+ * watcher.c's rt__ev_timer_* drive it, as they drive rt_timer.
  */
-#define PAUSE_TIMER(s)	((ev_timer *)(void *)&(s)->pause_timer)
-_Static_assert(sizeof(((struct rt_server *)0)->pause_timer) >=
-    sizeof(ev_timer), "ev_timer fits in rt__ev_timer");
-
-static void
-rt__pause_timer_start(struct rt_server *s, double after)
-{
-	ev_timer et;
-
-	ev_timer_stop(rt__loop->ev, PAUSE_TIMER(s));
-	memcpy(&et, &s->pause_timer, sizeof(et));
-	ev_timer_set(&et, after, 0.);
-	memcpy(&s->pause_timer, &et, sizeof(et));
-	ev_timer_start(rt__loop->ev, PAUSE_TIMER(s));
-}
-
-static void
-rt__pause_timer_stop(struct rt_server *s)
-{
-	ev_timer_stop(rt__loop->ev, PAUSE_TIMER(s));
-}
-
-/* Every libev watcher begins with EV_WATCHER's `int active`. */
-static int
-rt__pause_timer_active(const struct rt_server *s)
-{
-	int active;
-
-	memcpy(&active, &s->pause_timer, sizeof(active));
-	return active != 0;
-}
-
 void
 rt_server_init(struct rt_server *s, const struct rt_server_opts *opts)
 {
-	ev_timer et;
-
 	memset(s, 0, sizeof(*s));
 	s->reserve_fd = -1;
-	ev_timer_init(&et, rt__pause_cb, 0., 0.);
-	memcpy(&s->pause_timer, &et, sizeof(et));
+	rt__ev_timer_init(&s->pause_timer, rt__pause_cb);
 	if (opts != NULL)
 		s->opts = *opts;
 	/* rt_listen_socket's default, kept visible in opts. */
@@ -200,7 +164,7 @@ rt__conn_gone(struct rt_server *s)
 	s->nconns--;
 	/* A held connection's task ends with the hold still counted: room
 	 * only when below the cap (else the next accept would be over it). */
-	if (s->paused && !rt__pause_timer_active(s) && !s->closing &&
+	if (s->paused && !rt__ev_timer_active(&s->pause_timer) && !s->closing &&
 	    (s->opts.max_conns == 0 || s->nconns < s->opts.max_conns)) {
 		/* We were at the cap: there is room again. */
 		s->paused = 0;
@@ -346,7 +310,7 @@ rt__accept_cb(struct rt_watch *w, int revents)
 				s->emfile_pauses++;
 				s->paused = 1;
 				rt__watchers_stop(s);
-				rt__pause_timer_start(s, s->opts.emfile_pause);
+				rt__ev_timer_start(&s->pause_timer, s->opts.emfile_pause, 0.);
 			}
 			return;		/* EAGAIN: the backlog is empty */
 		}
@@ -436,7 +400,7 @@ rt_server_stop_accepting(struct rt_server *s)
 {
 	s->closing = 1;
 	rt__watchers_stop(s);
-	rt__pause_timer_stop(s);
+	rt__ev_timer_stop(&s->pause_timer);
 }
 
 size_t

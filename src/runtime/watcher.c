@@ -127,32 +127,62 @@ rt__timer_cb(struct ev_loop *ev, ev_timer *et, int revents)
 	t->cb(t);
 }
 
+/*
+ * A bare timer in rt__ev_timer storage: what rt_timer is built on, and what
+ * struct rt_server's pause timer uses directly (no room for rt_timer's
+ * callback and argument there without changing that public struct's size).
+ */
 void
-rt_timer_init(struct rt_timer *t, void (*cb)(struct rt_timer *t), void *arg)
+rt__ev_timer_init(struct rt__ev_timer *st,
+    void (*cb)(struct ev_loop *, ev_timer *, int))
 {
 	ev_timer et;
 
-	t->cb = cb;
-	t->arg = arg;
-	ev_timer_init(&et, rt__timer_cb, 0., 0.);
-	memcpy(&t->ev, &et, sizeof(et));
+	ev_timer_init(&et, cb, 0., 0.);
+	memcpy(st, &et, sizeof(et));
 }
 
 void
-rt_timer_start(struct rt_timer *t, double after, double repeat)
+rt__ev_timer_start(struct rt__ev_timer *st, double after, double repeat)
 {
 	double at = after > 0 ? after : 0., r = repeat > 0 ? repeat : 0.;
 
-	ev_timer_stop(rt__loop->ev, W_TIMER(t));
+	ev_timer_stop(rt__loop->ev, (ev_timer *)(void *)st);
 	/* libev counts from the time of its last poll, which may be long ago
 	 * (a callback that blocked, a start from outside the loop): `after`
 	 * is from now, as rt_loop_time() is.  One clock read. */
 	ev_now_update(rt__loop->ev);
 	/* Stopped, the watcher is its init state plus the callback: what
 	 * ev_timer_set writes is the two times (copied in: see above). */
-	memcpy((char *)&t->ev + offsetof(ev_timer, at), &at, sizeof(at));
-	memcpy((char *)&t->ev + offsetof(ev_timer, repeat), &r, sizeof(r));
-	ev_timer_start(rt__loop->ev, W_TIMER(t));
+	memcpy((char *)st + offsetof(ev_timer, at), &at, sizeof(at));
+	memcpy((char *)st + offsetof(ev_timer, repeat), &r, sizeof(r));
+	ev_timer_start(rt__loop->ev, (ev_timer *)(void *)st);
+}
+
+void
+rt__ev_timer_stop(struct rt__ev_timer *st)
+{
+	ev_timer_stop(rt__loop->ev, (ev_timer *)(void *)st);
+}
+
+int
+rt__ev_timer_active(const struct rt__ev_timer *st)
+{
+	return rt__ev_storage_active(st);
+}
+
+void
+rt_timer_init(struct rt_timer *t, void (*cb)(struct rt_timer *t), void *arg)
+{
+	t->cb = cb;
+	t->arg = arg;
+	rt__ev_timer_init(&t->ev, rt__timer_cb);
+}
+
+void
+rt_timer_start(struct rt_timer *t, double after, double repeat)
+{
+	rt__ev_timer_start(&t->ev, after, repeat);
 }
 
 void
@@ -170,13 +200,13 @@ rt_timer_again(struct rt_timer *t, double repeat)
 void
 rt_timer_stop(struct rt_timer *t)
 {
-	ev_timer_stop(rt__loop->ev, W_TIMER(t));
+	rt__ev_timer_stop(&t->ev);
 }
 
 int
 rt_timer_active(const struct rt_timer *t)
 {
-	return rt__ev_storage_active(&t->ev);
+	return rt__ev_timer_active(&t->ev);
 }
 
 double

@@ -75,20 +75,6 @@ serves() {
 	grep -q Index "$tmp/body" || die "$1: GET /: $(cat "$tmp/body")"
 }
 
-# exits STATUS WHAT: waits (10 s at most) for asyncd to exit with STATUS.
-exits() {
-	i=0
-	while kill -0 "$pid" 2>/dev/null; do
-		i=$((i + 1))
-		[ "$i" -le 200 ] || die "$2: still running after 10 s"
-		sleep 0.05
-	done
-	wait "$pid"
-	st=$?
-	pid=
-	[ "$st" -eq "$1" ] || die "$2: exit status $st, want $1"
-}
-
 # worker_pid: the one worker's pid, from the master's debug line.
 worker_pid() {
 	sed -n 's/.*worker 1 started (pid \([0-9][0-9]*\), .*/\1/p' \
@@ -110,24 +96,24 @@ respawn_survives() {
 	kill -0 "$pid" 2>/dev/null || die "$2: the master died"
 	serves "$2: after"
 	kill -TERM "$pid"
-	exits 0 "$2: SIGTERM"
+	stopped 0 "$2: SIGTERM"
 }
 
 # At startup: the apps check's fork (fork 1, main.c) failing is exit 71
 # (EX_OSERR); the first worker's fork (fork 2) or its channel's socketpair
 # failing trips the breaker: exit 1, with the call and the breaker named.
 run FAULT_FORK=1
-exits 71 "the apps check's fork failing"
+stopped 71 "the apps check's fork failing"
 grep -q "fork: Resource temporarily unavailable" "$tmp/err" ||
     die "the apps check's fork failing: the log does not say so"
 run FAULT_FORK=2
-exits 1 "the first worker's fork failing"
+stopped 1 "the first worker's fork failing"
 grep -q "\[error\] asyncd\[[0-9]*\]: fork: Resource temporarily unavailable" \
     "$tmp/err" || die "the first worker's fork failing: not said"
 grep -q "cannot start the workers: stopping (the breaker tripped" \
     "$tmp/err" || die "the first worker's fork failing: no breaker line"
 run FAULT_SOCKETPAIR=1
-exits 1 "the first worker's socketpair failing"
+stopped 1 "the first worker's socketpair failing"
 grep -q "socketpair: Too many open files" "$tmp/err" ||
     die "the first worker's socketpair failing: not said"
 
@@ -148,5 +134,5 @@ waitlog "upgrade failed: .*\(cannot pass the sockets\|could not be run\)" \
     "dup2 failing"
 serves "dup2 failing in the upgrade's child"
 kill -TERM "$pid"
-exits 0 "dup2 failing: SIGTERM"
+stopped 0 "dup2 failing: SIGTERM"
 echo "PASS: fault.sh"

@@ -65,20 +65,6 @@ in_flight() {
 	done
 }
 
-# stopped STATUS WHAT: waits for asyncd (10 s at most) and checks its status.
-stopped() {
-	i=0
-	while kill -0 "$pid" 2>/dev/null; do
-		i=$((i + 1))
-		[ "$i" -le 200 ] || die "$2: still running after 10 s"
-		sleep 0.05
-	done
-	wait "$pid"
-	st=$?
-	pid=
-	[ "$st" -eq "$1" ] || die "$2: exit status $st, want $1"
-}
-
 cat >"$tmp/a.conf" <<EOC
 listen = [ "127.0.0.1:0" ];
 log = { access = "$tmp/access.log"; };
